@@ -1,0 +1,115 @@
+"""The resolved pipeline: frozen records the lint rules read.
+
+The resolver never emits diagnostics; what it could not resolve is recorded as
+:class:`Event` values, which the ``CIG1xx`` rules turn into findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cigen.diagnostics import Mark
+from cigen.yamlload import Loaded, YMap
+
+#: Top-level keys that are never jobs (``default`` and ``workflow`` are, when they look like one).
+GLOBAL_KEYS = frozenset(
+    {
+        "default",
+        "include",
+        "before_script",
+        "image",
+        "services",
+        "after_script",
+        "variables",
+        "stages",
+        "cache",
+        "workflow",
+        "spec",
+    }
+)
+RESERVED_KEYS = GLOBAL_KEYS - {"default", "workflow", "spec"}
+#: ``stages`` when a configuration declares none (semantics 3.2).
+DEFAULT_STAGES = ("build", "test", "deploy")
+#: Keys ``default:`` may set (semantics 2.8); ``timeout`` is accepted by GitLab's source.
+DEFAULT_KEYS = (
+    "after_script",
+    "artifacts",
+    "before_script",
+    "cache",
+    "hooks",
+    "id_tokens",
+    "identity",
+    "image",
+    "interruptible",
+    "retry",
+    "services",
+    "tags",
+    "timeout",
+)
+#: Deprecated top-level keys that act as ``default:`` values.
+GLOBAL_DEFAULTS = ("image", "services", "cache", "before_script", "after_script")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the resolver could not do, to be reported by the rule that owns ``kind``."""
+
+    kind: str
+    mark: Mark
+    message: str
+    job: str | None = None
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One configuration document as GitLab validates it (after input interpolation)."""
+
+    path: str
+    body: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A visible job after includes, ``extends``, ``!reference`` and ``default:``."""
+
+    name: str
+    config: YMap
+    mark: Mark
+    kind: str  # "build" or "trigger"
+
+    @property
+    def stage(self) -> str:
+        stage = self.config.get("stage")
+        return stage if isinstance(stage, str) else "test"
+
+    @property
+    def stage_mark(self) -> Mark:
+        return self.config.value_mark("stage") if "stage" in self.config else self.mark
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Everything the rules need to know about one linted configuration."""
+
+    root: Path
+    entry: str
+    files: Mapping[str, Loaded]
+    documents: tuple[Document, ...]
+    config: YMap | None
+    jobs: Mapping[str, Job]
+    stages: tuple[str, ...]
+    stages_mark: Mark | None
+    events: tuple[Event, ...] = field(default=())
+    unfollowed: tuple[Event, ...] = field(default=())
+
+    def events_of(self, kind: str) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind == kind)
+
+    @property
+    def incomplete(self) -> bool:
+        """True when some include was not followed, so missing names may live there."""
+        return bool(self.unfollowed)

@@ -1,0 +1,568 @@
+"""Load YAML the way GitLab (Ruby Psych on libyaml, YAML 1.1) does, keeping every position.
+
+Parsing is done by libyaml through PyYAML's C binding when it is available (the pure-Python
+parser otherwise), at the event level; this module composes the events into plain Python data:
+
+* mappings are :class:`YMap` (a ``dict``) with the position of every key and value,
+* sequences are :class:`YSeq` (a ``list``) with the position of every item,
+* ``!reference [a, b]`` is a :class:`Reference` (a ``YSeq`` of strings),
+* scalars are ``str``, ``int``, ``float``, ``bool`` or ``None``, resolved with Psych's YAML 1.1
+  rules (``yes``/``On``/``tRuE`` are booleans, ``0755`` is octal, ``1:30`` is 90, ...).
+
+Why libyaml 0.2 and not ruamel.yaml's C extension: ruamel's clib bundles libyaml 0.1.7, whose
+scanner rejects ``!reference [.a:b, rules]`` (a colon inside a flow plain scalar), which GitLab's
+own pipeline uses hundreds of times; Psych links a current libyaml that accepts it. ruamel's
+pure-Python round-trip loader accepts it but is about 35 times slower on GitLab's pipeline.
+
+GitLab behaviours reproduced (``docs/gitlab-ci-semantics.md`` 2.2, 2.5):
+
+* merge keys ``<<`` apply at their position in the mapping (keys written before ``<<`` are
+  overwritten, keys after it win; in ``<<: [*a, *b]`` the earlier alias wins);
+* duplicate keys: the last one wins (reported as a warning);
+* a duplicate anchor redefines it for later aliases;
+* unknown tags are ignored (reported as a warning); dates and timestamps are refused.
+
+Bounds: files over :data:`MAX_BYTES`, nesting deeper than :data:`MAX_DEPTH`, and alias expansion
+over :data:`MAX_EXPANDED_NODES` nodes end the load with a problem instead of running away.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import yaml
+
+from cigen.diagnostics import Mark
+
+#: GitLab's default ``max_yaml_size_bytes`` (docs: instance limits).
+MAX_BYTES = 2 * 1024 * 1024
+#: GitLab's default ``max_yaml_depth``.
+MAX_DEPTH = 100
+#: Budget for aliases expanded in one file ("billion laughs").
+MAX_EXPANDED_NODES = 2_000_000
+
+_Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+class YMap(dict[str, Any]):
+    """A mapping that remembers where each key and value was written."""
+
+    __slots__ = ("kmarks", "mark", "vmarks")
+
+    def __init__(self, mark: Mark) -> None:
+        super().__init__()
+        self.mark = mark
+        self.kmarks: dict[str, Mark] = {}
+        self.vmarks: dict[str, Mark] = {}
+
+    def put(self, key: str, value: Any, kmark: Mark, vmark: Mark) -> None:
+        self[key] = value
+        self.kmarks[key] = kmark
+        self.vmarks[key] = vmark
+
+    def key_mark(self, key: str) -> Mark:
+        return self.kmarks.get(key, self.mark)
+
+    def value_mark(self, key: str) -> Mark:
+        return self.vmarks.get(key, self.key_mark(key))
+
+
+class YSeq(list[Any]):
+    """A sequence that remembers where each item was written."""
+
+    __slots__ = ("imarks", "mark")
+
+    def __init__(self, mark: Mark) -> None:
+        super().__init__()
+        self.mark = mark
+        self.imarks: list[Mark] = []
+
+    def push(self, value: Any, mark: Mark) -> None:
+        self.append(value)
+        self.imarks.append(mark)
+
+    def item_mark(self, index: int) -> Mark:
+        if 0 <= index < len(self.imarks):
+            return self.imarks[index]
+        return self.mark
+
+
+class Reference(YSeq):
+    """A ``!reference [key, subkey, ...]`` tag: the path of strings to look up."""
+
+    __slots__ = ()
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(str(part) for part in self)
+
+    def text(self) -> str:
+        return "!reference [" + ", ".join(self.path) + "]"
+
+
+def value_mark(container: Any, key: str | int, default: Mark) -> Mark:
+    """Position of ``container[key]`` if the container knows it."""
+    if isinstance(container, YMap) and isinstance(key, str):
+        return container.value_mark(key)
+    if isinstance(container, YSeq) and isinstance(key, int):
+        return container.item_mark(key)
+    return default
+
+
+def key_mark(container: Any, key: str, default: Mark) -> Mark:
+    if isinstance(container, YMap):
+        return container.kmarks.get(key, default)
+    return default
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    """Something wrong in the YAML itself; ``fatal`` problems mean no data was produced."""
+
+    kind: str  # "syntax", "duplicate-key", "unknown-tag"
+    mark: Mark
+    message: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One file: its optional ``spec:`` header and its configuration body."""
+
+    path: str
+    header: YMap | None
+    body: Any
+    problems: tuple[LoadProblem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.fatal for p in self.problems)
+
+
+# --- Psych's YAML 1.1 scalar resolution (lib/psych/scalar_scanner.rb) -------------------------
+
+_NULL = re.compile(r"^(?:~|null)$", re.IGNORECASE)
+_BOOL_TRUE = re.compile(r"^(?:yes|true|on)$", re.IGNORECASE)
+_BOOL_FALSE = re.compile(r"^(?:no|false|off)$", re.IGNORECASE)
+_INT = re.compile(
+    r"^(?:[-+]?0b[0-1_,]+|[-+]?0[0-7_,]+|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)"
+    r"|[-+]?0x[0-9a-fA-F_,]+)$"
+)
+_BASE60_INT = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$")
+_FLOAT = re.compile(r"^(?:[-+]?(?:[0-9][0-9_,]*)?\.[0-9]*(?:[eE][-+][0-9]+)?)$")
+_BASE60_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+_DATE = re.compile(r"^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$")
+_TIME = re.compile(
+    r"^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?(?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$"
+)
+
+
+class _DateScalar(Exception):
+    pass
+
+
+def _base60(text: str) -> float:
+    sign = -1 if text.startswith("-") else 1
+    total = 0.0
+    for part in text.lstrip("+-").split(":"):
+        total = total * 60 + float(part.replace("_", ""))
+    return sign * total
+
+
+def resolve_plain(text: str) -> Any:
+    """The value Psych gives a plain (unquoted, untagged) scalar."""
+    if not text or text[0] not in "~nNyYtToOfF0123456789+-.":
+        return text
+    if _NULL.match(text):
+        return None
+    if _BOOL_TRUE.match(text):
+        return True
+    if _BOOL_FALSE.match(text):
+        return False
+    if _DATE.match(text) or _TIME.match(text):
+        raise _DateScalar(text)
+    if _INT.match(text):
+        digits = text.replace("_", "").replace(",", "")
+        try:
+            return int(digits, 0) if not re.match(r"^[-+]?0[0-7]", digits) else int(digits, 8)
+        except ValueError:
+            return text
+    if _BASE60_INT.match(text):
+        return int(_base60(text))
+    if _FLOAT.match(text) and text not in (".", "+.", "-."):
+        try:
+            return float(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            return text
+    if _BASE60_FLOAT.match(text):
+        return _base60(text)
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
+
+
+_CORE = "tag:yaml.org,2002:"
+
+
+def _resolve_scalar(event: Any) -> Any:
+    tag = event.tag
+    text: str = event.value
+    plain = not event.style
+    if tag in (None, "!"):
+        if plain and tag is None:
+            return resolve_plain(text)
+        return text
+    if tag == _CORE + "str":
+        return text
+    if tag == _CORE + "null":
+        return None
+    if tag == _CORE + "bool":
+        return bool(_BOOL_TRUE.match(text))
+    if tag == _CORE + "int":
+        try:
+            return int(text.replace("_", ""), 0)
+        except ValueError:
+            return text
+    if tag == _CORE + "float":
+        try:
+            return float(text.replace("_", ""))
+        except ValueError:
+            return text
+    return resolve_plain(text) if plain else text
+
+
+# --- composition ------------------------------------------------------------------------------
+
+
+class _Abort(Exception):
+    def __init__(self, problem: LoadProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass
+class _Frame:
+    node: YMap | YSeq
+    anchor: str | None
+    size: int = 1
+    pending_key: Any = None
+    pending_kmark: Mark | None = None
+    entries: list[tuple[str, Any, Mark, Mark, bool]] | None = None  # (key, value, km, vm, merge)
+
+
+class _Composer:
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.problems: list[LoadProblem] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.expanded = 0
+
+    def mark(self, ymark: Any) -> Mark:
+        return Mark(self.path, ymark.line + 1, ymark.column + 1)
+
+    def documents(self) -> Iterator[tuple[Any, Mark]]:
+        loader = _Loader(self.text)
+        try:
+            while True:
+                event = loader.get_event()
+                if isinstance(event, yaml.StreamEndEvent):
+                    return
+                if isinstance(event, yaml.DocumentStartEvent):
+                    self.anchors = {}
+                    start = self.mark(event.start_mark)
+                    yield self.compose(loader), start
+                    loader.get_event()  # DocumentEndEvent
+        finally:
+            loader.dispose()
+
+    def compose(self, loader: Any) -> Any:
+        stack: list[_Frame] = []
+        result: Any = None
+        done = False
+        while not done:
+            event = loader.get_event()
+            mark = self.mark(event.start_mark)
+            value: Any
+            size = 1
+            if isinstance(event, yaml.ScalarEvent):
+                if event.tag not in (None, "!") and not event.tag.startswith(_CORE):
+                    self.problems.append(
+                        LoadProblem(
+                            "unknown-tag",
+                            mark,
+                            f"unknown YAML tag {event.tag!r} is ignored by GitLab; "
+                            "quote the value if the '!' is part of it",
+                        )
+                    )
+                try:
+                    value = _resolve_scalar(event)
+                except _DateScalar as exc:
+                    raise _Abort(
+                        LoadProblem(
+                            "syntax",
+                            mark,
+                            f"the unquoted date {exc.args[0]!r} makes GitLab refuse the whole "
+                            "file (Tried to load unspecified class: Date); quote it",
+                            fatal=True,
+                        )
+                    ) from None
+                if event.anchor:
+                    self.anchors[event.anchor] = (value, 1)
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor not in self.anchors:
+                    raise _Abort(
+                        LoadProblem(
+                            "syntax",
+                            mark,
+                            f"found undefined alias {event.anchor!r}",
+                            fatal=True,
+                        )
+                    )
+                value, size = self.anchors[event.anchor]
+                self.expanded += size
+                if self.expanded > MAX_EXPANDED_NODES:
+                    raise _Abort(
+                        LoadProblem(
+                            "syntax",
+                            mark,
+                            "aliases expand to more than "
+                            f"{MAX_EXPANDED_NODES:,} nodes (an alias bomb?); "
+                            "reduce the alias nesting",
+                            fatal=True,
+                        )
+                    )
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    raise _Abort(
+                        LoadProblem(
+                            "syntax",
+                            mark,
+                            f"nesting is deeper than GitLab's limit of {MAX_DEPTH} levels",
+                            fatal=True,
+                        )
+                    )
+                tag = event.tag
+                node: YMap | YSeq
+                if isinstance(event, yaml.MappingStartEvent):
+                    node = YMap(mark)
+                    frame = _Frame(node, event.anchor, entries=[])
+                else:
+                    node = Reference(mark) if tag == "!reference" else YSeq(mark)
+                    frame = _Frame(node, event.anchor)
+                if tag not in (None, "!", "!reference") and not tag.startswith(_CORE):
+                    self.problems.append(
+                        LoadProblem(
+                            "unknown-tag",
+                            mark,
+                            f"unknown YAML tag {tag!r} is ignored by GitLab",
+                        )
+                    )
+                elif tag == "!reference" and isinstance(event, yaml.MappingStartEvent):
+                    self.problems.append(
+                        LoadProblem(
+                            "unknown-tag",
+                            mark,
+                            "!reference must tag a sequence of keys, like !reference [.job, script]",
+                        )
+                    )
+                stack.append(frame)
+                continue
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frame = stack.pop()
+                if frame.entries is not None:
+                    self.build_mapping(cast(YMap, frame.node), frame.entries)
+                value, size = frame.node, frame.size
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (value, size)
+                mark = frame.node.mark
+            else:  # pragma: no cover - the parser emits nothing else inside a document
+                raise _Abort(LoadProblem("syntax", mark, "unexpected YAML event", fatal=True))
+
+            if not stack:
+                result = value
+                done = True
+                continue
+            parent = stack[-1]
+            parent.size += size
+            if parent.entries is None:
+                cast(YSeq, parent.node).push(value, mark)
+            elif parent.pending_kmark is None:
+                parent.pending_key = value
+                parent.pending_kmark = mark
+                if isinstance(value, (YMap, YSeq)):
+                    raise _Abort(
+                        LoadProblem(
+                            "syntax",
+                            mark,
+                            "a mapping key must be a plain value, not a mapping or a list",
+                            fatal=True,
+                        )
+                    )
+            else:
+                key = parent.pending_key
+                is_merge = (
+                    key == "<<"
+                    and isinstance(event, (yaml.AliasEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent))
+                    and (
+                        isinstance(value, YMap)
+                        or (isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value))
+                    )
+                )
+                parent.entries.append(
+                    (_key_text(key), value, parent.pending_kmark, mark, is_merge)
+                )
+                parent.pending_kmark = None
+        return result
+
+    def build_mapping(self, node: YMap, entries: list[tuple[str, Any, Mark, Mark, bool]]) -> None:
+        explicit: dict[str, Mark] = {}
+        for key, value, kmark, vmark, is_merge in entries:
+            if is_merge:
+                sources = [value] if isinstance(value, YMap) else list(reversed(value))
+                for source in sources:
+                    for mkey, mvalue in source.items():
+                        node.put(mkey, mvalue, source.key_mark(mkey), source.value_mark(mkey))
+                continue
+            if key in explicit:
+                first = explicit[key]
+                self.problems.append(
+                    LoadProblem(
+                        "duplicate-key",
+                        kmark,
+                        f"duplicate key {key!r} (first at line {first.line}); GitLab keeps only "
+                        "this last value: remove or rename one of them",
+                    )
+                )
+            explicit[key] = kmark
+            node.put(key, value, kmark, vmark)
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None:
+        return ""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _decode(path: str, data: bytes) -> tuple[str | None, LoadProblem | None]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, LoadProblem(
+            "syntax",
+            Mark(path, line, col),
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+            fatal=True,
+        )
+
+
+def _error_problem(path: str, exc: yaml.YAMLError) -> LoadProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    col = mark.column + 1 if mark is not None else 1
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    text = f"{context}, {problem}" if context else str(problem)
+    return LoadProblem("syntax", Mark(path, line, col), f"YAML syntax error: {text}", fatal=True)
+
+
+def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loaded:
+    """Parse one file's content into its header and body, never raising for bad input.
+
+    ``size`` is the file's full size when only its beginning was read.
+    """
+    size = len(data) if size is None else size
+    if size > MAX_BYTES:
+        return Loaded(
+            path,
+            None,
+            None,
+            (
+                LoadProblem(
+                    "syntax",
+                    Mark(path, 1, 1),
+                    f"the file is {size:,} bytes, over GitLab's default limit of "
+                    f"{MAX_BYTES:,} bytes for one CI file; split it with include:",
+                    fatal=True,
+                ),
+            ),
+        )
+    if isinstance(data, bytes):
+        text, problem = _decode(path, data)
+        if problem is not None or text is None:
+            return Loaded(path, None, None, (problem,) if problem else ())
+    else:
+        text = data.removeprefix("\ufeff")
+    composer = _Composer(path, text)
+    docs: list[tuple[Any, Mark]] = []
+    try:
+        docs = list(composer.documents())
+    except _Abort as exc:
+        return Loaded(path, None, None, (*composer.problems, exc.problem))
+    except yaml.YAMLError as exc:
+        return Loaded(path, None, None, (*composer.problems, _error_problem(path, exc)))
+    except RecursionError:  # pragma: no cover - composition is iterative; parser is a C loop
+        return Loaded(
+            path,
+            None,
+            None,
+            (LoadProblem("syntax", Mark(path, 1, 1), "the file nests too deeply", fatal=True),),
+        )
+    problems = list(composer.problems)
+    header: YMap | None = None
+    body: Any = None
+    if len(docs) == 1:
+        body = docs[0][0]
+    elif len(docs) == 2 and isinstance(docs[0][0], YMap) and "spec" in docs[0][0]:
+        header, body = docs[0][0], docs[1][0]
+        extra = [k for k in header if k != "spec"]
+        if extra:
+            problems.append(
+                LoadProblem(
+                    "syntax",
+                    header.key_mark(extra[0]),
+                    f"the header document may only contain spec:, found {extra[0]!r}",
+                    fatal=True,
+                )
+            )
+    elif len(docs) >= 2:
+        problems.append(
+            LoadProblem(
+                "syntax",
+                docs[1][1],
+                "a CI file holds one YAML document, or a spec: header document followed by "
+                "'---' and the configuration",
+                fatal=True,
+            )
+        )
+    return Loaded(path, header, body, tuple(problems))
+
+
+def to_plain(value: Any) -> Any:
+    """Drop position bookkeeping: plain dicts and lists (``!reference`` becomes a list)."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
