@@ -1,0 +1,322 @@
+"""Read the live runner inventory of a project through the GitLab REST API (python-gitlab).
+
+``GET /projects/:id/runners`` lists every runner available to the project (its project runners,
+group runners of its group and ancestors, allowed instance runners) but only as a summary; the
+matching facts (``tag_list``, ``run_untagged``, ``access_level``) are in ``GET /runners/:id``,
+so each runner's details are read too. Listing runners needs the Maintainer role on the project
+and a token with the ``read_api`` scope.
+
+``python-gitlab`` (and ``requests``) are imported inside :func:`fetch_inventory` only, so that
+commands that never talk to GitLab do not pay for the import.
+
+Environment: this module never reads ``os.environ``. The caller passes the environment in
+``env`` (the CLI passes ``os.environ``); explicit arguments win over it:
+
+- URL: ``url``, else ``GITLAB_URL``, else ``CI_SERVER_URL``;
+- token: ``token``, else ``GITLAB_TOKEN``;
+- project: ``project``, else ``CI_PROJECT_ID``.
+
+With ``config_section``, URL and token come from that python-gitlab config section instead
+(``gitlab.Gitlab.from_config``); the project still comes from ``project``/``CI_PROJECT_ID``.
+
+Every failure is a :class:`CigenError` that says what to check. Secrets (the token, and
+anything that looks like a token or URL credentials) never appear in messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from cigen.errors import CigenError
+from cigen.runners import Runner, make_runner
+
+if TYPE_CHECKING:
+    import gitlab
+
+__all__ = ["fetch_inventory", "runner_from_api"]
+
+MASK = "[MASKED]"
+
+_SECRET_FIELD = re.compile(
+    r"(?i)((?:private|job|oauth|access)[-_]?token|authorization|password)"
+    r"""(["']?\s*[:=]\s*["']?(?:bearer\s+)?)[^\s&"',;}]+"""
+)
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+# Prefixes of GitLab's token types (personal, OAuth, deploy, runner, CI job, trigger, ...).
+_GITLAB_TOKEN = re.compile(
+    r"\bgl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct|tst|wt)-[A-Za-z0-9_-]{8,}"
+)
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def fetch_inventory(
+    *,
+    url: str | None,
+    token: str | None,
+    project: str | None,
+    config_section: str | None,
+    config_files: Sequence[str] | None = None,
+    timeout: float = 10,
+    env: Mapping[str, str] | None = None,
+) -> tuple[Runner, ...]:
+    """All runners available to ``project``, with their matching facts, as :class:`Runner`.
+
+    ``timeout`` (seconds) applies to each HTTP request, also with a config section (it replaces
+    the section's ``timeout``). Runner names come from the API's ``name``, else
+    ``description``, else ``runner-<id>``; names used by several runners get ``-<id>`` appended.
+    The result is ordered by runner id.
+    """
+    environ: Mapping[str, str] = env if env is not None else {}
+    project_id = project or environ.get("CI_PROJECT_ID")
+    if not project_id:
+        raise CigenError(
+            "no GitLab project given: pass the project (numeric id or full path such as "
+            "group/app) or set CI_PROJECT_ID"
+        )
+
+    import gitlab
+    import gitlab.config
+
+    secrets: list[str] = []
+    if config_section is not None:
+        if url or token:
+            raise CigenError(
+                "give either a python-gitlab config section or a GitLab URL and token, not both"
+            )
+        files = list(config_files) if config_files is not None else None
+        try:
+            gl = gitlab.Gitlab.from_config(config_section, files)
+        except gitlab.config.ConfigError as exc:
+            where = ", ".join(files) if files else "python-gitlab's default config files"
+            raise CigenError(
+                f"python-gitlab config section {config_section!r} is unusable: "
+                f"{_scrub(str(exc), secrets) or type(exc).__name__}. "
+                f"Check the section name and its url/private_token in {where}"
+            ) from None
+        gl.timeout = timeout
+        secrets += [
+            str(value)
+            for value in (gl.private_token, gl.oauth_token, gl.job_token, gl.http_password)
+            if value
+        ]
+    else:
+        base_url = url or environ.get("GITLAB_URL") or environ.get("CI_SERVER_URL")
+        api_token = token or environ.get("GITLAB_TOKEN")
+        if api_token:
+            secrets.append(api_token)
+        if not base_url:
+            raise CigenError(
+                "no GitLab URL given: pass the URL, set GITLAB_URL (or CI_SERVER_URL), "
+                "or name a python-gitlab config section"
+            )
+        if not api_token:
+            raise CigenError(
+                "no GitLab token given: set GITLAB_TOKEN to a token with the read_api scope "
+                "whose user is a Maintainer of the project, or name a python-gitlab config "
+                "section"
+            )
+        gl = gitlab.Gitlab(base_url, private_token=api_token, timeout=timeout)
+
+    with gl:
+        return _fetch(gl, project_id, secrets, timeout)
+
+
+def runner_from_api(detail: Mapping[str, Any], name: str | None = None) -> Runner:
+    """Map a ``GET /runners/:id`` detail entity to a :class:`Runner`.
+
+    ``protected`` is ``access_level == "ref_protected"``; ``paused`` is the ``paused`` field,
+    else ``not active``; ``name`` defaults to the entity's ``name``, else its
+    ``description``, else ``runner-<id>``.
+    """
+    paused_field = detail.get("paused")
+    paused = paused_field if isinstance(paused_field, bool) else not detail.get("active", True)
+    run_untagged = detail.get("run_untagged")
+    description = detail.get("description")
+    runner_id = detail.get("id")
+    return make_runner(
+        name if name is not None else _base_name(detail),
+        [str(tag) for tag in detail.get("tag_list") or ()],
+        run_untagged=run_untagged if isinstance(run_untagged, bool) else None,
+        paused=bool(paused),
+        protected=detail.get("access_level") == "ref_protected",
+        id=runner_id if isinstance(runner_id, int) else None,
+        description=description if isinstance(description, str) and description else None,
+    )
+
+
+def _fetch(
+    gl: gitlab.Gitlab, project_id: str, secrets: Sequence[str], timeout: float
+) -> tuple[Runner, ...]:
+    import gitlab.exceptions
+    import requests
+
+    api_errors = (gitlab.exceptions.GitlabError, requests.exceptions.RequestException)
+    shown_url = _display_url(gl.url)
+
+    def fail(exc: Exception, action: str, *, missing: str) -> CigenError:
+        return _failure(
+            exc, action, missing=missing, url=shown_url, secrets=secrets, timeout=timeout
+        )
+
+    try:
+        project = gl.projects.get(project_id)
+    except api_errors as exc:
+        raise fail(
+            exc,
+            f"reading project {project_id!r}",
+            missing=(
+                f"project {project_id!r} was not found (404): check the project id or full path "
+                "(group/app) and that the token's user can see the project"
+            ),
+        ) from None
+    try:
+        summaries = project.runners.list(get_all=True, per_page=100)
+    except api_errors as exc:
+        raise fail(
+            exc,
+            f"listing the runners of project {project_id!r}",
+            missing=f"the runners of project {project_id!r} were not found (404)",
+        ) from None
+
+    details: list[dict[str, Any]] = []
+    for summary in sorted(summaries, key=lambda item: int(item.id)):
+        try:
+            details.append(dict(gl.runners.get(summary.id).attributes))
+        except api_errors as exc:
+            raise fail(
+                exc,
+                f"reading runner #{summary.id}",
+                missing=(
+                    f"runner #{summary.id} was not found (404); it was probably deleted "
+                    "while the inventory was read: try again"
+                ),
+            ) from None
+    names = _unique_names(details)
+    return tuple(
+        runner_from_api(detail, name) for detail, name in zip(details, names, strict=True)
+    )
+
+
+def _base_name(detail: Mapping[str, Any]) -> str:
+    for key in ("name", "description"):
+        value = detail.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return f"runner-{detail.get('id')}"
+
+
+def _unique_names(details: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Base names, with ``-<id>`` appended to every name several runners share."""
+    bases = [_base_name(detail) for detail in details]
+    counts = Counter(bases)
+    names = [
+        f"{base}-{detail.get('id')}" if counts[base] > 1 else base
+        for base, detail in zip(bases, details, strict=True)
+    ]
+    taken: set[str] = set()
+    unique: list[str] = []
+    for name, detail in zip(names, details, strict=True):
+        while name in taken:  # "x-5" named so by a user, and a second "x" with id 5
+            name = f"{name}-{detail.get('id')}"
+        taken.add(name)
+        unique.append(name)
+    return unique
+
+
+def _failure(
+    exc: Exception,
+    action: str,
+    *,
+    missing: str,
+    url: str,
+    secrets: Sequence[str],
+    timeout: float,
+) -> CigenError:
+    """A :class:`CigenError` for ``exc`` raised while doing ``action``; secrets scrubbed."""
+    import gitlab.exceptions
+    import requests
+
+    if isinstance(exc, gitlab.exceptions.GitlabParsingError):
+        text = (
+            f"GitLab at {url} sent a response that is not JSON while {action}: check that the "
+            "URL is the GitLab server's root (without /api/v4)"
+        )
+    elif isinstance(exc, gitlab.exceptions.GitlabError):
+        code = exc.response_code
+        if code == 401 or isinstance(exc, gitlab.exceptions.GitlabAuthenticationError):
+            text = (
+                f"GitLab at {url} rejected the token (401 Unauthorized) while {action}: check "
+                "that the token is valid, not expired or revoked, and has the read_api scope"
+            )
+        elif code == 403:
+            text = (
+                f"GitLab at {url} refused access (403 Forbidden) while {action}: the token "
+                "needs the read_api scope and its user the Maintainer role on the project "
+                "(listing runners requires it)"
+            )
+        elif code == 404:
+            text = f"GitLab at {url}: {missing}"
+        else:
+            status = f"HTTP {code}" if code else "an error"
+            message = _message_text(exc.error_message)
+            detail = f": {message}" if message else ""
+            text = f"GitLab at {url} answered {status} while {action}{detail}"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        text = (
+            f"GitLab at {url} did not answer within {timeout:g} s while {action}: check the "
+            "URL and the network, or allow a longer timeout"
+        )
+    elif isinstance(exc, requests.exceptions.ConnectionError):
+        text = (
+            f"cannot connect to GitLab at {url} while {action} ({_reason(exc)}): check the "
+            "URL and that the server is reachable from here"
+        )
+    else:
+        text = (
+            f"cannot use the GitLab URL {url} ({_reason(exc)}): give the server's URL, such "
+            "as https://gitlab.example.com"
+        )
+    return CigenError(_scrub(text, secrets))
+
+
+def _message_text(message: object) -> str:
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return " ".join(str(message).split())[:200]
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    found = _ERRNO.search(text)
+    if found:
+        return found.group(1).strip()
+    if "timed out" in text.lower():
+        return "timed out"
+    return " ".join(text.split())[:200] or type(exc).__name__
+
+
+def _display_url(url: str) -> str:
+    """``url`` without user information (``user:password@``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _scrub(url, ())
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=host))
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with the given secrets, token-like strings and URL credentials masked."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _URL_CREDENTIALS.sub(rf"\1{MASK}@", text)
+    text = _SECRET_FIELD.sub(rf"\1\2{MASK}", text)
+    return _GITLAB_TOKEN.sub(MASK, text)
