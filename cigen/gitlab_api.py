@@ -196,9 +196,7 @@ def _fetch(
                 ),
             ) from None
     names = _unique_names(details)
-    return tuple(
-        runner_from_api(detail, name) for detail, name in zip(details, names, strict=True)
-    )
+    return tuple(runner_from_api(detail, name) for detail, name in zip(details, names, strict=True))
 
 
 def _base_name(detail: Mapping[str, Any]) -> str:
