@@ -1,0 +1,284 @@
+"""A small GitLab REST API server for tests: real HTTP on 127.0.0.1, stdlib only.
+
+It speaks just enough of API v4 for python-gitlab to read a project's runners:
+
+- ``GET /api/v4/projects/:id`` (numeric id or URL-encoded full path such as ``team%2Fapp``);
+- ``GET /api/v4/projects/:id/runners``: offset pagination as GitLab does it (``page``,
+  ``per_page``; ``X-Page``, ``X-Per-Page``, ``X-Next-Page``, ``X-Prev-Page``, ``X-Total``,
+  ``X-Total-Pages`` and a ``Link`` header with ``rel="next"``/``prev``/``first``/``last``;
+  python-gitlab's ``get_all`` follows ``rel="next"``); summary entities only;
+- ``GET /api/v4/runners/:id``: the detail entity (``tag_list``, ``run_untagged``,
+  ``access_level``...).
+
+Requests need ``PRIVATE-TOKEN: <token>`` (else 401 ``{"message": "401 Unauthorized"}``);
+unknown projects and runners are 404, ``forbidden_runner_ids`` 403. ``delay`` makes every
+answer slow, for timeouts; ``overrides`` answers a path with anything (a 500, an HTML page).
+Every request is recorded in ``FakeGitLab.requests``.
+
+Usage::
+
+    fake = FakeGitLab(runners=[runner_detail(1, tags=["docker"])])
+    with serve(fake) as url:
+        ...  # python-gitlab against url
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+SUMMARY_FIELDS = (
+    "id",
+    "description",
+    "ip_address",
+    "active",
+    "paused",
+    "is_shared",
+    "runner_type",
+    "name",
+    "online",
+    "status",
+)
+
+
+def runner_detail(
+    runner_id: int,
+    *,
+    name: str | None = None,
+    description: str = "",
+    tags: Iterable[str] = (),
+    run_untagged: bool = False,
+    paused: bool = False,
+    access_level: str = "not_protected",
+    runner_type: str = "project_type",
+) -> dict[str, Any]:
+    """A ``GET /runners/:id`` entity as GitLab 17/18 returns it."""
+    return {
+        "id": runner_id,
+        "description": description,
+        "ip_address": "",
+        "active": not paused,
+        "paused": paused,
+        "is_shared": runner_type == "instance_type",
+        "runner_type": runner_type,
+        "name": name,
+        "online": True,
+        "status": "paused" if paused else "online",
+        "tag_list": list(tags),
+        "run_untagged": run_untagged,
+        "locked": False,
+        "maximum_timeout": None,
+        "access_level": access_level,
+        "version": "18.0.0",
+        "revision": "abcdef12",
+        "platform": "linux",
+        "architecture": "amd64",
+        "contacted_at": "2026-01-01T00:00:00.000Z",
+        "maintenance_note": None,
+        "projects": [],
+        "groups": [],
+    }
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeGitLab:
+    """The server's data and knobs (change them between requests if a test needs to)."""
+
+    token: str = "glpat-fake-token-0123456789"
+    projects: dict[int, str] = field(default_factory=lambda: {7: "team/app"})
+    runners: list[dict[str, Any]] = field(default_factory=list)
+    project_runner_ids: dict[int, list[int]] | None = None
+    """Runner ids per project id; ``None``: every project sees every runner."""
+    default_per_page: int = 20
+    max_per_page: int = 100
+    delay: float = 0.0
+    forbidden_runner_ids: set[int] = field(default_factory=set)
+    overrides: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    """Raw request path -> (status, content type, body), answered after the token check."""
+    requests: list[Recorded] = field(default_factory=list)
+
+    def project_id(self, raw: str) -> int | None:
+        if raw.isdigit():
+            return int(raw) if int(raw) in self.projects else None
+        for project_id, path in self.projects.items():
+            if path == raw:
+                return project_id
+        return None
+
+    def runners_of(self, project_id: int) -> list[dict[str, Any]]:
+        if self.project_runner_ids is None:
+            return sorted(self.runners, key=lambda r: int(r["id"]))
+        wanted = set(self.project_runner_ids.get(project_id, ()))
+        return sorted((r for r in self.runners if r["id"] in wanted), key=lambda r: int(r["id"]))
+
+    def runner(self, runner_id: int) -> dict[str, Any] | None:
+        return next((r for r in self.runners if r["id"] == runner_id), None)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, fake: FakeGitLab) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+        self.stopping = threading.Event()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out and hung up: nothing to report.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        fake = self.server.fake
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query))
+        fake.requests.append(
+            Recorded("GET", parts.path, query, {k.lower(): v for k, v in self.headers.items()})
+        )
+        if fake.delay and self.server.stopping.wait(fake.delay):
+            return
+        if self.headers.get("PRIVATE-TOKEN") != fake.token:
+            self._json(401, {"message": "401 Unauthorized"})
+            return
+        if parts.path in fake.overrides:
+            self._send(*fake.overrides[parts.path])
+            return
+        segments = [unquote(s) for s in parts.path.split("/")]
+        match segments:
+            case ["", "api", "v4", "projects", raw_id]:
+                project_id = fake.project_id(raw_id)
+                if project_id is None:
+                    self._json(404, {"message": "404 Project Not Found"})
+                else:
+                    self._json(200, self._project(project_id))
+            case ["", "api", "v4", "projects", raw_id, "runners"]:
+                project_id = fake.project_id(raw_id)
+                if project_id is None:
+                    self._json(404, {"message": "404 Project Not Found"})
+                else:
+                    summaries = [
+                        {key: r.get(key) for key in SUMMARY_FIELDS}
+                        for r in fake.runners_of(project_id)
+                    ]
+                    self._page(summaries, parts.path, query)
+            case ["", "api", "v4", "runners", raw_id] if raw_id.isdigit():
+                runner = fake.runner(int(raw_id))
+                if runner is None:
+                    self._json(404, {"message": "404 Runner Not Found"})
+                elif runner["id"] in fake.forbidden_runner_ids:
+                    self._json(403, {"message": "403 Forbidden"})
+                else:
+                    self._json(200, runner)
+            case _:
+                self._json(404, {"error": "404 Not Found"})
+
+    def _project(self, project_id: int) -> dict[str, Any]:
+        path = self.server.fake.projects[project_id]
+        return {
+            "id": project_id,
+            "name": path.rsplit("/", 1)[-1],
+            "path": path.rsplit("/", 1)[-1],
+            "path_with_namespace": path,
+            "web_url": f"{self._base()}/{path}",
+        }
+
+    def _page(self, items: list[dict[str, Any]], path: str, query: dict[str, str]) -> None:
+        fake = self.server.fake
+        page = max(_int(query.get("page"), 1), 1)
+        per_page = min(
+            max(_int(query.get("per_page"), fake.default_per_page), 1), fake.max_per_page
+        )
+        total = len(items)
+        pages = max(math.ceil(total / per_page), 1)
+        chunk = items[(page - 1) * per_page : page * per_page]
+
+        def link(number: int) -> str:
+            params = {**query, "page": str(number), "per_page": str(per_page)}
+            return f"{self._base()}{path}?{urlencode(params)}"
+
+        relations = []
+        if page < pages:
+            relations.append(f'<{link(page + 1)}>; rel="next"')
+        if page > 1:
+            relations.append(f'<{link(page - 1)}>; rel="prev"')
+        relations.append(f'<{link(1)}>; rel="first"')
+        relations.append(f'<{link(pages)}>; rel="last"')
+        self._json(
+            200,
+            chunk,
+            {
+                "X-Page": str(page),
+                "X-Per-Page": str(per_page),
+                "X-Next-Page": str(page + 1) if page < pages else "",
+                "X-Prev-Page": str(page - 1) if page > 1 else "",
+                "X-Total": str(total),
+                "X-Total-Pages": str(pages),
+                "Link": ", ".join(relations),
+            },
+        )
+
+    def _base(self) -> str:
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_port}"
+        return f"http://{host}"
+
+    def _json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+        self._send(status, "application/json", json.dumps(body).encode(), headers)
+
+    def _send(
+        self, status: int, content_type: str, data: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+@contextmanager
+def serve(fake: FakeGitLab) -> Iterator[str]:
+    """Run a server for ``fake`` in a thread; yields its base URL (``http://127.0.0.1:port``)."""
+    server = _Server(fake)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.02,), name="fake-gitlab", daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
