@@ -233,7 +233,7 @@ def _validate(path: Path, text: str, data: dict[str, Any]) -> None:
     for error in errors:
         where = _error_path(error)
         located.append((_line_of(tree, where), where, error))
-    located.sort(key=lambda item: (item[0] or 0, _dotted(item[1])))
+    located.sort(key=lambda item: (item[0] is None, item[0] or 0, _dotted(item[1])))
     line, where, error = located[0]
     prefix = f"{path}:{line}" if line else str(path)
     more = f" (and {len(located) - 1} more problem(s))" if len(located) > 1 else ""
