@@ -33,7 +33,7 @@ MAX_INCLUDES = 150
 #: ``extends``: more than this many ancestors with a further ``extends`` fails.
 MAX_EXTENDS_ANCESTORS = 10
 MAX_FLATTEN_DEPTH = 10
-FLATTEN_KEYS = ("script", "before_script", "after_script", "rules")
+FLATTEN_KEYS = ("script", "before_script", "after_script", "rules", "needs", "services", "cache")
 _VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
 #: Decides an ``include:rules`` list: True include, False skip.
@@ -464,26 +464,29 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
 
     def walk(value: Any) -> Any:
         if isinstance(value, Reference):
-            found = lookup(value)
-            return None if found is missing else found
+            return lookup(value)  # ``missing`` drops the key or item; reference-unknown reports it
         if isinstance(value, YMap):
             if not _has_reference(value):
                 return value
             out = YMap(value.mark)
             for key, item in value.items():
-                out.put(key, walk(item), value.key_mark(key), value.value_mark(key))
+                found = walk(item)
+                if found is not missing:
+                    out.put(key, found, value.key_mark(key), value.value_mark(key))
             return out
         if isinstance(value, YSeq):
             if not _has_reference(value):
                 return value
             seq = YSeq(value.mark)
             for index, item in enumerate(value):
-                seq.push(walk(item), value.item_mark(index))
+                found = walk(item)
+                if found is not missing:
+                    seq.push(found, value.item_mark(index))
             return seq
         return value
 
-    result: YMap = walk(config)
-    return result
+    result = walk(config)
+    return result if isinstance(result, YMap) else config
 
 
 

@@ -176,7 +176,9 @@ def _base60(text: str) -> float:
 
 def resolve_plain(text: str) -> Any:
     """The value Psych gives a plain (unquoted, untagged) scalar."""
-    if not text or text[0] not in "~nNyYtToOfF0123456789+-.":
+    if not text:
+        return None
+    if text[0] not in "~nNyYtToOfF0123456789+-.":
         return text
     if _NULL.match(text):
         return None

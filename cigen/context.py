@@ -1,0 +1,28 @@
+"""What every lint rule receives: the resolved pipeline and the run's inputs, frozen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cigen.model import Pipeline
+
+
+@dataclass(frozen=True)
+class LintContext:
+    """Read-only inputs of one lint run. Rules never read files, the environment or the network."""
+
+    pipeline: Pipeline
+    schema_validator: Any = None
+    runners: tuple[Any, ...] | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    protected_ref: bool | None = None
+    simulation: Any = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def unfollowed_hint(self) -> str:
+        """Suffix for findings that a not-followed include may explain."""
+        targets = sorted({e.subject for e in self.pipeline.unfollowed})
+        shown = ", ".join(targets[:3]) + (", ..." if len(targets) > 3 else "")
+        return f" (it may be defined in an include that was not followed: {shown})"

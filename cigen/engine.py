@@ -1,0 +1,122 @@
+"""Run a lint: load and resolve a configuration, run the rules, return sorted findings.
+
+The one place that ties the steps together (load -> resolve -> rules -> diagnostics); it
+reads files through :class:`~cigen.project.Project` and never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cigen.config import Config, apply
+from cigen.context import LintContext
+from cigen.diagnostics import Diagnostic, Mark, Severity, at, sort_unique
+from cigen.errors import CigenError
+from cigen.model import Pipeline
+from cigen.project import Missing, Outside, Project, find_root
+from cigen.resolver import IncludeRules, resolve
+
+
+@dataclass(frozen=True)
+class LintResult:
+    pipeline: Pipeline
+    diagnostics: tuple[Diagnostic, ...]
+    root: Path = field(default=Path("."))
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(d.severity is Severity.ERROR for d in self.diagnostics) else 0
+
+
+def load_pipeline(
+    path: Path,
+    *,
+    root: Path | None = None,
+    include_rules: IncludeRules | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> Pipeline:
+    """Resolve the configuration at ``path``; an unreadable path is a :class:`CigenError`."""
+    if path.is_dir():
+        path = path / ".gitlab-ci.yml"
+    if not path.exists():
+        raise CigenError(f"{path}: no such file")
+    project_root = find_root(path, root)
+    project = Project(project_root)
+    entry = project.relative(path)
+    try:
+        return resolve(project, entry, include_rules=include_rules, variables=dict(variables or {}))
+    except Outside:
+        raise CigenError(f"{path} is outside the project root {project_root}") from None
+    except Missing as exc:
+        raise CigenError(f"{path}: cannot read ({exc})") from None
+
+
+def run_rules(
+    ctx: LintContext, rules: Iterable[Any], config: Config | None = None
+) -> list[Diagnostic]:
+    """Every rule's findings; a rule that raises becomes one ``internal-error`` finding."""
+    config = config or Config()
+    found: list[Diagnostic] = []
+    for rule in rules:
+        if config.select and rule.CODE not in config.select and rule.CODE != "CIG000":
+            continue
+        if rule.CODE in config.ignore:
+            continue
+        try:
+            found.extend(rule.check(ctx))
+        except Exception as exc:  # noqa: BLE001 - a crashing rule must be visible, not fatal
+            mark = Mark(ctx.pipeline.entry, 1, 1)
+            found.append(
+                at(
+                    mark,
+                    "CIG000",
+                    "internal-error",
+                    Severity.ERROR,
+                    f"rule {rule.CODE} {rule.NAME} crashed ({type(exc).__name__}: {exc}); "
+                    "the result is incomplete, please report this",
+                )
+            )
+    return sort_unique(apply(config, found))
+
+
+def lint(
+    path: Path,
+    *,
+    root: Path | None = None,
+    config: Config | None = None,
+    runners: tuple[Any, ...] | None = None,
+    schema: Mapping[str, Any] | None = None,
+    include_rules: IncludeRules | None = None,
+    protected_ref: bool | None = None,
+    simulation: Any = None,
+    extra_rules: Iterable[Any] = (),
+    validator_factory: Callable[[Mapping[str, Any]], Any] | None = None,
+) -> LintResult:
+    """Lint the configuration at ``path``."""
+    from cigen.rules import RULES  # noqa: PLC0415
+
+    config = config or Config()
+    pipeline = load_pipeline(
+        path, root=root, include_rules=include_rules, variables=config.variables
+    )
+    if schema is None:
+        from cigen.resources import gitlab_ci_schema  # noqa: PLC0415
+
+        schema = gitlab_ci_schema(config.schema)
+    if validator_factory is None:
+        from cigen.schema import make_validator  # noqa: PLC0415
+
+        validator_factory = make_validator
+    ctx = LintContext(
+        pipeline=pipeline,
+        schema_validator=validator_factory(schema),
+        runners=runners,
+        variables=dict(config.variables),
+        protected_ref=protected_ref,
+        simulation=simulation,
+    )
+    diagnostics = run_rules(ctx, (*RULES.values(), *extra_rules), config)
+    return LintResult(pipeline, tuple(diagnostics), pipeline.root)

@@ -1,0 +1,51 @@
+"""The one module that knows where cigen's data files live."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cigen.errors import CigenError
+
+
+@cache
+def own_schema(name: str) -> dict[str, Any]:
+    """A JSON schema shipped in ``schemas/`` (config, runners, cigen.yml, presets)."""
+    text = resources.files("cigen.schemas").joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def gitlab_ci_schema(path: Path | None = None) -> dict[str, Any]:
+    """GitLab's CI schema: ``path`` if given, else the copy in check-jsonschema's package data."""
+    if path is not None:
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CigenError(f"--schema {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise CigenError(f"--schema {path}: not valid JSON ({exc})") from None
+        return data
+    return _bundled_gitlab_schema()
+
+
+@cache
+def _bundled_gitlab_schema() -> dict[str, Any]:
+    try:
+        folder = resources.files("check_jsonschema.builtin_schemas.vendor")
+        text = folder.joinpath("gitlab-ci.json").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise CigenError(
+            "GitLab's CI schema was not found in the check-jsonschema package; install "
+            f"check-jsonschema or pass --schema FILE ({exc})"
+        ) from None
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def preset_folder() -> Any:
+    """The shipped presets (an importlib Traversable)."""
+    return resources.files("cigen.presets")

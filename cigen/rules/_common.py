@@ -1,0 +1,76 @@
+"""Helpers shared by rule modules (not a rule)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from cigen.context import LintContext
+from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.model import Job
+from cigen.yamlload import YMap, YSeq
+
+
+def from_events(
+    ctx: LintContext,
+    kind: str,
+    code: str,
+    name: str,
+    severity: Severity,
+    *,
+    explainable: bool = False,
+) -> Iterator[Diagnostic]:
+    """Turn the resolver's events of one kind into findings.
+
+    ``explainable``: when some include was not followed, the missing name may be defined there,
+    so the finding is reported at info level with a note instead of as an error.
+    """
+    for event in ctx.pipeline.events_of(kind):
+        level = severity
+        message = event.message
+        if event.subject.startswith("severity:"):
+            level = Severity.parse(event.subject.split(":", 1)[1])
+        if explainable and ctx.pipeline.incomplete and event.subject != "cycle":
+            level = Severity.INFO
+            message += ctx.unfollowed_hint()
+        yield at(event.mark, code, name, level, message, job=event.job, anchor=event.subject)
+
+
+_PARALLEL_NAME = re.compile(r"^(?P<base>.+?)(?: \d+/\d+|: \[.*\])$")
+
+
+def job_named(ctx: LintContext, name: str) -> Job | None:
+    """The job ``name`` refers to, allowing ``job 1/3`` and ``job: [a, b]`` parallel names."""
+    jobs = ctx.pipeline.jobs
+    if name in jobs:
+        return jobs[name]
+    match = _PARALLEL_NAME.match(name)
+    if match and match.group("base") in jobs:
+        return jobs[match.group("base")]
+    return None
+
+
+def stage_positions(ctx: LintContext) -> dict[str, int]:
+    return {stage: index for index, stage in enumerate(ctx.pipeline.stages)}
+
+
+def need_items(job: Job, key: str = "needs") -> Iterator[tuple[str, Mark, bool]]:
+    """``(job name, position, optional)`` for each same-pipeline entry of ``needs``.
+
+    Entries with ``pipeline:`` or ``project:`` point at other pipelines and are skipped.
+    """
+    raw = job.config.get(key)
+    if isinstance(raw, YMap) and key == "needs":
+        return
+    if not isinstance(raw, YSeq):
+        return
+    for index, item in enumerate(raw):
+        mark = raw.item_mark(index)
+        if isinstance(item, str):
+            yield item, mark, False
+        elif isinstance(item, YMap) and "job" in item:
+            if "pipeline" in item or "project" in item:
+                continue
+            name = item["job"]
+            if isinstance(name, str):
+                yield name, item.value_mark("job"), item.get("optional") is True
