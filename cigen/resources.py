@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import cache
 from importlib import resources
@@ -32,17 +33,27 @@ def gitlab_ci_schema(path: Path | None = None) -> dict[str, Any]:
     return _bundled_gitlab_schema()
 
 
+def bundled_gitlab_schema_path() -> Path:
+    """Where check-jsonschema keeps its copy of GitLab's schema.
+
+    Found without importing check_jsonschema, whose package import pulls in its whole CLI
+    (about 150 ms), which a pre-commit hook should not pay.
+    """
+    spec = importlib.util.find_spec("check_jsonschema")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        candidate = Path(location) / "builtin_schemas" / "vendor" / "gitlab-ci.json"
+        if candidate.is_file():
+            return candidate
+    raise CigenError(
+        "GitLab's CI schema was not found in the check-jsonschema package; install "
+        "check-jsonschema or pass --schema FILE"
+    )
+
+
 @cache
 def _bundled_gitlab_schema() -> dict[str, Any]:
-    try:
-        folder = resources.files("check_jsonschema.builtin_schemas.vendor")
-        text = folder.joinpath("gitlab-ci.json").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise CigenError(
-            "GitLab's CI schema was not found in the check-jsonschema package; install "
-            f"check-jsonschema or pass --schema FILE ({exc})"
-        ) from None
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, Any] = json.loads(bundled_gitlab_schema_path().read_text(encoding="utf-8"))
     return data
 
 

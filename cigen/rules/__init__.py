@@ -46,13 +46,13 @@ class Rule(Protocol):
     """What a rule module provides."""
 
     @property
-    def CODE(self) -> str: ...  # noqa: N802 - module constants
+    def CODE(self) -> str: ...
     @property
-    def NAME(self) -> str: ...  # noqa: N802
+    def NAME(self) -> str: ...
     @property
-    def SEVERITY(self) -> Severity: ...  # noqa: N802
+    def SEVERITY(self) -> Severity: ...
     @property
-    def SUMMARY(self) -> str: ...  # noqa: N802
+    def SUMMARY(self) -> str: ...
 
     def check(self, ctx: LintContext) -> Iterable[Diagnostic]: ...
 
@@ -92,4 +92,3 @@ _BY_NAME: dict[str, Rule] = {rule.NAME: rule for rule in _ALL}
 def lookup(code_or_name: str) -> Rule | None:
     """A rule by its code (``CIG202``) or name (``needs-unknown-job``)."""
     return RULES.get(code_or_name.upper()) or _BY_NAME.get(code_or_name.lower())
-

@@ -34,6 +34,7 @@ from typing import Any
 
 from cigen.context import LintContext
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.model import GLOBAL_KEYS
 from cigen.schema import normalize, validate, validate_entries
 from cigen.yamlload import YMap
 
@@ -64,7 +65,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             continue
         if "include" in body:
             probe = YMap(body.mark)
-            probe.put("include", body["include"], body.key_mark("include"), body.value_mark("include"))
+            probe.put(
+                "include", body["include"], body.key_mark("include"), body.value_mark("include")
+            )
             for issue in validate(probe, validator, document.path):
                 yield at(issue.mark, CODE, NAME, SEVERITY, issue.message, anchor=issue.anchor)
     for document in pipeline.documents:
@@ -75,10 +78,18 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     if pipeline.config is None:
         return
     for issue in validate_entries(pipeline.config, validator, memo):
-        yield at(issue.mark, CODE, NAME, SEVERITY, issue.message, job=_job(ctx, issue.job),
-                 anchor=issue.anchor)
+        yield at(
+            issue.mark,
+            CODE,
+            NAME,
+            SEVERITY,
+            issue.message,
+            job=_job(ctx, issue.job),
+            anchor=issue.anchor,
+        )
 
 
 def _job(ctx: LintContext, name: str | None) -> str | None:
-    return name if name is not None and name in ctx.pipeline.jobs else None
-
+    if name is None or name.startswith(".") or name in GLOBAL_KEYS:
+        return None
+    return name
