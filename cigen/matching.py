@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, combinations
 
 from cigen.runners import Runner
 
@@ -137,43 +137,45 @@ class JobMatch:
 
 @dataclass(frozen=True)
 class RunnerIndex:
-    """Inverted index over runners (positions into ``runners``)."""
+    """Inverted index over runners.
 
-    runners: tuple[Runner, ...]
+    Runners are numbered by name order (``ordered[k]`` is the k-th runner by (name, inventory
+    position)), so "the first runners by name" of a set of numbers is a plain ``min``.
+    """
+
+    ordered: tuple[Runner, ...]
+    position: tuple[int, ...]
+    """``position[k]``: inventory position of ``ordered[k]``."""
     by_tag: Mapping[str, frozenset[int]]
     untagged: frozenset[int]
     """Runners with ``run_untagged``."""
     active: frozenset[int]
     """Runners that are neither paused nor protected."""
     paused: frozenset[int]
-    by_name: tuple[int, ...]
-    """All positions, ordered by (name, position)."""
-    name_rank: tuple[int, ...]
-    """``name_rank[i]``: where runner ``i`` comes in ``by_name``."""
 
 
 def index_runners(runners: Sequence[Runner]) -> RunnerIndex:
     """Build the :class:`RunnerIndex` of ``runners``; O(total number of runner tags)."""
+    position = tuple(sorted(range(len(runners)), key=lambda i: (runners[i].name, i)))
+    ordered = tuple(runners[i] for i in position)
     postings: dict[str, set[int]] = {}
-    for position, runner in enumerate(runners):
+    for number, runner in enumerate(ordered):
         for tag in runner.tags:
-            postings.setdefault(tag, set()).add(position)
-    by_name = tuple(sorted(range(len(runners)), key=lambda i: (runners[i].name, i)))
-    rank = [0] * len(runners)
-    for order, position in enumerate(by_name):
-        rank[position] = order
+            postings.setdefault(tag, set()).add(number)
     return RunnerIndex(
-        runners=tuple(runners),
+        ordered=ordered,
+        position=position,
         by_tag={tag: frozenset(found) for tag, found in postings.items()},
-        untagged=frozenset(i for i, r in enumerate(runners) if r.run_untagged),
-        active=frozenset(i for i, r in enumerate(runners) if not (r.paused or r.protected)),
-        paused=frozenset(i for i, r in enumerate(runners) if r.paused),
-        by_name=by_name,
-        name_rank=tuple(rank),
+        untagged=frozenset(k for k, r in enumerate(ordered) if r.run_untagged),
+        active=frozenset(k for k, r in enumerate(ordered) if not (r.paused or r.protected)),
+        paused=frozenset(k for k, r in enumerate(ordered) if r.paused),
     )
 
 
 _Answer = tuple[tuple[Runner, ...], tuple[Runner, ...], tuple[Runner, ...], tuple[NearMiss, ...]]
+_EMPTY: frozenset[int] = frozenset()
+_SUBSET_SEARCH_MAX_TAGS = 6
+"""Up to this many job tags, near misses are found by intersecting tag subsets."""
 
 
 def match(
@@ -200,54 +202,76 @@ def match(
 
 def _answer(index: RunnerIndex, tags: tuple[str, ...], limit: int) -> _Answer:
     if tags:
-        postings = sorted((index.by_tag.get(tag, frozenset()) for tag in tags), key=len)
+        postings = sorted((index.by_tag.get(tag, _EMPTY) for tag in tags), key=len)
         fits = postings[0].intersection(*postings[1:])
     else:
         fits = index.untagged
     eligible = fits & index.active
     paused = fits & index.paused
     protected_only = fits - eligible - paused
-    closest = () if eligible else _closest(index, tags, limit)
+    if eligible:
+        closest: tuple[NearMiss, ...] = ()
+    elif tags:
+        closest = _near_misses_of(index, tags, fits, limit)
+    else:
+        # Every runner with run_untagged fits; the others are all equally close.
+        numbers = [k for k in range(len(index.ordered)) if k not in fits][:limit]
+        closest = tuple(NearMiss(index.ordered[k], (), lacks_run_untagged=True) for k in numbers)
     return (
-        _pick(index, eligible),
-        _pick(index, paused),
-        _pick(index, protected_only),
+        _in_inventory_order(index, eligible),
+        _in_inventory_order(index, paused),
+        _in_inventory_order(index, protected_only),
         closest,
     )
 
 
-def _pick(index: RunnerIndex, positions: Iterable[int]) -> tuple[Runner, ...]:
-    return tuple(index.runners[i] for i in sorted(positions))
+def _in_inventory_order(index: RunnerIndex, numbers: Iterable[int]) -> tuple[Runner, ...]:
+    ordered = index.ordered
+    return tuple(ordered[k] for k in sorted(numbers, key=index.position.__getitem__))
 
 
-def _closest(index: RunnerIndex, tags: tuple[str, ...], limit: int) -> tuple[NearMiss, ...]:
-    runners = index.runners
-    if not tags:
-        # Every runner with run_untagged fits; the others are all equally close.
-        chosen = [i for i in index.by_name if i not in index.untagged][:limit]
-        return tuple(NearMiss(runners[i], (), lacks_run_untagged=True) for i in chosen)
-
-    wanted = len(tags)
-    hits = Counter(chain.from_iterable(index.by_tag.get(tag, ()) for tag in tags))
-    size = len(runners)
-    rank = index.name_rank
-    # More hits first, then lower name rank: one integer key per partial match.
-    keys = [count * size + (size - 1 - rank[i]) for i, count in hits.items() if count < wanted]
-    best = [index.by_name[size - 1 - key % size] for key in heapq.nlargest(limit, keys)]
-    if len(best) < limit:
-        # Fill up with runners that carry none of the job's tags, by name.
-        for i in index.by_name:
-            if i not in hits:
-                best.append(i)
-                if len(best) == limit:
-                    break
+def _near_misses_of(
+    index: RunnerIndex, tags: tuple[str, ...], fits: frozenset[int], limit: int
+) -> tuple[NearMiss, ...]:
+    """The ``limit`` runners outside ``fits`` with the most of ``tags``, then by name."""
+    postings = [index.by_tag.get(tag, _EMPTY) for tag in tags]
+    size = len(index.ordered)
+    chosen: list[int] = []
+    seen: set[int] = set(fits)
+    if len(tags) <= _SUBSET_SEARCH_MAX_TAGS:
+        # Level by level: runners carrying at least `hits` of the tags are the union of the
+        # intersections of every `hits`-subset of the postings (set operations run in C).
+        for hits in range(len(tags) - 1, 0, -1):
+            level: set[int] = set()
+            for subset in combinations(postings, hits):
+                smallest, *rest = sorted(subset, key=len)
+                if smallest:
+                    level.update(smallest.intersection(*rest))
+            level -= seen
+            chosen += heapq.nsmallest(limit - len(chosen), level)
+            if len(chosen) >= limit:
+                break
+            seen |= level
+    else:
+        hits_of = Counter(chain.from_iterable(postings))
+        wanted = len(tags)
+        # More hits first, then lower number (= name order): one integer key per runner.
+        keys = [hits * size + (size - 1 - k) for k, hits in hits_of.items() if hits < wanted]
+        chosen = [size - 1 - key % size for key in heapq.nlargest(limit, keys)]
+        seen.update(hits_of)
+    # Fill up with runners that carry none of the job's tags, by name.
+    number = 0
+    while len(chosen) < limit and number < size:
+        if number not in seen:
+            chosen.append(number)
+        number += 1
     return tuple(
         NearMiss(
-            runners[i],
-            tuple(tag for tag in tags if tag not in runners[i].tags),
+            index.ordered[k],
+            tuple(tag for tag in tags if tag not in index.ordered[k].tags),
             lacks_run_untagged=False,
         )
-        for i in best
+        for k in chosen
     )
 
 

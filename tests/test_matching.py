@@ -204,7 +204,7 @@ def test_prebuilt_index_gives_the_same_answer() -> None:
 
 # --- the index agrees with the plain predicate ----------------------------------------------
 
-TAGS = st.sampled_from(["a", "b", "c", "A", "gpu"])
+TAGS = st.sampled_from(["a", "b", "c", "A", "gpu", "d", "e", "f", "g"])
 RUNNERS = st.lists(
     st.builds(
         lambda i, tags, untagged, paused, protected: make_runner(
@@ -215,7 +215,7 @@ RUNNERS = st.lists(
             protected=protected,
         ),
         st.integers(0, 5),
-        st.lists(TAGS, max_size=4),
+        st.lists(TAGS, max_size=7),
         st.booleans(),
         st.booleans(),
         st.booleans(),
@@ -225,7 +225,7 @@ RUNNERS = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(runners=RUNNERS, jobs=st.lists(st.lists(TAGS, max_size=3), max_size=6))
+@given(runners=RUNNERS, jobs=st.lists(st.lists(TAGS, max_size=9), max_size=6))
 def test_index_matches_the_predicate(runners: list[Runner], jobs: list[list[str]]) -> None:
     found = match([JobTags(str(i), tuple(tags)) for i, tags in enumerate(jobs)], runners)
     for result, tags in zip(found, jobs, strict=True):
