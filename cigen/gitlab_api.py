@@ -55,10 +55,10 @@ _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 
 def fetch_inventory(
     *,
-    url: str | None,
-    token: str | None,
-    project: str | None,
-    config_section: str | None,
+    url: str | None = None,
+    token: str | None = None,
+    project: str | None = None,
+    config_section: str | None = None,
     config_files: Sequence[str] | None = None,
     timeout: float = 10,
     env: Mapping[str, str] | None = None,

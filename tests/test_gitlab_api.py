@@ -136,7 +136,7 @@ def test_colliding_names_get_the_id(fake: FakeGitLab) -> None:
 
 def test_environment_fallbacks(url: str) -> None:
     env = {"GITLAB_URL": url, "GITLAB_TOKEN": TOKEN, "CI_PROJECT_ID": "7"}
-    runners = fetch_inventory(url=None, token=None, project=None, config_section=None, env=env)
+    runners = fetch_inventory(env=env)
     assert len(runners) == 4
     ci_env = {"CI_SERVER_URL": url, "GITLAB_TOKEN": TOKEN, "CI_PROJECT_ID": "team/app"}
     assert fetch_inventory(url=None, token=None, project=None, config_section=None, env=ci_env)
