@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -314,3 +316,13 @@ def test_missing_config_file(tmp_path: Path) -> None:
         )
     )
     assert "is unusable" in message
+
+
+def test_importing_does_not_import_python_gitlab() -> None:
+    code = (
+        "import sys, cigen.gitlab_api, cigen.runners, cigen.matching\n"
+        "print(sorted(m for m in ('gitlab', 'requests', 'jsonschema', 'ruamel.yaml')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
