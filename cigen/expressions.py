@@ -57,6 +57,7 @@ __all__ = [
     "is_present",
     "parse",
     "ruby_to_s",
+    "scan_token",
     "tokenize",
     "truthful",
     "validate",
@@ -381,6 +382,16 @@ class Token:
         }.get(self.kind, self.kind)
 
 
+def scan_token(text: str, pos: int = 0) -> Token | None:
+    """The token GitLab's lexer reads at ``pos`` (whitespace not skipped), or None."""
+    rest = text[pos:]
+    for kind, regex in _LEXEMES:
+        m = regex.match(rest)
+        if m is not None:
+            return Token(kind, m.group(0), pos)
+    return None
+
+
 def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> tuple[Token, ...]:
     """GitLab's ``Lexer#tokens``: raises :class:`ExpressionSyntaxError` on an unknown lexeme or
     when ``max_tokens`` tokens have been read (GitLab's loop runs ``max_tokens`` times)."""
@@ -392,15 +403,11 @@ def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> tuple[Token, ...]:
             pos = ws.end()
         if pos >= len(text):
             return tuple(tokens)
-        rest = text[pos:]
-        for kind, regex in _LEXEMES:
-            m = regex.match(rest)
-            if m is not None:
-                tokens.append(Token(kind, m.group(0), pos))
-                pos += m.end()
-                break
-        else:
+        token = scan_token(text, pos)
+        if token is None:
             raise ExpressionSyntaxError("Unknown lexeme found!", pos)
+        tokens.append(token)
+        pos += len(token.text)
     raise ExpressionSyntaxError("Too many tokens!", pos)
 
 

@@ -749,7 +749,7 @@ class RulesResult:
     rule_index: int | None = None
     start_in: str | None = None
     allow_failure: bool | None = None
-    variables: Mapping[str, str] = _EMPTY
+    variables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     needs: tuple[object, ...] | None = None
     interruptible: bool | None = None
     auto_cancel: Mapping[str, object] | None = None
@@ -971,7 +971,7 @@ class JobDecision:
     rule_index: int | None
     variables_read: tuple[tuple[str, str | None], ...]
     reason: str
-    rule_variables: Mapping[str, str] = _EMPTY
+    rule_variables: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     needs: tuple[object, ...] | None = None
     interruptible: bool | None = None
     error: str | None = None
@@ -1086,17 +1086,20 @@ def _only_except(
         default_note = ""
     if not using_only and not using_except:
         return True, "no rules/only/except", "no rules, only or except: always added", read
+    notes: list[str] = []
     for key, value in only.items():
         ok, note = _spec_satisfied(key, value, ctx, variables, read)
+        clause = default_note or f"only:{key}"
         if not ok:
-            clause = default_note or f"only:{key}"
             return False, clause, f"{clause} not satisfied: {note}", read
+        notes.append(f"{clause}: {note}")
     for key, value in _policy_specs(job.get("except")).items():
         ok, note = _spec_satisfied(key, value, ctx, variables, read)
         if ok:
             return False, f"except:{key}", f"except:{key} satisfied: {note}", read
-    clause = default_note or ("only" if job.get("only") is not None else "except")
-    return True, clause, f"{clause}: satisfied", read
+        notes.append(f"except:{key} not satisfied")
+    decided_by = default_note or ("only" if only else "except")
+    return True, decided_by, "; ".join(notes) or f"{decided_by}: satisfied", read
 
 
 def evaluate_job(
