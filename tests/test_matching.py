@@ -328,3 +328,10 @@ def test_explain_empty_inventory() -> None:
     text = explain(one(["docker"], []))
     assert text is not None
     assert "inventory is empty" in text
+
+
+def test_explain_marks_protected_and_paused_near_misses() -> None:
+    runners = [make_runner("p", ["gpu"], protected=True, paused=True), make_runner("q", ["x"])]
+    text = explain(one(["gpu", "big"], runners))
+    assert text is not None
+    assert "closest: p lacks [big] (protected, paused); q lacks [gpu, big]." in text
