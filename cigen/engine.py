@@ -24,11 +24,29 @@ from cigen.resolver import IncludeRules, resolve
 class LintResult:
     pipeline: Pipeline
     diagnostics: tuple[Diagnostic, ...]
-    root: Path = field(default=Path("."))
+    root: Path = field(default=Path())
 
     @property
     def exit_code(self) -> int:
         return 1 if any(d.severity is Severity.ERROR for d in self.diagnostics) else 0
+
+
+def include_rules_for(context: Any = None, variables: Mapping[str, str] | None = None) -> IncludeRules:
+    """Decide ``include:rules`` for a pipeline context.
+
+    Without a context this is GitLab's CI Lint default: a push to the default branch. Only
+    pre-pipeline variables (predefined ones and ``--var``) are visible, as in GitLab.
+    """
+
+    def decide(rules: Any) -> bool:
+        from cigen.simulate import PipelineContext, evaluate_rules, predefined_variables  # noqa: PLC0415
+
+        ctx = context if context is not None else PipelineContext(variables=dict(variables or {}))
+        known = {**predefined_variables(ctx), **dict(variables or {}), **dict(ctx.variables)}
+        result = evaluate_rules(rules, default_when="always", variables=known, ctx=ctx)
+        return result.when != "never"
+
+    return decide
 
 
 def load_pipeline(
@@ -39,6 +57,8 @@ def load_pipeline(
     variables: Mapping[str, str] | None = None,
 ) -> Pipeline:
     """Resolve the configuration at ``path``; an unreadable path is a :class:`CigenError`."""
+    if include_rules is None:
+        include_rules = include_rules_for(None, variables)
     if path.is_dir():
         path = path / ".gitlab-ci.yml"
     if not path.exists():
@@ -67,7 +87,7 @@ def run_rules(
             continue
         try:
             found.extend(rule.check(ctx))
-        except Exception as exc:  # noqa: BLE001 - a crashing rule must be visible, not fatal
+        except Exception as exc:
             mark = Mark(ctx.pipeline.entry, 1, 1)
             found.append(
                 at(
@@ -96,18 +116,18 @@ def lint(
     validator_factory: Callable[[Mapping[str, Any]], Any] | None = None,
 ) -> LintResult:
     """Lint the configuration at ``path``."""
-    from cigen.rules import RULES  # noqa: PLC0415
+    from cigen.rules import RULES
 
     config = config or Config()
     pipeline = load_pipeline(
         path, root=root, include_rules=include_rules, variables=config.variables
     )
     if schema is None:
-        from cigen.resources import gitlab_ci_schema  # noqa: PLC0415
+        from cigen.resources import gitlab_ci_schema
 
         schema = gitlab_ci_schema(config.schema)
     if validator_factory is None:
-        from cigen.schema import make_validator  # noqa: PLC0415
+        from cigen.schema import make_validator
 
         validator_factory = make_validator
     ctx = LintContext(

@@ -27,7 +27,7 @@ class SchemaIssue:
 
 def make_validator(schema: Mapping[str, Any]) -> Any:
     """A jsonschema validator for ``schema`` (draft from its ``$schema``, else draft 7)."""
-    import jsonschema  # noqa: PLC0415 - imported only when a schema check runs
+    import jsonschema
 
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema)
@@ -45,8 +45,17 @@ def validate(body: Any, validator: Any, path: str) -> Iterator[SchemaIssue]:
 #: Lists GitLab flattens before validating (nested lists come from anchors and !reference);
 #: GitLab's own pipeline relies on this for services, cache and needs.
 _FLATTENED = frozenset(
-    {"script", "before_script", "after_script", "rules", "stages", "services", "cache",
-     "needs", "pre_get_sources_script"}
+    {
+        "script",
+        "before_script",
+        "after_script",
+        "rules",
+        "stages",
+        "services",
+        "cache",
+        "needs",
+        "pre_get_sources_script",
+    }
 )
 
 
@@ -82,8 +91,12 @@ def _variable(value: Any) -> Any:
         if not isinstance(value["value"], bool):
             out = YMap(value.mark)
             for name, item in value.items():
-                out.put(name, _variable(item) if name == "value" else item,
-                        value.key_mark(name), value.value_mark(name))
+                out.put(
+                    name,
+                    _variable(item) if name == "value" else item,
+                    value.key_mark(name),
+                    value.value_mark(name),
+                )
             return out
     return value
 
@@ -96,32 +109,142 @@ def _extend(seq: YSeq, value: YSeq, flat: bool) -> None:
             seq.push(normalize(item), value.item_mark(index))
 
 
+def _job_schema(validator: Any) -> Mapping[str, Any] | None:
+    """GitLab's ``job_template`` definition, when the schema has the usual shape."""
+    schema = validator.schema
+    try:
+        ref = schema["additionalProperties"]["$ref"]
+        job = schema["definitions"][ref.rsplit("/", 1)[-1]]
+        inner = job["allOf"][0]["$ref"] if "allOf" in job else None
+        template = schema["definitions"][inner.rsplit("/", 1)[-1]] if inner else job
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    if not isinstance(template.get("properties"), dict):
+        return None
+    result: Mapping[str, Any] = template
+    return result
+
+
+def _canonical(value: Any) -> str:
+    import json  # noqa: PLC0415
+
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+_ARRAY_KEYS = frozenset({"type", "items", "markdownDescription", "description"})
+
+
+def _plain_array(root: Mapping[str, Any], schema: Any) -> Mapping[str, Any] | None:
+    """``schema`` (after ``$ref``) when it only says "an array of items like X"."""
+    for _ in range(8):
+        if not isinstance(schema, dict) or "$ref" not in schema:
+            break
+        ref = schema["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/definitions/"):
+            return None
+        schema = root.get("definitions", {}).get(ref.rsplit("/", 1)[-1])
+    if not isinstance(schema, dict) or not set(schema) <= _ARRAY_KEYS:
+        return None
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if not isinstance(kinds, list) or "array" not in kinds or not isinstance(schema.get("items"), dict):
+        return None
+    result: Mapping[str, Any] = schema
+    return result
+
+
+def _validate_items(
+    name: str,
+    key: str,
+    value: list[Any],
+    doc: YMap,
+    validator: Any,
+    array: Mapping[str, Any],
+    memo: dict[str, list[Any]],
+) -> Iterator[SchemaIssue]:
+    """Each item of a list on its own: shared rules and scripts are validated once."""
+    item_schema = array["items"]
+    for index, item in enumerate(value):
+        memo_key = "item." + key + "\x00" + _canonical(item)
+        if memo_key not in memo:
+            memo[memo_key] = list(validator.evolve(schema=item_schema).iter_errors(item))
+        for error in memo[memo_key]:
+            issue = _issue(error, doc, doc.mark, prefix=[name, key, index])
+            if issue is not None:
+                yield issue
+
+
 def validate_entries(
     config: YMap, validator: Any, memo: dict[str, list[Any]]
 ) -> Iterator[SchemaIssue]:
     """Validate each top-level key of a resolved configuration on its own.
 
-    GitLab validates every top-level key as its own entry, so this is exact, and identical
-    entries (common in generated pipelines) are validated once per run through ``memo``.
+    GitLab validates every top-level key as its own entry, so this is exact. Jobs are checked
+    key by key against GitLab's ``job_template`` definition, so a value shared by many jobs
+    through ``extends`` or ``!reference`` (common: rules, images, caches) is validated once per
+    run through ``memo``. Hidden keys are never rejected by the schema and are skipped.
     """
-    import json  # noqa: PLC0415
-
+    job_schema = _job_schema(validator)
+    properties = validator.schema.get("properties", {})
     for name, raw in config.items():
-        value = normalize(raw, name) if name != "variables" else normalize(raw, "variables")
+        if name.startswith("."):
+            continue
+        value = normalize(raw, name)
         doc = YMap(config.mark)
         doc.put(name, value, config.key_mark(name), config.value_mark(name))
-        if name.startswith("."):
-            slot = "."
-        elif name in validator.schema.get("properties", {}):
-            slot = name
-        else:
-            slot = "*"
-        key = slot + "\x00" + json.dumps(value, sort_keys=True, default=str)
+        if name not in properties and job_schema is not None and isinstance(value, YMap):
+            yield from _validate_job(name, value, doc, validator, job_schema, memo)
+            continue
+        slot = name if name in properties else "*"
+        key = slot + "\x00" + _canonical(value)
         if key not in memo:
             probe = {("x" if slot == "*" else name): value}
             memo[key] = list(validator.iter_errors(probe))
         for error in memo[key]:
-            issue = _issue(error, doc, config.mark, rename=name)
+            issue = _issue(error, doc, config.mark, prefix=[name], drop=1)
+            if issue is not None:
+                yield issue
+
+
+def _validate_job(
+    name: str,
+    job: YMap,
+    doc: YMap,
+    validator: Any,
+    job_schema: Mapping[str, Any],
+    memo: dict[str, list[Any]],
+) -> Iterator[SchemaIssue]:
+    allowed = job_schema["properties"]
+    for key in job:
+        if key not in allowed:
+            yield SchemaIssue(
+                job.key_mark(key),
+                f"{name} has unknown key '{key}'; check the spelling or move it to the right place",
+                name,
+                f"{name}.{key}",
+            )
+    for key, value in job.items():
+        if key not in allowed:
+            continue
+        array = _plain_array(validator.schema, allowed[key])
+        if array is not None and isinstance(value, list):
+            yield from _validate_items(name, key, value, doc, validator, array, memo)
+            continue
+        memo_key = "job." + key + "\x00" + _canonical(value)
+        if memo_key not in memo:
+            memo[memo_key] = list(validator.evolve(schema=allowed[key]).iter_errors(value))
+        for error in memo[memo_key]:
+            issue = _issue(error, doc, doc.mark, prefix=[name, key])
+            if issue is not None:
+                yield issue
+    combined = {k: v for k, v in job_schema.items() if k in ("oneOf", "anyOf", "allOf", "not")}
+    if combined:
+        probe = {k: job[k] for k in ("when", "start_in") if k in job}
+        memo_key = "job.combined\x00" + _canonical(probe)
+        if memo_key not in memo:
+            memo[memo_key] = list(validator.evolve(schema=combined).iter_errors(probe))
+        for error in memo[memo_key]:
+            issue = _issue(error, doc, doc.mark, prefix=[name])
             if issue is not None:
                 yield issue
 
@@ -162,7 +285,7 @@ def _locate(body: Any, path: Sequence[Any], doc_mark: Mark) -> tuple[Mark, Any, 
 
 def _best(error: Any) -> Any:
     """Descend into anyOf/oneOf to the most specific error, as jsonschema's best_match does."""
-    import jsonschema  # noqa: PLC0415
+    import jsonschema
 
     while error.context and error.validator in ("anyOf", "oneOf"):
         deeper = [e for e in error.context if len(e.absolute_path) > len(error.absolute_path)]
@@ -176,11 +299,16 @@ def _best(error: Any) -> Any:
     return error
 
 
-def _issue(error: Any, body: Any, doc_mark: Mark, rename: str | None = None) -> SchemaIssue | None:
+def _issue(
+    error: Any,
+    body: Any,
+    doc_mark: Mark,
+    prefix: Sequence[Any] = (),
+    drop: int = 0,
+) -> SchemaIssue | None:
+    """A located issue; ``prefix`` replaces the first ``drop`` parts of the error's path."""
     error = _best(error)
-    path = list(error.absolute_path)
-    if rename is not None and path:
-        path[0] = rename
+    path = [*prefix, *list(error.absolute_path)[drop:]]
     if error.validator == "pattern" and isinstance(error.instance, str) and "$" in error.instance:
         return None  # a value with a variable is expanded by GitLab; it cannot be checked here
     mark, value, _parent, _key = _locate(body, path, doc_mark)
@@ -192,7 +320,7 @@ def _issue(error: Any, body: Any, doc_mark: Mark, rename: str | None = None) -> 
         extra = [k for k in value if k not in allowed]
         patterns = error.schema.get("patternProperties", {})
         if patterns:
-            import re  # noqa: PLC0415
+            import re
 
             extra = [k for k in extra if not any(re.search(p, k) for p in patterns)]
         if extra:
