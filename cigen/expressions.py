@@ -662,10 +662,19 @@ def _walk(node: Expression) -> Iterator[Expression]:
         yield from _walk(node.right)
 
 
-def variables_read(expr: Expression | str) -> tuple[str, ...]:
-    """Names of the variables referenced by ``expr`` (first occurrence order, no duplicates)."""
-    node = parse(expr) if isinstance(expr, str) else expr
+def _variable_names(node: Expression) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.name for n in _walk(node) if isinstance(n, Variable)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _variables_read_text(text: str) -> tuple[str, ...]:
+    return _variable_names(parse(text))
+
+
+def variables_read(expr: Expression | str) -> tuple[str, ...]:
+    """Names of the variables referenced by ``expr`` (first occurrence order, no duplicates).
+    Raises :class:`ExpressionError` when given invalid text."""
+    return _variables_read_text(expr) if isinstance(expr, str) else _variable_names(expr)
 
 
 def _input_names(node: Expression) -> list[str]:

@@ -347,6 +347,11 @@ def expand_existing(value: str, variables: Mapping[str, str]) -> str:
     return _EXPAND_EXISTING_RE.sub(replace, value)
 
 
+def _may_reference(value: str) -> bool:
+    """``ExpandVariables.possible_var_reference?``."""
+    return "$" in value or "%" in value
+
+
 def _collection_refs(value: str) -> list[str]:
     return [
         name
@@ -652,7 +657,10 @@ def changes_satisfied(
         )
     if not modified:
         return _ClauseResult(False, "changes: no files changed")
-    globs = list(dict.fromkeys(expand_existing(g, expanded()) for g in dict.fromkeys(paths)))
+    unique = list(dict.fromkeys(paths))
+    if any(_may_reference(g) for g in unique):
+        unique = list(dict.fromkeys(expand_existing(g, expanded()) for g in unique))
+    globs = unique
     if not globs:
         return _ClauseResult(False, "changes: no paths")
     if len(modified) * len(globs) > CHANGES_MAX_PATTERN_COMPARISONS:
@@ -692,8 +700,10 @@ def exists_satisfied(
         return _ClauseResult(True, "exists: project file list unknown, assumed matched")
     if not globs:
         return _ClauseResult(False, "exists: no paths")
-    expanded_vars = expand_variables_nested(variables)
-    expanded = [expand_existing(g, expanded_vars) for g in globs]
+    expanded = globs
+    if any(_may_reference(g) for g in globs):
+        expanded_vars = expand_variables_nested(variables)
+        expanded = [expand_existing(g, expanded_vars) for g in globs]
     paths = _worktree_paths(ctx.project_files)
     path_set = set(paths)
     comparisons = 0
