@@ -52,6 +52,7 @@ __all__ = [
     "build_pattern",
     "compile_regex",
     "evaluate",
+    "fabricate_regex",
     "input_names",
     "inspect",
     "is_present",
@@ -149,14 +150,11 @@ def compile_regex(source: str) -> Regex:
 _RUBY_SYNTAX: Final = re.compile(r"^/(?P<regexp>.*)/(?P<flags>[ismU]*)$", re.MULTILINE)
 
 
-def build_pattern(text: str) -> Regex:
-    """``Lexeme::Pattern.build``: ``\\/`` becomes ``/``, then ``/re/flags`` is compiled by RE2.
-
-    Raises :class:`ExpressionSyntaxError` ("Invalid regular expression!") when ``text`` does not
-    have the ``/…/flags`` shape or RE2 rejects the pattern.
-    """
-    value = text.replace("\\/", "/")
-    match = _RUBY_SYNTAX.search(value)
+def fabricate_regex(text: str) -> Regex:
+    """``Gitlab::UntrustedRegexp::RubySyntax.fabricate!``: ``/re/flags`` (``^``/``$`` are Ruby
+    line anchors) compiled by RE2 with the flags as an inline prefix. Raises
+    :class:`ExpressionSyntaxError` when the shape is wrong or RE2 rejects the pattern."""
+    match = _RUBY_SYNTAX.search(text)
     if match is None:
         raise ExpressionSyntaxError("Invalid regular expression!")
     flags = match.group("flags")
@@ -164,6 +162,15 @@ def build_pattern(text: str) -> Regex:
     if flags:
         source = f"(?{flags}){source}"
     return compile_regex(source)
+
+
+def build_pattern(text: str) -> Regex:
+    """``Lexeme::Pattern.build``: ``\\/`` becomes ``/``, then :func:`fabricate_regex`.
+
+    Raises :class:`ExpressionSyntaxError` ("Invalid regular expression!") when ``text`` does not
+    have the ``/…/flags`` shape or RE2 rejects the pattern.
+    """
+    return fabricate_regex(text.replace("\\/", "/"))
 
 
 # ActiveSupport String#blank?: /\A[[:space:]]*\z/ (Unicode White_Space).

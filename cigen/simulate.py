@@ -888,7 +888,7 @@ def _ref_pattern_matches(pattern: str, ctx: PipelineContext) -> bool:
         return True
     if ctx.is_branch or ctx.is_tag:
         try:
-            regex = expressions.build_pattern(pattern) if pattern.startswith("/") else None
+            regex = expressions.fabricate_regex(pattern)
         except ExpressionError:
             regex = None
         if regex is not None:
@@ -998,7 +998,7 @@ def _global_context_variables(
 
 def evaluate_workflow(
     workflow: Mapping[str, object] | None,
-    global_variables: Mapping[str, str],
+    global_variables: Mapping[str, object],
     ctx: PipelineContext,
     *,
     predefined: Mapping[str, str] | None = None,
@@ -1006,7 +1006,7 @@ def evaluate_workflow(
     """``Chain::EvaluateWorkflowRules``: no ``workflow:rules`` lets every pipeline through;
     otherwise the first matching rule decides (``when: never`` or no match: no pipeline)."""
     predefined = predefined if predefined is not None else predefined_variables(ctx)
-    variables = _global_context_variables(ctx, global_variables, predefined)
+    variables = _global_context_variables(ctx, normalize_variables(global_variables), predefined)
     name = workflow.get("name") if isinstance(workflow, Mapping) else None
     if not isinstance(workflow, Mapping) or "rules" not in workflow:
         return WorkflowDecision(
@@ -1232,7 +1232,7 @@ def plan(
     jobs: Mapping[str, Mapping[str, object]],
     stages: Sequence[str],
     workflow: Mapping[str, object] | None,
-    global_variables: Mapping[str, str],
+    global_variables: Mapping[str, object],
     ctx: PipelineContext,
 ) -> Plan:
     """Simulate pipeline creation: workflow, then every job's rules or only/except."""
@@ -1242,7 +1242,7 @@ def plan(
     if not decision.created:
         return Plan(decision, tuple(order), (), (), decision.errors)
     has_workflow_rules = isinstance(workflow, Mapping) and "rules" in workflow
-    pipeline_variables = {**global_variables, **decision.variables}
+    pipeline_variables = {**normalize_variables(global_variables), **decision.variables}
     rank = {stage: float(i) for i, stage in enumerate(order)}
     unknown_rank = len(order) - 1.5  # undeclared stages: after the declared ones, before .post
     included: list[tuple[float, int, PlannedJob]] = []

@@ -464,3 +464,12 @@ def test_error_attributes() -> None:
     error = ex.ExpressionError("boom", 4)
     assert error.message == "boom" and error.offset == 4
     assert "offset 4" in str(error)
+
+
+def test_fabricate_regex_keeps_escaped_slash() -> None:
+    """RubySyntax (used by only/except refs) does not unescape ``\\/``; the lexeme does."""
+    assert ex.fabricate_regex(r"/a\/b/i").source == r"(?i)a\/b"
+    assert ex.build_pattern(r"/a\/b/i").source == "(?i)a/b"
+    assert ex.fabricate_regex("x\n/ab/\ny").source == "ab"  # Ruby ^/$ are line anchors
+    with pytest.raises(ex.ExpressionSyntaxError):
+        ex.fabricate_regex("ab")

@@ -796,3 +796,12 @@ def test_plan_is_fast_for_hundreds_of_jobs() -> None:
     assert len(result.jobs) == 350
     assert all(j.decision.rule_index == 1 for j in result.jobs)
     assert elapsed < 0.5, elapsed
+
+
+def test_plan_accepts_raw_global_variables() -> None:
+    """Top-level ``variables:`` entries may be ``{value:, description:}`` mappings."""
+    jobs = {"a": {"script": ["x"], "rules": [{"if": '$ENV == "staging"'}]}}
+    raw = {"ENV": {"value": "staging", "description": "target"}}
+    assert [j.name for j in sim.plan(jobs, ["test"], None, raw, PUSH_MAIN).jobs] == ["a"]
+    workflow = {"rules": [{"if": '$ENV == "staging"'}]}
+    assert sim.evaluate_workflow(workflow, raw, PUSH_MAIN).created is True
