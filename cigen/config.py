@@ -42,7 +42,7 @@ def find_config(start: Path, root: Path) -> Path | None:
 
 
 def _canonical(names: Iterable[str], where: str, source: Path) -> frozenset[str]:
-    from cigen.rules import lookup  # noqa: PLC0415
+    from cigen.rules import lookup
 
     out: set[str] = set()
     for name in names:
@@ -55,7 +55,7 @@ def _canonical(names: Iterable[str], where: str, source: Path) -> frozenset[str]
 
 def load_config(path: Path) -> Config:
     """Read and validate a config file; any problem is a :class:`CigenError` (exit 2)."""
-    from cigen.yamlload import load_text, to_plain  # noqa: PLC0415
+    from cigen.yamlload import load_text, to_plain
 
     try:
         data = path.read_bytes()
@@ -91,10 +91,10 @@ def _text(value: Any) -> str:
 
 
 def _validate(raw: Any, path: Path) -> None:
-    import jsonschema  # noqa: PLC0415
+    import jsonschema
 
-    from cigen.resources import own_schema  # noqa: PLC0415
-    from cigen.yamlload import YMap, YSeq  # noqa: PLC0415
+    from cigen.resources import own_schema
+    from cigen.yamlload import YMap, YSeq
 
     validator = jsonschema.Draft202012Validator(own_schema("config.schema.json"))
     for error in sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.path))):
@@ -112,7 +112,7 @@ def _validate(raw: Any, path: Path) -> None:
 
 def apply(config: Config, diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Filter by ``select``/``ignore`` and apply severity overrides."""
-    from dataclasses import replace  # noqa: PLC0415
+    from dataclasses import replace
 
     out: list[Diagnostic] = []
     for diag in diags:

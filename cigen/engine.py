@@ -31,7 +31,9 @@ class LintResult:
         return 1 if any(d.severity is Severity.ERROR for d in self.diagnostics) else 0
 
 
-def include_rules_for(context: Any = None, variables: Mapping[str, str] | None = None) -> IncludeRules:
+def include_rules_for(
+    context: Any = None, variables: Mapping[str, str] | None = None
+) -> IncludeRules:
     """Decide ``include:rules`` for a pipeline context.
 
     Without a context this is GitLab's CI Lint default: a push to the default branch. Only
@@ -39,7 +41,7 @@ def include_rules_for(context: Any = None, variables: Mapping[str, str] | None =
     """
 
     def decide(rules: Any) -> bool:
-        from cigen.simulate import PipelineContext, evaluate_rules, predefined_variables  # noqa: PLC0415
+        from cigen.simulate import PipelineContext, evaluate_rules, predefined_variables
 
         ctx = context if context is not None else PipelineContext(variables=dict(variables or {}))
         known = {**predefined_variables(ctx), **dict(variables or {}), **dict(ctx.variables)}

@@ -49,7 +49,7 @@ def _type_ok(kind: str, value: Any) -> bool:
 
 def _regex_matches(pattern: str, value: str) -> bool | None:
     try:
-        import re2  # noqa: PLC0415 - only needed when an input declares a regex
+        import re2
 
         return re2.search(pattern, value) is not None
     except ImportError:  # pragma: no cover - google-re2 is a dependency
@@ -88,8 +88,11 @@ def bind(
         problems.append(
             InputProblem(
                 given_mark,
-                "unknown input arguments: " + ", ".join(unknown) + " (declared: "
-                + (", ".join(spec) or "none") + ")",
+                "unknown input arguments: "
+                + ", ".join(unknown)
+                + " (declared: "
+                + (", ".join(spec) or "none")
+                + ")",
             )
         )
     values: dict[str, Any] = {}
@@ -113,9 +116,7 @@ def bind(
                 )
             continue
         if not _type_ok(kind, value):
-            problems.append(
-                InputProblem(where, f"`{name}` input: provided value is not a {kind}")
-            )
+            problems.append(InputProblem(where, f"`{name}` input: provided value is not a {kind}"))
             continue
         options = decl.get("options")
         if isinstance(options, list) and value not in options:
@@ -165,7 +166,7 @@ def _stringify(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        import json  # noqa: PLC0415
+        import json
 
         return json.dumps(value)
     return str(value)

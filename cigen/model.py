@@ -80,6 +80,7 @@ class Job:
     config: YMap
     mark: Mark
     kind: str  # "build" or "trigger"
+    inherited: frozenset[str] = frozenset()  # keys that came from ``default:``
 
     @property
     def stage(self) -> str:

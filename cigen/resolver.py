@@ -489,7 +489,6 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     return result if isinstance(result, YMap) else config
 
 
-
 def _has_reference(value: Any) -> bool:
     if isinstance(value, Reference):
         return True
@@ -536,7 +535,9 @@ def _stages(config: YMap) -> tuple[tuple[str, ...], Mark | None]:
 
 
 def looks_like_job(value: Any) -> bool:
-    return isinstance(value, YMap) and any(k in value for k in ("script", "run", "trigger", "needs"))
+    return isinstance(value, YMap) and any(
+        k in value for k in ("script", "run", "trigger", "needs")
+    )
 
 
 def _inherit(job: YMap, kind: str) -> bool | list[str]:
@@ -571,7 +572,10 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
                         "`default:` one",
                     )
                 defaults.put(
-                    key, default_block[key], default_block.key_mark(key), default_block.value_mark(key)
+                    key,
+                    default_block[key],
+                    default_block.key_mark(key),
+                    default_block.value_mark(key),
                 )
     variables = config.get("variables")
     global_vars = variables if isinstance(variables, YMap) else None
@@ -597,12 +601,16 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
                 job=name,
             )
             continue
-        jobs[name] = Job(name, _job_config(value, defaults, global_vars, kind), mark, kind)
+        config, inherited = _job_config(value, defaults, global_vars, kind)
+        jobs[name] = Job(name, config, mark, kind, inherited)
     return jobs
 
 
-def _job_config(value: YMap, defaults: YMap, global_vars: YMap | None, kind: str) -> YMap:
+def _job_config(
+    value: YMap, defaults: YMap, global_vars: YMap | None, kind: str
+) -> tuple[YMap, frozenset[str]]:
     out = YMap(value.mark)
+    inherited: set[str] = set()
     for key, item in value.items():
         if key in FLATTEN_KEYS and isinstance(item, YSeq):
             item = _flat_seq(item)
@@ -614,6 +622,7 @@ def _job_config(value: YMap, defaults: YMap, global_vars: YMap | None, kind: str
                 if key in FLATTEN_KEYS and isinstance(item, YSeq):
                     item = _flat_seq(item)
                 out.put(key, item, defaults.key_mark(key), defaults.value_mark(key))
+                inherited.add(key)
     inherit_vars = _inherit(value, "variables")
     if global_vars:
         own = value.get("variables")
@@ -632,4 +641,4 @@ def _job_config(value: YMap, defaults: YMap, global_vars: YMap | None, kind: str
                     value.key_mark("variables") if own is not None else global_vars.mark,
                     value.value_mark("variables") if own is not None else global_vars.mark,
                 )
-    return out
+    return out, frozenset(inherited)

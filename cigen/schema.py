@@ -126,7 +126,7 @@ def _job_schema(validator: Any) -> Mapping[str, Any] | None:
 
 
 def _canonical(value: Any) -> str:
-    import json  # noqa: PLC0415
+    import json
 
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -147,7 +147,11 @@ def _plain_array(root: Mapping[str, Any], schema: Any) -> Mapping[str, Any] | No
         return None
     kinds = schema.get("type")
     kinds = [kinds] if isinstance(kinds, str) else kinds
-    if not isinstance(kinds, list) or "array" not in kinds or not isinstance(schema.get("items"), dict):
+    if (
+        not isinstance(kinds, list)
+        or "array" not in kinds
+        or not isinstance(schema.get("items"), dict)
+    ):
         return None
     result: Mapping[str, Any] = schema
     return result

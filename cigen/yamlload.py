@@ -372,7 +372,8 @@ class _Composer:
                         LoadProblem(
                             "unknown-tag",
                             mark,
-                            "!reference must tag a sequence of keys, like !reference [.job, script]",
+                            "!reference must tag a sequence of keys, "
+                            "like !reference [.job, script]",
                         )
                     )
                 stack.append(frame)
@@ -412,15 +413,15 @@ class _Composer:
                 key = parent.pending_key
                 is_merge = (
                     key == "<<"
-                    and isinstance(event, (yaml.AliasEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent))
+                    and isinstance(
+                        event, (yaml.AliasEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent)
+                    )
                     and (
                         isinstance(value, YMap)
                         or (isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value))
                     )
                 )
-                parent.entries.append(
-                    (_key_text(key), value, parent.pending_kmark, mark, is_merge)
-                )
+                parent.entries.append((_key_text(key), value, parent.pending_kmark, mark, is_merge))
                 parent.pending_kmark = None
         return result
 

@@ -26,6 +26,6 @@ def render(diags: Sequence[Diagnostic], *, rules: Mapping[str, Any], tool_versio
             "severity": _SEVERITY[d.severity.label],
             "location": {"path": d.path, "lines": {"begin": d.line}},
         }
-        for d, fp in zip(diags, fingerprints(diags))
+        for d, fp in zip(diags, fingerprints(diags), strict=True)
     ]
     return json.dumps(issues, indent=2) + "\n"

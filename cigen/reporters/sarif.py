@@ -42,7 +42,7 @@ def render(diags: Sequence[Diagnostic], *, rules: Mapping[str, Any], tool_versio
             ],
             "partialFingerprints": {"cigen/v1": fp},
         }
-        for d, fp in zip(diags, fingerprints(diags))
+        for d, fp in zip(diags, fingerprints(diags), strict=True)
     ]
     for result in results:
         if result["ruleIndex"] == -1:

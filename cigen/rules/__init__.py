@@ -32,10 +32,13 @@ from cigen.rules import (
     job_without_script,
     needs_later_stage,
     needs_unknown_job,
+    no_runner,
     no_visible_job,
     only_with_rules,
     reference_unknown,
+    runner_protected_only,
     schema,
+    tags_unresolved_variable,
     unknown_stage,
     unknown_tag,
     yaml_syntax,
@@ -82,6 +85,9 @@ _ALL: tuple[Rule, ...] = (
     only_with_rules,
     job_without_script,
     no_visible_job,
+    no_runner,
+    runner_protected_only,
+    tags_unresolved_variable,
 )
 
 #: Every rule by code, in reporting order.

@@ -1,0 +1,33 @@
+"""Runner matching shared by the CIG3xx rules (not a rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cigen.context import LintContext
+
+
+def tagged(ctx: LintContext) -> Iterator[Any]:
+    """Jobs to check: all build jobs, or with a simulation only those that will run."""
+    if ctx.runners is None:
+        return
+    from cigen.jobtags import tagged_jobs
+
+    running = getattr(ctx.simulation, "running", None)
+    for job in tagged_jobs(ctx.pipeline, ctx.variables):
+        if running is not None and job.job.name not in running:
+            continue
+        yield job
+
+
+def outcomes(ctx: LintContext) -> Iterator[tuple[Any, Any]]:
+    """``(tagged job, JobMatch)`` for jobs whose tags hold no unresolved variable."""
+    if ctx.runners is None:
+        return
+    from cigen.matching import JobTags, index_runners, match
+
+    jobs = [job for job in tagged(ctx) if not job.unresolved]
+    index = index_runners(ctx.runners)
+    requests = [JobTags(j.name, j.tags, j, ctx.protected_ref) for j in jobs]
+    yield from zip(jobs, match(requests, index), strict=True)
