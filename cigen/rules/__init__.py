@@ -29,6 +29,7 @@ from cigen.rules import (
     include_not_found,
     include_outside_root,
     internal_error,
+    invalid_expression,
     job_without_script,
     needs_later_stage,
     needs_unknown_job,
@@ -88,6 +89,7 @@ _ALL: tuple[Rule, ...] = (
     no_runner,
     runner_protected_only,
     tags_unresolved_variable,
+    invalid_expression,
 )
 
 #: Every rule by code, in reporting order.
