@@ -58,7 +58,7 @@ def _expressions(value: Any, key: str = "") -> Iterator[tuple[str, Mark]]:
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    from cigen.expressions import validate  # noqa: PLC0415
+    from cigen.expressions import validate
 
     seen: set[Mark] = set()
     sources: list[Any] = [ctx.pipeline.config]
