@@ -157,6 +157,7 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to a file instead of stdout.",
 )
+@context_options
 def lint(
     path: Path,
     root: Path | None,

@@ -601,8 +601,8 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
                 job=name,
             )
             continue
-        config, inherited = _job_config(value, defaults, global_vars, kind)
-        jobs[name] = Job(name, config, mark, kind, inherited)
+        job_config, inherited = _job_config(value, defaults, global_vars, kind)
+        jobs[name] = Job(name, job_config, mark, kind, inherited)
     return jobs
 
 
