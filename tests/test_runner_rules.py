@@ -129,7 +129,10 @@ def test_inherit_default_false_blocks_default_tags(tmp_path: Path) -> None:
 
 def test_extends_replaces_tags_and_reports_where_they_are_written(tmp_path: Path) -> None:
     files = {"ci/base.yml": ".base:\n  tags: [harbor, gpu]\n"}
-    ci = "include: ci/base.yml\njob:\n  extends: .base\n  script: [x]\nfixed:\n  extends: .base\n  tags: [gpu]\n  script: [x]\n"
+    ci = (
+        "include: ci/base.yml\njob:\n  extends: .base\n  script: [x]\n"
+        "fixed:\n  extends: .base\n  tags: [gpu]\n  script: [x]\n"
+    )
     code, found = lint(tmp_path, ci, files=files)
     assert code == 1
     assert positions(found) == {("no-runner", "ci/base.yml", 2, 9)}
