@@ -31,14 +31,15 @@ def main() -> int:
     from cigen.engine import lint, load_pipeline
     from cigen.planning import make_context, simulate
 
+    # a merge-request pipeline of the gitlab-org project (its workflow:rules reject forks)
     ctx = make_context(
-        ref="master",
+        ref="my-feature",
         tag=False,
-        source="push",
+        source="merge_request_event",
         default_branch="master",
         protected=None,
         changed=None,
-        variables={},
+        variables={"CI_PROJECT_NAMESPACE": "gitlab-org"},
     )
     pipeline = load_pipeline(ENTRY)
     lint_ms = median_ms(lambda: lint(ENTRY), runs)
