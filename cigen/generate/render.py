@@ -1,0 +1,132 @@
+"""Fill a preset's job template: Jinja2 over scalar strings, never over YAML text.
+
+The template is data (mappings, lists, scalars). :func:`render` walks it and
+
+* leaves mapping keys, numbers, booleans and nulls as they are;
+* replaces a string that is exactly ``{{ name }}`` (one parameter, nothing else) by that
+  parameter's value as data, so a list parameter becomes a list; when the value is ``None`` the
+  mapping key holding it is left out (a list item is dropped);
+* renders any other string containing ``{{`` or ``{%`` with Jinja2 in a sandbox, with
+  ``StrictUndefined`` (a name that is not a parameter is an error), and keeps the result as a
+  string.
+
+Each template string is rendered once: a parameter value containing ``{{ 7*7 }}`` is inserted
+as those characters and never evaluated. Values never become YAML structure, since nothing here
+parses text as YAML; what a value may look like is up to the preset's parameter schema.
+
+Jinja2 is imported on first use, so commands that never render do not pay for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from cigen.errors import CigenError
+
+__all__ = ["dq", "environment", "render", "render_text"]
+
+_WHOLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\Z")
+_DROP = object()
+#: ``$`` that starts a variable reference (``$NAME`` or ``${NAME}``) stays live inside "...".
+_DOLLAR_KEEP = re.compile(r"\$(?=[A-Za-z_{])")
+
+
+def dq(value: object) -> str:
+    """``value`` as one double-quoted POSIX shell word that still expands ``$VAR``/``${VAR}``.
+
+    Backslashes, double quotes and backquotes are escaped, and so is any ``$`` that does not
+    start a variable reference, which rules out ``$(command)`` substitution.
+    """
+    text = str(value)
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if char == "$" and not _DOLLAR_KEEP.match(text, index):
+            out.append("\\$")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+@cache
+def environment() -> Any:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters["dq"] = dq
+    return env
+
+
+def render_text(text: str, params: Mapping[str, Any], *, where: Callable[[], str]) -> str:
+    """Render one template string; problems become a :class:`CigenError` prefixed by ``where``."""
+    import jinja2
+
+    try:
+        template = environment().from_string(text)
+        return str(template.render(dict(params)))
+    except jinja2.TemplateSyntaxError as exc:
+        raise CigenError(f"{where()}: template syntax error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise CigenError(
+            f"{where()}: {exc.message} (known names: {', '.join(sorted(params)) or 'none'})"
+        ) from None
+    except jinja2.TemplateError as exc:  # SecurityError and friends
+        raise CigenError(f"{where()}: template error: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise CigenError(f"{where()}: template error: {type(exc).__name__}: {exc}") from None
+
+
+def render(template: Any, params: Mapping[str, Any], *, where: str) -> Any:
+    """The template with parameters filled in; ``where`` names the template in error messages.
+
+    The result is new plain data (``dict``/``list``/scalars); neither input is changed.
+    """
+    result = _render(template, params, where, ())
+    return None if result is _DROP else result
+
+
+def _render(value: Any, params: Mapping[str, Any], where: str, path: tuple[str | int, ...]) -> Any:
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            rendered = _render(item, params, where, (*path, key))
+            if rendered is not _DROP:
+                out[str(key)] = rendered
+        return out
+    if isinstance(value, list):
+        items = [_render(item, params, where, (*path, i)) for i, item in enumerate(value)]
+        return [item for item in items if item is not _DROP]
+    if not isinstance(value, str):
+        return value
+    whole = _WHOLE.match(value)
+    if whole is not None and whole.group(1) in params:
+        found = params[whole.group(1)]
+        return _DROP if found is None else _copy(found)
+    if "{{" not in value and "{%" not in value and "{#" not in value:
+        return value
+    return render_text(value, params, where=lambda: f"{where}: {_dotted(path)}")
+
+
+def _copy(value: Any) -> Any:
+    """A plain copy of parameter data, so the output never shares objects with the input."""
+    if isinstance(value, Mapping):
+        return {str(k): _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top)"

@@ -1,0 +1,338 @@
+"""Read cigen.yml: load it with positions, validate it against ``cigen.schema.json``.
+
+Every problem is a :class:`~cigen.errors.CigenError` whose message starts with
+``cigen.yml:LINE:COL:`` and says what is allowed there. The schema helpers here
+(:func:`make_validator`, :func:`first_error`) are shared with preset files and parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cigen.diagnostics import Mark
+from cigen.errors import CigenError
+from cigen.yamlload import Reference, YMap, YSeq, load_text, to_plain
+
+__all__ = [
+    "BranchGate",
+    "FlagGate",
+    "JobSpec",
+    "Spec",
+    "first_error",
+    "load_spec",
+    "load_yaml",
+    "locate",
+    "make_validator",
+    "parse_yaml",
+    "problem",
+    "where",
+]
+
+SCHEMA_RESOURCE = "cigen.schema.json"
+
+
+@dataclass(frozen=True)
+class BranchGate:
+    """``gate: {branches: [...]}``: the job runs on these refs (``only:``)."""
+
+    branches: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlagGate:
+    """``gate: {flag: NAME}``: the job runs when ``$NAME == "true"``."""
+
+    flag: str
+    default: bool | None
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One entry of ``jobs:``; ``extra`` holds the GitLab job keys to merge over the preset."""
+
+    name: str
+    preset: str
+    params: Mapping[str, Any]
+    gate: BranchGate | FlagGate | None
+    extra: Mapping[str, Any]
+    node: YMap = field(compare=False, repr=False)
+
+    @property
+    def mark(self) -> Mark:
+        return self.node.mark
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated cigen.yml."""
+
+    path: Path
+    label: str
+    registry: str | None
+    runners: Path | None
+    stages: tuple[str, ...] | None
+    variables: Mapping[str, Any]
+    jobs: tuple[JobSpec, ...]
+    node: YMap = field(compare=False, repr=False)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def where(mark: Mark) -> str:
+    return f"{mark.path}:{mark.line}:{mark.col}"
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_yaml(path: Path, label: str, what: str) -> Any:
+    """The positioned data of a YAML file; any load problem is a located :class:`CigenError`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CigenError(f"{label}: cannot read {what}: {exc.strerror or exc}") from None
+    return parse_yaml(data, label)
+
+
+def parse_yaml(data: bytes, label: str) -> Any:
+    """Positioned data from YAML bytes; any load problem is a located :class:`CigenError`."""
+    loaded = load_text(label, data)
+    for problem in loaded.problems:
+        raise CigenError(f"{where(problem.mark)}: {problem.message}")
+    _reject_references(loaded.body, label)
+    return loaded.body
+
+
+def _reject_references(value: Any, label: str) -> None:
+    if isinstance(value, Reference):
+        raise CigenError(f"{where(value.mark)}: !reference is not supported in {label}")
+    if isinstance(value, dict):
+        for item in value.values():
+            _reject_references(item, label)
+    elif isinstance(value, list):
+        for item in value:
+            _reject_references(item, label)
+
+
+def load_spec(path: Path, label: str | None = None) -> Spec:
+    """Read and validate cigen.yml at ``path``; ``label`` is how messages name it."""
+    from cigen.resources import own_schema
+
+    label = label if label is not None else path.as_posix()
+    body = load_yaml(path, label, "cigen.yml")
+    if not isinstance(body, YMap):
+        got = "an empty file" if body is None else _kind(body)
+        raise CigenError(f"{label}:1:1: cigen.yml is a mapping with a 'jobs' key, got {got}")
+    error = first_error(make_validator(own_schema(SCHEMA_RESOURCE)), body)
+    if error is not None:
+        raise CigenError(f"{where(error_mark(body, error))}: {describe(error)}")
+    runners = body.get("runners")
+    stages = body.get("stages")
+    return Spec(
+        path=path,
+        label=label,
+        registry=body.get("registry"),
+        runners=(path.parent / runners) if runners is not None else None,
+        stages=tuple(stages) if stages is not None else None,
+        variables=to_plain(body.get("variables") or {}),
+        jobs=tuple(_job(name, node) for name, node in body["jobs"].items()),
+        node=body,
+    )
+
+
+def _job(name: str, node: YMap) -> JobSpec:
+    gate_node = node.get("gate")
+    gate: BranchGate | FlagGate | None = None
+    if isinstance(gate_node, YMap) and "branches" in gate_node:
+        gate = BranchGate(tuple(gate_node["branches"]))
+    elif isinstance(gate_node, YMap):
+        gate = FlagGate(gate_node["flag"], gate_node.get("default"), gate_node.value_mark("flag"))
+    extra = {k: to_plain(v) for k, v in node.items() if k not in ("preset", "with", "gate")}
+    return JobSpec(
+        name=name,
+        preset=node["preset"],
+        params=to_plain(node.get("with") or {}),
+        gate=gate,
+        extra=extra,
+        node=node,
+    )
+
+
+# --- JSON Schema helpers -----------------------------------------------------------------------
+
+
+def make_validator(schema: Mapping[str, Any]) -> Any:
+    """A Draft 2020-12 validator whose ``pattern`` follows ECMA-262: ``$`` is the very end.
+
+    Python's ``re`` lets ``$`` match before a final newline, so ``^[a-z]+$`` would accept
+    ``"abc\\n"``; parameter patterns are there to keep newlines out.
+    """
+    return _validator_class()(schema)
+
+
+@cache
+def _validator_class() -> Any:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterable[Any]:
+        if validator.is_type(instance, "string") and not _ecma(patrn).search(instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    extend: Any = jsonschema.validators.extend
+    return extend(jsonschema.Draft202012Validator, validators={"pattern": pattern})
+
+
+@cache
+def _ecma(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with every ``$`` anchor outside a character class made ``\\Z``."""
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def first_error(validator: Any, instance: Any) -> Any:
+    """The error to report first: the earliest in the file, then the most specific."""
+    errors = list(validator.iter_errors(instance))
+    if not errors:
+        return None
+
+    def key(error: Any) -> tuple[int, int, int]:
+        mark = error_mark(instance, error)
+        return (mark.line, mark.col, -len(error.absolute_path))
+
+    return min(errors, key=key)
+
+
+def locate(root: Any, path: Sequence[str | int], *, key: bool = False) -> Mark:
+    """Position of the value at ``path`` below ``root`` (of its key, with ``key=True``)."""
+    node = root
+    mark: Mark = root.mark
+    for index, step in enumerate(path):
+        last = index == len(path) - 1
+        if isinstance(node, YMap) and isinstance(step, str) and step in node:
+            mark = node.key_mark(step) if (last and key) else node.value_mark(step)
+            node = node[step]
+        elif isinstance(node, YSeq) and isinstance(step, int) and 0 <= step < len(node):
+            mark = node.item_mark(step)
+            node = node[step]
+        else:
+            break
+    return mark
+
+
+def error_mark(root: Any, error: Any) -> Mark:
+    """Where a validation error points: the offending key for unknown or invalid keys."""
+    path = list(error.absolute_path)
+    name = _bad_key(error)
+    if name is not None:
+        return locate(root, [*path, name], key=True)
+    return locate(root, path)
+
+
+def _bad_key(error: Any) -> str | None:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        extra = [key for key in error.instance if key not in allowed]
+        return str(extra[0]) if extra else None
+    if "propertyNames" in error.relative_schema_path and isinstance(error.instance, str):
+        return error.instance
+    return None
+
+
+def describe(error: Any) -> str:
+    """The problem in words, with what is allowed; prefixed by the dotted data path."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    prefix = f"{path}: " if path else ""
+    return prefix + problem(error)
+
+
+def problem(error: Any) -> str:
+    from jsonschema.exceptions import best_match
+
+    validator, instance, schema = error.validator, error.instance, error.schema
+    if "propertyNames" in error.relative_schema_path and isinstance(instance, str):
+        if validator == "not" and "enum" in error.validator_value:
+            return f"the name {instance!r} is reserved by GitLab"
+        if validator == "pattern":
+            return f"the name {instance!r} does not match {error.validator_value!r}"
+        return f"the name {instance!r} is not allowed: {error.message}"
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(schema.get("properties", {}))
+        extra = [str(key) for key in instance if key not in allowed]
+        return f"unknown key {extra[0]!r} (allowed: {', '.join(allowed)})"
+    if validator == "required":
+        missing = [k for k in error.validator_value if k not in instance]
+        return f"missing key {missing[0]!r}" if missing else error.message
+    if validator == "type":
+        return f"expected {_type_words(error.validator_value)}, got {_kind(instance)}"
+    if validator == "enum":
+        choices = ", ".join(repr(v) for v in error.validator_value)
+        return f"{instance!r} is not allowed (allowed: {choices})"
+    if validator == "const":
+        return f"{instance!r} is not allowed (expected {error.validator_value!r})"
+    if validator == "not":
+        return f"{instance!r} is not allowed here"
+    if validator == "pattern":
+        return f"{instance!r} does not match the pattern {error.validator_value!r}"
+    if validator in ("oneOf", "anyOf") and error.context:
+        inner = best_match(error.context)
+        text = problem(inner)
+        hint = schema.get("description")
+        return f"{text}; {hint}" if hint else text
+    return str(error.message)
+
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _type_words(expected: object) -> str:
+    names = [expected] if isinstance(expected, str) else list(expected)  # type: ignore[call-overload]
+    return " or ".join(_TYPE_WORDS.get(str(name), str(name)) for name in names)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
