@@ -29,6 +29,15 @@ def gitlab_ci_schema(path: Path | None = None) -> dict[str, Any]:
             raise CigenError(f"--schema {path}: {exc.strerror}") from None
         except ValueError as exc:
             raise CigenError(f"--schema {path}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise CigenError(f"--schema {path}: a JSON schema must be an object")
+        import jsonschema
+
+        cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft7Validator)
+        try:
+            cls.check_schema(data)
+        except jsonschema.exceptions.SchemaError as exc:
+            raise CigenError(f"--schema {path}: not a valid JSON schema ({exc.message})") from None
         return data
     return _bundled_gitlab_schema()
 

@@ -129,11 +129,6 @@ def test_user_mistakes_are_2(
         pytest.param('{"type": 5}', "an invalid schema", id="invalid-schema"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="--schema with JSON that is not a usable schema crashes: a list gives exit 3 "
-    "(AttributeError in make_validator), an invalid schema a CIG000 internal-error and exit 1",
-)
 def test_unusable_schema_file_is_2(
     project: Path, capsys: pytest.CaptureFixture[str], schema: str, problem: str
 ) -> None:

@@ -327,11 +327,6 @@ def test_sarif_structure() -> None:
 _URI_REFERENCE = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SARIF artifactLocation.uri is the raw path; a space (or other character outside "
-    "RFC 3986) is not percent-encoded, so the uri is not a valid URI reference",
-)
 def test_sarif_uri_is_percent_encoded() -> None:
     diag = replace(diagnostics()[0], path="ci/my jobs/build [old].yml")
     log = json.loads(render("sarif", [diag]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from cigen.diagnostics import Diagnostic, fingerprints
 
@@ -35,7 +36,7 @@ def render(diags: Sequence[Diagnostic], *, rules: Mapping[str, Any], tool_versio
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": d.path, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": quote(d.path), "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": d.line, "startColumn": d.col},
                     }
                 }
