@@ -298,7 +298,7 @@ def resolve_params(
         if name in origin:
             mark = origin[name]
         elif with_node is not None and name in with_node:
-            mark = locate(with_node, path)
+            mark = error_mark(with_node, error)
         else:
             mark = job_node.mark
         culprit = preset.param(name)

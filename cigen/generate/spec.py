@@ -214,9 +214,13 @@ def _ecma(pattern: str) -> re.Pattern[str]:
 
 def first_error(validator: Any, instance: Any) -> Any:
     """The error to report first: the earliest in the file, then the most specific."""
+    from jsonschema.exceptions import best_match
+
     errors = list(validator.iter_errors(instance))
     if not errors:
         return None
+    if not isinstance(instance, (YMap, YSeq)):
+        return best_match(errors)
 
     def key(error: Any) -> tuple[int, int, int]:
         mark = error_mark(instance, error)
