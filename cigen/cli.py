@@ -435,6 +435,15 @@ def _export(source: str | None, opts: dict[str, Any]) -> int:
     return EXIT_CLEAN
 
 
+def _register_generate() -> None:
+    from cigen.generate.commands import register
+
+    register(cli)
+
+
+_register_generate()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map every outcome to an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
