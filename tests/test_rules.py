@@ -469,6 +469,18 @@ CASES = [
         {CI: "template:\n  image: alpine\nbuild:\n  extends: template\n  script: [make]\n"},
         [(CI, 1, 1, "CIG207")],
     ),
+    # 2.9: a script-less mapping with needs is a bridge job, and a bridge needs a trigger or a
+    # needs:pipeline ("should contain either a trigger or a needs:pipeline").
+    case(
+        "job-with-only-job-needs",
+        {CI: BUILD + "deploy:\n  needs: [build]\n  stage: deploy\n"},
+        [(CI, 3, 1, "CIG207")],
+        marks=bug(
+            "a job with needs: [build] and no script/run/trigger is accepted as a trigger job; "
+            "GitLab rejects it: jobs:deploy config should contain either a trigger or a "
+            "needs:pipeline"
+        ),
+    ),
     case(
         "no-visible-job-only-hidden",
         {CI: ".build:\n  script: [make]\n"},
