@@ -75,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement")
     args = parser.parse_args(argv)
     cigen, check = str(tool("cigen")), str(tool("check-jsonschema"))
+    if not SMALL.is_file():
+        sys.exit(f"{SMALL} is missing")
 
     rows: list[tuple[str, str, float, int, float, int]] = []
 

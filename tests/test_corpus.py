@@ -29,10 +29,11 @@ from cigen.resources import gitlab_ci_schema
 from cigen.schema import make_validator, validate_entries
 from cigen.yamlload import YMap, load_text, to_plain
 
+#: The same place as conftest's ``corpus_dir`` fixture (which skips these tests when it is
+#: absent); needed at collection time to list the cases.
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 SCHEMA_TESTS = CORPUS / "schema-tests"
 REAL = CORPUS / "real"
-ABSENT = f"test corpus not found at {CORPUS} (it is checked out beside the repository)"
 
 #: Files in the tree that ci_schema_spec.js does not import at the corpus commit.
 UNREFERENCED = {"positive/identity_provider.yml", "negative/identity_provider.yml"}
@@ -139,9 +140,9 @@ def cigen_schema_errors(doc: YMap, which: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("kind", "case_id", "body", "whole"), SCHEMA_CASES)
-def test_gitlab_schema_case(kind: str | None, case_id: str, body: YMap, whole: bool) -> None:
-    if kind is None:
-        pytest.skip(ABSENT)
+def test_gitlab_schema_case(
+    corpus_dir: Path, kind: str, case_id: str, body: YMap, whole: bool
+) -> None:
     key = case_id.split("::", 1)[1]
     doc = _document(body, key, whole)
     errors = cigen_schema_errors(doc, _schema_for(case_id))
@@ -155,9 +156,7 @@ def test_gitlab_schema_case(kind: str | None, case_id: str, body: YMap, whole: b
         assert errors, "GitLab's schema test says this is invalid, cigen accepted it"
 
 
-def test_schema_case_tables_name_real_cases() -> None:
-    if not SCHEMA_TESTS.is_dir():
-        pytest.skip(ABSENT)
+def test_schema_case_tables_name_real_cases(corpus_dir: Path) -> None:
     ids = {param.id for param in SCHEMA_CASES}
     files = {case_id.split("::", 1)[0] for case_id in ids}
     assert ids >= CORPUS_SCHEMA
@@ -169,10 +168,8 @@ def test_schema_case_tables_name_real_cases() -> None:
     assert len(files) == 30 + 36 - 2 + 14
 
 
-def test_shipped_schema_differences_are_real() -> None:
+def test_shipped_schema_differences_are_real(corpus_dir: Path) -> None:
     """Each CORPUS_SCHEMA case does fail with the shipped schema (else drop it from the set)."""
-    if not SCHEMA_TESTS.is_dir():
-        pytest.skip(ABSENT)
     for param in SCHEMA_CASES:
         kind, case_id, body, whole = param.values
         if case_id in CORPUS_SCHEMA:
@@ -195,10 +192,8 @@ PROJECTS = sorted(p.name for p in REAL.iterdir() if p.is_dir()) if REAL.is_dir()
 
 
 @pytest.mark.parametrize("project", PROJECTS or [pytest.param(None, id="corpus-absent")])
-def test_real_project_lints_without_errors(project: str | None) -> None:
-    if project is None:
-        pytest.skip(ABSENT)
-    root = REAL / project
+def test_real_project_lints_without_errors(corpus_dir: Path, project: str) -> None:
+    root = corpus_dir / "real" / project
     result = lint(root / ".gitlab-ci.yml", root=root)
     crashes = [d for d in result.diagnostics if d.code == "CIG000"]
     assert not crashes, [d.message for d in crashes]
@@ -215,8 +210,7 @@ def test_real_project_lints_without_errors(project: str | None) -> None:
     assert ".gitlab-ci.yml" in result.pipeline.files
 
 
-def test_all_manifest_projects_present() -> None:
-    if not REAL.is_dir():
-        pytest.skip(ABSENT)
+def test_all_manifest_projects_present(corpus_dir: Path) -> None:
+    assert corpus_dir / "real" == REAL
     assert len(PROJECTS) == 14
     assert set(KNOWN_REJECTED) <= set(PROJECTS)
