@@ -91,7 +91,23 @@ def _has_context(opts: dict[str, Any]) -> bool:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(click.Group):
+    """The command group; generation commands are imported only when asked for."""
+
+    LAZY = ("generate", "presets", "scaffold")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY and cmd_name not in self.commands:
+            from cigen.generate.commands import register
+
+            register(self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="cigen")
 def cli() -> None:
     """Write and check GitLab CI pipelines."""
@@ -433,15 +449,6 @@ def _export(source: str | None, opts: dict[str, Any]) -> int:
         raise CigenError("runners export needs --runners FILE|gitlab")
     click.echo(dump(dump_inventory(inventory), "Runner inventory exported by cigen"), nl=False)
     return EXIT_CLEAN
-
-
-def _register_generate() -> None:
-    from cigen.generate.commands import register
-
-    register(cli)
-
-
-_register_generate()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ reads files through :class:`~cigen.project.Project` and never prints.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,21 +125,36 @@ def lint(
     pipeline = load_pipeline(
         path, root=root, include_rules=include_rules, variables=config.variables
     )
+    checker: Any = None
     if schema is None:
-        from cigen.resources import gitlab_ci_schema
+        from cigen.resources import gitlab_ci_schema, gitlab_ci_schema_digest
 
         schema = gitlab_ci_schema(config.schema)
-    if validator_factory is None:
-        from cigen.schema import make_validator
+        schema_digest = gitlab_ci_schema_digest(config.schema)
+    else:
+        schema_digest = ""
+    if validator_factory is not None:
+        checker = validator_factory(schema)
+    else:
+        from cigen import __version__, cache
+        from cigen.schema import SchemaChecker
 
-        validator_factory = make_validator
+        folder = cache.cache_dir(os.environ) if schema_digest else None
+        salt = cache.digest(__version__, schema_digest)
+        checker = SchemaChecker(schema, salt=salt, known_valid=cache.load_valid(folder, salt))
     ctx = LintContext(
         pipeline=pipeline,
-        schema_validator=validator_factory(schema),
+        schema_validator=checker,
         runners=runners,
         variables=dict(config.variables),
         protected_ref=protected_ref,
         simulation=simulation,
     )
     diagnostics = run_rules(ctx, (*RULES.values(), *extra_rules), config)
+    if validator_factory is None and schema_digest:
+        from cigen import cache
+
+        cache.save_valid(
+            cache.cache_dir(os.environ), checker.salt, checker.known_valid, checker.learned
+        )
     return LintResult(pipeline, tuple(diagnostics), pipeline.root)

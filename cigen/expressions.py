@@ -25,8 +25,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
-import re2
-
 __all__ = [
     "And",
     "Boolean",
@@ -98,20 +96,22 @@ class ExpressionRuntimeError(ExpressionError):
 # --------------------------------------------------------------------------------------------
 
 
-def _re2_options() -> Any:
+@functools.cache
+def _re2() -> tuple[Any, Any]:
+    """The RE2 binding and its options, imported on first use (startup time matters)."""
+    import re2
+
     options = re2.Options()
     options.log_errors = False
-    return options
-
-
-_RE2_OPTIONS: Final = _re2_options()
+    return re2, options
 
 
 @functools.lru_cache(maxsize=2048)
 def _compile_re2(source: str) -> Any:
     """The compiled RE2 object, or None when RE2 rejects the pattern."""
+    re2, options = _re2()
     try:
-        return re2.compile(source, _RE2_OPTIONS)
+        return re2.compile(source, options)
     except re2.error:
         return None
     except (TypeError, ValueError):  # pragma: no cover - defensive (e.g. NUL bytes)

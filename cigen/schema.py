@@ -25,6 +25,69 @@ class SchemaIssue:
     anchor: str
 
 
+class SchemaChecker:
+    """A validator that is built only when needed and skips values known to be valid.
+
+    Looks like a jsonschema validator to :func:`validate_entries` (``schema``, ``evolve``,
+    ``iter_errors``); ``known_valid`` holds digests of checks that passed before (see
+    :mod:`cigen.cache`), and ``learned`` collects the ones that pass in this run.
+    """
+
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        salt: str = "",
+        known_valid: frozenset[str] = frozenset(),
+    ) -> None:
+        self.schema = schema
+        self.salt = salt
+        self.known_valid = known_valid
+        self.learned: set[str] = set()
+        self._validator: Any = None
+
+    @property
+    def validator(self) -> Any:
+        if self._validator is None:
+            self._validator = make_validator(self.schema)
+        return self._validator
+
+    def evolve(self, **changes: Any) -> Any:
+        return self.validator.evolve(**changes)
+
+    def iter_errors(self, instance: Any) -> Iterator[Any]:
+        return iter(self.validator.iter_errors(instance))
+
+    def digest_of(self, key: str) -> str:
+        from cigen.cache import digest
+
+        return digest(self.salt, key)
+
+
+def _errors(
+    validator: Any,
+    memo: dict[str, list[Any]],
+    key: str,
+    instance: Any,
+    subschema: Any = None,
+) -> list[Any]:
+    """Errors of ``instance`` (against ``subschema`` if given): from this run's memo, the
+    on-disk cache of values known to be valid, or a real check."""
+    if key in memo:
+        return memo[key]
+    known = getattr(validator, "known_valid", None)
+    stamp = validator.digest_of(key) if known is not None else ""
+    if known is not None and stamp in known:
+        memo[key] = []
+        return memo[key]
+    checker = validator.evolve(schema=subschema) if subschema is not None else validator
+    errors: list[Any] = list(checker.iter_errors(instance))
+    memo[key] = errors
+    if known is not None and not errors:
+        validator.learned.add(stamp)
+    return errors
+
+
 def make_validator(schema: Mapping[str, Any]) -> Any:
     """A jsonschema validator for ``schema`` (draft from its ``$schema``, else draft 7)."""
     import jsonschema
@@ -33,10 +96,13 @@ def make_validator(schema: Mapping[str, Any]) -> Any:
     return cls(schema)
 
 
-def validate(body: Any, validator: Any, path: str) -> Iterator[SchemaIssue]:
+def validate(
+    body: Any, validator: Any, path: str, memo: dict[str, list[Any]] | None = None
+) -> Iterator[SchemaIssue]:
     """Every schema error in one document, located in the file."""
     doc_mark = body.mark if isinstance(body, (YMap, YSeq)) else Mark(path, 1, 1)
-    for error in validator.iter_errors(body):
+    key = "doc\x00" + _canonical(body)
+    for error in _errors(validator, {} if memo is None else memo, key, body):
         issue = _issue(error, body, doc_mark)
         if issue is not None:
             yield issue
@@ -170,9 +236,14 @@ def _validate_items(
     item_schema = array["items"]
     for index, item in enumerate(value):
         memo_key = "item." + key + "\x00" + _canonical(item)
-        if memo_key not in memo:
-            memo[memo_key] = list(validator.evolve(schema=item_schema).iter_errors(item))
-        for error in memo[memo_key]:
+        found = _errors(
+            validator,
+            memo,
+            memo_key,
+            item,
+            item_schema,
+        )
+        for error in found:
             issue = _issue(error, doc, doc.mark, prefix=[name, key, index])
             if issue is not None:
                 yield issue
@@ -201,10 +272,8 @@ def validate_entries(
             continue
         slot = name if name in properties else "*"
         key = slot + "\x00" + _canonical(value)
-        if key not in memo:
-            probe = {("x" if slot == "*" else name): value}
-            memo[key] = list(validator.iter_errors(probe))
-        for error in memo[key]:
+        probe = {("x" if slot == "*" else name): value}
+        for error in _errors(validator, memo, key, probe):
             issue = _issue(error, doc, config.mark, prefix=[name], drop=1)
             if issue is not None:
                 yield issue
@@ -235,9 +304,9 @@ def _validate_job(
             yield from _validate_items(name, key, value, doc, validator, array, memo)
             continue
         memo_key = "job." + key + "\x00" + _canonical(value)
-        if memo_key not in memo:
-            memo[memo_key] = list(validator.evolve(schema=allowed[key]).iter_errors(value))
-        for error in memo[memo_key]:
+        sub = allowed[key]
+        found = _errors(validator, memo, memo_key, value, sub)
+        for error in found:
             issue = _issue(error, doc, doc.mark, prefix=[name, key])
             if issue is not None:
                 yield issue
@@ -245,9 +314,8 @@ def _validate_job(
     if combined:
         probe = {k: job[k] for k in ("when", "start_in") if k in job}
         memo_key = "job.combined\x00" + _canonical(probe)
-        if memo_key not in memo:
-            memo[memo_key] = list(validator.evolve(schema=combined).iter_errors(probe))
-        for error in memo[memo_key]:
+        found = _errors(validator, memo, memo_key, probe, combined)
+        for error in found:
             issue = _issue(error, doc, doc.mark, prefix=[name])
             if issue is not None:
                 yield issue

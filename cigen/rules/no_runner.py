@@ -44,6 +44,8 @@ SUMMARY = "no registered runner can pick up the job"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if ctx.runners is None:
+        return
     from cigen.matching import Outcome, explain
 
     for tagged, found in outcomes(ctx):

@@ -68,12 +68,12 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             probe.put(
                 "include", body["include"], body.key_mark("include"), body.value_mark("include")
             )
-            for issue in validate(probe, validator, document.path):
+            for issue in validate(probe, validator, document.path, memo):
                 yield at(issue.mark, CODE, NAME, SEVERITY, issue.message, anchor=issue.anchor)
     for document in pipeline.documents:
         loaded = pipeline.files.get(document.path)
         if loaded is not None and loaded.header is not None:
-            for issue in validate(normalize(loaded.header), validator, document.path):
+            for issue in validate(normalize(loaded.header), validator, document.path, memo):
                 yield at(issue.mark, CODE, NAME, SEVERITY, issue.message, anchor=issue.anchor)
     if pipeline.config is None:
         return
