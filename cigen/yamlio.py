@@ -15,8 +15,9 @@ Strings always come back as the same strings when GitLab (Ruby Psych, YAML 1.1) 
 * a multi-line string is written as a literal block (``|``) when its characters allow one, and
   double-quoted with escapes otherwise.
 
-Mapping keys are converted with ``str()`` only if they already are strings; anything else is a
-:class:`TypeError`, because silently stringifying keys would hide a bug in the caller.
+Mapping keys must be strings; anything else is a :class:`TypeError`, because silently
+stringifying keys would hide a bug in the caller. A ``<<`` key whose value is a mapping or a
+list is a :class:`ValueError`: GitLab reads it as a merge key however it is quoted.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ __all__ = ["dump"]
 #: Characters a literal block may hold: printable text, spaces and newlines (no tabs, no other
 #: line breaks such as ``\r``, ``\x85`` or ``\u2028``, which YAML would normalize).
 _LITERAL_OK = re.compile(r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]*\Z")
+#: Line breaks other than ``\n``: only an escape in double quotes keeps them.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 #: Plain scalars that Psych gives a special meaning beyond :func:`resolve_plain`.
 _SPECIAL_PLAIN = frozenset({"<<", "="})
 
@@ -62,6 +65,11 @@ def _prepare(value: Any) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"mapping keys must be strings, got {type(key).__name__}: {key!r}")
+            if key == "<<" and isinstance(item, (Mapping, list, tuple)):
+                raise ValueError(
+                    "a '<<' key with a mapping or list value is a merge key to GitLab, "
+                    "even when quoted; it cannot be written as data"
+                )
             out[_string(str(key))] = _prepare(item)
         return out
     if isinstance(value, (list, tuple)):
@@ -74,13 +82,17 @@ def _prepare(value: Any) -> Any:
 
 
 def _string(text: str) -> Any:
-    from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+    from ruamel.yaml.scalarstring import (
+        DoubleQuotedScalarString,
+        LiteralScalarString,
+        SingleQuotedScalarString,
+    )
 
+    if _OTHER_BREAKS.search(text):
+        return DoubleQuotedScalarString(text)
     if "\n" in text:
         if _LITERAL_OK.match(text) and not text.startswith(" ") and _lines_ok(text):
             return LiteralScalarString(text)
-        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
         return DoubleQuotedScalarString(text)
     if _changes_when_plain(text):
         return SingleQuotedScalarString(text)

