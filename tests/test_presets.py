@@ -142,7 +142,11 @@ BROKEN = {
         "'string', 'integer', 'number', 'boolean', 'array', 'object', 'null'); or expected a "
         "list, got a string ('integr')",
     ),
-    "template syntax": (GOOD.replace("{{ who }}", "{{ who }"), "10:3", "template syntax error"),
+    "template syntax": (
+        GOOD.replace("{{ who }}", "{{ who }"),
+        "10:12",
+        "job.script.0: template syntax error: unexpected '}'",
+    ),
     "not a mapping": ("- a\n", "1:1", "a preset is a mapping"),
 }
 

@@ -176,7 +176,7 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
     for param in params:
         _check_param(body, param)
     job = to_plain(body["job"])
-    _check_templates(job, label, body)
+    _check_templates(job, body)
     return Preset(
         name=body["name"],
         summary=body["summary"],
@@ -217,32 +217,32 @@ def _check_param(body: YMap, param: Param) -> None:
             )
 
 
-def _check_templates(job: Any, label: str, body: YMap) -> None:
+def _check_templates(job: Any, body: YMap) -> None:
     """Every template string compiles (syntax only; names are checked when rendering)."""
     import jinja2
 
     from cigen.generate.render import environment
 
     env = environment()
-    for text in _strings(job):
+    for path, text in _strings(job, ()):
         if "{{" in text or "{%" in text or "{#" in text:
             try:
                 env.parse(text)
             except jinja2.TemplateSyntaxError as exc:
-                mark = body.value_mark("job")
+                mark = locate(body, ["job", *path])
+                dotted = ".".join(str(p) for p in ("job", *path))
                 raise CigenError(
-                    f"{where(mark)}: template syntax error in {text.splitlines()[0]!r}: "
-                    f"{exc.message}"
+                    f"{where(mark)}: {dotted}: template syntax error: {exc.message}"
                 ) from None
 
 
-def _strings(value: Any) -> list[str]:
+def _strings(value: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
     if isinstance(value, str):
-        return [value]
+        return [(path, value)]
     if isinstance(value, Mapping):
-        return [s for item in value.values() for s in _strings(item)]
+        return [s for key, item in value.items() for s in _strings(item, (*path, key))]
     if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
+        return [s for index, item in enumerate(value) for s in _strings(item, (*path, index))]
     return []
 
 
