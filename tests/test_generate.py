@@ -742,3 +742,35 @@ def test_a_template_naming_an_unknown_value_is_an_error(project: Path) -> None:
     code, _, err = invoke("generate")
     assert code == 2
     assert "preset 'hello' (presets/hello.yaml): script[0]: 'time' is undefined" in err
+
+
+def test_warnings_are_shown_and_the_file_is_written(project: Path) -> None:
+    write(
+        project,
+        "cigen.yml",
+        "registry: r\nrunners: runners.yml\njobs:\n  t:\n    preset: run-image\n"
+        "    with: {image: a, script: [x], tags: [gpu]}\n",
+    )
+    write(project, "runners.yml", "runners:\n  - {name: gpu, tags: [gpu], protected: true}\n")
+    code, _, err = invoke("generate", "-o", ".gitlab-ci.yml")
+    assert code == 0
+    assert "CIG302" in err
+    assert (project / ".gitlab-ci.yml").is_file()
+
+
+def test_an_unchanged_file_is_left_alone(project: Path) -> None:
+    write(project, "cigen.yml", SIMPLE)
+    assert invoke("generate", "-o", ".gitlab-ci.yml")[0] == 0
+    before = (project / ".gitlab-ci.yml").stat().st_mtime_ns
+    code, _, err = invoke("generate", "-o", ".gitlab-ci.yml")
+    assert code == 0
+    assert "unchanged: .gitlab-ci.yml" in err
+    assert (project / ".gitlab-ci.yml").stat().st_mtime_ns == before
+
+
+def test_output_that_is_a_directory_exits_2(project: Path) -> None:
+    write(project, "cigen.yml", SIMPLE)
+    (project / "out").mkdir()
+    code, _, err = invoke("generate", "-o", "out")
+    assert code == 2
+    assert "is a directory" in err
