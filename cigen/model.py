@@ -106,6 +106,7 @@ class Pipeline:
     stages_mark: Mark | None
     events: tuple[Event, ...] = field(default=())
     unfollowed: tuple[Event, ...] = field(default=())
+    tainted: frozenset[str] = frozenset()  # top-level keys holding a broken !reference
 
     def events_of(self, kind: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.kind == kind)

@@ -50,6 +50,7 @@ class _State:
     documents: list[Document] = field(default_factory=list)
     count: int = 0
     limit_hit: bool = False
+    tainted: set[str] = field(default_factory=set)  # top-level keys with a broken !reference
 
     def event(self, kind: str, mark: Mark, message: str, **extra: Any) -> None:
         self.events.append(Event(kind, mark, message, **extra))
@@ -100,6 +101,7 @@ def resolve(
         stages_mark,
         tuple(state.events),
         tuple(state.unfollowed),
+        frozenset(state.tainted),
     )
 
 
@@ -119,6 +121,8 @@ def _interpolated(
     )
     for problem in problems:
         state.event("include-inputs", problem.mark, problem.message)
+    if problems and not root_file:
+        return None  # GitLab stops at an input error; the file's content would only add noise
     if values is None:
         return loaded.body
     if root_file and loaded.header is not None:
@@ -321,6 +325,8 @@ def _follow(state: _State, entry: _Entry, chain: tuple[str, ...]) -> Iterator[YM
             )
             continue
         body = _interpolated(state, loaded, entry.inputs, entry.mark)
+        if body is None:
+            continue
         state.documents.append(Document(rel, body))
         if not isinstance(body, YMap):
             continue  # the schema check reports a document that is not a mapping
@@ -420,6 +426,7 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
 def _resolve_references(state: _State, config: YMap) -> YMap:
     cache: dict[tuple[str, ...], Any] = {}
     active: list[tuple[str, ...]] = []
+    broken = [False]  # set when the top-level key being walked holds a broken reference
     missing = object()
 
     def lookup(ref: Reference) -> Any:
@@ -464,7 +471,10 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
 
     def walk(value: Any) -> Any:
         if isinstance(value, Reference):
-            return lookup(value)  # ``missing`` drops the key or item; reference-unknown reports it
+            found = lookup(value)  # ``missing`` drops the key or item; reference-unknown reports it
+            if found is missing:
+                broken[0] = True
+            return found
         if isinstance(value, YMap):
             if not _has_reference(value):
                 return value
@@ -485,8 +495,15 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             return seq
         return value
 
-    result = walk(config)
-    return result if isinstance(result, YMap) else config
+    out = YMap(config.mark)
+    for name, value in config.items():
+        broken[0] = False
+        found = walk(value)
+        if broken[0]:
+            state.tainted.add(name)
+        if found is not missing:
+            out.put(name, found, config.key_mark(name), config.value_mark(name))
+    return out
 
 
 def _has_reference(value: Any) -> bool:
@@ -591,19 +608,29 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
             continue  # the schema check reports a job that is not a mapping
         if "script" in value or "run" in value:
             kind = "build"
-        elif "trigger" in value or "needs" in value:
+        elif "trigger" in value or _needs_pipeline(value.get("needs")):
             kind = "trigger"
         else:
-            state.event(
-                "job-without-script",
-                mark,
-                f"jobs:{name} config should implement the script:, run:, or trigger: keyword",
-                job=name,
-            )
+            if name in state.tainted:
+                continue  # its script may be the broken !reference, reported already
+            message = f"jobs:{name} config should implement the script:, run:, or trigger: keyword"
+            if "needs" in value:
+                message = (
+                    f"jobs:{name} config should contain either a trigger or a needs:pipeline "
+                    "(a job with only needs is a trigger job to GitLab); add script: or trigger:"
+                )
+            state.event("job-without-script", mark, message, job=name)
             continue
         job_config, inherited = _job_config(value, defaults, global_vars, kind)
         jobs[name] = Job(name, job_config, mark, kind, inherited)
     return jobs
+
+
+def _needs_pipeline(needs: Any) -> bool:
+    """``needs: {pipeline: ...}`` (or a list item with ``pipeline:``) makes a trigger job."""
+    if isinstance(needs, dict):
+        return "pipeline" in needs
+    return isinstance(needs, list) and any(isinstance(n, dict) and "pipeline" in n for n in needs)
 
 
 def _job_config(

@@ -191,6 +191,13 @@ def _job_schema(validator: Any) -> Mapping[str, Any] | None:
     return result
 
 
+def _looks_like_job(value: Any) -> bool:
+    """GitLab treats ``default``/``workflow`` holding script, run, trigger or needs as jobs."""
+    return isinstance(value, dict) and any(
+        k in value for k in ("script", "run", "trigger", "needs")
+    )
+
+
 def _canonical(value: Any) -> str:
     import json
 
@@ -267,7 +274,10 @@ def validate_entries(
         value = normalize(raw, name)
         doc = YMap(config.mark)
         doc.put(name, value, config.key_mark(name), config.value_mark(name))
-        if name not in properties and job_schema is not None and isinstance(value, YMap):
+        as_job = name not in properties or (
+            name in ("default", "workflow") and _looks_like_job(value)
+        )
+        if as_job and job_schema is not None and isinstance(value, YMap):
             yield from _validate_job(name, value, doc, validator, job_schema, memo)
             continue
         slot = name if name in properties else "*"
@@ -383,6 +393,8 @@ def _issue(
     path = [*prefix, *list(error.absolute_path)[drop:]]
     if error.validator == "pattern" and isinstance(error.instance, str) and "$" in error.instance:
         return None  # a value with a variable is expanded by GitLab; it cannot be checked here
+    if path[:1] == ["include"] and isinstance(error.instance, str) and "*" in error.instance:
+        return None  # GitLab documents wildcard string includes; the editor schema rejects them
     mark, value, _parent, _key = _locate(body, path, doc_mark)
     where = _where(path)
     job = path[0] if path and isinstance(path[0], str) else None

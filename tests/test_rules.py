@@ -262,11 +262,6 @@ CASES = [
         "inputs-missing-required",
         {CI: "include:\n  - local: ci/job.yml\n    inputs: {count: 2}\n", "ci/job.yml": "SPEC"},
         [(CI, 2, 12, "CIG107")],
-        marks=bug(
-            "a missing required input also yields 'unknown interpolation key: `stage`' at "
-            "ci/job.yml:12:10 and an unknown-stage for the literal '$[[ inputs.stage ]]'; "
-            "GitLab stops at the input error"
-        ),
     ),
     case(
         "inputs-wrong-type",
@@ -276,10 +271,6 @@ CASES = [
             "ci/job.yml": "SPEC",
         },
         [(CI, 5, 14, "CIG107")],
-        marks=bug(
-            "a mistyped input also yields 'unknown interpolation key: `count`' at "
-            "ci/job.yml:14:7 although count is declared; GitLab stops at the input error"
-        ),
     ),
     # --- extends-unknown CIG111, extends-cycle CIG112, extends-too-deep CIG113 (2.6) ----------
     case(
@@ -337,10 +328,6 @@ CASES = [
         "reference-in-script-item-missing",
         {CI: ".s:\n  script: [x]\nbuild:\n  script:\n    - !reference [.s, before_script]\n"},
         [(CI, 5, 7, "CIG121")],
-        marks=bug(
-            "the unresolved item is dropped, leaving script: [] which is also reported as a "
-            "schema error at 5:5; GitLab reports only the !reference error"
-        ),
     ),
     case(
         "reference-circular",
@@ -349,10 +336,6 @@ CASES = [
             "build:\n  script: !reference [.a, script]\n"
         },
         [(CI, 2, 11, "CIG121")],
-        marks=bug(
-            "the circular chain also yields job-without-script for build at 5:1; GitLab "
-            "reports only 'is part of a circular chain'"
-        ),
     ),
     # --- default-conflict CIG131 (2.8) --------------------------------------------------------
     case(
@@ -475,11 +458,6 @@ CASES = [
         "job-with-only-job-needs",
         {CI: BUILD + "deploy:\n  needs: [build]\n  stage: deploy\n"},
         [(CI, 3, 1, "CIG207")],
-        marks=bug(
-            "a job with needs: [build] and no script/run/trigger is accepted as a trigger job; "
-            "GitLab rejects it: jobs:deploy config should contain either a trigger or a "
-            "needs:pipeline"
-        ),
     ),
     case(
         "no-visible-job-only-hidden",
@@ -581,10 +559,6 @@ CASES = [
         "include-string-wildcard",
         {CI: "include: ci/*.yml\n" + BUILD, "ci/a.yml": "a:\n  script: [x]\n"},
         [],
-        marks=bug(
-            "CIG002 reports `include: ci/*.yml` (the documented string wildcard form) as not "
-            "valid because the schema's string pattern needs a word character before .yml"
-        ),
     ),
 ]
 

@@ -38,8 +38,12 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return
     if pipeline.events_of("job-without-script"):
         return  # those jobs are reported by job-without-script
-    if pipeline.incomplete:
-        return  # jobs may come from includes that were not followed
+    if (
+        pipeline.tainted
+        or pipeline.incomplete
+        or any(e.kind.startswith("include-") for e in pipeline.events)
+    ):
+        return  # jobs may come from includes that were not followed or failed
     yield at(
         pipeline.config.mark,
         CODE,

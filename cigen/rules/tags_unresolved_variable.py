@@ -45,6 +45,8 @@ SUMMARY = "a tag keeps a $VARIABLE that nothing defines"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if ctx.runners is None:
+        return
     from cigen.jobtags import tag_item_mark
 
     seen: set[tuple[str, str, str]] = set()
