@@ -51,6 +51,7 @@ class _State:
     count: int = 0
     limit_hit: bool = False
     tainted: set[str] = field(default_factory=set)  # top-level keys with a broken !reference
+    partial: set[str] = field(default_factory=set)  # keys extending an unknown key (maybe external)
 
     def event(self, kind: str, mark: Mark, message: str, **extra: Any) -> None:
         self.events.append(Event(kind, mark, message, **extra))
@@ -365,6 +366,7 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
         best = 0
         for parent, mark in _parents(value):
             if parent not in config:
+                state.partial.add(name)
                 state.event(
                     "extends-unknown",
                     mark,
@@ -396,6 +398,8 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
                     )
                 continue
             resolved = visit(parent)
+            if parent in state.partial:
+                state.partial.add(name)
             best = max(best, height.get(parent, 0))
             merged = deep_merge(merged, resolved) if merged is not None else resolved
         active.pop()
@@ -610,6 +614,8 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
             kind = "build"
         elif "trigger" in value or _needs_pipeline(value.get("needs")):
             kind = "trigger"
+        elif state.unfollowed and name in state.partial:
+            kind = "build"  # its script may come from a parent in an include not followed
         else:
             if name in state.tainted:
                 continue  # its script may be the broken !reference, reported already

@@ -446,6 +446,32 @@ CASES = [
         {CI: BUILD + "  only:\n  rules:\n    - when: always\n"},
         [],
     ),
+    # --- job-keyword-conflict CIG209 (3.1 #4, #6, #7, #9; 2.9 hidden keys) -------------------
+    case("job-when-never", {CI: BUILD + "  when: never\n"}, [(CI, 3, 9, "CIG209")]),
+    case("job-rules-empty", {CI: BUILD + "  rules: []\n"}, [(CI, 3, 10, "CIG209")]),
+    case(
+        "job-script-and-trigger",
+        {CI: BUILD + "  trigger: {include: c.yml}\n", "c.yml": "c:\n  script: [x]\n"},
+        [(CI, 3, 3, "CIG209")],
+    ),
+    case(  # the schema's oneOf already says it; no second finding
+        "job-delayed-without-start-in",
+        {CI: BUILD + "  when: delayed\n"},
+        [(CI, 3, 9, "CIG002")],
+    ),
+    case("hidden-key-blank", {CI: ".tmpl:\n" + BUILD}, [(CI, 1, 1, "CIG209")]),
+    # --- needs-cycle CIG210 (3.1 #11) -----------------------------------------------------------
+    case("needs-self", {CI: BUILD + "  needs: [build]\n"}, [(CI, 3, 11, "CIG210")]),
+    case(
+        "needs-cycle-two-jobs",
+        {CI: "a:\n  script: [x]\n  needs: [b]\nb:\n  script: [x]\n  needs: [a]\n"},
+        [(CI, 6, 11, "CIG210")],
+    ),
+    case(
+        "needs-duplicated",
+        {CI: "a:\n  script: [x]\nb:\n  script: [x]\n  needs: [a, a]\n"},
+        [(CI, 5, 14, "CIG210")],
+    ),
     # --- job-without-script CIG207, no-visible-job CIG208 (2.9, 3.1 #23) ----------------------
     case(
         "job-without-script",
