@@ -16,9 +16,12 @@ def deep_merge(left: Any, right: Any) -> Any:
     if not (isinstance(left, YMap) and isinstance(right, YMap)):
         return right
     out = YMap(right.mark)
-    for key, value in left.items():
-        out.put(key, value, left.key_mark(key), left.value_mark(key))
+    out.update(left)
+    out.kmarks.update(left.kmarks)
+    out.vmarks.update(left.vmarks)
     for key, value in right.items():
-        merged = deep_merge(out[key], value) if key in out else value
-        out.put(key, merged, right.key_mark(key), right.value_mark(key))
+        previous = out.get(key)
+        out[key] = deep_merge(previous, value) if isinstance(previous, YMap) else value
+    out.kmarks.update(right.kmarks)
+    out.vmarks.update(right.vmarks)
     return out

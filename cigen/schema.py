@@ -268,17 +268,29 @@ def validate_entries(
     """
     job_schema = _job_schema(validator)
     properties = validator.schema.get("properties", {})
+    known = getattr(validator, "known_valid", None)
     for name, raw in config.items():
         if name.startswith("."):
+            continue
+        as_job = name not in properties or (
+            name in ("default", "workflow") and _looks_like_job(raw)
+        )
+        # A whole entry seen valid before (this run or, through the cache, an earlier one) is
+        # skipped without normalizing it: the common case for a pre-commit hook.
+        whole = ("entry.job" if as_job else "entry." + name) + "\x00" + _canonical(raw)
+        stamp = validator.digest_of(whole) if known is not None else ""
+        if memo.get(whole) == [] or (known is not None and stamp in known):
             continue
         value = normalize(raw, name)
         doc = YMap(config.mark)
         doc.put(name, value, config.key_mark(name), config.value_mark(name))
-        as_job = name not in properties or (
-            name in ("default", "workflow") and _looks_like_job(value)
-        )
         if as_job and job_schema is not None and isinstance(value, YMap):
-            yield from _validate_job(name, value, doc, validator, job_schema, memo)
+            issues = list(_validate_job(name, value, doc, validator, job_schema, memo))
+            if not issues:
+                memo[whole] = []
+                if known is not None:
+                    validator.learned.add(stamp)
+            yield from issues
             continue
         slot = name if name in properties else "*"
         key = slot + "\x00" + _canonical(value)

@@ -41,34 +41,47 @@ SEVERITY = Severity.ERROR
 SUMMARY = "an if: expression GitLab cannot parse"
 
 
-def _expressions(value: Any, key: str = "") -> Iterator[tuple[str, Mark]]:
-    if isinstance(value, YMap):
-        for name, item in value.items():
-            if name == "if" and key == "rules" and isinstance(item, str):
-                yield item, value.value_mark(name)
-            elif name == "variables" and key in ("only", "except") and isinstance(item, YSeq):
-                for index, text in enumerate(item):
-                    if isinstance(text, str):
-                        yield text, item.item_mark(index)
-            else:
-                yield from _expressions(item, name)
-    elif isinstance(value, YSeq):
-        for item in value:
-            yield from _expressions(item, key)
+def _rule_ifs(rules: Any) -> Iterator[tuple[str, Mark]]:
+    if isinstance(rules, YSeq):
+        for rule in rules:
+            if isinstance(rule, YMap) and isinstance(rule.get("if"), str):
+                yield rule["if"], rule.value_mark("if")
+            elif isinstance(rule, YSeq):
+                yield from _rule_ifs(rule)
+
+
+def _expressions(entry: Any) -> Iterator[tuple[str, Mark]]:
+    """``if:`` of rules, and only/except variables, in one top-level entry (job, template,
+    ``workflow``) or in an ``include`` list."""
+    if isinstance(entry, YSeq):  # include entries
+        for item in entry:
+            if isinstance(item, YMap):
+                yield from _rule_ifs(item.get("rules"))
+        return
+    if not isinstance(entry, YMap):
+        return
+    yield from _rule_ifs(entry.get("rules"))
+    for key in ("only", "except"):
+        policy = entry.get(key)
+        variables = policy.get("variables") if isinstance(policy, YMap) else None
+        if isinstance(variables, YSeq):
+            for index, text in enumerate(variables):
+                if isinstance(text, str):
+                    yield text, variables.item_mark(index)
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     from cigen.expressions import validate
 
     seen: set[Mark] = set()
-    sources: list[Any] = [ctx.pipeline.config]
-    sources.extend(
-        doc.body.get("include") for doc in ctx.pipeline.documents if isinstance(doc.body, YMap)
-    )
+    config = ctx.pipeline.config
+    sources: list[Any] = list(config.values()) if config is not None else []
+    for doc in ctx.pipeline.documents:
+        if isinstance(doc.body, YMap):
+            include = doc.body.get("include")
+            sources.append(include if isinstance(include, YSeq) else None)
     for source in sources:
-        for text, mark in _expressions(
-            source, "include" if source is not ctx.pipeline.config else ""
-        ):
+        for text, mark in _expressions(source):
             if mark in seen:
                 continue
             seen.add(mark)
