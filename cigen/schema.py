@@ -80,8 +80,14 @@ def _errors(
     if known is not None and stamp in known:
         memo[key] = []
         return memo[key]
-    checker = validator.evolve(schema=subschema) if subschema is not None else validator
-    errors: list[Any] = list(checker.iter_errors(instance))
+    from cigen.fastschema import is_valid
+
+    root = validator.schema
+    if is_valid(instance, subschema if subschema is not None else root, root) is True:
+        errors: list[Any] = []
+    else:
+        checker = validator.evolve(schema=subschema) if subschema is not None else validator
+        errors = list(checker.iter_errors(instance))
     memo[key] = errors
     if known is not None and not errors:
         validator.learned.add(stamp)
