@@ -63,6 +63,14 @@ class SchemaChecker:
 
         return digest(self.salt, key)
 
+    def remembers(self, key: str) -> bool:
+        """Whether a check named ``key`` passed in an earlier run (see :mod:`cigen.cache`)."""
+        return bool(self.known_valid) and self.digest_of(key) in self.known_valid
+
+    def remember(self, key: str) -> None:
+        """Note that the check named ``key`` passed, for later runs."""
+        self.learned.add(self.digest_of(key))
+
 
 def _errors(
     validator: Any,

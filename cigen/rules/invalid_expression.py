@@ -71,8 +71,7 @@ def _expressions(entry: Any) -> Iterator[tuple[str, Mark]]:
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    from cigen.expressions import validate
-
+    memory = ctx.schema_validator if hasattr(ctx.schema_validator, "remembers") else None
     seen: set[Mark] = set()
     config = ctx.pipeline.config
     sources: list[Any] = list(config.values()) if config is not None else []
@@ -85,7 +84,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if mark in seen:
                 continue
             seen.add(mark)
+            key = "expression\x00" + text
+            if memory is not None and memory.remembers(key):
+                continue  # parsed cleanly before: no need to load the parser
+            from cigen.expressions import validate
+
             error = validate(text)
+            if error is None and memory is not None:
+                memory.remember(key)
             if error is not None:
                 yield at(
                     mark,
