@@ -217,3 +217,18 @@ def test_runners_command_lists_jobs_per_runner(
         assert data["unmatched"] == [{"job": "b", "tags": ["tpu"]}]
     else:
         assert "gpu-1 [gpu, docker]\n  a\n" in out and "  b [tpu]" in out
+
+
+def test_job_whose_rules_never_match_needs_no_runner(tmp_path: Path) -> None:
+    ci = "off:\n  tags: [nope]\n  script: [x]\n  rules:\n    - when: never\n"
+    assert lint(tmp_path, ci) == (0, [])
+
+
+def test_inventory_named_in_cigen_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text("train:\n  tags: [tpu]\n  script: [x]\n")
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "runners.yml").write_text(RUNNERS)
+    (tmp_path / ".cigen.yaml").write_text("runners: ci/runners.yml\n")
+    code = main(["lint", str(tmp_path / ".gitlab-ci.yml"), "--root", str(tmp_path)])
+    assert code == 1
+    assert "CIG301 no-runner" in capsys.readouterr().out
