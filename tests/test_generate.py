@@ -149,6 +149,47 @@ jobs:
       tags: [gpu]
     variables: {EXTRA: "1"}
 """,
+    "child-pipeline": """
+jobs:
+  deploy: {preset: child-pipeline, with: {config: ci/deploy/cigen.yml}}
+""",
+    "child-pipeline-options": """
+stages: [prepare, children]
+jobs:
+  docs:
+    preset: child-pipeline
+    stage: children
+    with:
+      config: docs/cigen.yml
+      output: generated/docs.yml
+      generator_stage: prepare
+      image: registry.local/python:3.12
+      install: [pip install cigen==0.1.0]
+      tags: [docker]
+      strategy: mirror
+    rules: [{if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH}]
+    variables: {DOCS_ENV: staging}
+""",
+    "monorepo": """
+jobs:
+  apps:
+    preset: monorepo
+    with: {folders: [services/api, web], changes: [presets/**/*]}
+""",
+    "python": """
+stages: [test, build]
+jobs:
+  tests: {preset: python, with: {install: ['.[dev]'], script: [python -m pytest]}}
+  wheel:
+    preset: python
+    stage: build
+    with:
+      image: python:3.13
+      install: [build]
+      script: [python -m build --wheel]
+      tags: [docker]
+    artifacts: {paths: [dist/*.whl]}
+""",
 }
 
 
@@ -409,8 +450,8 @@ def _quoted(value: str) -> str:
 ERRORS = {
     "unknown preset": (
         "registry: r\njobs:\n  build: {preset: kanikoo, with: {image: a}}\n",
-        "cigen.yml:3:19: jobs.build.preset: unknown preset 'kanikoo' (available: jupyter, "
-        "kaniko, run-image",
+        "cigen.yml:3:19: jobs.build.preset: unknown preset 'kanikoo' (available: child-pipeline, "
+        "jupyter, kaniko, monorepo, python, run-image",
     ),
     "unknown parameter": (
         "registry: r\njobs:\n  build:\n    preset: kaniko\n    with: {image: a, imag: b}\n",

@@ -35,6 +35,14 @@ def bug(reason: str) -> Any:
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
+# the generator and trigger jobs of the trigger-artifact (CIG211) cases
+GEN = "generate:\n  stage: build\n  script: [make child.yml]\n"
+TRIGGER = (
+    "child:\n  stage: test\n  needs: [generate]\n  trigger:\n    include:\n"
+    "      - artifact: child.yml\n        job: generate\n"
+)
+
+
 CASES = [
     # --- yaml-syntax CIG001: Psych loading, one document or a spec: header (2.1, 2.2) ----------
     case("yaml-unclosed-flow", {CI: "build:\n  script: [make\n"}, [(CI, 3, 1, "CIG001")]),
@@ -584,6 +592,167 @@ CASES = [
     case(
         "include-string-wildcard",
         {CI: "include: ci/*.yml\n" + BUILD, "ci/a.yml": "a:\n  script: [x]\n"},
+        [],
+    ),
+    # --- trigger-artifact CIG211: dynamic child pipelines (8.1) --------------------------------
+    # generator: lines 1-3 (+ artifacts); trigger job `child` after it; the artifact: value is
+    # at column 19 and the job: value at column 14 of their lines
+    case(
+        "trigger-artifact-not-kept",
+        {CI: GEN + TRIGGER},
+        [(CI, 9, 19, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-kept",
+        {CI: GEN + "  artifacts:\n    paths: [child.yml]\n" + TRIGGER},
+        [],
+    ),
+    case(
+        "trigger-artifact-star-stays-in-its-folder",
+        {
+            CI: GEN
+            + "  artifacts:\n    paths: ['*.yml']\n"
+            + TRIGGER.replace("child.yml", "gen/c.yml")
+        },
+        [(CI, 11, 19, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-glob-keeps-it",
+        {
+            CI: GEN
+            + "  artifacts:\n    paths: ['gen/*.y?l']\n"
+            + TRIGGER.replace("child.yml", "gen/c.yml")
+        },
+        [],
+    ),
+    case(
+        "trigger-artifact-project-dir-prefix",
+        {
+            CI: GEN
+            + "  artifacts:\n    paths: [$CI_PROJECT_DIR/gen/, './b.yml']\n"
+            + TRIGGER.replace("child.yml", "./gen//c.yml")
+            + TRIGGER.replace("child:", "other:").replace("child.yml", "b.yml")
+        },
+        [],
+    ),
+    case(
+        "trigger-artifact-doublestar-and-folder-keep-it",
+        {
+            CI: GEN
+            + "  artifacts:\n    paths: ['out/**/*.yml']\n"
+            + TRIGGER.replace("child.yml", "out/a/c.yml")
+            + TRIGGER.replace("child:", "other:").replace("child.yml", "out/b/c.yml")
+        },
+        [],
+    ),
+    case(
+        "trigger-artifact-folder-keeps-files-below",
+        {
+            CI: GEN
+            + "  artifacts:\n    paths: [gen/]\n"
+            + TRIGGER.replace("child.yml", "gen/x/c.yml")
+        },
+        [],
+    ),
+    case(
+        "trigger-artifact-other-paths",
+        {
+            CI: GEN
+            + "  artifacts:\n    paths: [dist/, gen/*.json]\n"
+            + TRIGGER.replace("child.yml", "gen/c.yml")
+        },
+        [(CI, 11, 19, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-excluded",
+        {
+            CI: GEN
+            + "  artifacts:\n    paths: [gen/]\n    exclude: [gen/**/*.yml]\n"
+            + TRIGGER.replace("child.yml", "gen/c.yml")
+        },
+        [(CI, 12, 19, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-only-on-failure",
+        {CI: GEN + "  artifacts:\n    when: on_failure\n    paths: [child.yml]\n" + TRIGGER},
+        [(CI, 12, 19, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-untracked-and-extends",
+        {
+            CI: GEN
+            + "  artifacts:\n    untracked: true\n"
+            + TRIGGER
+            + "second:\n  extends: .second\n"
+            + ".second:\n  needs: [generate]\n  trigger:\n    include:\n"
+            + "      - {artifact: ./a.yml, job: generate}\n"
+        },
+        [],
+    ),
+    case(
+        "trigger-artifact-unknown-job",
+        {CI: GEN + TRIGGER.replace("job: generate", "job: generat")},
+        [(CI, 10, 14, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-hidden-job",
+        {
+            CI: ".generate:\n  script: [x]\n  artifacts: {paths: [child.yml]}\n"
+            + TRIGGER.replace("needs: [generate]", "needs: []").replace(
+                "job: generate", "job: .generate"
+            )
+        },
+        [(CI, 10, 14, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-later-stage",
+        {
+            CI: GEN.replace("stage: build", "stage: deploy")
+            + "  artifacts:\n    paths: [child.yml]\n"
+            + TRIGGER.replace("  needs: [generate]\n", "")
+        },
+        [(CI, 11, 14, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-same-stage-without-needs",
+        {
+            CI: GEN.replace("stage: build", "stage: test")
+            + "  artifacts:\n    paths: [child.yml]\n"
+            + TRIGGER.replace("  needs: [generate]\n", "")
+        },
+        [(CI, 11, 14, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-same-stage-with-needs",
+        {
+            CI: GEN.replace("stage: build", "stage: test")
+            + "  artifacts:\n    paths: [child.yml]\n"
+            + TRIGGER
+        },
+        [],
+    ),
+    case(
+        "trigger-artifact-needs-without-the-generator",
+        {
+            CI: BUILD
+            + GEN
+            + "  artifacts:\n    paths: [child.yml]\n"
+            + TRIGGER.replace("needs: [generate]", "needs: [build]")
+        },
+        [(CI, 14, 14, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-unknown-job-after-unfollowed-include",
+        {
+            CI: "include:\n  - template: T.gitlab-ci.yml\n"
+            + GEN
+            + TRIGGER.replace("job: generate", "job: gen")
+        },
+        [(CI, 2, 15, "CIG104"), (CI, 12, 14, "CIG211")],
+    ),
+    case(
+        "trigger-artifact-variable-in-path",
+        {CI: GEN + "  artifacts:\n    paths: [$OUT/]\n" + TRIGGER},
         [],
     ),
 ]

@@ -12,6 +12,14 @@ order). For each job:
 4. a ``gate`` adds ``only: [branches...]`` or flag ``rules``; a flag's default goes once into
    the global ``variables``.
 
+A preset with several jobs (``jobs:``) renders each of them: the main one is named like the
+cigen.yml job and gets all its GitLab keys, the others are named ``<job><suffix>`` and get only
+the gating keys (``rules``, ``only``, ``except``, and ``gate``), so the jobs of one preset run
+together. With ``for_each`` this is done once per item of a list parameter, the main job named
+``<job>-<item>`` (the item made a name part by :func:`~cigen.generate.render.slug`). Templates
+see the parameters, ``job_name`` (the main job's name) and the ``for_each`` item. A job name
+written twice is an error at the cigen.yml job.
+
 Without ``stages:`` in cigen.yml the stages are those of the jobs, sorted by the lowest preset
 ``order`` using them, then by first use.
 """
@@ -19,29 +27,45 @@ Without ``stages:`` in cigen.yml the stages are those of the jobs, sorted by the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
-from cigen.generate.presets import GLOBAL_PARAMS, Preset, resolve_params
-from cigen.generate.render import render
-from cigen.generate.spec import FlagGate, JobSpec, Spec, where
+from cigen.generate.presets import GLOBAL_PARAMS, JOB_NAME, Part, Preset, resolve_params
+from cigen.generate.render import render, slug
+from cigen.generate.spec import FlagGate, JobSpec, Spec, locate, where
+from cigen.yamlload import YMap
 
-__all__ = ["build", "merge"]
+__all__ = ["Composed", "build", "compose", "merge"]
 
 EDGE_STAGES = (".pre", ".post")
 GATED_KEYS = ("only", "except", "rules")
 
 
+@dataclass(frozen=True)
+class Composed:
+    """The pipeline data, and for every job in it the cigen.yml job it comes from."""
+
+    data: dict[str, Any]
+    origins: Mapping[str, str]
+
+
 def build(spec: Spec, catalog: Mapping[str, Preset]) -> dict[str, Any]:
     """The ``.gitlab-ci.yml`` data for ``spec``; problems are :class:`CigenError` at a line."""
+    return compose(spec, catalog).data
+
+
+def compose(spec: Spec, catalog: Mapping[str, Preset]) -> Composed:
+    """:func:`build`, also saying which cigen.yml job each output job comes from."""
     globals_ = {
         name: (spec.node[name], spec.node.value_mark(name))
         for name in GLOBAL_PARAMS
         if name in spec.node
     }
     jobs: dict[str, dict[str, Any]] = {}
-    stage_rank: dict[str, tuple[int, int]] = {}
+    origins: dict[str, str] = {}
+    stage_rank: dict[str, tuple[int, int, int]] = {}
     flags: dict[str, tuple[str, Mark | None]] = {}
     for index, job in enumerate(spec.jobs):
         preset = _preset(job, catalog)
@@ -53,15 +77,26 @@ def build(spec: Spec, catalog: Mapping[str, Preset]) -> dict[str, Any]:
             job_name=job.name,
             globals_=globals_,
         )
-        body = render(preset.job, params, where=f"preset {preset.name!r} ({preset.source})")
-        data = merge({"stage": preset.stage, **body}, job.extra)
-        if job.gate is not None:
-            _apply_gate(job, data, spec, flags)
-        stage = data.get("stage", "test")
-        rank = (preset.order, index)
-        stage_rank[stage] = min(stage_rank.get(stage, rank), rank)
-        jobs[job.name] = data
-    stages = _stages(spec, jobs, stage_rank)
+        where_ = f"preset {preset.name!r} ({preset.source})"
+        gated = {key: job.extra[key] for key in GATED_KEYS if key in job.extra}
+        for name, values in _instances(job, preset, params):
+            for part_index, part in enumerate(preset.parts):
+                out_name = name + part.suffix
+                body = render(part.job, values, where=where_)
+                stage = _stage(part, values, where_)
+                data = merge({"stage": stage, **body}, job.extra if part.main else gated)
+                if job.gate is not None:
+                    _apply_gate(job, data, preset)
+                if out_name in jobs:
+                    _clash(spec, job, out_name, origins[out_name])
+                stage = data.get("stage", "test")
+                rank = (preset.order, index, part_index)
+                stage_rank[stage] = min(stage_rank.get(stage, rank), rank)
+                jobs[out_name] = data
+                origins[out_name] = job.name
+        if isinstance(job.gate, FlagGate):
+            _record_flag(job, job.gate, spec, flags)
+    stages = _stages(spec, jobs, origins, stage_rank)
     out: dict[str, Any] = {"stages": stages}
     variables = dict(spec.variables)
     for flag, (value, _mark) in flags.items():
@@ -69,7 +104,59 @@ def build(spec: Spec, catalog: Mapping[str, Preset]) -> dict[str, Any]:
     if variables:
         out["variables"] = variables
     out.update(jobs)
+    return Composed(out, origins)
+
+
+def _instances(
+    job: JobSpec, preset: Preset, params: Mapping[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(main job name, template values)``: one, or one per item with ``for_each``."""
+    if preset.for_each is None:
+        return [(job.name, {**params, JOB_NAME: job.name})]
+    each = preset.for_each
+    items = params.get(each.param) or []
+    out: list[tuple[str, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for position, item in enumerate(items):
+        part = slug(item)
+        problem = ""
+        if not part:
+            problem = f"{item!r} gives no job name (it has no letter or digit)"
+        elif part in seen:
+            problem = (
+                f"{item!r} and {items[seen[part]]!r} give the same job name {job.name}-{part!r}"
+            )
+        if problem:
+            mark = _item_mark(job, each.param, position)
+            raise CigenError(f"{where(mark)}: jobs.{job.name}.with.{each.param}: {problem}")
+        seen[part] = position
+        name = f"{job.name}-{part}"
+        out.append((name, {**params, each.name: item, JOB_NAME: name}))
     return out
+
+
+def _item_mark(job: JobSpec, param: str, position: int) -> Mark:
+    with_node = job.node.get("with")
+    if isinstance(with_node, YMap) and param in with_node:
+        return locate(with_node, [param, position])
+    return job.node.value_mark("preset")
+
+
+def _stage(part: Part, values: Mapping[str, Any], where_: str) -> str:
+    stage = render(part.stage, values, where=where_)
+    if not isinstance(stage, str) or not stage:
+        raise CigenError(f"{where_}: the stage of job suffix {part.suffix!r} is {stage!r}")
+    return stage
+
+
+def _clash(spec: Spec, job: JobSpec, name: str, other: str) -> None:
+    mark = spec.node["jobs"].key_mark(job.name)
+    by = f"jobs.{other}" if other == job.name else f"jobs.{other} and by jobs.{job.name}"
+    raise CigenError(
+        f"{where(mark)}: jobs.{job.name}: the job name {name!r} is written twice, by {by}; "
+        "rename one (a preset with several jobs names them <job><suffix>, and per item "
+        "<job>-<item><suffix>)"
+    )
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,29 +183,28 @@ def _preset(job: JobSpec, catalog: Mapping[str, Preset]) -> Preset:
     return preset
 
 
-def _apply_gate(
-    job: JobSpec, data: dict[str, Any], spec: Spec, flags: dict[str, tuple[str, Mark | None]]
-) -> None:
+def _apply_gate(job: JobSpec, data: dict[str, Any], preset: Preset) -> None:
     gate_mark = job.node.key_mark("gate")
+    writes = "rules" if isinstance(job.gate, FlagGate) else "only"
     clash = [key for key in GATED_KEYS if key in data]
     if clash:
         key = clash[0]
-        mark = job.node.key_mark(key) if key in job.node else gate_mark
+        if key in job.node:
+            mark, culprit = job.node.key_mark(key), f"{key}:"
+        else:
+            mark, culprit = gate_mark, f"preset {preset.name!r}, which writes {key}:"
         raise CigenError(
-            f"{where(mark)}: jobs.{job.name}: gate cannot be combined with {key}: "
-            f"(gate writes {'rules' if isinstance(job.gate, FlagGate) else 'only'}:); "
-            "keep one of the two"
+            f"{where(mark)}: jobs.{job.name}: gate cannot be combined with {culprit} "
+            f"(gate writes {writes}:); keep one of the two"
         )
     if not isinstance(job.gate, FlagGate):
         assert job.gate is not None
         data["only"] = list(job.gate.branches)
         return
-    gate = job.gate
-    on: dict[str, Any] = {"if": f'${gate.flag} == "true"'}
+    on: dict[str, Any] = {"if": f'${job.gate.flag} == "true"'}
     if "when" not in data:
         on["when"] = "always"
     data["rules"] = [on, {"when": "never"}]
-    _record_flag(job, gate, spec, flags)
 
 
 def _record_flag(
@@ -154,19 +240,27 @@ def _record_flag(
 
 
 def _stages(
-    spec: Spec, jobs: Mapping[str, Mapping[str, Any]], rank: Mapping[str, tuple[int, int]]
+    spec: Spec,
+    jobs: Mapping[str, Mapping[str, Any]],
+    origins: Mapping[str, str],
+    rank: Mapping[str, tuple[int, int, int]],
 ) -> list[str]:
     if spec.stages is None:
         return [s for s in sorted(rank, key=lambda s: rank[s]) if s not in EDGE_STAGES]
     allowed = set(spec.stages) | set(EDGE_STAGES)
-    for job in spec.jobs:
-        stage = jobs[job.name].get("stage", "test")
-        if stage not in allowed:
-            node = job.node
-            mark = node.value_mark("stage") if "stage" in node else node.value_mark("preset")
-            source = "" if "stage" in node else f" (from preset {job.preset!r})"
-            raise CigenError(
-                f"{where(mark)}: jobs.{job.name}: stage {stage!r}{source} is not in stages "
-                f"({', '.join(spec.stages)}); add it to stages: or give the job a stage:"
-            )
+    by_name = {job.name: job for job in spec.jobs}
+    for name, data in jobs.items():
+        stage = data.get("stage", "test")
+        if stage in allowed:
+            continue
+        job = by_name[origins[name]]
+        node = job.node
+        own = name == job.name and "stage" in node
+        mark = node.value_mark("stage") if own else node.value_mark("preset")
+        source = "" if own else f" (from preset {job.preset!r})"
+        which = "" if name == job.name else f" of its job {name!r}"
+        raise CigenError(
+            f"{where(mark)}: jobs.{job.name}: stage {stage!r}{which}{source} is not in stages "
+            f"({', '.join(spec.stages)}); add it to stages: or give the job a stage:"
+        )
     return list(spec.stages)

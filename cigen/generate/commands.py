@@ -11,7 +11,8 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ class Generated:
     text: str
     spec: Any
     presets: tuple[str, ...]
+    origins: Mapping[str, str] = field(default_factory=dict)
 
 
 def generate_text(config: Path, *, source: str | None = None) -> Generated:
@@ -49,7 +51,7 @@ def generate_text(config: Path, *, source: str | None = None) -> Generated:
 
     ``source`` is how the header names cigen.yml (default: the path as given).
     """
-    from cigen.generate.build import build
+    from cigen.generate.build import compose
     from cigen.generate.presets import load_catalog
     from cigen.generate.spec import load_spec
     from cigen.generate.writer import output_text
@@ -58,10 +60,10 @@ def generate_text(config: Path, *, source: str | None = None) -> Generated:
     spec = load_spec(config, label)
     label_folder = (Path(label).parent / "presets").as_posix()
     catalog = load_catalog(spec.folder / "presets", label_folder)
-    data = build(spec, catalog)
+    composed = compose(spec, catalog)
     used = tuple(dict.fromkeys(job.preset for job in spec.jobs))
-    text = output_text(data, source or label, list(used))
-    return Generated(text, spec, used)
+    text = output_text(composed.data, source or label, list(used))
+    return Generated(text, spec, used, composed.origins)
 
 
 def lint_generated(text: str, runners: tuple[Any, ...] | None) -> tuple[Any, ...]:
@@ -84,19 +86,21 @@ def _source_label(config: Path, output: Path | None) -> str:
     return Path(rel).as_posix()
 
 
-def _report(diags: tuple[Any, ...], spec: Any) -> str:
+def _report(diags: tuple[Any, ...], generated: Generated) -> str:
     from cigen import __version__
     from cigen.reporters.text import render
     from cigen.rules import RULES
 
     report = render(list(diags), rules=RULES, tool_version=__version__)
-    where = {job.name: job for job in spec.jobs}
+    where = {job.name: job for job in generated.spec.jobs}
+    origins = {**{name: name for name in where}, **generated.origins}
     hints = []
-    for name in dict.fromkeys(d.job for d in diags if d.job in where):
-        job = where[name]
+    for name in dict.fromkeys(d.job for d in diags if d.job in origins):
+        job = where[origins[name]]
         mark = job.mark
+        of = "" if name == job.name else f" of cigen.yml job {job.name!r}"
         hints.append(
-            f"  job {name!r} (preset {job.preset}) is at {mark.path}:{mark.line}:{mark.col}\n"
+            f"  job {name!r} (preset {job.preset}{of}) is at {mark.path}:{mark.line}:{mark.col}\n"
         )
     return report + "".join(hints)
 
@@ -156,10 +160,10 @@ def generate(
             f"cigen: the generated pipeline has {len(errors)} error(s); nothing was written",
             err=True,
         )
-        click.echo(_report(diags, spec), err=True, nl=False)
+        click.echo(_report(diags, generated), err=True, nl=False)
         return 1
     if diags:
-        click.echo(_report(diags, spec), err=True, nl=False)
+        click.echo(_report(diags, generated), err=True, nl=False)
     if check:
         assert target is not None
         diff = stale_diff(target, generated.text)
@@ -239,6 +243,7 @@ def presets_show(name: str, config: Path, as_schema: bool) -> int:
         f"{preset.name}: {preset.summary}",
         f"source: {origin}",
         f"stage: {preset.stage}",
+        *_jobs_lines(preset),
         "",
         preset.description,
         "",
@@ -266,6 +271,18 @@ def presets_show(name: str, config: Path, as_schema: bool) -> int:
             lines.append("")
     click.echo("\n".join(lines).rstrip("\n"))
     return 0
+
+
+def _jobs_lines(preset: Any) -> list[str]:
+    """For a preset with several jobs or ``for_each``: the names and stages it writes."""
+    if len(preset.parts) == 1 and preset.for_each is None:
+        return []
+    base = "NAME" if preset.for_each is None else f"NAME-<{preset.for_each.name}>"
+    shown = ", ".join(f"{base}{part.suffix} (stage {part.stage})" for part in preset.parts)
+    lines = [f"jobs: {shown}"]
+    if preset.for_each is not None:
+        lines.append(f"      once per item of {preset.for_each.param}")
+    return lines
 
 
 def _wrap(text: str, width: int) -> list[str]:

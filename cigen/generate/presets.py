@@ -4,6 +4,10 @@ A preset is one YAML file (shape: ``schemas/preset.schema.json``). The built-in 
 ``presets/`` (found through :func:`cigen.resources.preset_folder`); a project adds its own, or
 replaces a built-in one, with ``presets/NAME.yaml`` beside its cigen.yml. Adding a preset is
 adding a file: nothing here knows a preset by name.
+
+A preset renders one job (``job:``) or several (``jobs:``, each a :class:`Part` named by a
+suffix added to the cigen.yml job's name), and with ``for_each:`` it renders them once per item
+of a list parameter (:class:`ForEach`).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from cigen.generate.spec import (
     problem,
     where,
 )
-from cigen.yamlload import YMap, to_plain
+from cigen.yamlload import YMap, YSeq, to_plain
 
 __all__ = [
+    "ForEach",
     "Param",
+    "Part",
     "Preset",
     "builtin_presets",
     "load_catalog",
@@ -41,6 +47,8 @@ SCHEMA_RESOURCE = "preset.schema.json"
 SUFFIX = ".yaml"
 #: Top-level cigen.yml values that serve as defaults for parameters of the same name.
 GLOBAL_PARAMS = ("registry",)
+#: Names templates see besides the parameters: the name of the (main) job being rendered.
+JOB_NAME = "job_name"
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,31 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One job of a preset: named ``<name><suffix>``, in ``stage`` (a template string)."""
+
+    suffix: str
+    stage: str
+    job: Mapping[str, Any]
+
+    @property
+    def main(self) -> bool:
+        """The main job (no suffix) gets the GitLab keys written beside ``preset:``."""
+        return not self.suffix
+
+
+@dataclass(frozen=True)
+class ForEach:
+    """``for_each``: render the preset's jobs once per item of list parameter ``param``."""
+
+    param: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Preset:
-    """A loaded, validated preset. ``job`` is the template (plain data, never mutated)."""
+    """A loaded, validated preset. ``job`` is the main job's template (plain data, never
+    mutated); ``parts`` are all the jobs it renders, the main one included."""
 
     name: str
     summary: str
@@ -89,6 +120,12 @@ class Preset:
     source: str
     builtin: bool
     overrides_builtin: bool = False
+    parts: tuple[Part, ...] = ()
+    for_each: ForEach | None = None
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            object.__setattr__(self, "parts", (Part("", self.stage, self.job),))
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -156,6 +193,13 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
     body = parse_yaml(data, label)
     if not isinstance(body, YMap):
         raise CigenError(f"{label}:1:1: a preset is a mapping (see preset.schema.json)")
+    if "job" in body and "jobs" in body:
+        raise CigenError(
+            f"{where(body.key_mark('jobs'))}: a preset has job: (one job) or jobs: (several), "
+            "not both"
+        )
+    if "job" not in body and "jobs" not in body:
+        raise CigenError(f"{where(body.mark)}: missing key 'job' (or 'jobs' for several jobs)")
     error = first_error(make_validator(own_schema(SCHEMA_RESOURCE)), body)
     if error is not None:
         raise CigenError(f"{where(error_mark(body, error))}: {describe(error)}")
@@ -175,8 +219,14 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
     )
     for param in params:
         _check_param(body, param)
-    job = to_plain(body["job"])
-    _check_templates(job, body)
+    parts = _parts(body)
+    for_each = _for_each(body, params)
+    for index, part in enumerate(parts):
+        base: list[str | int] = ["job"] if "job" in body else ["jobs", index, "job"]
+        _check_templates(part.job, body, base)
+        if "jobs" in body and "stage" in body["jobs"][index]:
+            _check_templates(part.stage, body, ["jobs", index, "stage"])
+    job = next(part.job for part in parts if part.main)
     return Preset(
         name=body["name"],
         summary=body["summary"],
@@ -188,7 +238,59 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
         examples=tuple(body.get("examples") or ()),
         source=label,
         builtin=builtin,
+        parts=parts,
+        for_each=for_each,
     )
+
+
+def _parts(body: YMap) -> tuple[Part, ...]:
+    """The jobs of a preset: ``job`` alone, or ``jobs`` with exactly one main (suffix-less) job."""
+    if "job" in body:
+        return (Part("", body["stage"], to_plain(body["job"])),)
+    items: YSeq = body["jobs"]
+    parts: list[Part] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        suffix = item.get("suffix", "")
+        if suffix in seen:
+            mark = locate(body, ["jobs", index, "suffix"]) if suffix else items.item_mark(index)
+            what = f"suffix {suffix!r}" if suffix else "no suffix (the main job)"
+            raise CigenError(
+                f"{where(mark)}: jobs[{index}]: {what} is also used by jobs[{seen[suffix]}]; "
+                "each job of a preset needs its own suffix"
+            )
+        seen[suffix] = index
+        parts.append(Part(suffix, item.get("stage", body["stage"]), to_plain(item["job"])))
+    if "" not in seen:
+        raise CigenError(
+            f"{where(body.value_mark('jobs'))}: jobs: one job must have no suffix: the main job, "
+            "named like the cigen.yml job"
+        )
+    return tuple(parts)
+
+
+def _for_each(body: YMap, params: tuple[Param, ...]) -> ForEach | None:
+    names = {p.name for p in params}
+    if JOB_NAME in names:
+        raise CigenError(
+            f"{where(body['params'].key_mark(JOB_NAME))}: params.{JOB_NAME}: the name is "
+            "reserved (templates see the job's name under it)"
+        )
+    node = body.get("for_each")
+    if node is None:
+        return None
+    found = next((p for p in params if p.name == node["param"]), None)
+    if found is None or found.schema.get("type") != "array":
+        problem = "is not a parameter" if found is None else "is not a list parameter (type: array)"
+        raise CigenError(
+            f"{where(node.value_mark('param'))}: for_each.param: {node['param']!r} {problem}"
+        )
+    if node["as"] in names or node["as"] == JOB_NAME:
+        raise CigenError(
+            f"{where(node.value_mark('as'))}: for_each.as: {node['as']!r} is already the name of "
+            f"{'the job' if node['as'] == JOB_NAME else 'a parameter'}; choose another"
+        )
+    return ForEach(node["param"], node["as"])
 
 
 def _check_param(body: YMap, param: Param) -> None:
@@ -217,7 +319,7 @@ def _check_param(body: YMap, param: Param) -> None:
             )
 
 
-def _check_templates(job: Any, body: YMap) -> None:
+def _check_templates(job: Any, body: YMap, base: list[str | int]) -> None:
     """Every template string compiles (syntax only; names are checked when rendering)."""
     import jinja2
 
@@ -229,8 +331,8 @@ def _check_templates(job: Any, body: YMap) -> None:
             try:
                 env.parse(text)
             except jinja2.TemplateSyntaxError as exc:
-                mark = locate(body, ["job", *path])
-                dotted = ".".join(str(p) for p in ("job", *path))
+                mark = locate(body, [*base, *path])
+                dotted = ".".join(str(p) for p in (*base, *path))
                 raise CigenError(
                     f"{where(mark)}: {dotted}: template syntax error: {exc.message}"
                 ) from None

@@ -5,7 +5,8 @@ The template is data (mappings, lists, scalars). :func:`render` walks it and
 * leaves mapping keys, numbers, booleans and nulls as they are;
 * replaces a string that is exactly ``{{ name }}`` (one parameter, nothing else) by that
   parameter's value as data, so a list parameter becomes a list; when the value is ``None`` the
-  mapping key holding it is left out (a list item is dropped);
+  mapping key holding it is left out (a list item is dropped); as a list item, a list value is
+  spliced into the list (``changes: ['{{ folder }}/**/*', '{{ extra }}']`` stays one flat list);
 * renders any other string containing ``{{`` or ``{%`` with Jinja2 in a sandbox, with
   ``StrictUndefined`` (a name that is not a parameter is an error), and keeps the result as a
   string.
@@ -26,12 +27,13 @@ from typing import Any
 
 from cigen.errors import CigenError
 
-__all__ = ["dq", "environment", "render", "render_text"]
+__all__ = ["dq", "environment", "render", "render_text", "slug"]
 
 _WHOLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\Z")
 _DROP = object()
 #: ``$`` that starts a variable reference (``$NAME`` or ``${NAME}``) stays live inside "...".
 _DOLLAR_KEEP = re.compile(r"\$(?=[A-Za-z_{])")
+_SLUG_OUT = re.compile(r"[^A-Za-z0-9_.]+")
 
 
 def dq(value: object) -> str:
@@ -51,6 +53,13 @@ def dq(value: object) -> str:
     return '"' + "".join(out) + '"'
 
 
+def slug(value: object) -> str:
+    """``value`` made a job-name part: each run of characters other than letters, digits, ``_``
+    and ``.`` becomes one ``-``, and ``-``/``.`` are stripped from both ends
+    (``services/api`` -> ``services-api``)."""
+    return _SLUG_OUT.sub("-", str(value)).strip("-.")
+
+
 @cache
 def environment() -> Any:
     from jinja2 import StrictUndefined
@@ -63,6 +72,7 @@ def environment() -> Any:
         auto_reload=False,
     )
     env.filters["dq"] = dq
+    env.filters["slug"] = slug
     return env
 
 
@@ -103,8 +113,16 @@ def _render(value: Any, params: Mapping[str, Any], where: str, path: tuple[str |
                 out[str(key)] = rendered
         return out
     if isinstance(value, list):
-        items = [_render(item, params, where, (*path, i)) for i, item in enumerate(value)]
-        return [item for item in items if item is not _DROP]
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            rendered = _render(item, params, where, (*path, index))
+            if rendered is _DROP:
+                continue
+            if isinstance(rendered, list) and _is_whole(item, params):
+                items.extend(rendered)
+            else:
+                items.append(rendered)
+        return items
     if not isinstance(value, str):
         return value
     whole = _WHOLE.match(value)
@@ -114,6 +132,14 @@ def _render(value: Any, params: Mapping[str, Any], where: str, path: tuple[str |
     if "{{" not in value and "{%" not in value and "{#" not in value:
         return value
     return render_text(value, params, where=lambda: f"{where}: {_dotted(path)}")
+
+
+def _is_whole(template: Any, params: Mapping[str, Any]) -> bool:
+    """Whether ``template`` is exactly ``{{ name }}`` for a known parameter."""
+    if not isinstance(template, str):
+        return False
+    whole = _WHOLE.match(template)
+    return whole is not None and whole.group(1) in params
 
 
 def _copy(value: Any) -> Any:
