@@ -1,0 +1,653 @@
+"""Hostile input: every case ends quickly, within a memory bound, with a finding or an error.
+
+Each case runs ``python -m cigen ...`` in a fresh process whose address space is limited to
+:data:`MEMORY_LIMIT` (``RLIMIT_AS``, 1 GiB, set by the child itself before it imports cigen)
+with a wall-clock :data:`TIMEOUT` (20 s). The outcome must be exit 1 with a finding that names
+the file, or exit 2 with an error that names it (exit 0 where the input is valid): never exit
+3 (internal error), never a signal, never a traceback, never a hang. Nothing outside the
+project root may be read: files outside hold :data:`MARKER`, which must not appear in any
+output.
+
+The cases of :data:`CASES` run concurrently, all started by the first test that needs one, so
+the module costs seconds. Cases cigen gets wrong today are ``xfail(strict=True)`` with the
+reason and a short timeout (:data:`SHORT`). Time and peak memory of each run are printed
+(``pytest -s tests/test_hostile.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitlab_server import FakeGitLab, serve
+from helpers import write_files
+
+#: Address-space limit of every cigen process (``RLIMIT_AS``).
+MEMORY_LIMIT = 1 << 30
+#: Wall-clock limit of one run, in seconds.
+TIMEOUT = 20.0
+#: Timeout of the xfail cases that hang today (a fixed cigen answers them in well under 1 s).
+SHORT = 3.0
+CI = ".gitlab-ci.yml"
+JOB = "job:\n  script: [echo]\n"
+#: A name only present in files outside the root: it must never appear in any output.
+MARKER = "outside_marker_job"
+OUTSIDE_YAML = f"{MARKER}:\n  script: [x]\n  needs: [no_such_job_{MARKER}]\n"
+#: ``python -m cigen`` with the memory limit set first; at exit it writes its peak resident
+#: memory (``VmHWM``, KiB) to the file named by ``HOSTILE_HWM_FILE``.
+CHILD = f"""
+import atexit, os, resource, runpy, sys
+resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))
+def _peak():
+    try:
+        with open("/proc/self/status") as status:
+            peak = [line.split()[1] for line in status if line.startswith("VmHWM:")]
+        with open(os.environ["HOSTILE_HWM_FILE"], "w") as out:
+            out.write(peak[0])
+    except (OSError, KeyError, IndexError):
+        pass
+atexit.register(_peak)
+sys.argv[0] = "cigen"
+runpy.run_module("cigen", run_name="__main__", alter_sys=True)
+"""
+
+Files = dict[str, "str | bytes"]
+
+
+def bug(reason: str) -> Any:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int | None  # None: killed at the timeout
+    stdout: str
+    stderr: str
+    seconds: float
+    max_rss_mib: float | None  # None: the process did not exit normally
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cigen(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    timeout: float = TIMEOUT,
+    env: dict[str, str] | None = None,
+) -> Outcome:
+    """``python -m cigen ARGS`` in ``cwd`` under the memory limit; measures time and memory."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("CIGEN_DEBUG", "GITLAB_TOKEN")}
+    environ.update(env or {})
+    with tempfile.TemporaryDirectory(prefix="hostile-") as scratch:
+        peak_file = Path(scratch) / "peak"
+        environ["HOSTILE_HWM_FILE"] = str(peak_file)
+        start = time.monotonic()
+        with subprocess.Popen(
+            [sys.executable, "-c", CHILD, *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environ,
+        ) as proc:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+                code: int | None = proc.returncode
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                code = None
+        seconds = time.monotonic() - start
+        peak = peak_file.read_text(encoding="ascii") if peak_file.exists() else ""
+    return Outcome(
+        code,
+        out.decode("utf-8", "replace"),
+        err.decode("utf-8", "replace"),
+        seconds,
+        int(peak) / 1024 if peak.isdigit() else None,
+    )
+
+
+def check_bounded(outcome: Outcome, codes: set[int], names: Sequence[str] = (CI,)) -> None:
+    """The run finished with one of ``codes``, cleanly, and said which file is at fault."""
+    assert outcome.code is not None, f"no answer within the time limit:\n{outcome.output}"
+    assert outcome.code >= 0, f"killed by signal {-outcome.code}:\n{outcome.output}"
+    assert outcome.code != 3, f"internal error:\n{outcome.output}"
+    assert outcome.code in codes, f"exit {outcome.code}:\n{outcome.output}"
+    assert "Traceback" not in outcome.output, outcome.output
+    assert MARKER not in outcome.output, "a file outside the project root was read"
+    if outcome.code == 1:
+        assert any(f"{name}:" in outcome.stdout for name in names), outcome.output
+    elif outcome.code == 2:
+        assert "cigen: error:" in outcome.stderr, outcome.output
+        assert any(name in outcome.stderr for name in names), outcome.output
+
+
+# --- input builders -----------------------------------------------------------------------------
+
+
+def billion_laughs(levels: int = 10) -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n" + JOB
+
+
+def merge_key_bomb(levels: int = 8) -> str:
+    lines = [".m0: &m0 {" + ", ".join(f"k{i}: v" for i in range(9)) + "}"]
+    for level in range(1, levels):
+        items = ", ".join(f"c{i}: *m{level - 1}" for i in range(9))
+        lines.append(f".m{level}: &m{level} {{{items}}}")
+    return "\n".join(lines) + f"\njob:\n  script: [x]\n  <<: *m{levels - 1}\n"
+
+
+def extends_chain(length: int) -> str:
+    body = "".join(f".t{i}:\n  extends: .t{i + 1}\n" for i in range(length))
+    return body + f".t{length}:\n  script: [x]\njob:\n  extends: .t0\n"
+
+
+def reference_chain(length: int) -> str:
+    body = "".join(f".r{i}:\n  script: !reference [.r{i + 1}, script]\n" for i in range(length))
+    return body + f".r{length}:\n  script: [x]\njob:\n  script: !reference [.r0, script]\n"
+
+
+def reference_bomb(levels: int = 40) -> str:
+    """Each level lists the previous one twice: 2**levels script lines once expanded."""
+    body = "".join(
+        f".r{i}:\n  script:\n    - !reference [.r{i - 1}, script]\n"
+        f"    - !reference [.r{i - 1}, script]\n"
+        for i in range(1, levels)
+    )
+    return f".r0:\n  script: [x]\n{body}job:\n  script: !reference [.r{levels - 1}, script]\n"
+
+
+def random_bytes(size: int) -> bytes:
+    return random.Random(7).randbytes(size)
+
+
+def many_includes(count: int) -> Files:
+    files: Files = {CI: "include:\n" + "".join(f"  - inc/f{i}.yml\n" for i in range(count)) + JOB}
+    files.update({f"inc/f{i}.yml": f".f{i}:\n  script: [x]\n" for i in range(count)})
+    return files
+
+
+def outside_files(root: Path) -> Path:
+    """``root/../outside/secret.yml`` and ``root/../outside.yml`` (both :data:`MARKER` jobs)."""
+    outside = root.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.yml").write_text(OUTSIDE_YAML, encoding="utf-8")
+    (root.parent / "outside.yml").write_text(OUTSIDE_YAML, encoding="utf-8")
+    return outside
+
+
+# --- the cases ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """Files to write (or a setup function), the command, and what must come out."""
+
+    id: str
+    files: Files = field(default_factory=dict)
+    codes: frozenset[int] = frozenset({1})
+    command: tuple[str, ...] = ("lint", "--root", ".", CI)
+    names: tuple[str, ...] = (CI,)
+    setup: Callable[[Path], None] | None = None
+    stdout_has: tuple[str, ...] = ()
+    timeout: float = TIMEOUT
+    env: dict[str, str] | None = None
+    marks: tuple[Any, ...] = ()
+    unchanged: bool = False  # generate: nothing written, no stray files
+
+
+def lint_case(case_id: str, files: Files, codes: set[int] | None = None, **options: Any) -> Case:
+    names = options.pop("names", tuple(files) or (CI,))
+    return Case(case_id, files, frozenset(codes or {1}), names=names, **options)
+
+
+def _symlink_file(root: Path) -> None:
+    (root / "link.yml").symlink_to(outside_files(root) / "secret.yml")
+
+
+def _symlink_folder(root: Path) -> None:
+    (root / "linked").symlink_to(outside_files(root), target_is_directory=True)
+
+
+def _symlink_folder_git(root: Path) -> None:
+    _symlink_folder(root)
+    subprocess.run(["git", "init", "-q", str(root)], check=True, timeout=30)
+
+
+def _symlink_in_glob(root: Path) -> None:
+    (root / "ci").mkdir()
+    (root / "ci" / "evil.yml").symlink_to(outside_files(root) / "secret.yml")
+
+
+def _entry_symlinked_out(root: Path) -> None:
+    (root / CI).symlink_to(outside_files(root) / "secret.yml")
+
+
+def _absolute_outside(root: Path) -> None:
+    secret = outside_files(root) / "secret.yml"
+    text = f"include:\n  - /etc/passwd\n  - local: {secret}\n  - /etc/hostname.yml\n" + JOB
+    (root / CI).write_text(text, encoding="utf-8")
+
+
+def _config_outside(root: Path) -> None:
+    secret = outside_files(root) / "secret.yml"
+    write_files(root, {CI: JOB, ".cigen.yaml": f"runners: {secret}\n"})
+
+
+def _fifo_include(root: Path) -> None:
+    os.mkfifo(root / "included.yml")
+    write_files(root, {CI: "include: included.yml\n" + JOB})
+
+
+def _fifo_entry(root: Path) -> None:
+    os.mkfifo(root / CI)
+
+
+def _fifo_cigen_yml(root: Path) -> None:
+    os.mkfifo(root / "cigen.yml")
+
+
+def _dev_zero_cigen_yml(root: Path) -> None:
+    (root / "cigen.yml").symlink_to("/dev/zero")
+
+
+def _inventory(case_id: str, inventory: str | bytes, *marks: Any) -> Case:
+    return lint_case(
+        f"runners-{case_id}",
+        {CI: JOB, ".cigen.yaml": "runners: runners.yml\n", "runners.yml": inventory},
+        {2},
+        names=("runners.yml",),
+        timeout=SHORT if marks else TIMEOUT,
+        marks=marks,
+    )
+
+
+def _generate(case_id: str, content: str | bytes, check: bool) -> Case:
+    command = ("generate", "-c", "cigen.yml", *(("--check",) if check else ()))
+    return Case(
+        f"generate-{'check' if check else 'stdout'}-{case_id}",
+        {"cigen.yml": content, CI: "# not generated\n"},
+        frozenset({2}),
+        command,
+        names=("cigen.yml",),
+        unchanged=True,
+    )
+
+
+_FIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+_OUTSIDE = ("CIG102",)
+
+CASES: list[Case] = [
+    # --- the loader: aliases, nesting, size, encodings -------------------------------------------
+    lint_case("billion-laughs", {CI: billion_laughs()}, stdout_has=("alias",)),
+    lint_case("merge-key-bomb", {CI: merge_key_bomb()}, stdout_has=("alias",)),
+    lint_case("flow-seq-50k", {CI: "x: " + "[" * 50_000 + "]" * 50_000 + "\n" + JOB}),
+    lint_case("flow-seq-50k-unclosed", {CI: "x: " + "[" * 50_000 + "\n"}),
+    lint_case("flow-map-50k", {CI: JOB + "x: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n"}),
+    lint_case("block-seq-50k", {CI: JOB + "x:\n  " + "- " * 50_000 + "x\n"}),
+    lint_case("block-map-1500", {CI: JOB + "".join(" " * i + f"k{i}:\n" for i in range(1500))}),
+    lint_case("line-100k", {CI: "job:\n  script:\n    - " + "a" * 100_000 + "\n"}, {0}),
+    lint_case("line-100k-no-newline", {CI: "x" * 100_000}),
+    lint_case("key-100k", {CI: f"{'j' * 100_000}:\n  script: [x]\n"}, {0, 1}),
+    lint_case(
+        "file-30mb",
+        {CI: JOB + "# " + "x" * (30 * 1024 * 1024) + "\n"},
+        stdout_has=("limit",),
+    ),
+    lint_case("random-binary", {CI: random_bytes(1 << 20)}),
+    lint_case("nul-bytes", {CI: JOB.encode() + b"\x00\x00x: 1\n"}),
+    lint_case("invalid-utf8", {CI: JOB.encode() + b"x: \xff\xfe\xc3\n"}),
+    lint_case("bom-utf8", {CI: b"\xef\xbb\xbf" + JOB.encode()}, {0}),
+    lint_case("bom-utf16", {CI: JOB.encode("utf-16")}, {0}),
+    lint_case("bom-utf16-be", {CI: b"\xfe\xff" + JOB.encode("utf-16-be")}, {0}),
+    lint_case("bom-utf16-truncated", {CI: b"\xff\xfe\x00"}),
+    lint_case("control-whitespace", {CI: "\t" * 1000 + "\n" + "\r" * 1000}),
+    # --- extends, !reference, include ---------------------------------------------------------
+    lint_case(
+        "extends-chain-1000",
+        {CI: extends_chain(1000)},
+        marks=(
+            bug(
+                "resolver._resolve_extends recurses once per extends level: a chain of 1,000 "
+                "templates is a RecursionError (exit 3) instead of extends-too-deep (exit 1)"
+            ),
+        ),
+    ),
+    lint_case("extends-chain-12", {CI: extends_chain(12)}),
+    lint_case(
+        "extends-cycle",
+        {CI: ".a:\n  extends: .b\n.b:\n  extends: .a\njob:\n  extends: .a\n  script: [x]\n"},
+    ),
+    lint_case("extends-self", {CI: "job:\n  extends: job\n  script: [x]\n"}),
+    lint_case(
+        "reference-chain-1000",
+        {CI: reference_chain(1000)},
+        {0, 1},
+        marks=(
+            bug(
+                "resolver._resolve_references (lookup -> walk) recurses once per !reference: "
+                "a chain of 1,000 is a RecursionError (exit 3)"
+            ),
+        ),
+    ),
+    lint_case("reference-chain-50", {CI: reference_chain(50)}, {0, 1}),
+    lint_case(
+        "reference-cycle",
+        {
+            CI: ".a:\n  script: !reference [.b, script]\n.b:\n  script: !reference [.a, script]\n"
+            "job:\n  script: !reference [.a, script]\n"
+        },
+    ),
+    lint_case(
+        "reference-bomb",
+        {CI: reference_bomb(40)},
+        timeout=SHORT,
+        marks=(
+            bug(
+                "!reference expansion is unbounded: each level listing the previous one twice "
+                "doubles the script (resolver._flat_seq, then the schema rule's json.dumps of "
+                "each entry), so 40 levels run for hours; GitLab rejects a script nested "
+                "deeper than 10 levels"
+            ),
+        ),
+    ),
+    lint_case("include-self", {CI: "include: .gitlab-ci.yml\n" + JOB}),
+    lint_case(
+        "include-cycle",
+        {CI: "include: a.yml\n" + JOB, "a.yml": "include: b.yml\n", "b.yml": "include: a.yml\n"},
+    ),
+    lint_case("includes-2000", many_includes(2000), names=(CI,), stdout_has=("CIG105",)),
+    lint_case(
+        "glob-includes-everything",
+        {
+            CI: "include: 'inc/*.yml'\n" + JOB,
+            **{f"inc/f{i}.yml": "include: 'inc/*.yml'\n" for i in range(300)},
+        },
+    ),
+    # --- nothing outside the root -------------------------------------------------------------
+    lint_case("include-dotdot", {CI: "include: ../outside.yml\n" + JOB}, stdout_has=_OUTSIDE),
+    lint_case(
+        "include-dotdot-inside",
+        {CI: "include:\n  - local: ci/../../outside.yml\n" + JOB},
+        stdout_has=_OUTSIDE,
+    ),
+    lint_case(
+        "include-absolute-from-root",
+        {
+            CI: "include: /etc/passwd.yml\n" + JOB,
+            "etc/passwd.yml": "rooted_job:\n  script: [x]\n  needs: [not_a_job]\n",
+        },
+        names=("etc/passwd.yml",),
+        stdout_has=("etc/passwd.yml:3:",),  # GitLab reads /x.yml from the root, and so do we
+    ),
+    Case("include-absolute-outside", setup=_absolute_outside),
+    Case(
+        "include-symlink-file",
+        {CI: "include: link.yml\n" + JOB},
+        setup=_symlink_file,
+        stdout_has=_OUTSIDE,
+    ),
+    Case(
+        "include-symlink-folder",
+        {CI: "include: linked/secret.yml\n" + JOB},
+        setup=_symlink_folder,
+        stdout_has=_OUTSIDE,
+    ),
+    *(
+        Case(
+            f"glob-symlink-folder-{kind}-{index}",
+            {CI: f"include:\n  - local: '{pattern}'\n" + JOB},
+            frozenset({0, 1}),
+            setup=setup,
+        )
+        for kind, setup in (("walk", _symlink_folder), ("git", _symlink_folder_git))
+        for index, pattern in enumerate(("linked/*.yml", "**/*.yml", "linked/**.yml"))
+    ),
+    Case(
+        "glob-symlinked-file",
+        {CI: "include:\n  - local: 'ci/*.yml'\n" + JOB},
+        setup=_symlink_in_glob,
+        stdout_has=_OUTSIDE,
+    ),
+    Case("entry-symlinked-out", codes=frozenset({2}), setup=_entry_symlinked_out),
+    Case("fifo-include", setup=_fifo_include, marks=(_FIFO,)),
+    Case("fifo-entry", codes=frozenset({2}), setup=_fifo_entry, marks=(_FIFO,)),
+    Case(
+        "config-points-outside",
+        codes=frozenset({2}),
+        names=(".cigen.yaml",),
+        setup=_config_outside,
+        marks=(
+            bug(
+                "config.py/cli.py: `runners:` in a .cigen.yaml found in the project is read "
+                "wherever it points (an absolute path or ../), and parts of that file are "
+                "echoed in the error; expected exit 2 naming .cigen.yaml, without reading it"
+            ),
+        ),
+    ),
+    # --- a hostile runner inventory (runners: in the project's .cigen.yaml) ------------------
+    _inventory(
+        "alias-bomb",
+        billion_laughs().replace(JOB, "runners:\n  - {name: x, tags: *a9}\n"),
+        bug(
+            "runners.load_inventory parses with ruamel.yaml without bounds: an alias bomb in "
+            "runners.yml runs for minutes and ends in MemoryError (exit 3) under 1 GiB"
+        ),
+    ),
+    _inventory(
+        "flow-50k",
+        "runners: " + "[" * 50_000 + "]" * 50_000 + "\n",
+        bug(
+            "runners.load_inventory: ruamel's C composer recurses once per nesting level; "
+            "50,000 nested '[' crash the process with SIGSEGV"
+        ),
+    ),
+    _inventory(
+        "flow-map-5000",
+        "runners: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n",
+        bug(
+            "runners.load_inventory: a mapping nested 5,000 deep is a RecursionError in "
+            "jsonschema (exit 3)"
+        ),
+    ),
+    _inventory("binary", random_bytes(4096)),
+    # --- plan ----------------------------------------------------------------------------------
+    Case(
+        "plan-alias-bomb",
+        {CI: billion_laughs()},
+        frozenset({1, 2}),
+        ("plan", "--root", ".", CI),
+        marks=(
+            bug(
+                "cli.py plan: a configuration with a fatal YAML problem is planned as an empty "
+                "pipeline ('rules configuration prevented any jobs', exit 0) instead of "
+                "reporting the file's error"
+            ),
+        ),
+    ),
+    Case(
+        "plan-flow-50k",
+        {CI: "x: " + "[" * 50_000 + "\n"},
+        frozenset({0, 1, 2}),
+        ("plan", "--root", ".", CI),
+    ),
+    # --- generate on a hostile cigen.yml (stdout and --check) --------------------------------
+    *(
+        _generate(case_id, content, check)
+        for case_id, content in (
+            ("alias-bomb", billion_laughs().replace(JOB, "jobs: {}\n")),
+            ("flow-50k", "jobs:\n  " + "[" * 50_000 + "\n"),
+            ("binary", random_bytes(1 << 16)),
+            ("invalid-utf8", b"jobs: \xff\n"),
+            ("file-30mb", "jobs: {}\n# " + "x" * (30 * 1024 * 1024) + "\n"),
+            ("line-100k", "x" * 100_000),
+            ("reference", "jobs:\n  a: !reference [b, c]\n"),
+        )
+        for check in (False, True)
+    ),
+    Case(
+        "generate-fifo",
+        codes=frozenset({2}),
+        command=("generate", "--check"),
+        names=("cigen.yml",),
+        setup=_fifo_cigen_yml,
+        timeout=SHORT,
+        marks=(
+            _FIFO,
+            bug(
+                "generate/spec.py load_yaml opens a FIFO named cigen.yml and blocks forever; "
+                "expected exit 2 (not a regular file)"
+            ),
+        ),
+    ),
+    Case(
+        "generate-dev-zero",
+        codes=frozenset({2}),
+        command=("generate", "--check"),
+        names=("cigen.yml",),
+        setup=_dev_zero_cigen_yml,
+        timeout=SHORT,
+        marks=(
+            pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero"),
+            bug(
+                "generate/spec.py load_yaml reads cigen.yml with read_bytes() whatever it is: "
+                "a symlink to /dev/zero is a MemoryError (exit 3); expected exit 2"
+            ),
+        ),
+    ),
+]
+
+
+def _entry_bytes(root: Path) -> dict[str, bytes]:
+    """The entry file's bytes when it is a regular file (never opens a FIFO)."""
+    entry = root / CI
+    return {CI: entry.read_bytes()} if entry.is_file() and not entry.is_symlink() else {}
+
+
+@dataclass
+class Started:
+    root: Path
+    before: dict[str, bytes]
+    future: Future[Outcome]
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Started]]:
+    """Every case's tree written and its run started, four at a time."""
+    runs: dict[str, Started] = {}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for case in CASES:
+            skipped = any(m.name == "skipif" and m.args[0] for m in case.marks)
+            if skipped:
+                continue
+            root = tmp_path_factory.mktemp("hostile") / "project"
+            root.mkdir()
+            write_files(root, case.files)
+            if case.setup is not None:
+                case.setup(root)
+            before = _entry_bytes(root)
+            future = pool.submit(run_cigen, case.command, root, timeout=case.timeout, env=case.env)
+            runs[case.id] = Started(root, before, future)
+        yield runs
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=case.id, marks=case.marks) for case in CASES]
+)
+def test_hostile_input(case: Case, started: dict[str, Started]) -> None:
+    run = started[case.id]
+    outcome = run.future.result()
+    memory = "?" if outcome.max_rss_mib is None else f"{outcome.max_rss_mib:.0f}"
+    measured = f"{outcome.seconds:.2f} s, {memory} MiB"
+    print(f"\n  {case.id}: exit {outcome.code}, {measured}")
+    check_bounded(outcome, set(case.codes), case.names)
+    for text in case.stdout_has:
+        assert text in outcome.stdout, outcome.output
+    if case.unchanged:
+        assert _entry_bytes(run.root) == run.before
+        assert sorted(p.name for p in run.root.iterdir()) == sorted(case.files)
+
+
+def test_every_case_has_a_unique_id() -> None:
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+# --- the GitLab token never shows -----------------------------------------------------------------
+
+TOKENS = ["glpat-Sup3rS3cretT0kenValue", "plain-secret-value-0123456789"]
+
+
+@pytest.fixture
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # closed again: connecting to it is refused
+
+
+def _gitlab_lint(root: Path, url: str, token: str, *extra: str, debug: bool = False) -> Outcome:
+    write_files(root, {CI: "job:\n  tags: [docker]\n  script: [x]\n"})
+    env = {"GITLAB_URL": url, "GITLAB_TOKEN": token, "CI_PROJECT_ID": "7"}
+    if debug:
+        env["CIGEN_DEBUG"] = "1"
+    return run_cigen(["lint", "--root", ".", "--runners", "gitlab", *extra, CI], root, env=env)
+
+
+def _assert_hidden(outcome: Outcome, token: str) -> None:
+    assert outcome.code == 2, outcome.output
+    assert "Traceback" not in outcome.output
+    assert token not in outcome.output
+    assert token[6:] not in outcome.output  # nor a recognisable part of it
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_token_hidden_when_gitlab_is_unreachable(
+    tmp_path: Path, free_port: int, token: str
+) -> None:
+    outcome = _gitlab_lint(tmp_path, f"http://127.0.0.1:{free_port}", token)
+    _assert_hidden(outcome, token)
+    assert "cannot connect" in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("token", "fmt"), [(TOKENS[0], "text"), (TOKENS[1], "text"), (TOKENS[0], "sarif")]
+)
+def test_token_hidden_when_gitlab_rejects_it(tmp_path: Path, token: str, fmt: str) -> None:
+    with serve(FakeGitLab(token="the-right-token-is-different")) as url:
+        outcome = _gitlab_lint(tmp_path, url, token, "--format", fmt)
+    _assert_hidden(outcome, token)
+    assert "401" in outcome.stderr
+
+
+def test_url_credentials_hidden(tmp_path: Path, free_port: int) -> None:
+    url = f"http://deploy-user:UrlPassw0rdValue@127.0.0.1:{free_port}"
+    outcome = _gitlab_lint(tmp_path, url, TOKENS[0])
+    _assert_hidden(outcome, TOKENS[0])
+    assert "UrlPassw0rdValue" not in outcome.output
+
+
+def test_token_hidden_with_cigen_debug(tmp_path: Path) -> None:
+    """``CIGEN_DEBUG=1`` (tracebacks for crashes) still shows only the scrubbed error."""
+    with serve(FakeGitLab(token="the-right-token-is-different")) as url:
+        outcome = _gitlab_lint(tmp_path, url, TOKENS[1], debug=True)
+    _assert_hidden(outcome, TOKENS[1])
