@@ -1,0 +1,240 @@
+"""Writes lose nothing: :func:`cigen.writer.write_atomic` and the commands that write.
+
+The new content goes to a temporary file beside the target, is flushed to disk and renamed
+over the target with the old file's permissions. Whatever fails on the way (the disk, the
+encoding, an interrupt) leaves the old file as it was and no temporary file behind;
+``generate --check`` and a generation with errors write nothing at all.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cigen.cli import main
+from cigen.errors import CigenError
+from cigen.writer import write_atomic
+
+OLD = "old: content\n"
+SIMPLE = "registry: r\njobs:\n  build: {preset: kaniko, with: {image: a}}\n"
+
+
+@pytest.fixture
+def umask() -> Iterator[int]:
+    previous = os.umask(0o027)
+    try:
+        yield 0o027
+    finally:
+        os.umask(previous)
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("permissions", [0o600, 0o640, 0o644, 0o755, 0o444])
+def test_keeps_the_permissions_of_the_replaced_file(tmp_path: Path, permissions: int) -> None:
+    target = tmp_path / "out.yml"
+    target.write_text(OLD, encoding="utf-8")
+    target.chmod(permissions)
+    write_atomic(target, "new: content\n")
+    assert target.read_text(encoding="utf-8") == "new: content\n"
+    assert mode(target) == permissions
+    assert names(tmp_path) == ["out.yml"]
+
+
+def test_a_new_file_follows_the_umask(tmp_path: Path, umask: int) -> None:
+    target = tmp_path / "new.yml"
+    write_atomic(target, "x: 1\n")
+    assert mode(target) == 0o666 & ~umask
+    assert names(tmp_path) == ["new.yml"]
+
+
+def test_text_is_written_exactly(tmp_path: Path) -> None:
+    target = tmp_path / "out.yml"
+    text = "a: é\r\nb: \u2028\n# no final newline"
+    write_atomic(target, text)
+    assert target.read_bytes() == text.encode("utf-8")
+
+
+def test_relative_path_in_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_atomic(Path("here.yml"), "x: 1\n")
+    assert (tmp_path / "here.yml").read_text(encoding="utf-8") == "x: 1\n"
+    assert names(tmp_path) == ["here.yml"]
+
+
+def _fail_in(monkeypatch: pytest.MonkeyPatch, where: str, error: BaseException) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(where, broken)
+
+
+@pytest.mark.parametrize(
+    ("where", "error", "raised"),
+    [
+        ("cigen.writer.os.fsync", OSError(5, "Input/output error"), CigenError),
+        ("cigen.writer.os.replace", OSError(28, "No space left on device"), CigenError),
+        ("cigen.writer.os.fsync", KeyboardInterrupt(), KeyboardInterrupt),
+        ("cigen.writer.os.replace", KeyboardInterrupt(), KeyboardInterrupt),
+        ("cigen.writer.os.fsync", MemoryError(), MemoryError),
+    ],
+    ids=["fsync-eio", "rename-enospc", "interrupt-before-rename", "interrupt-at-rename", "oom"],
+)
+def test_failure_midway_keeps_the_old_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    error: BaseException,
+    raised: type[BaseException],
+) -> None:
+    target = tmp_path / "out.yml"
+    target.write_text(OLD, encoding="utf-8")
+    target.chmod(0o640)
+    _fail_in(monkeypatch, where, error)
+    with pytest.raises(raised) as info:
+        write_atomic(target, "new: content\n" * 1000)
+    if raised is CigenError:
+        assert "cannot write" in str(info.value) and str(target) in str(info.value)
+    assert target.read_text(encoding="utf-8") == OLD
+    assert mode(target) == 0o640
+    assert names(tmp_path) == ["out.yml"], "a temporary file was left behind"
+
+
+def test_unencodable_text_keeps_the_old_file(tmp_path: Path) -> None:
+    """The write itself fails halfway through the text (a lone surrogate cannot be UTF-8)."""
+    target = tmp_path / "out.yml"
+    target.write_text(OLD, encoding="utf-8")
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(target, "a: 1\n" * 100_000 + "b: \ud800\n")
+    assert target.read_text(encoding="utf-8") == OLD
+    assert names(tmp_path) == ["out.yml"]
+
+
+def test_missing_folder_is_a_cigen_error(tmp_path: Path) -> None:
+    with pytest.raises(CigenError, match="cannot write"):
+        write_atomic(tmp_path / "no" / "such" / "out.yml", "x: 1\n")
+    assert names(tmp_path) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_is_a_cigen_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    target = folder / "out.yml"
+    target.write_text(OLD, encoding="utf-8")
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(CigenError, match="cannot write"):
+            write_atomic(target, "new\n")
+    finally:
+        folder.chmod(0o700)
+    assert target.read_text(encoding="utf-8") == OLD
+    assert names(folder) == ["out.yml"]
+
+
+def test_target_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "out.yml").mkdir()
+    with pytest.raises(CigenError, match="cannot write"):
+        write_atomic(tmp_path / "out.yml", "x\n")
+    assert names(tmp_path) == ["out.yml"]
+    assert (tmp_path / "out.yml").is_dir()
+
+
+def test_a_symlink_is_replaced_not_written_through(tmp_path: Path) -> None:
+    """Writing never changes the file a symlink points to (it may be outside the project)."""
+    outside = tmp_path / "outside.yml"
+    outside.write_text(OLD, encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    link = project / "out.yml"
+    link.symlink_to(outside)
+    write_atomic(link, "new: content\n")
+    assert outside.read_text(encoding="utf-8") == OLD
+    assert not link.is_symlink()
+    assert link.read_text(encoding="utf-8") == "new: content\n"
+
+
+# --- the commands -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cigen.yml").write_text(SIMPLE, encoding="utf-8")
+    return tmp_path
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mode, p.stat().st_mtime_ns)
+        for p in sorted(folder.iterdir())
+    }
+
+
+@pytest.mark.parametrize("current", [None, "# Generated by cigen from cigen.yml\nstale: {}\n"])
+def test_generate_check_writes_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str], current: str | None
+) -> None:
+    if current is not None:
+        (project / ".gitlab-ci.yml").write_text(current, encoding="utf-8")
+        (project / ".gitlab-ci.yml").chmod(0o600)
+    before = _snapshot(project)
+    assert main(["generate", "--check"]) == 1
+    assert main(["generate", "--check", "-o", "other.yml"]) == 1
+    assert _snapshot(project) == before
+    out = capsys.readouterr().out
+    assert "+++ .gitlab-ci.yml (generated)" in out and "+++ other.yml (generated)" in out
+
+
+def test_generate_check_of_a_fresh_file_writes_nothing(project: Path) -> None:
+    assert main(["generate", "-o", ".gitlab-ci.yml"]) == 0
+    before = _snapshot(project)
+    assert main(["generate", "--check"]) == 0
+    assert _snapshot(project) == before
+
+
+def test_generate_with_an_error_writes_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "cigen.yml").write_text("registry: r\njobs: [not, a, mapping]\n", encoding="utf-8")
+    (project / ".gitlab-ci.yml").write_text("# Generated by cigen\nold: {}\n", encoding="utf-8")
+    before = _snapshot(project)
+    assert main(["generate", "-o", ".gitlab-ci.yml"]) == 2
+    assert "cigen.yml" in capsys.readouterr().err
+    assert _snapshot(project) == before
+
+
+def test_generate_interrupted_keeps_the_old_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = "# Generated by cigen from cigen.yml\nold: {}\n"
+    (project / ".gitlab-ci.yml").write_text(old, encoding="utf-8")
+    _fail_in(monkeypatch, "cigen.writer.os.fsync", KeyboardInterrupt())
+    assert main(["generate", "-o", ".gitlab-ci.yml"]) == 130
+    assert (project / ".gitlab-ci.yml").read_text(encoding="utf-8") == old
+    assert names(project) == [".gitlab-ci.yml", "cigen.yml"]
+
+
+def test_lint_report_is_written_atomically(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".gitlab-ci.yml").write_text("job:\n  script: [x]\n", encoding="utf-8")
+    (project / "report.json").write_text("previous report\n", encoding="utf-8")
+    _fail_in(monkeypatch, "cigen.writer.os.replace", OSError(28, "No space left on device"))
+    assert main(["lint", "--root", ".", "--format", "json", "-o", "report.json"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert (project / "report.json").read_text(encoding="utf-8") == "previous report\n"
+    assert names(project) == [".gitlab-ci.yml", "cigen.yml", "report.json"]
