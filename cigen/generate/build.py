@@ -124,7 +124,8 @@ def _instances(
             problem = f"{item!r} gives no job name (it has no letter or digit)"
         elif part in seen:
             problem = (
-                f"{item!r} and {items[seen[part]]!r} give the same job name {job.name}-{part!r}"
+                f"{item!r} and {items[seen[part]]!r} give the same job name "
+                f"{job.name + '-' + part!r}"
             )
         if problem:
             mark = _item_mark(job, each.param, position)

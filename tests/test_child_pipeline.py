@@ -1,0 +1,501 @@
+"""Child pipelines: presets with several jobs, the child-pipeline and monorepo presets, CIG211.
+
+The golden output of the presets is pinned in ``test_generate.py`` (``child-pipeline*.yml``,
+``monorepo.yml``); here are the rules of composition (names, which keys go where, gates,
+stages), the preset format for several jobs (``jobs:``, ``for_each:``), an end-to-end run of
+a generator job's command, and the trigger-artifact rule's severities.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helpers import lint_tree
+
+from cigen.cli import main
+from cigen.diagnostics import Severity
+from cigen.errors import CigenError
+from cigen.generate.build import compose
+from cigen.generate.presets import builtin_presets, load_catalog, parse_preset
+from cigen.generate.render import render, slug
+from cigen.generate.spec import load_spec
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def composed(folder: Path, text: str) -> Any:
+    spec = load_spec(write(folder, "cigen.yml", text), "cigen.yml")
+    return compose(spec, load_catalog(folder / "presets"))
+
+
+def error_of(folder: Path, text: str) -> str:
+    with pytest.raises(CigenError) as info:
+        composed(folder, text)
+    return str(info.value)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# --- child-pipeline -------------------------------------------------------------------------
+
+
+def test_a_generator_and_a_trigger_job(tmp_path: Path) -> None:
+    result = composed(
+        tmp_path, "jobs:\n  deploy: {preset: child-pipeline, with: {config: c.yml}}\n"
+    )
+    data = result.data
+    assert list(data) == ["stages", "deploy-generate", "deploy"]
+    assert data["stages"] == ["build", "test"]
+    generator, trigger = data["deploy-generate"], data["deploy"]
+    assert generator["stage"] == "build"
+    assert generator["script"] == [
+        "pip install cigen",
+        'cigen generate -c "c.yml" -o "child-pipeline.yml"',
+    ]
+    assert generator["artifacts"] == {"paths": ["child-pipeline.yml"]}
+    assert trigger == {
+        "stage": "test",
+        "needs": ["deploy-generate"],
+        "trigger": {
+            "include": [{"artifact": "child-pipeline.yml", "job": "deploy-generate"}],
+            "strategy": "depend",
+        },
+    }
+    assert result.origins == {"deploy-generate": "deploy", "deploy": "deploy"}
+
+
+def test_keys_beside_preset_go_to_the_trigger_job_and_gating_keys_to_both(tmp_path: Path) -> None:
+    data = composed(
+        tmp_path,
+        """
+jobs:
+  docs:
+    preset: child-pipeline
+    stage: deploy
+    with: {config: docs/cigen.yml, generator_stage: test, strategy: null}
+    variables: {TARGET: staging}
+    when: manual
+    rules: [{if: $CI_COMMIT_TAG}]
+""",
+    ).data
+    generator, trigger = data["docs-generate"], data["docs"]
+    assert data["stages"] == ["test", "deploy"]
+    assert (generator["stage"], trigger["stage"]) == ("test", "deploy")
+    assert generator["rules"] == trigger["rules"] == [{"if": "$CI_COMMIT_TAG"}]
+    assert trigger["variables"] == {"TARGET": "staging"} and "variables" not in generator
+    assert trigger["when"] == "manual" and "when" not in generator
+    assert "strategy" not in trigger["trigger"]
+
+
+@pytest.mark.parametrize(
+    ("gate", "expected"),
+    [
+        ("{branches: [main]}", {"only": ["main"]}),
+        (
+            "{flag: RUN_DOCS}",
+            {"rules": [{"if": '$RUN_DOCS == "true"', "when": "always"}, {"when": "never"}]},
+        ),
+    ],
+)
+def test_a_gate_applies_to_every_job(tmp_path: Path, gate: str, expected: dict[str, Any]) -> None:
+    data = composed(
+        tmp_path,
+        "jobs:\n  docs:\n    preset: child-pipeline\n    with: {config: c.yml}\n"
+        f"    gate: {gate}\n",
+    ).data
+    for name in ("docs-generate", "docs"):
+        assert {key: data[name][key] for key in expected} == expected
+    if "rules" in expected:
+        assert data["variables"] == {"RUN_DOCS": "false"}
+
+
+def test_a_stage_missing_from_stages_names_the_job(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        "stages: [test]\njobs:\n  deploy:\n    preset: child-pipeline\n    with: {config: c.yml}\n",
+    )
+    assert message == (
+        "cigen.yml:4:13: jobs.deploy: stage 'build' of its job 'deploy-generate' (from preset "
+        "'child-pipeline') is not in stages (test); add it to stages: or give the job a stage:"
+    )
+
+
+def test_a_job_name_written_twice(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+jobs:
+  deploy: {preset: child-pipeline, with: {config: c.yml}}
+  deploy-generate: {preset: python, with: {script: [x]}}
+""",
+    )
+    assert message.startswith(
+        "cigen.yml:4:3: jobs.deploy-generate: the job name 'deploy-generate' is written twice, "
+        "by jobs.deploy and by jobs.deploy-generate; rename one"
+    )
+
+
+# --- monorepo -------------------------------------------------------------------------------
+
+
+def test_one_pair_per_folder_started_by_its_changes(tmp_path: Path) -> None:
+    result = composed(
+        tmp_path,
+        "jobs:\n  apps:\n    preset: monorepo\n"
+        "    with: {folders: [svc/api, web], changes: [lib/**/*]}\n",
+    )
+    data = result.data
+    assert list(data)[1:] == [
+        "apps-svc-api-generate",
+        "apps-svc-api",
+        "apps-web-generate",
+        "apps-web",
+    ]
+    for folder, name in (("svc/api", "apps-svc-api"), ("web", "apps-web")):
+        generator, trigger = data[f"{name}-generate"], data[name]
+        rules = [{"changes": [f"{folder}/**/*", "lib/**/*"]}]
+        assert generator["rules"] == trigger["rules"] == rules
+        assert generator["artifacts"] == {"paths": [f"{folder}/child-pipeline.yml"]}
+        assert generator["script"][1] == (
+            f'cigen generate -c "{folder}/cigen.yml" -o "{folder}/child-pipeline.yml"'
+        )
+        assert trigger["trigger"]["include"] == [
+            {"artifact": f"{folder}/child-pipeline.yml", "job": f"{name}-generate"}
+        ]
+        assert trigger["needs"] == [f"{name}-generate"]
+        assert trigger["variables"] == {"CHILD_FOLDER": folder}
+    assert set(result.origins.values()) == {"apps"}
+
+
+def test_folders_giving_the_same_job_name(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path, "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders: [a/b, a-b]\n"
+    )
+    assert message == (
+        "cigen.yml:5:22: jobs.apps.with.folders: 'a-b' and 'a/b' give the same job name apps-'a-b'"
+    ) or message.startswith("cigen.yml:5:22: jobs.apps.with.folders: 'a-b' and 'a/b'")
+
+
+def test_a_folder_without_letters_gives_no_name(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path, "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [ok, '-']}\n"
+    )
+    assert message.startswith("cigen.yml:4:26: jobs.apps.with.folders: '-' gives no job name")
+
+
+def test_a_gate_cannot_replace_the_folder_rules(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a]}\n    gate: {flag: X}\n",
+    )
+    assert message == (
+        "cigen.yml:5:5: jobs.apps: gate cannot be combined with preset 'monorepo', which writes "
+        "rules: (gate writes rules:); keep one of the two"
+    )
+
+
+# --- end to end: generate the parent, run its generator's command, lint both ------------------
+
+
+@pytest.mark.parametrize(
+    ("parent", "generator", "child_config"),
+    [
+        (
+            "{preset: child-pipeline, with: {config: ci/child/cigen.yml}}",
+            "child-generate",
+            "ci/child/cigen.yml",
+        ),
+        (
+            "{preset: monorepo, with: {folders: [ci/child]}}",
+            "child-ci-child-generate",
+            "ci/child/cigen.yml",
+        ),
+    ],
+)
+def test_the_generator_command_writes_a_child_pipeline_that_lints_clean(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    parent: str,
+    generator: str,
+    child_config: str,
+) -> None:
+    write(project, "cigen.yml", f"jobs:\n  child: {parent}\n")
+    write(project, child_config, "jobs:\n  unit: {preset: python, with: {script: [pytest]}}\n")
+    assert main(["generate", "-o", ".gitlab-ci.yml"]) == 0
+    assert main(["lint"]) == 0
+    pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    job = pipeline[generator]
+    command = shlex.split(job["script"][-1])
+    assert command[:2] == ["cigen", "generate"]
+    capsys.readouterr()
+    assert main(command[1:]) == 0  # what the generator job runs
+    (artifact,) = job["artifacts"]["paths"]
+    child = (project / artifact).read_text(encoding="utf-8")
+    source = Path(os.path.relpath(child_config, Path(artifact).parent)).as_posix()
+    assert child.startswith(f"# Generated by cigen from {source} — do not edit")
+    assert "unit:" in child
+    assert main(["lint", artifact]) == 0
+
+
+def test_lint_reports_a_generator_that_does_not_keep_the_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project, "cigen.yml", "jobs:\n  child: {preset: child-pipeline, with: {config: c.yml}}\n")
+    assert main(["generate", "-o", "parent.yml"]) == 0
+    text = (project / "parent.yml").read_text(encoding="utf-8")
+    write(
+        project,
+        ".gitlab-ci.yml",
+        text.replace("      - child-pipeline.yml\n", "      - other.yml\n"),
+    )
+    capsys.readouterr()
+    assert main(["lint"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "CIG211 trigger-artifact child-generate's artifacts:paths (other.yml) do not keep it" in out
+    )
+
+
+def test_a_lint_finding_in_a_generator_job_points_at_its_cigen_yml_job(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project, "runners.yml", "runners:\n  - {name: gpu, tags: [gpu]}\n")
+    write(
+        project,
+        "cigen.yml",
+        "runners: runners.yml\njobs:\n  child:\n    preset: child-pipeline\n"
+        "    with: {config: c.yml, tags: [tpu]}\n",
+    )
+    assert main(["generate"]) == 1
+    err = capsys.readouterr().err
+    assert "CIG301" in err
+    assert (
+        "job 'child-generate' (preset child-pipeline of cigen.yml job 'child') is at cigen.yml:4:5"
+        in err
+    )
+
+
+# --- the preset format for several jobs ---------------------------------------------------------
+
+HEAD = "name: pair\nsummary: A pair\ndescription: Two jobs.\nstage: test\n"
+PARAMS = "params:\n  items: {type: array, default: [a], description: Items.}\n"
+PAIR = (
+    HEAD
+    + PARAMS
+    + "jobs:\n  - suffix: -first\n    stage: build\n    job: {script: ['echo {{ job_name }}']}\n"
+    + "  - job: {script: [x]}\n"
+)
+BROKEN = {
+    "job and jobs": (
+        PAIR + "job: {script: [x]}\n",
+        "7:1",
+        "has job: (one job) or jobs: (several), not both",
+    ),
+    "neither": (HEAD + PARAMS, "1:1", "missing key 'job' (or 'jobs' for several jobs)"),
+    "no main job": (
+        PAIR.replace("  - job: {script: [x]}", "  - {suffix: -second, job: {script: [x]}}"),
+        "8:3",
+        "one job must have no suffix",
+    ),
+    "two main jobs": (
+        PAIR + "  - job: {script: [y]}\n",
+        "12:5",
+        "jobs[2]: no suffix (the main job) is also used by jobs[1]",
+    ),
+    "same suffix": (
+        PAIR + "  - {suffix: -first, job: {script: [y]}}\n",
+        "12:14",
+        "jobs[2]: suffix '-first' is also used by jobs[0]",
+    ),
+    "bad suffix": (PAIR.replace("-first", "first"), "8:13", "does not match"),
+    "stage in a job": (
+        PAIR.replace("{script: [x]}", "{script: [x], stage: s}"),
+        "11:10",
+        "not allowed",
+    ),
+    "for_each unknown": (
+        PAIR + "for_each: {param: things, as: item}\n",
+        "12:19",
+        "for_each.param: 'things' is not a parameter",
+    ),
+    "for_each not a list": (
+        PAIR.replace("type: array, default: [a]", "type: string, default: a")
+        + "for_each: {param: items, as: item}\n",
+        "12:19",
+        "is not a list parameter",
+    ),
+    "for_each as a param": (
+        PAIR + "for_each: {param: items, as: items}\n",
+        "12:30",
+        "for_each.as: 'items' is already the name of a parameter",
+    ),
+    "for_each as job_name": (
+        PAIR + "for_each: {param: items, as: job_name}\n",
+        "12:30",
+        "is already the name of the job",
+    ),
+    "param named job_name": (
+        PAIR.replace("  items:", "  job_name:"),
+        "6:3",
+        "params.job_name: the name is reserved",
+    ),
+    "template in a job": (
+        PAIR.replace("{{ job_name }}", "{{ job_name }"),
+        "10:20",
+        "jobs.0.job.script.0: template syntax error",
+    ),
+    "template in a stage": (
+        PAIR.replace("stage: build", "stage: '{{ x'"),
+        "9:12",
+        "jobs.0.stage: template syntax error",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_multi_job_presets_are_reported_at_their_line(case: str) -> None:
+    text, position, words = BROKEN[case]
+    with pytest.raises(CigenError) as info:
+        parse_preset(text.encode(), "presets/pair.yaml", "pair", builtin=False)
+    message = str(info.value)
+    assert message.startswith(f"presets/pair.yaml:{position}: "), message
+    assert words in message
+
+
+def test_a_project_preset_with_several_jobs_per_item(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "presets/pair.yaml",
+        PAIR.replace("stage: build", "stage: '{{ items | length }}-{{ item }}'")
+        + "for_each: {param: items, as: item}\n",
+    )
+    result = composed(
+        tmp_path,
+        "stages: [test, 2-a, 2-b.c]\njobs:\n  p: {preset: pair, with: {items: [a, b.c]}}\n",
+    )
+    data = result.data
+    assert list(data)[1:] == ["p-a-first", "p-a", "p-b.c-first", "p-b.c"]
+    assert data["p-a-first"] == {"stage": "2-a", "script": ["echo p-a"]}
+    assert data["p-b.c-first"] == {"stage": "2-b.c", "script": ["echo p-b.c"]}
+    assert data["p-a"] == {"stage": "test", "script": ["x"]}
+
+
+def test_single_job_presets_have_one_main_part() -> None:
+    for preset in builtin_presets().values():
+        main_parts = [part for part in preset.parts if part.main]
+        assert len(main_parts) == 1 and main_parts[0].job == preset.job
+
+
+def test_presets_show_lists_the_jobs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["presets", "show", "child-pipeline"]) == 0
+    out = capsys.readouterr().out
+    assert "\njobs: NAME-generate (stage {{ generator_stage }}), NAME (stage test)\n" in out
+    assert main(["presets", "show", "monorepo"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "jobs: NAME-<folder>-generate (stage {{ generator_stage }}), NAME-<folder> (stage test)\n"
+        in out
+    )
+    assert "      once per item of folders\n" in out
+    assert main(["presets", "show", "kaniko"]) == 0
+    assert "\njobs:" not in capsys.readouterr().out
+
+
+# --- rendering helpers --------------------------------------------------------------------------
+
+
+def test_a_whole_list_parameter_is_spliced_into_a_list() -> None:
+    template = {
+        "changes": ["{{ folder }}/**/*", "{{ extra }}", "{{ none }}"],
+        "tags": "{{ extra }}",
+    }
+    out = render(template, {"folder": "a", "extra": ["b", "c"], "none": None}, where="t")
+    assert out == {"changes": ["a/**/*", "b", "c"], "tags": ["b", "c"]}
+    nested = render({"x": [["{{ extra }}"]]}, {"extra": ["b"]}, where="t")
+    assert nested == {"x": [["b"]]}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("services/api", "services-api"),
+        ("a b//c", "a-b-c"),
+        ("./x/", "x"),
+        ("v1.2_x", "v1.2_x"),
+        ("--", ""),
+    ],
+)
+def test_slug(value: str, expected: str) -> None:
+    assert slug(value) == expected
+
+
+# --- trigger-artifact severities -------------------------------------------------------------
+
+GEN = "generate:\n  stage: build\n  script: [x]\n  artifacts: {paths: [c.yml]}\n"
+TRIGGER = (
+    "child:\n  stage: test\n  trigger:\n    include:\n      - {artifact: c.yml, job: generate}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        (GEN + TRIGGER.replace("stage: test", "stage: build"), Severity.WARNING),
+        (GEN + TRIGGER.replace("stage: test", "stage: build\n  needs: []"), Severity.WARNING),
+        (GEN + TRIGGER.replace("job: generate", "job: gen"), Severity.ERROR),
+        (
+            "include: [{template: T.gitlab-ci.yml}]\n"
+            + GEN
+            + TRIGGER.replace("job: generate", "job: gen"),
+            Severity.INFO,
+        ),
+        (
+            "include: [{template: T.gitlab-ci.yml}]\n"
+            + GEN.replace("  artifacts: {paths: [c.yml]}\n", "")
+            + TRIGGER,
+            Severity.INFO,
+        ),
+        (
+            "include: [{template: T.gitlab-ci.yml}]\n"
+            + GEN.replace("[c.yml]", "[d.yml]")
+            + TRIGGER,
+            Severity.ERROR,
+        ),
+    ],
+    ids=[
+        "same-stage",
+        "needs-without-it",
+        "unknown",
+        "unknown-after-unfollowed",
+        "no-artifacts-after-unfollowed",
+        "other-paths-after-unfollowed",
+    ],
+)
+def test_trigger_artifact_severity(tmp_path: Path, text: str, severity: Severity) -> None:
+    result = lint_tree(tmp_path, {".gitlab-ci.yml": text})
+    levels = {d.severity for d in result.diagnostics if d.code == "CIG211"}
+    assert levels == {severity}, [str(d) for d in result.diagnostics]
+
+
+def test_a_trigger_job_has_no_artifacts(tmp_path: Path) -> None:
+    text = "other:\n  stage: build\n  trigger: {include: x.yml}\n" + TRIGGER.replace(
+        "job: generate", "job: other"
+    )
+    result = lint_tree(tmp_path, {".gitlab-ci.yml": text})
+    (found,) = [d for d in result.diagnostics if d.code == "CIG211"]
+    assert found.message.startswith("other is a trigger job, which keeps no artifacts")
+    assert (found.line, found.col, found.job) == (8, 20, "child")  # at the artifact: value
