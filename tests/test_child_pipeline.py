@@ -9,6 +9,7 @@ a generator job's command, and the trigger-artifact rule's severities.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -499,3 +500,25 @@ def test_a_trigger_job_has_no_artifacts(tmp_path: Path) -> None:
     (found,) = [d for d in result.diagnostics if d.code == "CIG211"]
     assert found.message.startswith("other is a trigger job, which keeps no artifacts")
     assert (found.line, found.col, found.job) == (8, 20, "child")  # at the artifact: value
+
+
+# --- the README's example --------------------------------------------------------------------
+
+
+def _readme_blocks(section: str) -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    body = readme.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```yaml\n(.*?)^```", body, re.S | re.M)
+
+
+def test_the_readme_shows_what_the_preset_writes(tmp_path: Path) -> None:
+    spec, shown, monorepo = _readme_blocks("Child pipelines")[:3]
+    data = composed(tmp_path, spec).data
+    assert {name: data[name] for name in ("deploy-generate", "deploy")} == yaml.safe_load(shown)
+    names = list(composed(tmp_path, monorepo).data)[1:]
+    assert names == [
+        "apps-services-api-generate",
+        "apps-services-api",
+        "apps-web-generate",
+        "apps-web",
+    ]

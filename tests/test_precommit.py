@@ -340,3 +340,15 @@ def test_own_pipeline_runs_tests_lint_and_builds_a_wheel() -> None:
     assert data["cigen"]["artifacts"]["reports"] == {"codequality": "gl-code-quality-report.json"}
     assert data["cigen"]["artifacts"]["when"] == "always"
     assert data["wheel"]["artifacts"]["paths"] == ["dist/*.whl"]
+
+
+def test_readme_config_snippet_is_a_valid_pre_commit_config(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## pre-commit\n", 1)[1].split("\n## ", 1)[0]
+    (snippet,) = re.findall(r"^```yaml\n(.*?)^```", section, re.S | re.M)
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(snippet, encoding="utf-8")
+    done = _pre_commit("validate-config", str(config), cwd=tmp_path, env=_env(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    hooks = [hook["id"] for hook in yaml.safe_load(snippet)["repos"][0]["hooks"]]
+    assert hooks == [hook["id"] for hook in _manifest()]
