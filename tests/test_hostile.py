@@ -90,6 +90,7 @@ def run_cigen(
 ) -> Outcome:
     """``python -m cigen ARGS`` in ``cwd`` under the memory limit; measures time and memory."""
     environ = {k: v for k, v in os.environ.items() if k not in ("CIGEN_DEBUG", "GITLAB_TOKEN")}
+    environ["CIGEN_NO_CACHE"] = "1"  # leave the user's schema cache alone
     environ.update(env or {})
     with tempfile.TemporaryDirectory(prefix="hostile-") as scratch:
         peak_file = Path(scratch) / "peak"
@@ -288,6 +289,34 @@ def _generate(case_id: str, content: str | bytes, check: bool) -> Case:
         command,
         names=("cigen.yml",),
         unchanged=True,
+    )
+
+
+PRESET_HEAD = """name: hello
+summary: Say hello
+description: Prints a greeting.
+stage: greet
+order: 50
+params:
+  who: {type: string, default: x, description: Whom to greet.}
+job:
+  script:
+"""
+
+
+def _preset(case_id: str, script_line: str, *marks: Any, timeout: float = TIMEOUT) -> Case:
+    """``cigen generate`` of a project preset (``presets/hello.yaml``) whose script is given."""
+    return Case(
+        f"preset-{case_id}",
+        {
+            "cigen.yml": "registry: r\njobs:\n  hi: {preset: hello}\n",
+            "presets/hello.yaml": PRESET_HEAD + f"    - {script_line}\n",
+        },
+        frozenset({2}),
+        ("generate", "--check"),
+        names=("presets/hello.yaml",),
+        timeout=timeout,
+        marks=marks,
     )
 
 
@@ -501,6 +530,36 @@ CASES: list[Case] = [
             ("reference", "jobs:\n  a: !reference [b, c]\n"),
         )
         for check in (False, True)
+    ),
+    # --- project presets: Jinja templates from the repository, rendered in a sandbox --------
+    _preset("sandbox-escape", "echo {{ ''.__class__.__mro__[1].__subclasses__() }}"),
+    _preset("sandbox-globals", "echo {{ cycler.__init__.__globals__.os.popen('id').read() }}"),
+    _preset("undefined-name", "echo {{ nope }}"),
+    _preset("syntax", "echo {% for %}"),
+    _preset(
+        "huge-string",
+        "echo {{ 'x' * 3000000000 }}",
+        bug(
+            "generate/render.py render_text: a template building a 3 GB string is a "
+            "MemoryError (exit 3) under 1 GiB; expected exit 2 naming the preset"
+        ),
+    ),
+    _preset(
+        "huge-constant",
+        'echo "{{ "x" * 3000000000 }}"',
+        bug(
+            "generate/render.py render_text: Jinja folds the constant at compile time and "
+            "the generated code is a SyntaxError (exit 3); expected exit 2 naming the preset"
+        ),
+    ),
+    _preset(
+        "nested-loops",
+        "echo {% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+        bug(
+            "generate/render.py: the Jinja sandbox caps range() at 100,000 but not the total "
+            "work: two nested loops run 10**10 iterations (a hang); expected a bounded render"
+        ),
+        timeout=SHORT,
     ),
     Case(
         "generate-fifo",
