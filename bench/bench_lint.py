@@ -81,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     cigen, check = str(tool("cigen")), str(tool("check-jsonschema"))
     if not SMALL.is_file():
         sys.exit(f"{SMALL} is missing")
+    # Both tools run from compiled bytecode, as after "pip install": check-jsonschema's was
+    # written by pip; an editable cigen's is written here, since PYTHONDONTWRITEBYTECODE may
+    # be set and would otherwise make every cigen start compile its sources.
+    import compileall
+
+    compileall.compile_dir(str(REPO / "cigen"), quiet=1)
 
     rows: list[tuple[str, str, float, int, float, int]] = []
 
