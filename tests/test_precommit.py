@@ -194,7 +194,7 @@ def _wheelhouse(project: Path, target: Path, env: dict[str, str]) -> None:
         check=False,
     )
     if done.returncode != 0:
-        reason = [line for line in done.stderr.splitlines() if "ERROR" in line][-1:]
+        reason = [line.strip() for line in done.stderr.splitlines() if "ERROR" in line][-1:]
         pytest.skip(
             "cannot build cigen's dependencies as wheels for the hook environment "
             f"(is PyPI or the package index reachable?): {' '.join(reason) or done.stderr[-300:]}"
