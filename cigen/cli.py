@@ -458,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="cigen", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except SystemExit as exc:  # shell completion exits from inside click
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     except click.UsageError as exc:
         exc.show()
         return EXIT_USAGE
