@@ -710,3 +710,21 @@ def test_token_hidden_with_cigen_debug(tmp_path: Path) -> None:
     with serve(FakeGitLab(token="the-right-token-is-different")) as url:
         outcome = _gitlab_lint(tmp_path, url, TOKENS[1], debug=True)
     _assert_hidden(outcome, TOKENS[1])
+
+
+# --- positions of the loader's refusals -----------------------------------------------------------
+
+
+@bug(
+    "yamlload._error_problem: a control character (NUL, BEL...) is a ReaderError, which has "
+    "no problem_mark, so it is reported at 1:1 with a two-line message ending in "
+    "'in \"<unicode string>\", position N'; expected the character's line and column and "
+    "one line"
+)
+def test_control_character_is_located() -> None:
+    from cigen.yamlload import load_text
+
+    loaded = load_text(CI, JOB.encode() + b"x: \x00\n")
+    (problem,) = loaded.problems
+    assert (problem.mark.line, problem.mark.col) == (3, 4)
+    assert "\n" not in problem.message
