@@ -454,6 +454,34 @@ CASES = [
         {CI: BUILD + "  only:\n  rules:\n    - when: always\n"},
         [],
     ),
+    # --- security rules CIG501-CIG504 (issue 7; the seed's setup) -------------------------------
+    case(
+        "secret-literal-token",
+        {CI: BUILD + "  variables:\n    JUPYTER_TOKEN: some-interactive-secure-token\n"},
+        [(CI, 4, 20, "CIG501")],
+    ),
+    case(
+        "privileged-docker-dind-service",
+        {CI: BUILD + "  services: [docker:27-dind]\n"},
+        [(CI, 3, 14, "CIG502")],
+    ),
+    case(
+        "kaniko-large-base-image",
+        {
+            CI: "build:\n  image: gcr.io/kaniko-project/executor:debug\n  script:\n"
+            "    - /kaniko/executor --context $CI_PROJECT_DIR --no-push\n",
+            "Dockerfile": "FROM pytorch/pytorch:2.6.0-cuda12.4-cudnn9-runtime\n",
+        },
+        [(CI, 4, 7, "CIG503")],
+    ),
+    case(
+        "kaniko-cache-repo-varies",
+        {
+            CI: "build:\n  image: gcr.io/kaniko-project/executor:debug\n  script:\n"
+            "    - /kaniko/executor --no-push --cache=true --cache-repo=h/$CI_PROJECT_PATH\n"
+        },
+        [(CI, 4, 7, "CIG504")],
+    ),
     # --- job-keyword-conflict CIG209 (3.1 #4, #6, #7, #9; 2.9 hidden keys) -------------------
     case("job-when-never", {CI: BUILD + "  when: never\n"}, [(CI, 3, 9, "CIG209")]),
     case("job-rules-empty", {CI: BUILD + "  rules: []\n"}, [(CI, 3, 10, "CIG209")]),
