@@ -33,6 +33,10 @@ MAX_INCLUDES = 150
 #: ``extends``: more than this many ancestors with a further ``extends`` fails.
 MAX_EXTENDS_ANCESTORS = 10
 MAX_FLATTEN_DEPTH = 10
+#: ``!reference`` chains and expansion are bounded (GitLab: only cycles are errors; a runaway
+#: chain is a hostile input).
+MAX_REFERENCE_DEPTH = 50
+MAX_REFERENCE_EXPANSION = 200_000
 FLATTEN_KEYS = ("script", "before_script", "after_script", "rules", "needs", "services", "cache")
 _VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
@@ -397,13 +401,17 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
                         job=name,
                     )
                 continue
+            if len(active) > MAX_EXTENDS_ANCESTORS + 1:
+                # GitLab fails past 11 levels anyway; stop here so chains stay bounded
+                height[name] = MAX_EXTENDS_ANCESTORS + 2
+                continue
             resolved = visit(parent)
             if parent in state.partial:
                 state.partial.add(name)
             best = max(best, height.get(parent, 0))
             merged = deep_merge(merged, resolved) if merged is not None else resolved
         active.pop()
-        height[name] = best + 1
+        height[name] = max(height.get(name, 0), best + 1)
         result = deep_merge(merged, value) if merged is not None else value
         done[name] = result
         return result
@@ -411,8 +419,14 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
     out = YMap(config.mark)
     for name in config:
         out.put(name, visit(name), config.key_mark(name), config.value_mark(name))
+    extended = {
+        parent
+        for value in config.values()
+        if isinstance(value, YMap) and "extends" in value
+        for parent, _mark in _parents(value)
+    }
     for name, levels in height.items():
-        if levels > MAX_EXTENDS_ANCESTORS + 1:
+        if levels > MAX_EXTENDS_ANCESTORS + 1 and name not in extended:
             value = config[name]
             state.event(
                 "extends-too-deep",
@@ -431,6 +445,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     cache: dict[tuple[str, ...], Any] = {}
     active: list[tuple[str, ...]] = []
     broken = [False]  # set when the top-level key being walked holds a broken reference
+    sizes: dict[int, tuple[Any, int]] = {}
     missing = object()
 
     def lookup(ref: Reference) -> Any:
@@ -467,9 +482,27 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             )
             cache[path] = missing
             return missing
+        if len(active) >= MAX_REFERENCE_DEPTH:
+            state.event(
+                "reference-unknown",
+                ref.mark,
+                f"{ref.text()} starts a chain of more than {MAX_REFERENCE_DEPTH} references; "
+                "shorten it",
+                subject="cycle",
+            )
+            return missing
         active.append(path)
         value = walk(node)
         active.pop()
+        if _expanded_size(value, sizes) > MAX_REFERENCE_EXPANSION:
+            state.event(
+                "reference-unknown",
+                ref.mark,
+                f"{ref.text()} expands to more than {MAX_REFERENCE_EXPANSION:,} values "
+                "(references that repeat references); reduce the nesting",
+                subject="cycle",
+            )
+            value = missing
         cache[path] = value
         return value
 
@@ -508,6 +541,24 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         if found is not missing:
             out.put(name, found, config.key_mark(name), config.value_mark(name))
     return out
+
+
+def _expanded_size(value: Any, sizes: dict[int, tuple[Any, int]]) -> int:
+    """Values in ``value`` counted with repetition (shared parts count each time they appear),
+    computed in time linear in the distinct parts."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    known = sizes.get(id(value))
+    if known is not None:
+        return known[1]
+    items = value.values() if isinstance(value, dict) else value
+    total = 1
+    for item in items:
+        total += _expanded_size(item, sizes)
+        if total > MAX_REFERENCE_EXPANSION:
+            break
+    sizes[id(value)] = (value, total)  # keeps value alive so its id is not reused
+    return total
 
 
 def _has_reference(value: Any) -> bool:
