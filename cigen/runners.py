@@ -141,22 +141,21 @@ def load_inventory(path: Path) -> tuple[Runner, ...]:
     Every problem (unreadable file, YAML syntax, schema violation, duplicate runner names) is a
     :class:`CigenError` whose message starts with the path, and the line when it is known.
     """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from cigen.yamlload import load_text, read_bounded, to_plain
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CigenError(f"{path}: cannot read runner inventory: {_os_reason(exc)}") from None
-    try:
-        data = YAML(typ="safe").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise CigenError(f"{where}: YAML syntax error in runner inventory: {problem}") from None
-    except YAMLError as exc:
-        raise CigenError(f"{path}: YAML error in runner inventory: {exc}") from None
+    raw = read_bounded(path, "runner inventory")
+    loaded = load_text(path.name, raw)
+    fatal = [p for p in loaded.problems if p.fatal or p.kind == "duplicate-key"]
+    if fatal:
+        mark, message = fatal[0].mark, fatal[0].message
+        if message.startswith("the file is not UTF-8"):
+            raise CigenError(f"{path}: cannot read runner inventory: not UTF-8 text ({message})")
+        message = message.removeprefix("YAML syntax error: ")
+        raise CigenError(
+            f"{path}:{mark.line}:{mark.col}: YAML syntax error in runner inventory: {message}"
+        )
+    data = to_plain(loaded.body)
+    text = raw.decode("utf-8", "replace")
 
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {_kind(data)}"
