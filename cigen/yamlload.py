@@ -481,7 +481,20 @@ def _decode(path: str, data: bytes) -> tuple[str | None, LoadProblem | None]:
         )
 
 
-def _error_problem(path: str, exc: yaml.YAMLError) -> LoadProblem:
+def _error_problem(path: str, exc: yaml.YAMLError, text: str = "") -> LoadProblem:
+    if isinstance(exc, yaml.reader.ReaderError):
+        # an unacceptable character: the reader knows only its offset in the text
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return LoadProblem(
+            "syntax",
+            Mark(path, line, col),
+            f"YAML syntax error: special character {char!r} (U+{ord(char):04X}) is not allowed "
+            "in YAML; remove it or escape it in a double-quoted string",
+            fatal=True,
+        )
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else 1
     col = mark.column + 1 if mark is not None else 1
@@ -525,7 +538,7 @@ def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loade
     except _Abort as exc:
         return Loaded(path, None, None, (*composer.problems, exc.problem))
     except yaml.YAMLError as exc:
-        return Loaded(path, None, None, (*composer.problems, _error_problem(path, exc)))
+        return Loaded(path, None, None, (*composer.problems, _error_problem(path, exc, text)))
     except RecursionError:  # pragma: no cover - composition is iterative; parser is a C loop
         return Loaded(
             path,

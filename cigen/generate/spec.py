@@ -95,10 +95,12 @@ def where(mark: Mark) -> str:
 
 def load_yaml(path: Path, label: str, what: str) -> Any:
     """The positioned data of a YAML file; any load problem is a located :class:`CigenError`."""
+    from cigen.yamlload import read_bounded
+
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CigenError(f"{label}: cannot read {what}: {exc.strerror or exc}") from None
+        data = read_bounded(path, what)
+    except CigenError as exc:
+        raise CigenError(str(exc).replace(str(path), label, 1)) from None
     return parse_yaml(data, label)
 
 
