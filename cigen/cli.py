@@ -117,10 +117,32 @@ def _load_config(path: Path, root: Path | None, explicit: Path | None) -> Any:
     from cigen.config import Config, find_config, load_config
     from cigen.project import find_root
 
+    project_root = find_root(path, root)
     if explicit is not None:
-        return load_config(explicit)
-    found = find_config(path, find_root(path, root))
-    return load_config(found) if found is not None else Config()
+        config = load_config(explicit)
+    else:
+        found = find_config(path, project_root)
+        config = load_config(found) if found is not None else Config()
+    _confine(config, project_root)
+    return config
+
+
+def _confine(config: Any, root: Path) -> None:
+    """Files a config file names must be inside the project root (symlinks followed)."""
+    if config.source is None:
+        return
+    named = [("schema", config.schema)]
+    if config.runners not in (None, "gitlab"):
+        named.append(("runners", config.source.parent / config.runners))
+    for key, target in named:
+        if target is None:
+            continue
+        real = Path(os.path.realpath(target))
+        if real != root and root not in real.parents:
+            raise CigenError(
+                f"{config.source}: {key}: {target} is outside the project root {root}; "
+                "name a file inside the project"
+            )
 
 
 def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> Any:
