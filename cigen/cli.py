@@ -285,6 +285,14 @@ def _planned(
     pipeline = load_pipeline(
         path, root=root, include_rules=include_rules_for(ctx, known), variables=known
     )
+    if pipeline.config is None:
+        problems = [p for f in pipeline.files.values() for p in f.problems if p.fatal]
+        if problems:
+            mark = problems[0].mark
+            raise CigenError(
+                f"{mark.path}:{mark.line}:{mark.col}: cannot plan: {problems[0].message}"
+            )
+        raise CigenError(f"{path}: cannot plan: the file is not a mapping of CI keywords")
     return pipeline, ctx, simulate(pipeline, ctx), config
 
 

@@ -464,13 +464,6 @@ CASES: list[Case] = [
         {CI: billion_laughs()},
         frozenset({1, 2}),
         ("plan", "--root", ".", CI),
-        marks=(
-            bug(
-                "cli.py plan: a configuration with a fatal YAML problem is planned as an empty "
-                "pipeline ('rules configuration prevented any jobs', exit 0) instead of "
-                "reporting the file's error"
-            ),
-        ),
     ),
     Case(
         "plan-flow-50k",
