@@ -493,26 +493,14 @@ CASES: list[Case] = [
     _preset(
         "huge-string",
         "echo {{ 'x' * 3000000000 }}",
-        bug(
-            "generate/render.py render_text: a template building a 3 GB string is a "
-            "MemoryError (exit 3) under 1 GiB; expected exit 2 naming the preset"
-        ),
     ),
     _preset(
         "huge-constant",
         'echo "{{ "x" * 3000000000 }}"',
-        bug(
-            "generate/render.py render_text: Jinja folds the constant at compile time and "
-            "the generated code is a SyntaxError (exit 3); expected exit 2 naming the preset"
-        ),
     ),
     _preset(
         "nested-loops",
         "echo {% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
-        bug(
-            "generate/render.py: the Jinja sandbox caps range() at 100,000 but not the total "
-            "work: two nested loops run 10**10 iterations (a hang); expected a bounded render"
-        ),
         timeout=SHORT,
     ),
     Case(

@@ -60,12 +60,58 @@ def slug(value: object) -> str:
     return _SLUG_OUT.sub("-", str(value)).strip("-.")
 
 
+#: Bounds on what one template may build or loop over (presets are data from the project, and a
+#: project can be untrusted merge-request content).
+MAX_STRING = 1_000_000
+MAX_ITERATIONS = 1_000_000
+
+
+class _Budget:
+    """Loop iterations left for one render; ``range`` draws from it."""
+
+    def __init__(self) -> None:
+        self.left = MAX_ITERATIONS
+
+    def range(self, *args: int) -> Any:
+        from jinja2.exceptions import SecurityError
+
+        numbers = range(*args)
+        if len(numbers) > self.left:
+            raise SecurityError(f"template loops more than {MAX_ITERATIONS:,} times in all")
+        self.left -= len(numbers)
+        return numbers
+
+
+def _sized(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, tuple)) else 0
+
+
 @cache
 def environment() -> Any:
     from jinja2 import StrictUndefined
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(
+    class Bounded(SandboxedEnvironment):
+        """Sandbox whose ``*``, ``**`` and ``+`` cannot build huge values (this also stops
+        Jinja from folding such constants at compile time)."""
+
+        intercepted_binops = frozenset({"*", "**", "+"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**":
+                if isinstance(right, (int, float)) and abs(right) > 64:
+                    raise SecurityError("exponent too large in template")
+            elif operator == "*":
+                count = right if isinstance(left, (str, list, tuple)) else left
+                size = max(_sized(left), _sized(right))
+                if size and isinstance(count, int) and size * max(count, 0) > MAX_STRING:
+                    raise SecurityError(f"template builds a value over {MAX_STRING:,} items")
+            elif _sized(left) + _sized(right) > MAX_STRING:
+                raise SecurityError(f"template builds a value over {MAX_STRING:,} items")
+            return super().call_binop(context, operator, left, right)
+
+    env = Bounded(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -82,7 +128,10 @@ def render_text(text: str, params: Mapping[str, Any], *, where: Callable[[], str
 
     try:
         template = environment().from_string(text)
-        return str(template.render(dict(params)))
+        result = str(template.render({"range": _Budget().range, **dict(params)}))
+        if len(result) > MAX_STRING:
+            raise CigenError(f"{where()}: template output is over {MAX_STRING:,} characters")
+        return result
     except jinja2.TemplateSyntaxError as exc:
         raise CigenError(f"{where()}: template syntax error: {exc.message}") from None
     except jinja2.UndefinedError as exc:
@@ -93,6 +142,10 @@ def render_text(text: str, params: Mapping[str, Any], *, where: Callable[[], str
         raise CigenError(f"{where()}: template error: {exc}") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise CigenError(f"{where()}: template error: {type(exc).__name__}: {exc}") from None
+    except (MemoryError, RecursionError, SyntaxError) as exc:
+        raise CigenError(
+            f"{where()}: template too large or too deep ({type(exc).__name__})"
+        ) from None
 
 
 def render(template: Any, params: Mapping[str, Any], *, where: str) -> Any:
