@@ -11,7 +11,12 @@ from cigen.model import Pipeline
 
 @dataclass(frozen=True)
 class LintContext:
-    """Read-only inputs of one lint run. Rules never read files, the environment or the network."""
+    """Read-only inputs of one lint run.
+
+    Rules never read the environment or the network. The one rule that reads a file, the
+    Kaniko Dockerfile (CIG503), reads it through the project's root-confined, size-bounded
+    reader.
+    """
 
     pipeline: Pipeline
     schema_validator: Any = None
