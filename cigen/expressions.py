@@ -194,15 +194,9 @@ def _ruby_truthy(value: object) -> bool:
 
 def ruby_to_s(value: object) -> str:
     """Ruby ``to_s`` of an operand (``nil`` -> ``""``, ``true`` -> ``"true"``)."""
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, Regex):
-        return str(value)
-    return str(value)
+    from cigen.yamlload import scalar_text
+
+    return scalar_text(value)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cigen.diagnostics import Mark
-from cigen.yamlload import Reference, YMap, YSeq
+from cigen.yamlload import Reference, YMap, YSeq, scalar_text
 
 BLOCK = re.compile(r"\$\[\[\s*(\S.*?\S)\s*\]\]")
 _TYPES = ("string", "number", "boolean", "array")
@@ -159,17 +159,11 @@ def _apply_function(value: Any, func: str) -> Any:
 
 
 def _stringify(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return ""
     if isinstance(value, list):
         import json
 
         return json.dumps(value)
-    return str(value)
+    return scalar_text(value)
 
 
 def _evaluate(access: str, values: Mapping[str, Any]) -> Any:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.matching import expand_tag, unresolved_variables
 from cigen.model import Job, Pipeline
-from cigen.yamlload import YSeq
+from cigen.yamlload import YSeq, scalar_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +31,6 @@ class TaggedJob:
     unresolved: tuple[tuple[str, str], ...]  # (raw tag, variable name)
 
 
-def _scalar(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return ""
-    return str(value)
-
-
 def job_variables(job: Job) -> dict[str, str]:
     raw = job.config.get("variables")
     out: dict[str, str] = {}
@@ -50,7 +39,7 @@ def job_variables(job: Job) -> dict[str, str]:
             if isinstance(value, dict):
                 value = value.get("value", "")
             if not isinstance(value, (dict, list)):
-                out[name] = _scalar(value)
+                out[name] = scalar_text(value)
     return out
 
 
@@ -67,7 +56,7 @@ def matrix_instances(job: Job) -> Iterator[tuple[str, dict[str, str]]]:
         names = list(entry)
         choices = [v if isinstance(v, list) else [v] for v in entry.values()]
         for combo in itertools.product(*choices):
-            values = {n: _scalar(v) for n, v in zip(names, combo, strict=True)}
+            values = {n: scalar_text(v) for n, v in zip(names, combo, strict=True)}
             label = ", ".join(values.values())
             yield f"{job.name}: [{label}]", values
 
@@ -84,7 +73,7 @@ def tagged_jobs(pipeline: Pipeline, extra: Mapping[str, str]) -> Iterator[Tagged
         if job.kind != "build":
             continue
         raw = job.config.get("tags")
-        raw_tags = tuple(_scalar(t) for t in raw) if isinstance(raw, (list, YSeq)) else ()
+        raw_tags = tuple(scalar_text(t) for t in raw) if isinstance(raw, (list, YSeq)) else ()
         if isinstance(raw, str):
             raw_tags = (raw,)
         base = job_variables(job)

@@ -19,6 +19,7 @@ from typing import Final
 
 from cigen import expressions
 from cigen.expressions import ExpressionError
+from cigen.yamlload import scalar_text
 
 __all__ = [
     "ClauseError",
@@ -289,16 +290,6 @@ def _node_total(parallel: object) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _ruby_scalar(value: object) -> str:
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
 def _str_or(value: object, default: str) -> str:
     return value if isinstance(value, str) else default
 
@@ -311,11 +302,11 @@ def _variables_with_raw(raw: object) -> tuple[dict[str, str], frozenset[str]]:
     for key, value in raw.items():
         name = str(key)
         if isinstance(value, Mapping):
-            values[name] = _ruby_scalar(value.get("value"))
+            values[name] = scalar_text(value.get("value"))
             if value.get("expand") is False:
                 raw_names.add(name)
         else:
-            values[name] = _ruby_scalar(value)
+            values[name] = scalar_text(value)
     return values, frozenset(raw_names)
 
 
@@ -643,7 +634,7 @@ def changes_satisfied(
 
     modified: tuple[str, ...] | None
     if "compare_to" in options:
-        compare_to = expand_existing(_ruby_scalar(options.get("compare_to")), expanded())
+        compare_to = expand_existing(scalar_text(options.get("compare_to")), expanded())
         if ctx.compare_to_changes is None:
             return _ClauseResult(True, f"changes vs {compare_to!r} unknown: treated as matched")
         if compare_to not in ctx.compare_to_changes:
@@ -836,7 +827,7 @@ def evaluate_rules(
             return RulesResult(
                 when=when,
                 rule_index=index,
-                start_in=None if start_in is None else _ruby_scalar(start_in),
+                start_in=None if start_in is None else scalar_text(start_in),
                 allow_failure=allow_failure if isinstance(allow_failure, bool) else None,
                 variables=MappingProxyType(rule_vars),
                 needs=tuple(_flatten(needs)) if needs is not None else None,
@@ -1142,7 +1133,7 @@ def evaluate_job(
         )
         start_in = result.start_in
         if start_in is None and result.when == "delayed" and job_start_in is not None:
-            start_in = _ruby_scalar(job_start_in)
+            start_in = scalar_text(job_start_in)
         return JobDecision(
             name=name,
             included=result.passed and error is None,
@@ -1170,7 +1161,7 @@ def evaluate_job(
         included=included,
         when=when,
         allow_failure=static_allow_failure,
-        start_in=_ruby_scalar(job_start_in) if when == "delayed" and job_start_in else None,
+        start_in=scalar_text(job_start_in) if when == "delayed" and job_start_in else None,
         decided_by=decided_by,
         rule_index=None,
         variables_read=tuple(read.items()),

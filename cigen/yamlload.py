@@ -576,6 +576,17 @@ def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loade
     return Loaded(path, header, body, tuple(problems))
 
 
+def scalar_text(value: Any) -> str:
+    """A YAML scalar as GitLab (Ruby's ``to_s``) turns it into text: ``true``, ``""`` for null."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
 def read_bounded(path: str | os.PathLike[str], what: str) -> bytes:
     """A regular file's bytes, refusing FIFOs, devices and files over :data:`MAX_BYTES`.
 
