@@ -76,3 +76,28 @@ def assert_diagnostics(result: Any, expected: Iterable[tuple[int, int, str]]) ->
         for d in result.diagnostics
     )
     raise AssertionError("\n".join(lines))
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """Run a generation command as ``cigen.cli.main`` would: (exit code, stdout, stderr)."""
+    import click
+    from click.testing import CliRunner
+
+    from cigen.errors import CigenError
+    from cigen.generate.commands import register
+
+    group = click.Group("cigen")
+    register(group)
+    result = CliRunner().invoke(group, list(args), standalone_mode=False)
+    err = result.stderr
+    exc = result.exception
+    if exc is None:
+        code = result.return_value
+    elif isinstance(exc, CigenError):
+        code, err = 2, err + f"cigen: error: {exc}\n"
+    elif isinstance(exc, click.ClickException):
+        code, err = 2, err + exc.format_message() + "\n"
+    else:
+        raise exc
+    assert isinstance(code, int)
+    return code, result.stdout, err

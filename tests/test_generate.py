@@ -13,37 +13,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 
-from cigen.errors import CigenError
-from cigen.generate.commands import generate_text, lint_generated, register
+from cigen.generate.commands import generate_text, lint_generated
 from cigen.runners import load_inventory
 from cigen.yamlload import load_text, to_plain
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "generate"
 UPDATE = os.environ.get("CIGEN_UPDATE_GOLDEN") == "1"
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    """Run a command like ``cigen.cli.main`` would: (exit code, stdout, stderr)."""
-    group = click.Group("cigen")
-    register(group)
-    result = CliRunner().invoke(group, list(args), standalone_mode=False)
-    err = result.stderr
-    exc = result.exception
-    if exc is None:
-        code = result.return_value
-    elif isinstance(exc, CigenError):
-        code, err = 2, err + f"cigen: error: {exc}\n"
-    elif isinstance(exc, click.ClickException):
-        code, err = 2, err + exc.format_message() + "\n"
-    else:
-        raise exc
-    assert isinstance(code, int)
-    return code, result.stdout, err
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 
 from cigen.errors import CigenError
 from cigen.generate.presets import builtin_presets, load_catalog, parse_preset
@@ -15,27 +14,6 @@ from cigen.generate.render import dq, render
 from cigen.generate.spec import make_validator
 
 BUILTIN = {"kaniko", "run-image", "jupyter", "child-pipeline", "monorepo", "python"}
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    """Run a command like ``cigen.cli.main`` would: (exit code, stdout, stderr)."""
-    from cigen.generate.commands import register
-
-    group = click.Group("cigen")
-    register(group)
-    result = CliRunner().invoke(group, list(args), standalone_mode=False)
-    err = result.stderr
-    exc = result.exception
-    if exc is None:
-        code = result.return_value
-    elif isinstance(exc, CigenError):
-        code, err = 2, err + f"cigen: error: {exc}\n"
-    elif isinstance(exc, click.ClickException):
-        code, err = 2, err + exc.format_message() + "\n"
-    else:
-        raise exc
-    assert isinstance(code, int)
-    return code, result.stdout, err
 
 
 @pytest.fixture
