@@ -1,0 +1,143 @@
+"""``spec:inputs`` and ``$[[ inputs.x ]]`` interpolation (docs/gitlab-ci-semantics.md 2.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import lint_tree
+
+from cigen.diagnostics import Mark
+from cigen.inputs import bind, interpolate
+from cigen.yamlload import YMap, load_text, to_plain
+
+MARK = Mark(".gitlab-ci.yml", 1, 1)
+
+
+def header(text: str) -> YMap:
+    loaded = load_text("h.yml", text + "\n---\nx: 1\n")
+    assert isinstance(loaded.header, YMap)
+    return loaded.header
+
+
+SPEC = header(
+    "spec:\n  inputs:\n"
+    "    name:\n"
+    "    count: {type: number, default: 2}\n"
+    "    flag: {type: boolean, default: false}\n"
+    "    items: {type: array, default: [a, b]}\n"
+    "    env: {options: [dev, prod], default: dev}\n"
+    "    ref: {regex: '^v\\d+$', default: v1}\n"
+)
+
+
+def given(**values: Any) -> YMap:
+    loaded = load_text(
+        "g.yml", "{}" if not values else "\n".join(f"{k}: {v}" for k, v in values.items())
+    )
+    assert isinstance(loaded.body, YMap)
+    return loaded.body
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({}, "`name` input: required value has not been provided"),
+        ({"name": "a", "count": "many"}, "`count` input: provided value is not a number"),
+        ({"name": "a", "flag": "'yes'"}, "`flag` input: provided value is not a boolean"),
+        ({"name": "a", "items": "x"}, "`items` input: provided value is not a array"),
+        (
+            {"name": "a", "env": "test"},
+            "`env` input: `test` cannot be used because it is not in the list",
+        ),
+        ({"name": "a", "ref": "main"}, "does not match required RE2 regular expression ^v\\d+$"),
+        ({"name": "a", "other": "1"}, "unknown input arguments: other"),
+    ],
+)
+def test_bind_reports_gitlabs_messages(values: dict[str, str], message: str) -> None:
+    _values, problems = bind(SPEC, given(**values), MARK)
+    assert any(message in p.message for p in problems), [p.message for p in problems]
+
+
+def test_bind_applies_defaults_and_types() -> None:
+    values, problems = bind(SPEC, given(name="app", count="3", flag="true"), MARK)
+    assert problems == []
+    assert values == {
+        "name": "app",
+        "count": 3,
+        "flag": True,
+        "items": ["a", "b"],
+        "env": "dev",
+        "ref": "v1",
+    }
+
+
+def test_inputs_to_a_file_without_spec_is_an_error() -> None:
+    values, problems = bind(None, given(name="a"), MARK)
+    assert values is None
+    assert "no spec:inputs header" in problems[0].message
+
+
+def test_unknown_input_type() -> None:
+    _values, problems = bind(
+        header("spec:\n  inputs:\n    a: {type: date, default: x}"), None, MARK
+    )
+    assert "unknown input type" in problems[0].message
+
+
+def interpolated(body: str, values: dict[str, Any]) -> tuple[Any, list[str]]:
+    loaded = load_text("b.yml", body)
+    result, problems = interpolate(loaded.body, values, MARK)
+    return to_plain(result), [p.message for p in problems]
+
+
+def test_whole_block_keeps_the_input_type_and_partial_blocks_become_text() -> None:
+    body = (
+        "job-$[[ inputs.name ]]:\n  parallel: $[[ inputs.count ]]\n"
+        "  tags: $[[ inputs.items ]]\n"
+        "  script:\n    - echo $[[ inputs.count ]] $[[ inputs.flag ]]\n"
+    )
+    result, problems = interpolated(body, {"name": "x", "count": 3, "flag": False, "items": ["a"]})
+    assert problems == []
+    assert result == {"job-x": {"parallel": 3, "tags": ["a"], "script": ["echo 3 false"]}}
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ("$[[ inputs.s | truncate(1,3) ]]", "bcd"),
+        ("$[[ inputs.s | posix_quote ]]", "abcdef"),
+        ("$[[ inputs.q | posix_quote ]]", "'a b'"),
+        ("$[[ inputs.q | posix_escape ]]", "a\\ b"),
+        ("$[[ inputs.s | expand_vars ]]", "abcdef"),
+    ],
+)
+def test_functions(block: str, expected: str) -> None:
+    result, problems = interpolated(f"k: '{block}'\n", {"s": "abcdef", "q": "a b"})
+    assert problems == []
+    assert result == {"k": expected}
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ("$[[ inputs.nope ]]", "unknown interpolation key: `nope`"),
+        ("$[[ nope ]]", "invalid interpolation access pattern"),
+        ("$[[ inputs.s | shout ]]", "unknown interpolation function"),
+        ("$[[ inputs.s | a | b | c | d ]]", "too many functions"),
+    ],
+)
+def test_interpolation_errors(block: str, message: str) -> None:
+    _result, problems = interpolated(f"k: '{block}'\n", {"s": "x"})
+    assert any(message in p for p in problems), problems
+
+
+def test_root_file_required_input_stays_literal(tmp_path: Any) -> None:
+    result = lint_tree(
+        tmp_path,
+        {
+            ".gitlab-ci.yml": "spec:\n  inputs:\n    stage:\n---\nbuild:\n  stage: build\n"
+            "  script:\n    - echo '$[[ inputs.stage ]]'\n"
+        },
+    )
+    assert [d.code for d in result.diagnostics] == []
