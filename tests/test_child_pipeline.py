@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import lint_tree
+from helpers import invoke, lint_tree
 
 from cigen.cli import main
 from cigen.diagnostics import Severity
@@ -32,6 +32,12 @@ def write(folder: Path, name: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def children(folder: Path, *names: str) -> None:
+    """Give each folder ``names`` below ``folder`` a cigen.yml, as the monorepo preset needs."""
+    for name in names:
+        write(folder, f"{name}/cigen.yml", "jobs:\n  unit: {preset: python, with: {script: [x]}}\n")
 
 
 def composed(folder: Path, text: str) -> Any:
@@ -154,6 +160,7 @@ jobs:
 
 
 def test_one_pair_per_folder_started_by_its_changes(tmp_path: Path) -> None:
+    children(tmp_path, "svc/api", "web")
     result = composed(
         tmp_path,
         "jobs:\n  apps:\n    preset: monorepo\n"
@@ -183,6 +190,7 @@ def test_one_pair_per_folder_started_by_its_changes(tmp_path: Path) -> None:
 
 
 def test_folders_giving_the_same_job_name(tmp_path: Path) -> None:
+    children(tmp_path, "a/b", "a-b")
     message = error_of(
         tmp_path, "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders: [a/b, a-b]\n"
     )
@@ -192,6 +200,7 @@ def test_folders_giving_the_same_job_name(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_letters_gives_no_name(tmp_path: Path) -> None:
+    children(tmp_path, "ok", "-")
     message = error_of(
         tmp_path, "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [ok, '-']}\n"
     )
@@ -199,6 +208,7 @@ def test_a_folder_without_letters_gives_no_name(tmp_path: Path) -> None:
 
 
 def test_a_gate_cannot_replace_the_folder_rules(tmp_path: Path) -> None:
+    children(tmp_path, "a")
     message = error_of(
         tmp_path,
         "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a]}\n    gate: {flag: X}\n",
@@ -207,6 +217,143 @@ def test_a_gate_cannot_replace_the_folder_rules(tmp_path: Path) -> None:
         "cigen.yml:5:5: jobs.apps: gate cannot be combined with preset 'monorepo', which writes "
         "rules: (gate writes rules:); keep one of the two"
     )
+
+
+# --- monorepo: the folders exist, or are found ----------------------------------------------------
+
+
+def test_a_listed_folder_without_a_cigen_yml_exits_2_at_the_folder(project: Path) -> None:
+    children(project, "svc/api")
+    (project / "web").mkdir()
+    write(
+        project,
+        "cigen.yml",
+        "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders: [svc/api, web]\n",
+    )
+    code, out, err = invoke("generate", "-o", ".gitlab-ci.yml")
+    assert (code, out) == (2, "")
+    assert err == (
+        "cigen: error: cigen.yml:5:26: jobs.apps.with.folders: folder 'web' holds no cigen.yml "
+        "(web/cigen.yml)\n"
+    )
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+def test_a_listed_folder_that_does_not_exist_exits_2_at_the_folder(project: Path) -> None:
+    write(
+        project,
+        "ci/cigen.yml",
+        "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders:\n        - svc/api\n",
+    )
+    code, _, err = invoke("generate", "-c", "ci/cigen.yml")
+    assert code == 2
+    assert err == (
+        "cigen: error: ci/cigen.yml:6:11: jobs.apps.with.folders: folder 'svc/api' does not "
+        "exist (folders are relative to ci/)\n"
+    )
+    children(project, "ci/svc/api")  # relative to the folder of the top cigen.yml
+    code, out, err = invoke("generate", "-c", "ci/cigen.yml")
+    assert (code, err) == (0, "")
+    assert 'cigen generate -c "svc/api/cigen.yml"' in out
+
+
+def test_config_name_is_the_file_each_folder_must_hold(tmp_path: Path) -> None:
+    children(tmp_path, "a")
+    text = "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a], config_name: ci.yml}\n"
+    message = error_of(tmp_path, text)
+    assert (
+        message == "cigen.yml:4:22: jobs.apps.with.folders: folder 'a' holds no ci.yml (a/ci.yml)"
+    )
+    write(tmp_path, "a/ci.yml", "jobs: {}\n")
+    assert "apps-a" in composed(tmp_path, text).data
+
+
+@pytest.mark.parametrize(
+    "entry", ["{preset: monorepo}", "{preset: monorepo, with: {folders: auto}}"]
+)
+def test_without_folders_every_folder_holding_a_cigen_yml_is_found(
+    tmp_path: Path, entry: str
+) -> None:
+    children(tmp_path, "web", "svc/api", "svc/api/v2", "a-b", ".git", ".hidden/x", "node/.cache")
+    write(tmp_path, "docs/README.md", "no cigen.yml here\n")
+    write(tmp_path, "svc/other/cigen.yaml", "jobs: {}\n")  # not config_name
+    (tmp_path / "svc" / "file-not-folder").mkdir()
+    write(tmp_path, "svc/file-not-folder/cigen.yml/x", "a folder named cigen.yml\n")
+    result = composed(tmp_path, f"jobs:\n  apps: {entry}\n")
+    triggers = [
+        name for name in result.data if name.startswith("apps-") and "-generate" not in name
+    ]
+    assert [result.data[name]["variables"]["CHILD_FOLDER"] for name in triggers] == [
+        "a-b",
+        "svc/api",
+        "svc/api/v2",
+        "web",
+    ]
+
+
+def test_discovery_uses_config_name(tmp_path: Path) -> None:
+    children(tmp_path, "a")
+    write(tmp_path, "b/ci.yml", "jobs: {}\n")
+    text = "jobs:\n  apps: {preset: monorepo, with: {config_name: ci.yml}}\n"
+    assert [n for n in composed(tmp_path, text).data if n.startswith("apps-")] == [
+        "apps-b-generate",
+        "apps-b",
+    ]
+
+
+def test_discovery_finding_nothing_is_an_error(tmp_path: Path) -> None:
+    children(tmp_path, ".hidden")
+    message = error_of(tmp_path, "jobs:\n  apps:\n    preset: monorepo\n")
+    assert message == (
+        "cigen.yml:3:13: jobs.apps.with.folders: auto found no folder below the folder of "
+        "cigen.yml holding a cigen.yml file; add one, or list the folders"
+    )
+    message = error_of(tmp_path, "jobs:\n  apps: {preset: monorepo, with: {folders: auto}}\n")
+    assert message.startswith("cigen.yml:2:44: jobs.apps.with.folders: auto found no folder")
+
+
+def test_discovery_finding_an_unusable_folder_name_is_an_error(tmp_path: Path) -> None:
+    children(tmp_path, "ok", "has space")
+    message = error_of(tmp_path, "jobs:\n  apps: {preset: monorepo}\n")
+    assert message.startswith(
+        "cigen.yml:2:18: jobs.apps.with.folders: auto found the folder 'has space', which cannot "
+        "be used: 'has space' does not match the pattern"
+    )
+    assert message.endswith("; rename it, or list the folders")
+
+
+def test_check_notices_a_new_folder(project: Path) -> None:
+    children(project, "svc/api")
+    write(project, "cigen.yml", "jobs:\n  apps: {preset: monorepo}\n")
+    assert invoke("generate", "-o", ".gitlab-ci.yml")[0] == 0
+    assert invoke("generate", "--check") == (0, "", "")
+    children(project, "svc/web")
+    code, out, err = invoke("generate", "--check")
+    assert code == 1
+    assert "+apps-svc-web-generate:" in out
+    assert ".gitlab-ci.yml is out of date" in err
+    children(project, ".scratch")  # hidden: not a child pipeline
+    assert invoke("generate", "-o", ".gitlab-ci.yml")[0] == 0
+    assert invoke("generate", "--check") == (0, "", "")
+
+
+def test_for_each_needs_a_list(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "presets/each.yaml",
+        "name: each\nsummary: s\ndescription: d\nstage: test\n"
+        "params:\n  items: {type: [array, string], default: x, description: d}\n"
+        "for_each: {param: items, as: item}\njob:\n  script: ['echo {{ item }}']\n",
+    )
+    message = error_of(tmp_path, "jobs:\n  e: {preset: each}\n")
+    assert message == (
+        "cigen.yml:2:15: jobs.e.with.items: preset 'each' repeats its jobs per item, but got 'x', "
+        "not a list"
+    )
+    assert list(composed(tmp_path, "jobs:\n  e: {preset: each, with: {items: [a]}}\n").data) == [
+        "stages",
+        "e-a",
+    ]
 
 
 # --- end to end: generate the parent, run its generator's command, lint both ------------------
@@ -515,6 +662,7 @@ def test_the_readme_shows_what_the_preset_writes(tmp_path: Path) -> None:
     spec, shown, monorepo = _readme_blocks("Child pipelines")[:3]
     data = composed(tmp_path, spec).data
     assert {name: data[name] for name in ("deploy-generate", "deploy")} == yaml.safe_load(shown)
+    children(tmp_path, "services/api", "web")
     names = list(composed(tmp_path, monorepo).data)[1:]
     assert names == [
         "apps-services-api-generate",

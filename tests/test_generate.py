@@ -155,6 +155,10 @@ jobs:
     preset: monorepo
     with: {folders: [services/api, web], changes: [presets/**/*]}
 """,
+    "monorepo-auto": """
+jobs:
+  apps: {preset: monorepo}
+""",
     "python": """
 stages: [test, build]
 jobs:
@@ -172,8 +176,26 @@ jobs:
 }
 
 
+#: Files besides cigen.yml that a case needs: the folders a monorepo job names or finds.
+CHILD = "jobs:\n  unit: {preset: python, with: {script: [pytest]}}\n"
+CASE_FILES = {
+    "monorepo": {"services/api/cigen.yml": CHILD, "web/cigen.yml": CHILD},
+    "monorepo-auto": {
+        "services/api/cigen.yml": CHILD,
+        "services/api/v2/cigen.yml": CHILD,
+        "services/api/src/app.py": "",
+        "web/cigen.yml": CHILD,
+        "docs/README.md": "",
+        ".git/cigen.yml": CHILD,
+        ".hidden/app/cigen.yml": CHILD,
+    },
+}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_preset_output_is_pinned_and_lints_clean(case: str, tmp_path: Path) -> None:
+    for name, text in CASE_FILES.get(case, {}).items():
+        write(tmp_path, name, text)
     config = write(tmp_path, "cigen.yml", CASES[case])
     text = generate_text(config, source="cigen.yml").text
     check_golden(f"{case}.yml", text)

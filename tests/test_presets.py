@@ -126,6 +126,22 @@ BROKEN = {
         "job.script.0: template syntax error: unexpected '}'",
     ),
     "not a mapping": ("- a\n", "1:1", "a preset is a mapping"),
+    "folder holding on a string parameter": (
+        GOOD.replace(
+            "{type: string, description", "{type: string, x-cigen-holds: times, description"
+        ),
+        "7:38",
+        "params.who.x-cigen-holds: belongs to a list parameter (type: array), got 'times'",
+    ),
+    "folder holding naming no string parameter": (
+        GOOD.replace(
+            "job:\n",
+            "  dirs: {type: array, default: [], x-cigen-holds: times, description: d}\njob:\n",
+        ),
+        "9:51",
+        "params.dirs.x-cigen-holds: names a string parameter giving the file each folder holds, "
+        "got 'times'",
+    ),
 }
 
 

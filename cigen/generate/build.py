@@ -1,11 +1,14 @@
 """Compose the pipeline: presets rendered with their parameters, gates, pass-through keys.
 
-:func:`build` is pure: a validated :class:`~cigen.generate.spec.Spec` and a preset catalog in,
-plain data for ``.gitlab-ci.yml`` out (``stages``, ``variables``, then the jobs in cigen.yml
-order). For each job:
+:func:`build` takes a validated :class:`~cigen.generate.spec.Spec` and a preset catalog and
+gives plain data for ``.gitlab-ci.yml`` (``stages``, ``variables``, then the jobs in cigen.yml
+order). It reads no file, except to look at the folders of a folder-list parameter. For each job:
 
 1. the preset's parameters are resolved (``with:``, else a cigen.yml global such as
-   ``registry``, else the default) and checked against its schema;
+   ``registry``, else the default) and checked against its schema; a folder list
+   (``x-cigen-holds: P`` in the parameter's schema) must name folders, relative to cigen.yml's,
+   that hold the file named by parameter ``P``, and ``auto`` becomes the sorted list of every
+   such folder below (hidden ones skipped);
 2. the job template is rendered (:mod:`cigen.generate.render`), and ``stage`` put first;
 3. the GitLab job keys written beside ``preset:`` are merged over it: mappings key by key,
    anything else replaced, ``null`` removing the preset's key;
@@ -26,18 +29,37 @@ Without ``stages:`` in cigen.yml the stages are those of the jobs, sorted by the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
-from cigen.generate.presets import GLOBAL_PARAMS, JOB_NAME, Part, Preset, resolve_params
+from cigen.generate.presets import (
+    AUTO,
+    GLOBAL_PARAMS,
+    JOB_NAME,
+    Param,
+    Part,
+    Preset,
+    resolve_params,
+)
 from cigen.generate.render import render, slug
-from cigen.generate.spec import FlagGate, JobSpec, Spec, locate, where
+from cigen.generate.spec import (
+    FlagGate,
+    JobSpec,
+    Spec,
+    first_error,
+    locate,
+    make_validator,
+    problem,
+    where,
+)
 from cigen.yamlload import YMap
 
-__all__ = ["Composed", "build", "compose", "merge"]
+__all__ = ["Composed", "build", "compose", "find_folders", "merge"]
 
 EDGE_STAGES = (".pre", ".post")
 GATED_KEYS = ("only", "except", "rules")
@@ -77,6 +99,9 @@ def compose(spec: Spec, catalog: Mapping[str, Preset]) -> Composed:
             job_name=job.name,
             globals_=globals_,
         )
+        for param in preset.params:
+            if param.holds is not None:
+                params[param.name] = _folders(spec, job, param, params)
         where_ = f"preset {preset.name!r} ({preset.source})"
         gated = {key: job.extra[key] for key in GATED_KEYS if key in job.extra}
         for name, values in _instances(job, preset, params):
@@ -115,6 +140,11 @@ def _instances(
         return [(job.name, {**params, JOB_NAME: job.name})]
     each = preset.for_each
     items = params.get(each.param) or []
+    if not isinstance(items, list):
+        raise CigenError(
+            f"{where(job.node.value_mark('preset'))}: jobs.{job.name}.with.{each.param}: "
+            f"preset {preset.name!r} repeats its jobs per item, but got {items!r}, not a list"
+        )
     out: list[tuple[str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for position, item in enumerate(items):
@@ -134,6 +164,71 @@ def _instances(
         name = f"{job.name}-{part}"
         out.append((name, {**params, each.name: item, JOB_NAME: name}))
     return out
+
+
+def _folders(spec: Spec, job: JobSpec, param: Param, params: Mapping[str, Any]) -> Any:
+    """The folder list of ``param``, checked: each folder holds the file ``params[holds]``.
+
+    ``auto`` becomes every folder below cigen.yml's that holds the file (:func:`find_folders`).
+    """
+    assert param.holds is not None
+    file_name = params[param.holds]
+    value = params[param.name]
+    prefix = f"jobs.{job.name}.with.{param.name}"
+    base = Path(spec.label).parent
+    if value == AUTO:
+        mark = _value_mark(job, param.name)
+        found = find_folders(spec.folder, file_name)
+        if not found:
+            raise CigenError(
+                f"{where(mark)}: {prefix}: {AUTO} found no folder below {_shown(base)} holding "
+                f"a {file_name} file; add one, or list the folders"
+            )
+        error = first_error(make_validator(dict(param.schema)), found)
+        if error is not None:
+            path = list(error.absolute_path)
+            culprit = f" {found[path[0]]!r}" if path and isinstance(path[0], int) else "s"
+            raise CigenError(
+                f"{where(mark)}: {prefix}: {AUTO} found the folder{culprit}, which cannot be "
+                f"used: {problem(error)}; rename it, or list the folders"
+            )
+        return found
+    if isinstance(value, list):
+        for position, folder in enumerate(value):
+            if isinstance(folder, str) and not (spec.folder / folder / file_name).is_file():
+                if (spec.folder / folder).is_dir():
+                    what = f"holds no {file_name} ({(base / folder / file_name).as_posix()})"
+                else:
+                    what = f"does not exist (folders are relative to {_shown(base)})"
+                raise CigenError(
+                    f"{where(_item_mark(job, param.name, position))}: {prefix}: folder "
+                    f"{folder!r} {what}"
+                )
+    return value
+
+
+def _shown(folder: Path) -> str:
+    text = folder.as_posix()
+    return "the folder of cigen.yml" if text == "." else f"{text}/"
+
+
+def find_folders(top: Path, file_name: str) -> list[str]:
+    """Every folder below ``top`` (any depth, not ``top``) holding ``file_name``, relative
+    and sorted; hidden folders (``.git``, ``.venv``...) and symbolic links to folders skipped."""
+    found: list[str] = []
+    for root, dirs, files in os.walk(top):
+        dirs[:] = [name for name in dirs if not name.startswith(".")]
+        here = Path(root)
+        if here != top and file_name in files and (here / file_name).is_file():
+            found.append(here.relative_to(top).as_posix())
+    return sorted(found)
+
+
+def _value_mark(job: JobSpec, param: str) -> Mark:
+    with_node = job.node.get("with")
+    if isinstance(with_node, YMap) and param in with_node:
+        return with_node.value_mark(param)
+    return job.node.value_mark("preset")
 
 
 def _item_mark(job: JobSpec, param: str, position: int) -> Mark:

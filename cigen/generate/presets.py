@@ -7,11 +7,18 @@ adding a file: nothing here knows a preset by name.
 
 A preset renders one job (``job:``) or several (``jobs:``, each a :class:`Part` named by a
 suffix added to the cigen.yml job's name), and with ``for_each:`` it renders them once per item
-of a list parameter (:class:`ForEach`).
+of a list parameter (:class:`ForEach`). A list parameter whose schema has ``x-cigen-holds: P``
+lists folders that each hold the file named by parameter ``P``; the string ``auto`` finds them
+(:mod:`cigen.generate.build` checks and discovers the folders).
+
+The editor schema ``schemas/cigen.schema.json`` types ``with:`` per built-in preset; that part of
+it is written from the preset files by :func:`editor_schema`
+(``python -m cigen.generate.presets --write-schema``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +44,7 @@ __all__ = [
     "Part",
     "Preset",
     "builtin_presets",
+    "editor_schema",
     "load_catalog",
     "parse_preset",
     "project_presets",
@@ -49,6 +57,15 @@ SUFFIX = ".yaml"
 GLOBAL_PARAMS = ("registry",)
 #: Names templates see besides the parameters: the name of the (main) job being rendered.
 JOB_NAME = "job_name"
+#: Param-schema key: the list parameter names folders that each hold the file named by the
+#: parameter given as its value (``x-cigen-holds: config_name``); ``auto`` finds the folders.
+HOLDS = "x-cigen-holds"
+#: The value of such a parameter that asks for discovery.
+AUTO = "auto"
+#: Param-schema keys starting so are cigen's own: not copied into the editor schema.
+OWN_KEY_PREFIX = "x-cigen-"
+#: The editor schema of cigen.yml, part of which :func:`editor_schema` writes.
+CIGEN_SCHEMA = "cigen.schema.json"
 
 
 @dataclass(frozen=True)
@@ -72,9 +89,20 @@ class Param:
         return self.schema.get("default")
 
     @property
+    def types(self) -> tuple[str, ...]:
+        """The JSON types the schema allows (empty when it names none)."""
+        kind = self.schema.get("type", ())
+        return (kind,) if isinstance(kind, str) else tuple(str(k) for k in kind)
+
+    @property
+    def holds(self) -> str | None:
+        """For a folder list: the parameter naming the file each folder holds."""
+        value = self.schema.get(HOLDS)
+        return value if isinstance(value, str) else None
+
+    @property
     def type_text(self) -> str:
-        kind = self.schema.get("type", "any")
-        names = [kind] if isinstance(kind, str) else list(kind)
+        names = list(self.types) or ["any"]
         if "array" in names and isinstance(self.schema.get("items"), Mapping):
             item = self.schema["items"].get("type")
             if isinstance(item, str):
@@ -219,6 +247,7 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
     )
     for param in params:
         _check_param(body, param)
+        _check_holds(body, param, params)
     parts = _parts(body)
     for_each = _for_each(body, params)
     for index, part in enumerate(parts):
@@ -280,7 +309,7 @@ def _for_each(body: YMap, params: tuple[Param, ...]) -> ForEach | None:
     if node is None:
         return None
     found = next((p for p in params if p.name == node["param"]), None)
-    if found is None or found.schema.get("type") != "array":
+    if found is None or "array" not in found.types:
         problem = "is not a parameter" if found is None else "is not a list parameter (type: array)"
         raise CigenError(
             f"{where(node.value_mark('param'))}: for_each.param: {node['param']!r} {problem}"
@@ -319,6 +348,24 @@ def _check_param(body: YMap, param: Param) -> None:
             )
 
 
+def _check_holds(body: YMap, param: Param, params: tuple[Param, ...]) -> None:
+    """``x-cigen-holds`` names a string parameter, and sits on a list parameter."""
+    if HOLDS not in param.schema:
+        return
+    node = body["params"][param.name]
+    target = next((p for p in params if p.name == param.holds), None)
+    problem = ""
+    if "array" not in param.types:
+        problem = "belongs to a list parameter (type: array)"
+    elif target is None or target.types != ("string",):
+        problem = "names a string parameter giving the file each folder holds"
+    if problem:
+        raise CigenError(
+            f"{where(node.value_mark(HOLDS))}: params.{param.name}.{HOLDS}: {problem}, "
+            f"got {param.schema[HOLDS]!r}"
+        )
+
+
 def _check_templates(job: Any, body: YMap, base: list[str | int]) -> None:
     """Every template string compiles (syntax only; names are checked when rendering)."""
     import jinja2
@@ -346,6 +393,131 @@ def _strings(value: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | 
     if isinstance(value, list):
         return [s for index, item in enumerate(value) for s in _strings(item, (*path, index))]
     return []
+
+
+# --- the editor schema -------------------------------------------------------------------------
+
+
+def editor_schema(
+    catalog: Mapping[str, Preset], base: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """cigen.schema.json with ``with:`` typed per preset of ``catalog`` (the built-in ones).
+
+    ``base`` is the schema to start from (default: the one cigen ships); its hand-written parts
+    are kept and its generated parts replaced:
+
+    * ``$defs.job.allOf``: per preset, ``if preset is NAME then with: <its parameters>`` (types,
+      descriptions, defaults, required ones, no others); a preset not in ``catalog`` (a
+      project's) keeps ``with:`` open;
+    * ``allOf`` at the top: without ``registry:`` (a :data:`GLOBAL_PARAMS` value) at the top,
+      the presets that require it need it under ``with:``.
+
+    cigen itself validates cigen.yml without these parts (:func:`cigen.generate.spec.load_spec`)
+    and checks ``with:`` against the presets it loads, project ones included.
+    """
+    import copy
+
+    from cigen.resources import own_schema
+
+    schema = copy.deepcopy(dict(base if base is not None else own_schema(CIGEN_SCHEMA)))
+    presets = [catalog[name] for name in sorted(catalog)]
+    job: dict[str, Any] = schema["$defs"]["job"]
+    job["$comment"] = (
+        "allOf is written from the built-in presets by `python -m cigen.generate.presets "
+        "--write-schema`; a project preset (presets/NAME.yaml beside cigen.yml) is not described "
+        "there, and cigen checks with: against the presets it loads."
+    )
+    job["allOf"] = [_preset_rule(preset) for preset in presets]
+    rules = [rule for name in GLOBAL_PARAMS if (rule := _global_rule(name, presets)) is not None]
+    if rules:
+        schema["allOf"] = rules
+    else:  # pragma: no cover - the built-in presets take a registry
+        schema.pop("allOf", None)
+    return schema
+
+
+def schema_text(schema: Mapping[str, Any]) -> str:
+    """A schema as written in ``schemas/``: JSON indented by two, a final newline."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def _is_preset(name: str) -> dict[str, Any]:
+    return {"properties": {"preset": {"const": name}}, "required": ["preset"]}
+
+
+def _preset_rule(preset: Preset) -> dict[str, Any]:
+    required = [p.name for p in preset.params if p.required and p.name not in GLOBAL_PARAMS]
+    with_: dict[str, Any] = {
+        "type": "object",
+        "description": (
+            f"Parameters of the preset {preset.name!r}: {preset.summary} "
+            f"(`cigen presets show {preset.name}`)."
+        ),
+        "additionalProperties": False,
+        "properties": {
+            p.name: {k: v for k, v in p.schema.items() if not k.startswith(OWN_KEY_PREFIX)}
+            for p in preset.params
+        },
+    }
+    if required:
+        with_["required"] = required
+    then: dict[str, Any] = {"properties": {"with": with_}}
+    if required:
+        then["required"] = ["with"]
+    return {"if": _is_preset(preset.name), "then": then}
+
+
+def _global_rule(name: str, presets: Sequence[Preset]) -> dict[str, Any] | None:
+    needing = [p.name for p in presets if any(q.name == name and q.required for q in p.params)]
+    if not needing:  # pragma: no cover - the built-in presets take a registry
+        return None
+    per_preset = [
+        {
+            "if": _is_preset(preset),
+            "then": {"required": ["with"], "properties": {"with": {"required": [name]}}},
+        }
+        for preset in needing
+    ]
+    return {
+        "if": {"not": {"required": [name]}},
+        "then": {"properties": {"jobs": {"additionalProperties": {"allOf": per_preset}}}},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m cigen.generate.presets --write-schema|--check-schema [PATH]``."""
+    import argparse
+    from importlib import resources
+
+    parser = argparse.ArgumentParser(
+        prog="python -m cigen.generate.presets",
+        description="Write (or check) the per-preset part of cigen.yml's editor schema.",
+    )
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write-schema", action="store_true", help="rewrite the schema file")
+    action.add_argument(
+        "--check-schema", action="store_true", help="exit 1 if the schema file is out of date"
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=Path(str(resources.files("cigen.schemas"))) / CIGEN_SCHEMA,
+        help="the schema file (default: schemas/cigen.schema.json of this checkout)",
+    )
+    args = parser.parse_args(argv)
+    path: Path = args.path
+    old = path.read_text(encoding="utf-8")
+    new = schema_text(editor_schema(builtin_presets(), json.loads(old)))
+    if args.check_schema:
+        if old != new:
+            print(f"{path}: out of date; run: python -m cigen.generate.presets --write-schema")
+            return 1
+        return 0
+    if old != new:
+        path.write_text(new, encoding="utf-8")
+    print(f"{path}: {'written' if old != new else 'unchanged'}")
+    return 0
 
 
 # --- parameters --------------------------------------------------------------------------------
@@ -417,3 +589,7 @@ def _first_sentence(text: str) -> str:
     line = " ".join(text.split())
     end = line.find(". ")
     return line if end < 0 else line[: end + 1]
+
+
+if __name__ == "__main__":  # pragma: no cover - tested through main()
+    raise SystemExit(main())

@@ -126,14 +126,12 @@ def _reject_references(value: Any, label: str) -> None:
 
 def load_spec(path: Path, label: str | None = None) -> Spec:
     """Read and validate cigen.yml at ``path``; ``label`` is how messages name it."""
-    from cigen.resources import own_schema
-
     label = label if label is not None else path.as_posix()
     body = load_yaml(path, label, "cigen.yml")
     if not isinstance(body, YMap):
         got = "an empty file" if body is None else _kind(body)
         raise CigenError(f"{label}:1:1: cigen.yml is a mapping with a 'jobs' key, got {got}")
-    error = first_error(make_validator(own_schema(SCHEMA_RESOURCE)), body)
+    error = first_error(make_validator(_runtime_schema()), body)
     if error is not None:
         raise CigenError(f"{where(error_mark(body, error))}: {describe(error)}")
     runners = body.get("runners")
@@ -148,6 +146,24 @@ def load_spec(path: Path, label: str | None = None) -> Spec:
         jobs=tuple(_job(name, node) for name, node in body["jobs"].items()),
         node=body,
     )
+
+
+@cache
+def _runtime_schema() -> dict[str, Any]:
+    """``cigen.schema.json`` without the ``with:`` types it has for editors.
+
+    Those (``$defs.job.allOf`` and the top-level ``allOf``, written from the built-in presets by
+    :func:`cigen.generate.presets.editor_schema`) would judge a project preset that replaces a
+    built-in one by the built-in's parameters; cigen checks ``with:`` against the presets it
+    loads instead (:func:`cigen.generate.presets.resolve_params`), at the parameter's line.
+    """
+    from cigen.resources import own_schema
+
+    schema = {k: v for k, v in own_schema(SCHEMA_RESOURCE).items() if k != "allOf"}
+    defs = dict(schema["$defs"])
+    defs["job"] = {k: v for k, v in defs["job"].items() if k != "allOf"}
+    schema["$defs"] = defs
+    return schema
 
 
 def _job(name: str, node: YMap) -> JobSpec:
