@@ -139,8 +139,17 @@ BROKEN = {
             "  dirs: {type: array, default: [], x-cigen-holds: times, description: d}\njob:\n",
         ),
         "9:51",
-        "params.dirs.x-cigen-holds: names a string parameter giving the file each folder holds, "
-        "got 'times'",
+        "params.dirs.x-cigen-holds: names a string parameter (required or with a default) giving "
+        "the file each folder holds, got 'times'",
+    ),
+    "folder holding naming a string parameter without a value": (
+        GOOD.replace(
+            "job:\n",
+            "  dirs: {type: array, default: [], x-cigen-holds: name, description: d}\n"
+            "  name: {type: string, description: d}\njob:\n",
+        ),
+        "9:51",
+        "params.dirs.x-cigen-holds: names a string parameter (required or with a default)",
     ),
 }
 

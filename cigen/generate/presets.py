@@ -357,8 +357,13 @@ def _check_holds(body: YMap, param: Param, params: tuple[Param, ...]) -> None:
     problem = ""
     if "array" not in param.types:
         problem = "belongs to a list parameter (type: array)"
-    elif target is None or target.types != ("string",):
-        problem = "names a string parameter giving the file each folder holds"
+    elif (
+        target is None or target.types != ("string",) or not (target.required or target.has_default)
+    ):
+        problem = (
+            "names a string parameter (required or with a default) giving the file each "
+            "folder holds"
+        )
     if problem:
         raise CigenError(
             f"{where(node.value_mark(HOLDS))}: params.{param.name}.{HOLDS}: {problem}, "
