@@ -242,6 +242,7 @@ def lint(
             path, root=root, include_rules=kwargs["include_rules"], variables=config.variables
         )
         kwargs["simulation"] = Simulation(simulate(pipeline, ctx))
+        kwargs["pipeline"] = pipeline  # resolved once, for the plan and for the lint
     result = run_lint(path, root=root, config=config, runners=runners, **kwargs)
     report = REPORTERS[fmt](list(result.diagnostics), rules=RULES, tool_version=__version__)
     if output is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cigen.model import Pipeline
@@ -25,6 +26,11 @@ class LintContext:
     protected_ref: bool | None = None
     simulation: Any = None
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def shared(self) -> dict[str, Any]:
+        """Results several rules derive from the same inputs (computed once per run)."""
+        return {}
 
     def unfollowed_hint(self) -> str:
         """Suffix for findings that a not-followed include may explain."""

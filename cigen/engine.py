@@ -117,14 +117,16 @@ def lint(
     simulation: Any = None,
     extra_rules: Iterable[Any] = (),
     validator_factory: Callable[[Mapping[str, Any]], Any] | None = None,
+    pipeline: Pipeline | None = None,
 ) -> LintResult:
-    """Lint the configuration at ``path``."""
+    """Lint the configuration at ``path`` (or ``pipeline``, when it is already resolved)."""
     from cigen.rules import RULES
 
     config = config or Config()
-    pipeline = load_pipeline(
-        path, root=root, include_rules=include_rules, variables=config.variables
-    )
+    if pipeline is None:
+        pipeline = load_pipeline(
+            path, root=root, include_rules=include_rules, variables=config.variables
+        )
     checker: Any = None
     if schema is None:
         from cigen.resources import gitlab_ci_schema, gitlab_ci_schema_digest

@@ -34,12 +34,15 @@ def _never_runs(rules: Any) -> bool:
 
 
 def outcomes(ctx: LintContext) -> Iterator[tuple[Any, Any]]:
-    """``(tagged job, JobMatch)`` for jobs whose tags hold no unresolved variable."""
+    """``(tagged job, JobMatch)`` for jobs whose tags hold no unresolved variable; matched once
+    per run and shared by the runner rules."""
     if ctx.runners is None:
         return
-    from cigen.matching import JobTags, index_runners, match
+    if "runner-outcomes" not in ctx.shared:
+        from cigen.matching import JobTags, index_runners, match
 
-    jobs = [job for job in tagged(ctx) if not job.unresolved]
-    index = index_runners(ctx.runners)
-    requests = [JobTags(j.name, j.tags, j, ctx.protected_ref) for j in jobs]
-    yield from zip(jobs, match(requests, index), strict=True)
+        jobs = [job for job in tagged(ctx) if not job.unresolved]
+        index = index_runners(ctx.runners)
+        requests = [JobTags(j.name, j.tags, j, ctx.protected_ref) for j in jobs]
+        ctx.shared["runner-outcomes"] = list(zip(jobs, match(requests, index), strict=True))
+    yield from ctx.shared["runner-outcomes"]
