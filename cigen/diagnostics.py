@@ -96,7 +96,3 @@ def fingerprints(diags: Sequence[Diagnostic]) -> list[str]:
 def sort_unique(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sorted by place, with exact duplicates removed."""
     return sorted(set(diags), key=lambda d: d.sort_key)
-
-
-def has_errors(diags: Iterable[Diagnostic]) -> bool:
-    return any(d.severity is Severity.ERROR for d in diags)

@@ -30,7 +30,23 @@ GLOBAL_KEYS = frozenset(
         "spec",
     }
 )
-RESERVED_KEYS = GLOBAL_KEYS - {"default", "workflow", "spec"}
+#: Lists GitLab flattens (nested lists come from anchors and ``!reference``); GitLab's own
+#: pipeline relies on this for services, cache and needs (semantics 2.7).
+FLATTENED_KEYS = frozenset(
+    {
+        "script",
+        "before_script",
+        "after_script",
+        "rules",
+        "stages",
+        "services",
+        "cache",
+        "needs",
+        "pre_get_sources_script",
+    }
+)
+#: Keys that make a top-level mapping a job (``default``/``workflow`` included, semantics 2.9).
+JOB_MARKERS = ("script", "run", "trigger", "needs")
 #: ``stages`` when a configuration declares none (semantics 3.2).
 DEFAULT_STAGES = ("build", "test", "deploy")
 #: Keys ``default:`` may set (semantics 2.8); ``timeout`` is accepted by GitLab's source.
@@ -51,6 +67,11 @@ DEFAULT_KEYS = (
 )
 #: Deprecated top-level keys that act as ``default:`` values.
 GLOBAL_DEFAULTS = ("image", "services", "cache", "before_script", "after_script")
+
+
+def looks_like_job(value: Any) -> bool:
+    """A mapping GitLab treats as a job: it holds script, run, trigger or needs."""
+    return isinstance(value, dict) and any(key in value for key in JOB_MARKERS)
 
 
 @dataclass(frozen=True, slots=True)

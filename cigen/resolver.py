@@ -19,12 +19,14 @@ from cigen.merge import deep_merge
 from cigen.model import (
     DEFAULT_KEYS,
     DEFAULT_STAGES,
+    FLATTENED_KEYS,
     GLOBAL_DEFAULTS,
     GLOBAL_KEYS,
     Document,
     Event,
     Job,
     Pipeline,
+    looks_like_job,
 )
 from cigen.project import Missing, Outside, Project, is_wildcard
 from cigen.yamlload import Loaded, Reference, YMap, YSeq
@@ -37,7 +39,6 @@ MAX_FLATTEN_DEPTH = 10
 #: chain is a hostile input).
 MAX_REFERENCE_DEPTH = 50
 MAX_REFERENCE_EXPANSION = 200_000
-FLATTEN_KEYS = ("script", "before_script", "after_script", "rules", "needs", "services", "cache")
 _VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
 #: Decides an ``include:rules`` list: True include, False skip.
@@ -606,12 +607,6 @@ def _stages(config: YMap) -> tuple[tuple[str, ...], Mark | None]:
     return (".pre", *DEFAULT_STAGES, ".post"), None
 
 
-def looks_like_job(value: Any) -> bool:
-    return isinstance(value, YMap) and any(
-        k in value for k in ("script", "run", "trigger", "needs")
-    )
-
-
 def _inherit(job: YMap, kind: str) -> bool | list[str]:
     inherit = job.get("inherit")
     if not isinstance(inherit, dict):
@@ -696,14 +691,14 @@ def _job_config(
     out = YMap(value.mark)
     inherited: set[str] = set()
     for key, item in value.items():
-        if key in FLATTEN_KEYS and isinstance(item, YSeq):
+        if key in FLATTENED_KEYS and isinstance(item, YSeq):
             item = _flat_seq(item)
         out.put(key, item, value.key_mark(key), value.value_mark(key))
     inherit_default = _inherit(value, "default")
     if kind == "build":
         for key, item in defaults.items():
             if out.get(key) is None and _allowed(inherit_default, key):
-                if key in FLATTEN_KEYS and isinstance(item, YSeq):
+                if key in FLATTENED_KEYS and isinstance(item, YSeq):
                     item = _flat_seq(item)
                 out.put(key, item, defaults.key_mark(key), defaults.value_mark(key))
                 inherited.add(key)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cigen.diagnostics import Mark
+from cigen.model import FLATTENED_KEYS, looks_like_job
 from cigen.yamlload import YMap, YSeq
 
 _MAX_SHOWN = 60
@@ -122,23 +123,6 @@ def validate(
             yield issue
 
 
-#: Lists GitLab flattens before validating (nested lists come from anchors and !reference);
-#: GitLab's own pipeline relies on this for services, cache and needs.
-_FLATTENED = frozenset(
-    {
-        "script",
-        "before_script",
-        "after_script",
-        "rules",
-        "stages",
-        "services",
-        "cache",
-        "needs",
-        "pre_get_sources_script",
-    }
-)
-
-
 def normalize(value: Any, key: str = "") -> Any:
     """The value as GitLab's entry validation sees it.
 
@@ -159,7 +143,7 @@ def normalize(value: Any, key: str = "") -> Any:
         return out
     if isinstance(value, YSeq):
         seq = YSeq(value.mark)
-        _extend(seq, value, key in _FLATTENED)
+        _extend(seq, value, key in FLATTENED_KEYS)
         return seq
     return value
 
@@ -203,13 +187,6 @@ def _job_schema(validator: Any) -> Mapping[str, Any] | None:
         return None
     result: Mapping[str, Any] = template
     return result
-
-
-def _looks_like_job(value: Any) -> bool:
-    """GitLab treats ``default``/``workflow`` holding script, run, trigger or needs as jobs."""
-    return isinstance(value, dict) and any(
-        k in value for k in ("script", "run", "trigger", "needs")
-    )
 
 
 def _canonical(value: Any) -> str:
@@ -286,9 +263,7 @@ def validate_entries(
     for name, raw in config.items():
         if name.startswith("."):
             continue
-        as_job = name not in properties or (
-            name in ("default", "workflow") and _looks_like_job(raw)
-        )
+        as_job = name not in properties or (name in ("default", "workflow") and looks_like_job(raw))
         # A whole entry seen valid before (this run or, through the cache, an earlier one) is
         # skipped without normalizing it: the common case for a pre-commit hook.
         whole = ("entry.job" if as_job else "entry." + name) + "\x00" + _canonical(raw)

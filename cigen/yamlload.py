@@ -104,21 +104,6 @@ class Reference(YSeq):
         return "!reference [" + ", ".join(self.path) + "]"
 
 
-def value_mark(container: Any, key: str | int, default: Mark) -> Mark:
-    """Position of ``container[key]`` if the container knows it."""
-    if isinstance(container, YMap) and isinstance(key, str):
-        return container.value_mark(key)
-    if isinstance(container, YSeq) and isinstance(key, int):
-        return container.item_mark(key)
-    return default
-
-
-def key_mark(container: Any, key: str, default: Mark) -> Mark:
-    if isinstance(container, YMap):
-        return container.kmarks.get(key, default)
-    return default
-
-
 @dataclass(frozen=True, slots=True)
 class LoadProblem:
     """Something wrong in the YAML itself; ``fatal`` problems mean no data was produced."""
