@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows: list[tuple[str, str, float, int, float, int]] = []
 
-    # cigen keeps a cache of schema checks that passed (cigen/cache.py): "cold" turns it off,
+    # cigen keeps a cache of schema checks that passed (cigen/lint/cache.py): "cold" turns it off,
     # as on a first run; "warm" is the steady state of a pre-commit hook on unchanged files.
     cold_env = {**os.environ, "CIGEN_NO_CACHE": "1"}
     warm_dir = tempfile.mkdtemp(prefix="cigen-bench-cache-")

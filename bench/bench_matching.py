@@ -1,4 +1,4 @@
-"""Benchmark cigen.matching.match against a naive all-pairs loop.
+"""Benchmark cigen.runners.match.match against a naive all-pairs loop.
 
 Usage::
 
@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cigen.matching import JobMatch, JobTags, NearMiss, index_runners, match
-from cigen.runners import Runner, can_take, make_runner
+from cigen.runners.inventory import Runner, can_take, make_runner
+from cigen.runners.match import JobMatch, JobTags, NearMiss, index_runners, match
 
 PLATFORMS = ["docker", "kubernetes", "shell", "windows", "macos"]
 PLATFORM_WEIGHTS = [50, 30, 10, 6, 4]

@@ -28,8 +28,8 @@ def main() -> int:
         print(f"corpus not found at {ENTRY}; nothing to measure")
         return 0
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    from cigen.engine import lint, load_pipeline
-    from cigen.planning import make_context, simulate
+    from cigen.lint.engine import lint, load_pipeline
+    from cigen.pipeline.plan import make_context, simulate
 
     # a merge-request pipeline of the gitlab-org project (its workflow:rules reject forks)
     ctx = make_context(

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from cigen.cli import main
+from cigen.cli.main import main
 
 raise SystemExit(main())

@@ -194,7 +194,7 @@ def _ruby_truthy(value: object) -> bool:
 
 def ruby_to_s(value: object) -> str:
     """Ruby ``to_s`` of an operand (``nil`` -> ``""``, ``true`` -> ``"true"``)."""
-    from cigen.yamlload import scalar_text
+    from cigen.yaml.load import scalar_text
 
     return scalar_text(value)
 

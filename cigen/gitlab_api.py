@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from cigen.errors import CigenError
-from cigen.runners import Runner, make_runner
+from cigen.runners.inventory import Runner, make_runner
 
 if TYPE_CHECKING:
     import gitlab

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cigen.diagnostics import Mark
-from cigen.yamlload import Loaded, YMap
+from cigen.yaml.load import Loaded, YMap
 
 #: Top-level keys that are never jobs (``default`` and ``workflow`` are, when they look like one).
 GLOBAL_KEYS = frozenset(

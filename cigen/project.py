@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cigen.errors import CigenError
-from cigen.yamlload import MAX_BYTES, Loaded, load_text
+from cigen.yaml.load import MAX_BYTES, Loaded, load_text
 
 
 def find_root(target: Path, explicit: Path | None) -> Path:

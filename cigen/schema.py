@@ -13,7 +13,7 @@ from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.model import FLATTENED_KEYS, looks_like_job
-from cigen.yamlload import YMap, YSeq
+from cigen.yaml.load import YMap, YSeq
 
 _MAX_SHOWN = 60
 
@@ -31,7 +31,7 @@ class SchemaChecker:
 
     Looks like a jsonschema validator to :func:`validate_entries` (``schema``, ``evolve``,
     ``iter_errors``); ``known_valid`` holds digests of checks that passed before (see
-    :mod:`cigen.cache`), and ``learned`` collects the ones that pass in this run.
+    :mod:`cigen.lint.cache`), and ``learned`` collects the ones that pass in this run.
     """
 
     def __init__(
@@ -60,12 +60,12 @@ class SchemaChecker:
         return iter(self.validator.iter_errors(instance))
 
     def digest_of(self, key: str) -> str:
-        from cigen.cache import digest
+        from cigen.lint.cache import digest
 
         return digest(self.salt, key)
 
     def remembers(self, key: str) -> bool:
-        """Whether a check named ``key`` passed in an earlier run (see :mod:`cigen.cache`)."""
+        """Whether a check named ``key`` passed in an earlier run (see :mod:`cigen.lint.cache`)."""
         return bool(self.known_valid) and self.digest_of(key) in self.known_valid
 
     def remember(self, key: str) -> None:

@@ -13,7 +13,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from cigen.yamlload import Loaded, load_text, to_plain
+    from cigen.yaml.load import Loaded, load_text, to_plain
 
 PIECES = [
     "&a ",

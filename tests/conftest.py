@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from helpers import Files, lint_tree
 
-from cigen.engine import LintResult
+from cigen.lint.engine import LintResult
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cigen.engine import LintResult, lint
+from cigen.lint.engine import LintResult, lint
 
 Files = Mapping[str, "str | bytes"]
 
@@ -83,8 +83,8 @@ def invoke(*args: str) -> tuple[int, str, str]:
     import click
     from click.testing import CliRunner
 
+    from cigen.cli.generate import register
     from cigen.errors import CigenError
-    from cigen.generate.commands import register
 
     group = click.Group("cigen")
     register(group)

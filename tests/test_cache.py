@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cigen import cache
-from cigen.engine import lint
+from cigen.lint import cache
+from cigen.lint.engine import lint
 
 GOOD = "build:\n  script: [make]\n"
 BAD = "build:\n  script: [make]\n  when: sometimes\n"

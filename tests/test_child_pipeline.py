@@ -18,7 +18,7 @@ import pytest
 import yaml
 from helpers import invoke, lint_tree
 
-from cigen.cli import main
+from cigen.cli.main import main
 from cigen.diagnostics import Severity
 from cigen.errors import CigenError
 from cigen.generate.build import compose

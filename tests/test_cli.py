@@ -17,7 +17,7 @@ from conftest import NetworkBlockedError
 from helpers import write_files
 
 from cigen import __version__
-from cigen.cli import main
+from cigen.cli.main import main
 from cigen.rules import RULES
 
 CLEAN = "build:\n  script: [make]\n"
@@ -171,13 +171,13 @@ def test_crash_is_3_without_traceback(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only a bug in cigen exits 3, with a short note and no traceback."""
-    import cigen.engine
+    import cigen.lint.engine
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise ZeroDivisionError("boom")
 
     monkeypatch.delenv("CIGEN_DEBUG", raising=False)
-    monkeypatch.setattr(cigen.engine, "lint", broken)
+    monkeypatch.setattr(cigen.lint.engine, "lint", broken)
     write_files(project, {".gitlab-ci.yml": CLEAN})
     code, _out, err = run(capsys, "lint", ".gitlab-ci.yml")
     assert code == 3

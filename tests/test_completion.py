@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cigen import __version__
-from cigen.cli import main
+from cigen.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).parent / "cigen"

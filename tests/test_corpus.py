@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 
 from cigen.diagnostics import Severity
-from cigen.engine import lint
+from cigen.lint.engine import lint
 from cigen.resources import gitlab_ci_schema
 from cigen.schema import make_validator, validate_entries
-from cigen.yamlload import YMap, load_text, to_plain
+from cigen.yaml.load import YMap, load_text, to_plain
 
 #: The same place as conftest's ``corpus_dir`` fixture (which skips these tests when it is
 #: absent); needed at collection time to list the cases.

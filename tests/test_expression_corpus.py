@@ -16,7 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from cigen import expressions as ex
-from cigen import simulate as sim
+from cigen.pipeline import simulate as sim
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 EXPRESSIONS = CORPUS / "expressions"

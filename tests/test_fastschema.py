@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cigen.engine import load_pipeline
 from cigen.fastschema import is_valid
+from cigen.lint.engine import load_pipeline
 from cigen.resources import gitlab_ci_schema
-from cigen.yamlload import load_text, to_plain
+from cigen.yaml.load import load_text, to_plain
 
 SCHEMA = gitlab_ci_schema()
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)

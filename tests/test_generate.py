@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from helpers import invoke
 
-from cigen.generate.commands import generate_text, lint_generated
-from cigen.runners import load_inventory
-from cigen.yamlload import load_text, to_plain
+from cigen.cli.generate import generate_text, lint_generated
+from cigen.runners.inventory import load_inventory
+from cigen.yaml.load import load_text, to_plain
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "generate"
@@ -686,7 +686,7 @@ def test_write_is_atomic(project: Path, monkeypatch: pytest.MonkeyPatch) -> None
     def broken_replace(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("cigen.writer.os.replace", broken_replace)
+    monkeypatch.setattr("cigen.atomic.os.replace", broken_replace)
     code, _, err = invoke("generate", "-o", ".gitlab-ci.yml")
     assert code == 2
     assert "No space left on device" in err

@@ -16,7 +16,7 @@ from gitlab_server import FakeGitLab, runner_detail, serve
 
 from cigen.errors import CigenError
 from cigen.gitlab_api import fetch_inventory
-from cigen.runners import Runner
+from cigen.runners.inventory import Runner
 
 TOKEN = "glpat-Sup3rS3cretT0kenValue"
 
@@ -320,7 +320,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 def test_importing_does_not_import_python_gitlab() -> None:
     code = (
-        "import sys, cigen.gitlab_api, cigen.runners, cigen.matching\n"
+        "import sys, cigen.gitlab_api, cigen.runners.inventory, cigen.runners.match\n"
         "print(sorted(m for m in ('gitlab', 'requests', 'jsonschema', 'ruamel.yaml')"
         " if m in sys.modules))"
     )

@@ -646,7 +646,7 @@ def test_token_hidden_with_cigen_debug(tmp_path: Path) -> None:
 
 
 def test_control_character_is_located() -> None:
-    from cigen.yamlload import load_text
+    from cigen.yaml.load import load_text
 
     loaded = load_text(CI, JOB.encode() + b"x: \x00\n")
     (problem,) = loaded.problems

@@ -8,8 +8,8 @@ import pytest
 from helpers import lint_tree
 
 from cigen.diagnostics import Mark
-from cigen.inputs import bind, interpolate
-from cigen.yamlload import YMap, load_text, to_plain
+from cigen.resolve.inputs import bind, interpolate
+from cigen.yaml.load import YMap, load_text, to_plain
 
 MARK = Mark(".gitlab-ci.yml", 1, 1)
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cigen.matching import (
+from cigen.runners.inventory import Runner, can_take, make_runner
+from cigen.runners.match import (
     JobMatch,
     JobTags,
     NearMiss,
@@ -19,7 +20,6 @@ from cigen.matching import (
     match,
     unresolved_variables,
 )
-from cigen.runners import Runner, can_take, make_runner
 
 
 def names(runners: Sequence[Runner]) -> list[str]:

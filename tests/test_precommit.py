@@ -35,8 +35,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cigen.cli import main
-from cigen.generate.commands import generate_text
+from cigen.cli.generate import generate_text
+from cigen.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / ".pre-commit-hooks.yaml"

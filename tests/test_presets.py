@@ -40,7 +40,7 @@ def test_builtin_presets_load() -> None:
 def test_builtin_examples_are_valid_jobs() -> None:
     from cigen.generate.spec import SCHEMA_RESOURCE
     from cigen.resources import own_schema
-    from cigen.yamlload import load_text, to_plain
+    from cigen.yaml.load import load_text, to_plain
 
     validator = make_validator(own_schema(SCHEMA_RESOURCE))
     for preset in builtin_presets().values():

@@ -2,12 +2,12 @@
 
 * Configurations: mappings of job names to job-like dicts (``script``, ``stage``, ``needs``,
   ``extends``, ``tags``, ``rules``, ``variables``, ``services``, ``!reference`` values...),
-  written with :func:`cigen.yamlio.dump` and then sometimes mangled as text (characters
+  written with :func:`cigen.yaml.dump.dump` and then sometimes mangled as text (characters
   inserted or deleted, lines duplicated, truncation). Linting one never raises anything but
   :class:`~cigen.errors.CigenError`, never reports an internal error, exits 0, 1 or 2, and
   every finding points into a file of the project: ``1 <= line <= lines (+1 after a final
   newline)``, ``column >= 1`` (and at most one past the end of its line).
-* The loader turns any bytes into a :class:`~cigen.yamlload.Loaded` without raising, with
+* The loader turns any bytes into a :class:`~cigen.yaml.load.Loaded` without raising, with
   every problem inside the file.
 * Expressions: a soup of GitLab's lexemes. :func:`cigen.expressions.parse` raises only
   :class:`~cigen.expressions.ExpressionError`; :func:`~cigen.expressions.truthful` never raises.
@@ -27,17 +27,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cigen.diagnostics import Diagnostic
-from cigen.engine import lint
 from cigen.errors import CigenError
 from cigen.expressions import ExpressionError, parse, truthful, validate
+from cigen.lint.engine import lint
 from cigen.rules import (
-    kaniko_cache_repo_varies,
-    kaniko_large_base_image,
-    privileged_docker,
-    secret_literal,
+    cig501_secret_literal,
+    cig502_privileged_docker,
+    cig503_kaniko_large_base_image,
+    cig504_kaniko_cache_repo_varies,
 )
-from cigen.yamlio import dump
-from cigen.yamlload import MAX_BYTES, load_text
+from cigen.yaml.dump import dump
+from cigen.yaml.load import MAX_BYTES, load_text
 
 CI = ".gitlab-ci.yml"
 SETTINGS = settings(
@@ -50,10 +50,10 @@ SETTINGS = settings(
 #: The security rules are linted along (they are pure and cheap); a registered rule twice is
 #: reported once.
 EXTRA_RULES: tuple[Any, ...] = (
-    secret_literal,
-    privileged_docker,
-    kaniko_large_base_image,
-    kaniko_cache_repo_varies,
+    cig501_secret_literal,
+    cig502_privileged_docker,
+    cig503_kaniko_large_base_image,
+    cig504_kaniko_cache_repo_varies,
 )
 
 # --- expressions ------------------------------------------------------------------------------

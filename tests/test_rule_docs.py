@@ -18,7 +18,7 @@ from helpers import lint_tree
 
 from cigen.diagnostics import Severity
 from cigen.rules import RULES, lookup
-from cigen.runners import make_runner
+from cigen.runners.inventory import make_runner
 
 CODE = re.compile(r"^CIG\d{3}$")
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")

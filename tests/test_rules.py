@@ -15,8 +15,8 @@ from helpers import lint_tree
 
 from cigen.diagnostics import Severity
 from cigen.rules import RULES
-from cigen.runners import make_runner
-from cigen.yamlload import to_plain
+from cigen.runners.inventory import make_runner
+from cigen.yaml.load import to_plain
 
 CI = ".gitlab-ci.yml"
 BUILD = "build:\n  script: [make]\n"

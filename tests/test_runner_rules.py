@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cigen.cli import main
+from cigen.cli.main import main
 
 RUNNERS = """\
 runners:

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from cigen.errors import CigenError
-from cigen.runners import (
+from cigen.runners.inventory import (
     Runner,
     assumes_protected_ref,
     can_take,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from gitlab_server import FakeGitLab, runner_detail, serve
 
-from cigen.cli import main
-from cigen.runners import load_inventory
+from cigen.cli.main import main
+from cigen.runners.inventory import load_inventory
 
 TOKEN = "glpat-CliS3cretT0kenValue99"
 

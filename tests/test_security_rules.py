@@ -1,7 +1,7 @@
 """The security rules: secret-literal, privileged-docker, kaniko-large-base-image and
 kaniko-cache-repo-varies, with exact positions (``path, line, column, code``).
 
-The rules are passed to :func:`cigen.engine.lint` as ``extra_rules``, so these tests hold
+The rules are passed to :func:`cigen.lint.engine.lint` as ``extra_rules``, so these tests hold
 whether or not they are in the registry yet (a registered rule reported twice is one finding).
 """
 
@@ -16,20 +16,20 @@ from helpers import write_files
 from test_rule_docs import split_block, yaml_blocks
 
 from cigen.diagnostics import Severity
-from cigen.engine import LintResult, lint
+from cigen.lint.engine import LintResult, lint
 from cigen.rules import (
-    kaniko_cache_repo_varies,
-    kaniko_large_base_image,
-    privileged_docker,
-    secret_literal,
+    cig501_secret_literal,
+    cig502_privileged_docker,
+    cig503_kaniko_large_base_image,
+    cig504_kaniko_cache_repo_varies,
 )
 
 CI = ".gitlab-ci.yml"
 MINE: tuple[Any, ...] = (
-    secret_literal,
-    privileged_docker,
-    kaniko_large_base_image,
-    kaniko_cache_repo_varies,
+    cig501_secret_literal,
+    cig502_privileged_docker,
+    cig503_kaniko_large_base_image,
+    cig504_kaniko_cache_repo_varies,
 )
 CODES = {rule.CODE for rule in MINE}
 KANIKO_IMAGE = '  image:\n    name: gcr.io/kaniko-project/executor:debug\n    entrypoint: [""]\n'
@@ -214,7 +214,7 @@ def test_secret_literal_in_rules_workflow_and_includes(tmp_path: Path) -> None:
     ],
 )
 def test_secret_names(name: str, secret: bool) -> None:
-    assert secret_literal.is_secret_name(name) is secret
+    assert cig501_secret_literal.is_secret_name(name) is secret
 
 
 # --- privileged-docker CIG502 ----------------------------------------------------------------
@@ -264,7 +264,7 @@ def test_privileged_docker_positions(tmp_path: Path) -> None:
     ],
 )
 def test_dind_images(image: str, dind: bool) -> None:
-    assert privileged_docker.is_dind(image) is dind
+    assert cig502_privileged_docker.is_dind(image) is dind
 
 
 # --- kaniko-large-base-image CIG503 ------------------------------------------------------------
@@ -486,7 +486,7 @@ def test_large_base_reads_a_bounded_prefix(tmp_path: Path) -> None:
     ],
 )
 def test_large_base_patterns(image: str, pattern: str | None) -> None:
-    assert kaniko_large_base_image.large_base(image) == pattern
+    assert cig503_kaniko_large_base_image.large_base(image) == pattern
 
 
 # --- kaniko-cache-repo-varies CIG504 ----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for cigen.simulate (pipeline simulation).
+"""Tests for cigen.pipeline.simulate (pipeline simulation).
 
 Section numbers refer to ``shared/docs/gitlab-ci-semantics.md``.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cigen import simulate as sim
+from cigen.pipeline import simulate as sim
 
 PUSH_MAIN = sim.PipelineContext(ref="main", source="push", protected=True)
 PUSH_FEATURE = sim.PipelineContext(ref="feature/x", source="push", changed_files=("src/a.py",))

@@ -1,6 +1,6 @@
-"""``cigen.yamlio.dump``: layout, determinism, and strings that must come back as strings.
+"""``cigen.yaml.dump.dump``: layout, determinism, and strings that must come back as strings.
 
-Every dump is read back with :func:`cigen.yamlload.load_text` (GitLab's YAML 1.1 rules), which
+Every dump is read back with :func:`cigen.yaml.load.load_text` (GitLab's YAML 1.1 rules), which
 must give exactly the data that was dumped, with no load problems.
 """
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cigen.yamlio import dump
-from cigen.yamlload import load_text, to_plain
+from cigen.yaml.dump import dump
+from cigen.yaml.load import load_text, to_plain
 
 TRICKY = [
     "*x",

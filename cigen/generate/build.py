@@ -57,7 +57,7 @@ from cigen.generate.spec import (
     problem,
     where,
 )
-from cigen.yamlload import YMap
+from cigen.yaml.load import YMap
 
 __all__ = ["Composed", "build", "compose", "find_folders", "merge"]
 

@@ -36,7 +36,7 @@ from cigen.generate.spec import (
     problem,
     where,
 )
-from cigen.yamlload import YMap, YSeq, to_plain
+from cigen.yaml.load import YMap, YSeq, to_plain
 
 __all__ = [
     "ForEach",

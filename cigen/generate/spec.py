@@ -16,7 +16,7 @@ from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
-from cigen.yamlload import Reference, YMap, YSeq, load_text, to_plain
+from cigen.yaml.load import Reference, YMap, YSeq, load_text, to_plain
 
 __all__ = [
     "BranchGate",
@@ -95,7 +95,7 @@ def where(mark: Mark) -> str:
 
 def load_yaml(path: Path, label: str, what: str) -> Any:
     """The positioned data of a YAML file; any load problem is a located :class:`CigenError`."""
-    from cigen.yamlload import read_bounded
+    from cigen.yaml.load import read_bounded
 
     try:
         data = read_bounded(path, what)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from cigen.context import LintContext
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.lint.context import LintContext
 from cigen.model import Job
-from cigen.yamlload import YMap, YSeq
+from cigen.yaml.load import YMap, YSeq
 
 
 def from_events(

@@ -1,0 +1,517 @@
+"""Command line: the only module that touches argv, stdout, stderr and exit codes.
+
+Exit codes: 0 clean, 1 error-level findings (or a stale file for ``--check``), 2 usage or
+configuration error, 3 internal crash. Heavy imports happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cigen import __version__
+from cigen.errors import CigenError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
+FORMATS = ("text", "json", "codequality", "sarif")
+
+
+def _parse_vars(values: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--var")
+        out[name] = value
+    return out
+
+
+def context_options(func: Any) -> Any:
+    """Pipeline context flags shared by lint, plan and explain."""
+    options = [
+        click.option(
+            "--ref", help="Branch or tag the pipeline runs for (default: the default branch)."
+        ),
+        click.option("--tag", "is_tag", is_flag=True, help="The ref is a tag."),
+        click.option(
+            "--source",
+            default="push",
+            show_default=True,
+            help="Pipeline source: push, web, schedule, api, trigger, pipeline, "
+            "parent_pipeline, merge_request_event, ...",
+        ),
+        click.option("--default-branch", default="main", show_default=True),
+        click.option(
+            "--protected/--unprotected",
+            default=None,
+            help="Whether the ref is protected (default: only the default branch).",
+        ),
+        click.option(
+            "--changed",
+            multiple=True,
+            metavar="FILE",
+            help="A changed file, for rules:changes (repeatable).",
+        ),
+        click.option("--mr-target", help="Target branch of a merge-request pipeline."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _context(opts: dict[str, Any], variables: dict[str, str], project_files: Any = None) -> Any:
+    from cigen.pipeline.plan import make_context
+
+    return make_context(
+        ref=opts["ref"],
+        tag=opts["is_tag"],
+        source=opts["source"],
+        default_branch=opts["default_branch"],
+        protected=opts["protected"],
+        changed=opts["changed"] or None,
+        variables=variables,
+        project_files=project_files,
+        mr_target=opts["mr_target"],
+    )
+
+
+def _has_context(opts: dict[str, Any]) -> bool:
+    return bool(
+        opts["ref"]
+        or opts["is_tag"]
+        or opts["source"] != "push"
+        or opts["changed"]
+        or opts["protected"] is not None
+        or opts["mr_target"]
+    )
+
+
+class _Cli(click.Group):
+    """The command group; generation commands are imported only when asked for."""
+
+    LAZY = ("generate", "presets", "scaffold")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY and cmd_name not in self.commands:
+            from cigen.cli.generate import register
+
+            register(self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="cigen")
+def cli() -> None:
+    """Write and check GitLab CI pipelines."""
+
+
+def _load_config(path: Path, root: Path | None, explicit: Path | None) -> Any:
+    from cigen.lint.settings import Config, find_config, load_config
+    from cigen.project import find_root
+
+    project_root = find_root(path, root)
+    if explicit is not None:
+        config = load_config(explicit)
+    else:
+        found = find_config(path, project_root)
+        config = load_config(found) if found is not None else Config()
+    _confine(config, project_root)
+    return config
+
+
+def _confine(config: Any, root: Path) -> None:
+    """Files a config file names must be inside the project root (symlinks followed)."""
+    if config.source is None:
+        return
+    named = [("schema", config.schema)]
+    if config.runners not in (None, "gitlab"):
+        named.append(("runners", config.source.parent / config.runners))
+    for key, target in named:
+        if target is None:
+            continue
+        real = Path(os.path.realpath(target))
+        if real != root and root not in real.parents:
+            raise CigenError(
+                f"{config.source}: {key}: {target} is outside the project root {root}; "
+                "name a file inside the project"
+            )
+
+
+def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> Any:
+    """Runners from ``--runners`` (a file or ``gitlab``), else from the config file."""
+    if source is None and config.runners is not None:
+        source = config.runners
+        if source != "gitlab" and config.source is not None:
+            source = str(config.source.parent / source)
+    if source is None:
+        return None
+    if source == "gitlab":
+        from cigen.gitlab_api import fetch_inventory
+
+        return fetch_inventory(
+            env=dict(os.environ),
+            project=opts.get("project"),
+            config_section=opts.get("gitlab_config_section"),
+        )
+    from cigen.runners.inventory import load_inventory
+
+    return load_inventory(Path(source))
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--schema", type=click.Path(path_type=Path, dir_okay=False), help="GitLab CI schema file."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: nearest .cigen.yaml).",
+)
+@click.option("--runners", "runners_source", metavar="FILE|gitlab", help="Runner inventory.")
+@click.option("--project", help="GitLab project id or path (default: $CI_PROJECT_ID).")
+@click.option("--gitlab-config-section", help="python-gitlab configuration section to use.")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A variable known at pipeline creation (repeatable).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to a file instead of stdout.",
+)
+@context_options
+def lint(
+    path: Path,
+    root: Path | None,
+    fmt: str,
+    schema: Path | None,
+    config_path: Path | None,
+    runners_source: str | None,
+    project: str | None,
+    gitlab_config_section: str | None,
+    variables: tuple[str, ...],
+    output: Path | None,
+    **context: Any,
+) -> int:
+    """Check a CI configuration the way GitLab assembles it.
+
+    With a pipeline context (--ref, --tag, --source, ...), include:rules are evaluated for it
+    and the runner check covers only the jobs that will run.
+    """
+    from dataclasses import replace
+
+    from cigen.lint.engine import lint as run_lint
+    from cigen.reporters import REPORTERS
+    from cigen.reporters.text import summary
+    from cigen.rules import RULES
+
+    config = _load_config(path, root, config_path)
+    extra = _parse_vars(variables)
+    if extra:
+        config = replace(config, variables={**config.variables, **extra})
+    if schema is not None:
+        config = replace(config, schema=schema)
+    runners = _runner_inventory(
+        runners_source, config, {"project": project, "gitlab_config_section": gitlab_config_section}
+    )
+    kwargs: dict[str, Any] = {}
+    if _has_context(context):
+        from cigen.lint.engine import include_rules_for, load_pipeline
+        from cigen.pipeline.plan import Simulation, simulate
+
+        ctx = _context(context, dict(config.variables))
+        kwargs["include_rules"] = include_rules_for(ctx, config.variables)
+        kwargs["protected_ref"] = ctx.protected
+        pipeline = load_pipeline(
+            path, root=root, include_rules=kwargs["include_rules"], variables=config.variables
+        )
+        kwargs["simulation"] = Simulation(simulate(pipeline, ctx))
+        kwargs["pipeline"] = pipeline  # resolved once, for the plan and for the lint
+    result = run_lint(path, root=root, config=config, runners=runners, **kwargs)
+    report = REPORTERS[fmt](list(result.diagnostics), rules=RULES, tool_version=__version__)
+    if output is not None:
+        from cigen.atomic import write_atomic
+
+        write_atomic(output, report)
+    else:
+        click.echo(report, nl=False)
+    if fmt == "text":
+        click.echo(summary(result.diagnostics), err=True)
+    return result.exit_code
+
+
+@cli.command(name="rules")
+@click.argument("rule", required=False)
+def rules_cmd(rule: str | None) -> int:
+    """List the rules, or show one rule's documentation."""
+    from cigen.rules import RULES, lookup
+
+    if rule is None:
+        for item in RULES.values():
+            click.echo(f"{item.CODE}  {item.NAME:<28} {item.SEVERITY.label:<8} {item.SUMMARY}")
+        return EXIT_CLEAN
+    found = lookup(rule)
+    if found is None:
+        raise CigenError(f"unknown rule {rule!r}; `cigen rules` lists them")
+    click.echo(f"{found.CODE} {found.NAME} ({found.SEVERITY.label})\n")
+    click.echo((found.__doc__ or "").strip())
+    return EXIT_CLEAN
+
+
+def _planned(
+    path: Path, root: Path | None, variables: tuple[str, ...], context: dict[str, Any]
+) -> Any:
+    from cigen.lint.engine import include_rules_for, load_pipeline
+    from cigen.pipeline.plan import simulate
+
+    config = _load_config(path, root, None)
+    known = {**config.variables, **_parse_vars(variables)}
+    ctx = _context(context, known)
+    pipeline = load_pipeline(
+        path, root=root, include_rules=include_rules_for(ctx, known), variables=known
+    )
+    if pipeline.config is None:
+        problems = [p for f in pipeline.files.values() for p in f.problems if p.fatal]
+        if problems:
+            mark = problems[0].mark
+            raise CigenError(
+                f"{mark.path}:{mark.line}:{mark.col}: cannot plan: {problems[0].message}"
+            )
+        raise CigenError(f"{path}: cannot plan: the file is not a mapping of CI keywords")
+    return pipeline, ctx, simulate(pipeline, ctx), config
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE")
+@click.option("--runners", "runners_source", metavar="FILE|gitlab", help="Runner inventory.")
+@context_options
+def plan(
+    path: Path,
+    root: Path | None,
+    fmt: str,
+    variables: tuple[str, ...],
+    runners_source: str | None,
+    **context: Any,
+) -> int:
+    """Show the pipeline GitLab would create for a ref: jobs, stages, when."""
+    import json
+
+    from cigen.pipeline.plan import plan_data
+
+    pipeline, ctx, result, config = _planned(path, root, variables, context)
+    runners_by_job = None
+    runners = _runner_inventory(runners_source, config, {})
+    if runners is not None:
+        runners_by_job = _runners_by_job(pipeline, runners, ctx.protected, config.variables)
+    data = plan_data(result, runners_by_job)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        return EXIT_CLEAN
+    if not result.workflow.created:
+        click.echo(f"no pipeline: {result.workflow.reason}")
+        return EXIT_CLEAN
+    for error in result.errors:
+        click.echo(f"error: {error}")
+    if not result.jobs:
+        click.echo("no jobs: GitLab creates no pipeline for this ref")
+    for item in data["jobs"]:
+        line = f"{item['stage']:<16} {item['name']:<40} {item['when']}"
+        if "runners" in item:
+            line += "  -> " + (", ".join(item["runners"]) or "NO RUNNER (stuck)")
+        click.echo(line)
+    return EXIT_CLEAN
+
+
+@cli.command()
+@click.argument("job")
+@click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE")
+@context_options
+def explain(
+    job: str, path: Path, root: Path | None, variables: tuple[str, ...], **context: Any
+) -> int:
+    """Say which rule or only/except clause decides whether JOB runs, and why."""
+    pipeline, _ctx, result, _config = _planned(path, root, variables, context)
+    if job not in pipeline.jobs:
+        raise CigenError(f"no job named {job!r} in {path}")
+    click.echo(f"workflow: {result.workflow.reason}")
+    if not result.workflow.created:
+        return EXIT_CLEAN
+    for planned in (*result.jobs, *result.excluded):
+        if planned.name != job:
+            continue
+        decision = planned.decision
+        state = f"runs ({decision.when})" if decision.included else "does not run"
+        click.echo(f"{job}: {state}; decided by {decision.decided_by}")
+        click.echo(f"  {decision.reason}")
+        for name, value in decision.variables_read:
+            shown = "undefined" if value is None else repr(value)
+            click.echo(f"  ${name} = {shown}")
+    return EXIT_CLEAN
+
+
+def _runners_by_job(
+    pipeline: Any, runners: Any, protected: bool | None, variables: Any
+) -> dict[str, list[str]]:
+    from cigen.runners.match import JobTags, match
+    from cigen.runners.tags import tagged_jobs
+
+    jobs = list(tagged_jobs(pipeline, variables))
+    found = match([JobTags(j.name, j.tags, j, protected) for j in jobs], runners)
+    out: dict[str, list[str]] = {}
+    for tagged, result in zip(jobs, found, strict=True):
+        usable = list(result.eligible) + (list(result.protected_only) if protected else [])
+        out.setdefault(tagged.job.name, []).extend(r.name for r in usable)
+    return out
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
+@click.option("--runners", "runners_source", metavar="FILE|gitlab", help="Runner inventory.")
+@click.option("--project", help="GitLab project id or path (default: $CI_PROJECT_ID).")
+@click.option("--gitlab-config-section", help="python-gitlab configuration section to use.")
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE")
+def runners(
+    path: Path,
+    root: Path | None,
+    runners_source: str | None,
+    project: str | None,
+    gitlab_config_section: str | None,
+    fmt: str,
+    variables: tuple[str, ...],
+) -> int:
+    """Per runner, the jobs it can take, and the jobs no runner can take.
+
+    `cigen runners export --runners gitlab > runners.yml` instead prints the inventory in the
+    runners.yml file format, so a pre-commit hook can run offline.
+    """
+    opts = {"project": project, "gitlab_config_section": gitlab_config_section}
+    if str(path) == "export":
+        return _export(runners_source, opts)
+    import json
+
+    from cigen.lint.engine import load_pipeline
+    from cigen.runners.match import JobTags, match
+    from cigen.runners.tags import tagged_jobs
+
+    config = _load_config(path, root, None)
+    known = {**config.variables, **_parse_vars(variables)}
+    inventory = _runner_inventory(runners_source, config, opts)
+    if inventory is None:
+        raise CigenError(
+            "no runner inventory: pass --runners FILE|gitlab or set runners: in .cigen.yaml"
+        )
+    pipeline = load_pipeline(path, root=root, variables=known)
+    jobs = list(tagged_jobs(pipeline, known))
+    found = match([JobTags(j.name, j.tags, j, None) for j in jobs], inventory)
+    per_runner: dict[str, list[str]] = {r.name: [] for r in inventory}
+    stuck: list[dict[str, Any]] = []
+    for tagged, result in zip(jobs, found, strict=True):
+        takers = list(result.eligible) + list(result.protected_only)
+        for runner in takers:
+            per_runner[runner.name].append(tagged.name)
+        if not takers:
+            stuck.append({"job": tagged.name, "tags": list(tagged.tags)})
+    if fmt == "json":
+        data = {
+            "runners": [
+                {
+                    "name": r.name,
+                    "tags": list(r.tag_order or sorted(r.tags)),
+                    "paused": r.paused,
+                    "protected": r.protected,
+                    "namespace": r.namespace,
+                    "jobs": per_runner[r.name],
+                }
+                for r in inventory
+            ],
+            "unmatched": stuck,
+        }
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for runner in inventory:
+            flags = [
+                f for f, on in (("paused", runner.paused), ("protected", runner.protected)) if on
+            ]
+            where = f" ns={runner.namespace}" if runner.namespace else ""
+            head = f"{runner.name} [{', '.join(runner.tag_order or sorted(runner.tags))}]{where}"
+            click.echo(head + (f" ({', '.join(flags)})" if flags else ""))
+            for name in per_runner[runner.name]:
+                click.echo(f"  {name}")
+        click.echo("no runner can take:" if stuck else "every job has a runner")
+        for item in stuck:
+            click.echo(f"  {item['job']} [{', '.join(item['tags'])}]")
+    return EXIT_FINDINGS if stuck else EXIT_CLEAN
+
+
+def _export(source: str | None, opts: dict[str, Any]) -> int:
+    from cigen.lint.settings import Config
+    from cigen.runners.inventory import dump_inventory
+    from cigen.yaml.dump import dump
+
+    inventory = _runner_inventory(source, Config(), opts)
+    if inventory is None:
+        raise CigenError("runners export needs --runners FILE|gitlab")
+    click.echo(dump(dump_inventory(inventory), "Runner inventory exported by cigen"), nl=False)
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI and map every outcome to an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="cigen", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # shell completion exits from inside click
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except CigenError as exc:
+        click.echo(f"cigen: error: {exc}", err=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("CIGEN_DEBUG"):
+            raise
+        click.echo(
+            f"cigen: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in cigen; please report it (set CIGEN_DEBUG=1 for a traceback).",
+            err=True,
+        )
+        return EXIT_CRASH
+    return result if isinstance(result, int) else EXIT_CLEAN

@@ -1,0 +1,1 @@
+"""GitLab's configuration entry tree: a typed, positioned model that validates itself."""

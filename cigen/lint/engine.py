@@ -1,0 +1,163 @@
+"""Run a lint: load and resolve a configuration, run the rules, return sorted findings.
+
+The one place that ties the steps together (load -> resolve -> rules -> diagnostics); it
+reads files through :class:`~cigen.project.Project` and never prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cigen.diagnostics import Diagnostic, Mark, Severity, at, sort_unique
+from cigen.errors import CigenError
+from cigen.lint.context import LintContext
+from cigen.lint.settings import Config, apply
+from cigen.model import Pipeline
+from cigen.project import Missing, Outside, Project, find_root
+from cigen.resolve.resolver import IncludeRules, resolve
+
+
+@dataclass(frozen=True)
+class LintResult:
+    pipeline: Pipeline
+    diagnostics: tuple[Diagnostic, ...]
+    root: Path = field(default=Path())
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(d.severity is Severity.ERROR for d in self.diagnostics) else 0
+
+
+def include_rules_for(
+    context: Any = None, variables: Mapping[str, str] | None = None
+) -> IncludeRules:
+    """Decide ``include:rules`` for a pipeline context.
+
+    Without a context this is GitLab's CI Lint default: a push to the default branch. Only
+    pre-pipeline variables (predefined ones and ``--var``) are visible, as in GitLab.
+    """
+
+    def decide(rules: Any) -> bool:
+        from cigen.pipeline.simulate import PipelineContext, evaluate_rules, predefined_variables
+
+        ctx = context if context is not None else PipelineContext(variables=dict(variables or {}))
+        known = {**predefined_variables(ctx), **dict(variables or {}), **dict(ctx.variables)}
+        result = evaluate_rules(rules, default_when="always", variables=known, ctx=ctx)
+        return result.when != "never"
+
+    return decide
+
+
+def load_pipeline(
+    path: Path,
+    *,
+    root: Path | None = None,
+    include_rules: IncludeRules | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> Pipeline:
+    """Resolve the configuration at ``path``; an unreadable path is a :class:`CigenError`."""
+    if include_rules is None:
+        include_rules = include_rules_for(None, variables)
+    if path.is_dir():
+        path = path / ".gitlab-ci.yml"
+    if not path.exists():
+        raise CigenError(f"{path}: no such file")
+    project_root = find_root(path, root)
+    project = Project(project_root)
+    entry = project.relative(path)
+    try:
+        return resolve(project, entry, include_rules=include_rules, variables=dict(variables or {}))
+    except Outside:
+        raise CigenError(f"{path} is outside the project root {project_root}") from None
+    except Missing as exc:
+        raise CigenError(f"{path}: cannot read ({exc})") from None
+
+
+def run_rules(
+    ctx: LintContext, rules: Iterable[Any], config: Config | None = None
+) -> list[Diagnostic]:
+    """Every rule's findings; a rule that raises becomes one ``internal-error`` finding."""
+    config = config or Config()
+    found: list[Diagnostic] = []
+    for rule in rules:
+        if config.select and rule.CODE not in config.select and rule.CODE != "CIG000":
+            continue
+        if rule.CODE in config.ignore:
+            continue
+        try:
+            found.extend(rule.check(ctx))
+        except Exception as exc:
+            mark = Mark(ctx.pipeline.entry, 1, 1)
+            found.append(
+                at(
+                    mark,
+                    "CIG000",
+                    "internal-error",
+                    Severity.ERROR,
+                    f"rule {rule.CODE} {rule.NAME} crashed ({type(exc).__name__}: {exc}); "
+                    "the result is incomplete, please report this",
+                )
+            )
+    return sort_unique(apply(config, found))
+
+
+def lint(
+    path: Path,
+    *,
+    root: Path | None = None,
+    config: Config | None = None,
+    runners: tuple[Any, ...] | None = None,
+    schema: Mapping[str, Any] | None = None,
+    include_rules: IncludeRules | None = None,
+    protected_ref: bool | None = None,
+    simulation: Any = None,
+    extra_rules: Iterable[Any] = (),
+    validator_factory: Callable[[Mapping[str, Any]], Any] | None = None,
+    pipeline: Pipeline | None = None,
+) -> LintResult:
+    """Lint the configuration at ``path`` (or ``pipeline``, when it is already resolved)."""
+    from cigen.rules import RULES
+
+    config = config or Config()
+    if pipeline is None:
+        pipeline = load_pipeline(
+            path, root=root, include_rules=include_rules, variables=config.variables
+        )
+    checker: Any = None
+    if schema is None:
+        from cigen.resources import gitlab_ci_schema, gitlab_ci_schema_digest
+
+        schema = gitlab_ci_schema(config.schema)
+        schema_digest = gitlab_ci_schema_digest(config.schema)
+    else:
+        schema_digest = ""
+    if validator_factory is not None:
+        checker = validator_factory(schema)
+    else:
+        from cigen import __version__
+        from cigen.lint import cache
+        from cigen.schema import SchemaChecker
+
+        folder = cache.cache_dir(os.environ) if schema_digest else None
+        salt = cache.digest(__version__, schema_digest)
+        checker = SchemaChecker(schema, salt=salt, known_valid=cache.load_valid(folder, salt))
+    ctx = LintContext(
+        pipeline=pipeline,
+        schema_validator=checker,
+        runners=runners,
+        variables=dict(config.variables),
+        protected_ref=protected_ref,
+        simulation=simulation,
+    )
+    diagnostics = run_rules(ctx, (*RULES.values(), *extra_rules), config)
+    if validator_factory is None and schema_digest:
+        from cigen.lint import cache
+
+        cache.save_valid(
+            cache.cache_dir(os.environ), checker.salt, checker.known_valid, checker.learned
+        )
+    return LintResult(pipeline, tuple(diagnostics), pipeline.root)

@@ -1,0 +1,91 @@
+"""Simulate the pipeline GitLab would create for a ref (``cigen plan`` / ``cigen explain``).
+
+Pure glue between the resolved :class:`~cigen.model.Pipeline` and :mod:`cigen.pipeline.simulate`:
+builds the plan and turns it into data for the reporters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cigen.model import Pipeline
+from cigen.pipeline.simulate import PipelineContext, Plan, plan
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What lint needs from a plan: the names of the jobs that will run."""
+
+    plan: Plan
+
+    @property
+    def running(self) -> frozenset[str]:
+        return frozenset(job.name for job in self.plan.jobs)
+
+
+def make_context(
+    *,
+    ref: str | None,
+    tag: bool,
+    source: str,
+    default_branch: str,
+    protected: bool | None,
+    changed: Sequence[str] | None,
+    variables: Mapping[str, str],
+    project_files: Sequence[str] | None = None,
+    mr_target: str | None = None,
+) -> PipelineContext:
+    ref = ref or default_branch
+    if protected is None:
+        protected = not tag and ref == default_branch and source != "merge_request_event"
+    extra: dict[str, Any] = {}
+    if source == "merge_request_event":
+        extra = {"merge_request_iid": 1, "merge_request_target_branch": mr_target or default_branch}
+    return PipelineContext(
+        ref=ref,
+        is_tag=tag,
+        source=source,
+        default_branch=default_branch,
+        protected=protected,
+        changed_files=tuple(changed) if changed else None,
+        project_files=tuple(project_files) if project_files is not None else None,
+        variables=dict(variables),
+        **extra,
+    )
+
+
+def simulate(pipeline: Pipeline, ctx: PipelineContext) -> Plan:
+    config: Mapping[str, Any] = pipeline.config or {}
+    jobs = {name: job.config for name, job in pipeline.jobs.items()}
+    workflow = config.get("workflow") if isinstance(config.get("workflow"), dict) else None
+    variables = config.get("variables") if isinstance(config.get("variables"), dict) else {}
+    return plan(jobs, pipeline.stages, workflow, variables or {}, ctx)
+
+
+def plan_data(
+    result: Plan, runners_by_job: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """The JSON shape of ``cigen plan --format json``."""
+    jobs = []
+    for job in result.jobs:
+        item: dict[str, Any] = {
+            "name": job.name,
+            "stage": job.stage,
+            "when": job.when,
+            "allow_failure": job.decision.allow_failure,
+            "reason": job.decision.reason,
+        }
+        if job.decision.start_in:
+            item["start_in"] = job.decision.start_in
+        if runners_by_job is not None:
+            item["runners"] = list(runners_by_job.get(job.name, ()))
+        jobs.append(item)
+    return {
+        "created": result.created,
+        "workflow": result.workflow.reason,
+        "errors": list(result.errors),
+        "jobs": jobs,
+        "excluded": [{"name": j.name, "reason": j.decision.reason} for j in result.excluded],
+    }

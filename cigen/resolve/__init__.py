@@ -1,0 +1,1 @@
+"""Assembling a configuration as GitLab does: includes, inputs, ``extends``, ``!reference``."""

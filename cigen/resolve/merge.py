@@ -1,0 +1,27 @@
+"""GitLab's ``deep_merge`` (ActiveSupport ``Hash#deep_merge``) over positioned data.
+
+Mappings merge key by key at any depth; everything else (lists, scalars, ``null``) in the
+right-hand side replaces the left-hand value. Positions follow the value that wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cigen.yaml.load import YMap
+
+
+def deep_merge(left: Any, right: Any) -> Any:
+    """``left.deep_merge(right)``: a new mapping when both are mappings, else ``right``."""
+    if not (isinstance(left, YMap) and isinstance(right, YMap)):
+        return right
+    out = YMap(right.mark)
+    out.update(left)
+    out.kmarks.update(left.kmarks)
+    out.vmarks.update(left.vmarks)
+    for key, value in right.items():
+        previous = out.get(key)
+        out[key] = deep_merge(previous, value) if isinstance(previous, YMap) else value
+    out.kmarks.update(right.kmarks)
+    out.vmarks.update(right.vmarks)
+    return out

@@ -1,0 +1,239 @@
+"""A dynamic child pipeline's ``trigger:include`` artifact or job is wrong.
+
+## What it does
+For every ``trigger:include`` entry with ``artifact:`` and ``job:`` (a child pipeline written
+by another job), checks that
+
+* ``job`` names a job of the pipeline (hidden ``.jobs`` do not count), in the same stage as the
+  trigger job or an earlier one;
+* that job keeps the file: one of its ``artifacts:paths`` is the file, a glob matching it
+  (``generated/*.yml``) or a folder above it (``generated/``), ``artifacts:exclude`` does not
+  drop it, and ``artifacts:when`` is not ``on_failure``;
+* the trigger job waits for that job (warning): a job in the same stage, or one missing from
+  the trigger job's ``needs``, may not have written the file when the trigger job starts.
+
+## Why is this bad?
+GitLab refuses the pipeline when the job is unknown ("undefined dependency") or in a later
+stage ("is not defined in current or prior stages"). When the job does not keep the file, the
+pipeline starts but the trigger job fails: there is no child pipeline to run.
+
+## Example
+```yaml
+generate:
+  stage: build
+  script: [cigen generate -c child/cigen.yml -o child.yml]
+child:
+  stage: test
+  trigger:
+    include:
+      - artifact: child.yml
+        job: generate
+```
+
+## Use instead
+```yaml
+generate:
+  stage: build
+  script: [cigen generate -c child/cigen.yml -o child.yml]
+  artifacts:
+    paths: [child.yml]
+child:
+  stage: test
+  needs: [generate]
+  trigger:
+    include:
+      - artifact: child.yml
+        job: generate
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.lint.context import LintContext
+from cigen.model import Job
+from cigen.rules._common import job_named, need_items, stage_positions
+from cigen.yaml.load import YMap, YSeq
+
+CODE = "CIG211"
+NAME = "trigger-artifact"
+SEVERITY = Severity.ERROR
+SUMMARY = "a child pipeline's trigger:include artifact is not kept by its job"
+
+#: ``$CI_PROJECT_DIR/`` in front of an artifact path: the paths are relative to it anyway.
+_PROJECT_DIR = re.compile(r"^(?:\$CI_PROJECT_DIR|\$\{CI_PROJECT_DIR\})/+")
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    order = stage_positions(ctx)
+    for job in ctx.pipeline.jobs.values():
+        trigger = job.config.get("trigger")
+        includes = trigger.get("include") if isinstance(trigger, YMap) else None
+        if not isinstance(includes, YSeq):
+            continue
+        for item in includes:
+            if not isinstance(item, YMap):
+                continue
+            name, artifact = item.get("job"), item.get("artifact")
+            if not isinstance(name, str):
+                continue
+            yield from _entry(ctx, order, job, name, item.value_mark("job"), artifact, item)
+
+
+def _entry(
+    ctx: LintContext,
+    order: dict[str, int],
+    job: Job,
+    name: str,
+    job_mark: Mark,
+    artifact: object,
+    item: YMap,
+) -> Iterator[Diagnostic]:
+    source = job_named(ctx, name)
+    anchor = f"{name}:{artifact}"
+    if source is None:
+        level, hint = SEVERITY, ""
+        if ctx.pipeline.incomplete:
+            level, hint = Severity.INFO, ctx.unfollowed_hint()
+        yield at(
+            job_mark,
+            CODE,
+            NAME,
+            level,
+            f"{job.name} job: undefined dependency: {name} (trigger:include:job names the job "
+            f"whose artifacts hold the child pipeline); define that job or fix the name{hint}",
+            job=job.name,
+            anchor=anchor,
+        )
+        return
+    own, theirs = order.get(job.stage), order.get(source.stage)
+    explicit = "stage" in source.config and "stage" in job.config
+    if own is not None and theirs is not None and (explicit or not ctx.pipeline.incomplete):
+        if theirs > own:
+            yield at(
+                job_mark,
+                CODE,
+                NAME,
+                SEVERITY,
+                f"{job.name} job: dependency {name} is not defined in current or prior stages "
+                f"({name} is in {source.stage}, {job.name} in {job.stage}); move {name} to an "
+                "earlier stage",
+                job=job.name,
+                anchor=anchor,
+            )
+        else:
+            yield from _waits(job, source, theirs == own, job_mark, anchor, artifact)
+    if isinstance(artifact, str):
+        yield from _kept(ctx, job, source, artifact, item.value_mark("artifact"), anchor)
+
+
+def _waits(
+    job: Job, source: Job, same_stage: bool, mark: Mark, anchor: str, artifact: object
+) -> Iterator[Diagnostic]:
+    """A warning when the trigger job may start before ``source`` has written the file."""
+    needs = job.config.get("needs")
+    if isinstance(needs, YSeq):
+        if any(need == source.name for need, _mark, _optional in need_items(job)):
+            return
+        why = f"its needs do not list {source.name}"
+    elif same_stage and needs is None:
+        why = f"it is in the same stage as {source.name}"
+    else:
+        return
+    yield at(
+        mark,
+        CODE,
+        NAME,
+        Severity.WARNING,
+        f"{job.name} can start before {source.name} has written {artifact}: {why}; add "
+        f"{source.name} to {job.name}'s needs",
+        job=job.name,
+        anchor=anchor + ":order",
+    )
+
+
+def _kept(
+    ctx: LintContext, job: Job, source: Job, artifact: str, mark: Mark, anchor: str
+) -> Iterator[Diagnostic]:
+    """An error when ``source``'s artifacts do not hold ``artifact``."""
+    if "$" in artifact:
+        return  # GitLab does not expand variables there; the schema check has the last word
+    wanted = _normal(artifact)
+    artifacts = source.config.get("artifacts")
+    problem = ""
+    if source.kind == "trigger":
+        problem = f"{source.name} is a trigger job, which keeps no artifacts"
+    elif not isinstance(artifacts, YMap):
+        problem = f"{source.name} keeps no artifacts"
+    elif artifacts.get("when") == "on_failure":
+        problem = f"{source.name} keeps its artifacts only when it fails (artifacts:when)"
+    else:
+        problem = _paths_problem(source.name, artifacts, wanted)
+    if not problem:
+        return
+    level = SEVERITY
+    hint = ""
+    if ctx.pipeline.incomplete and not isinstance(artifacts, YMap):
+        level, hint = Severity.INFO, ctx.unfollowed_hint()
+    yield at(
+        mark,
+        CODE,
+        NAME,
+        level,
+        f"{problem}, so the child pipeline file {artifact} is not there for {job.name}; "
+        f"add artifacts: paths: [{artifact}] to {source.name}{hint}",
+        job=job.name,
+        anchor=anchor + ":kept",
+    )
+
+
+def _paths_problem(name: str, artifacts: YMap, wanted: str) -> str:
+    paths = _strings(artifacts.get("paths"))
+    normal = [_pattern(p) for p in paths]
+    if None in normal:
+        return ""  # a variable in a path: known only when the pipeline runs
+    kept = artifacts.get("untracked") is True or any(
+        _keeps(p, wanted) for p in normal if p is not None
+    )
+    if not kept:
+        shown = ", ".join(paths) if paths else "none"
+        return f"{name}'s artifacts:paths ({shown}) do not keep it"
+    for pattern in _strings(artifacts.get("exclude")):
+        rule = _pattern(pattern)
+        if rule is not None and _keeps(rule, wanted):
+            return f"{name}'s artifacts:exclude ({pattern}) drops it"
+    return ""
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _normal(path: str) -> str:
+    """``path`` relative to the project folder, ``/``-separated, without ``.`` parts."""
+    return "/".join(p for p in path.strip().split("/") if p not in ("", "."))
+
+
+def _pattern(path: str) -> str | None:
+    """An ``artifacts`` path made relative like :func:`_normal`; None when it has a variable
+    (the runner expands it) other than a leading ``$CI_PROJECT_DIR``."""
+    path = _PROJECT_DIR.sub("", path.strip())
+    return None if "$" in path else _normal(path)
+
+
+def _keeps(pattern: str, path: str) -> bool:
+    """Whether artifacts:paths entry ``pattern`` uploads ``path``: the path itself, a glob
+    matching it, or a folder above it (a folder is uploaded with everything below it)."""
+    from cigen.pipeline.simulate import fnmatch
+
+    if not pattern:
+        return True  # the project folder itself
+    segments = path.split("/")
+    return any(fnmatch(pattern, "/".join(segments[:end])) for end in range(len(segments), 0, -1))

@@ -1,0 +1,63 @@
+"""No registered runner can pick up the job.
+
+## What it does
+With a runner inventory (``--runners FILE`` or ``--runners gitlab``), checks every job's
+effective tags (after includes, ``extends``, ``!reference``, ``default:`` and variable
+expansion, one check per ``parallel:matrix`` combination) against every runner, as GitLab does:
+a runner takes a job when it is not paused, carries every tag of the job (exact,
+case-sensitive), runs untagged jobs if the job has no tags, and, when protected, only on
+protected refs. Trigger jobs need no runner. The finding names the job's tags, the closest
+runners and the tags each lacks, and says when the only matches are paused.
+
+## Why is this bad?
+GitLab accepts the pipeline, then the job sits "stuck" until it is dropped after an hour.
+
+## Example
+```yaml
+# runners: [{name: builder, tags: [harbor]}]
+train:
+  tags: [gpu]
+  script: [python train.py]
+```
+
+## Use instead
+```yaml
+# runners: [{name: builder, tags: [harbor]}]
+build:
+  tags: [harbor]
+  script: [make]
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cigen.diagnostics import Diagnostic, Severity, at
+from cigen.lint.context import LintContext
+from cigen.runners.assign import outcomes
+
+CODE = "CIG301"
+NAME = "no-runner"
+SEVERITY = Severity.ERROR
+SUMMARY = "no registered runner can pick up the job"
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if ctx.runners is None:
+        return
+    from cigen.runners.match import Outcome, explain
+
+    for tagged, found in outcomes(ctx):
+        if found.outcome not in (Outcome.NO_RUNNER, Outcome.PAUSED_ONLY, Outcome.UNPROTECTED_REF):
+            continue
+        text = explain(found) or "no runner can take this job"
+        yield at(
+            tagged.mark,
+            CODE,
+            NAME,
+            SEVERITY,
+            f"job {tagged.name!r} will be stuck: {text}",
+            job=tagged.job.name,
+            anchor=tagged.name,
+        )

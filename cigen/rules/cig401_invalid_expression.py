@@ -1,0 +1,104 @@
+"""An ``if:`` expression GitLab cannot parse.
+
+## What it does
+Parses every ``rules:if`` (job rules, ``workflow:rules``, ``include:rules``) and every
+``only:variables``/``except:variables`` expression with GitLab's own lexer and grammar: no
+barewords or numbers, no ``${VAR}``, string literals without escapes, regular expressions of at
+least two characters that RE2 accepts, balanced parentheses, at most 100 tokens.
+
+## Why is this bad?
+GitLab rejects the configuration: "invalid expression syntax".
+
+## Example
+```yaml
+build:
+  script: [make]
+  rules:
+    - if: $CI_COMMIT_BRANCH == main
+```
+
+## Use instead
+```yaml
+build:
+  script: [make]
+  rules:
+    - if: $CI_COMMIT_BRANCH == "main"
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.lint.context import LintContext
+from cigen.yaml.load import YMap, YSeq
+
+CODE = "CIG401"
+NAME = "invalid-expression"
+SEVERITY = Severity.ERROR
+SUMMARY = "an if: expression GitLab cannot parse"
+
+
+def _rule_ifs(rules: Any) -> Iterator[tuple[str, Mark]]:
+    if isinstance(rules, YSeq):
+        for rule in rules:
+            if isinstance(rule, YMap) and isinstance(rule.get("if"), str):
+                yield rule["if"], rule.value_mark("if")
+            elif isinstance(rule, YSeq):
+                yield from _rule_ifs(rule)
+
+
+def _expressions(entry: Any) -> Iterator[tuple[str, Mark]]:
+    """``if:`` of rules, and only/except variables, in one top-level entry (job, template,
+    ``workflow``) or in an ``include`` list."""
+    if isinstance(entry, YSeq):  # include entries
+        for item in entry:
+            if isinstance(item, YMap):
+                yield from _rule_ifs(item.get("rules"))
+        return
+    if not isinstance(entry, YMap):
+        return
+    yield from _rule_ifs(entry.get("rules"))
+    for key in ("only", "except"):
+        policy = entry.get(key)
+        variables = policy.get("variables") if isinstance(policy, YMap) else None
+        if isinstance(variables, YSeq):
+            for index, text in enumerate(variables):
+                if isinstance(text, str):
+                    yield text, variables.item_mark(index)
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    memory = ctx.schema_validator if hasattr(ctx.schema_validator, "remembers") else None
+    seen: set[Mark] = set()
+    config = ctx.pipeline.config
+    sources: list[Any] = list(config.values()) if config is not None else []
+    for doc in ctx.pipeline.documents:
+        if isinstance(doc.body, YMap):
+            include = doc.body.get("include")
+            sources.append(include if isinstance(include, YSeq) else None)
+    for source in sources:
+        for text, mark in _expressions(source):
+            if mark in seen:
+                continue
+            seen.add(mark)
+            key = "expression\x00" + text
+            if memory is not None and memory.remembers(key):
+                continue  # parsed cleanly before: no need to load the parser
+            from cigen.expressions import validate
+
+            error = validate(text)
+            if error is None and memory is not None:
+                memory.remember(key)
+            if error is not None:
+                yield at(
+                    mark,
+                    CODE,
+                    NAME,
+                    SEVERITY,
+                    f"invalid expression syntax in {text!r}: {error.message} at character "
+                    f'{error.offset + 1}; quote strings and compare with literals like "main"',
+                    anchor=text,
+                )

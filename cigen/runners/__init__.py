@@ -1,0 +1,1 @@
+"""Runners: the inventory (file or GitLab), job tags, and which runner takes which job."""

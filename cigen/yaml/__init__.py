@@ -1,0 +1,1 @@
+"""YAML as GitLab reads it (:mod:`cigen.yaml.load`) and as cigen writes it (`dump`)."""
