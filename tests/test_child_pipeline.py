@@ -65,7 +65,7 @@ def test_a_generator_and_a_trigger_job(tmp_path: Path) -> None:
         tmp_path, "jobs:\n  deploy: {preset: child-pipeline, with: {config: c.yml}}\n"
     )
     data = result.data
-    assert list(data) == ["stages", "deploy-generate", "deploy"]
+    assert list(data) == ["workflow", "stages", "deploy-generate", "deploy"]
     assert data["stages"] == ["build", "test"]
     generator, trigger = data["deploy-generate"], data["deploy"]
     assert generator["stage"] == "build"
@@ -111,11 +111,9 @@ jobs:
 @pytest.mark.parametrize(
     ("gate", "expected"),
     [
-        ("{branches: [main]}", {"only": ["main"]}),
-        (
-            "{flag: RUN_DOCS}",
-            {"rules": [{"if": '$RUN_DOCS == "true"', "when": "always"}, {"when": "never"}]},
-        ),
+        ("{branches: [main]}", {"rules": [{"if": '$CI_COMMIT_REF_NAME == "main"'}]}),
+        ("{branches: [main], style: only}", {"only": ["main"]}),
+        ("{flag: RUN_DOCS}", {"rules": [{"if": '$RUN_DOCS == "true"'}]}),
     ],
 )
 def test_a_gate_applies_to_every_job(tmp_path: Path, gate: str, expected: dict[str, Any]) -> None:
@@ -126,7 +124,7 @@ def test_a_gate_applies_to_every_job(tmp_path: Path, gate: str, expected: dict[s
     ).data
     for name in ("docs-generate", "docs"):
         assert {key: data[name][key] for key in expected} == expected
-    if "rules" in expected:
+    if "flag" in gate:
         assert data["variables"] == {"RUN_DOCS": "false"}
 
 
@@ -167,7 +165,7 @@ def test_one_pair_per_folder_started_by_its_changes(tmp_path: Path) -> None:
         "    with: {folders: [svc/api, web], changes: [lib/**/*]}\n",
     )
     data = result.data
-    assert list(data)[1:] == [
+    assert list(data)[2:] == [
         "apps-svc-api-generate",
         "apps-svc-api",
         "apps-web-generate",
@@ -351,6 +349,7 @@ def test_for_each_needs_a_list(tmp_path: Path) -> None:
         "not a list"
     )
     assert list(composed(tmp_path, "jobs:\n  e: {preset: each, with: {items: [a]}}\n").data) == [
+        "workflow",
         "stages",
         "e-a",
     ]
@@ -536,7 +535,7 @@ def test_a_project_preset_with_several_jobs_per_item(tmp_path: Path) -> None:
         "stages: [test, 2-a, 2-b.c]\njobs:\n  p: {preset: pair, with: {items: [a, b.c]}}\n",
     )
     data = result.data
-    assert list(data)[1:] == ["p-a-first", "p-a", "p-b.c-first", "p-b.c"]
+    assert list(data)[2:] == ["p-a-first", "p-a", "p-b.c-first", "p-b.c"]
     assert data["p-a-first"] == {"stage": "2-a", "script": ["echo p-a"]}
     assert data["p-b.c-first"] == {"stage": "2-b.c", "script": ["echo p-b.c"]}
     assert data["p-a"] == {"stage": "test", "script": ["x"]}
@@ -663,7 +662,7 @@ def test_the_readme_shows_what_the_preset_writes(tmp_path: Path) -> None:
     data = composed(tmp_path, spec).data
     assert {name: data[name] for name in ("deploy-generate", "deploy")} == yaml.safe_load(shown)
     children(tmp_path, "services/api", "web")
-    names = list(composed(tmp_path, monorepo).data)[1:]
+    names = list(composed(tmp_path, monorepo).data)[2:]
     assert names == [
         "apps-services-api-generate",
         "apps-services-api",

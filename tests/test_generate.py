@@ -105,6 +105,53 @@ jobs:
     gate: {flag: RUN_NIGHTLY, default: true}
     artifacts: {paths: [reports/]}
 """,
+    "gate-branches-and-flag": """
+registry: harbor.example.local
+jobs:
+  train:
+    preset: run-image
+    with: {image: team/trainer, script: [python train.py]}
+    gate: {branches: [main, /^release-.*$/], flag: RUN_TRAIN}
+    when: manual
+  evaluate:
+    preset: run-image
+    with: {image: team/trainer, script: [python evaluate.py]}
+    gate: {branches: [main], flag: RUN_TRAIN}
+""",
+    "gate-only": """
+registry: harbor.example.local
+jobs:
+  train:
+    preset: run-image
+    with: {image: team/trainer, script: [python train.py]}
+    gate: {branches: [main, somebranch], style: only}
+  nightly:
+    preset: run-image
+    with: {image: team/trainer, script: [python nightly.py]}
+    gate: {branches: [main], flag: RUN_NIGHTLY, default: true, style: only}
+  weekly:
+    preset: run-image
+    with: {image: team/trainer, script: [python weekly.py]}
+    gate: {flag: RUN_WEEKLY, style: only}
+""",
+    "workflow-merge-requests": """
+registry: harbor.example.local
+workflow: merge_requests
+jobs:
+  train:
+    preset: run-image
+    with: {image: team/trainer, script: [python train.py]}
+    gate: {flag: RUN_TRAIN}
+""",
+    "workflow-none": """
+registry: harbor.example.local
+workflow: none
+jobs:
+  train:
+    preset: run-image
+    with: {image: team/trainer, script: [python train.py]}
+    gate: {branches: [main]}
+""",
     "jupyter": """
 registry: harbor.example.local
 jobs:
@@ -238,13 +285,12 @@ def test_example_is_the_seed_pipeline() -> None:
         '--cache-repo "harbor.example.local/kaniko-cache/cache"',
     ):
         assert part in script
-    assert data["train"]["only"] == ["main", "somebranch"]
+    assert data["train"]["rules"] == [
+        {"if": '$CI_COMMIT_REF_NAME == "main" || $CI_COMMIT_REF_NAME == "somebranch"'}
+    ]
     assert data["train"]["tags"] == ["gpu"]
     assert data["train"]["image"]["entrypoint"] == [""]
-    assert data["nightly"]["rules"] == [
-        {"if": '$RUN_NIGHTLY == "true"', "when": "always"},
-        {"when": "never"},
-    ]
+    assert data["nightly"]["rules"] == [{"if": '$RUN_NIGHTLY == "true"'}]
     assert "tags" not in data["nightly"]
     notebook = data["notebook"]
     assert notebook["variables"] == {"JUPYTER_TOKEN": "$NOTEBOOK_TOKEN"}
@@ -280,7 +326,7 @@ jobs:
 """,
     )
     assert data["stages"] == ["build", "run", "check", "notebook"]
-    assert list(data)[1:] == ["notebook", "train", "lint", "build"]
+    assert list(data)[2:] == ["notebook", "train", "lint", "build"]
 
 
 def test_given_stages_are_kept(tmp_path: Path) -> None:
@@ -333,7 +379,7 @@ jobs:
 """,
     )
     assert data["deploy"]["when"] == "manual"
-    assert data["deploy"]["rules"] == [{"if": '$DEPLOY == "true"'}, {"when": "never"}]
+    assert data["deploy"]["rules"] == [{"if": '$DEPLOY == "true"'}]
     assert data["variables"] == {"DEPLOY": "false"}
 
 
@@ -381,7 +427,7 @@ def test_a_value_in_a_free_text_parameter_stays_one_string(value: str, tmp_path:
     text = generate_text(config, source="cigen.yml").text
     data = parse(text)
     assert data["train"]["script"] == [value, "after"]
-    assert list(data) == ["stages", "train"]
+    assert list(data) == ["workflow", "stages", "train"]
     assert list(data["train"]) == ["stage", "image", "script"]
     assert "49" not in text
 
@@ -479,8 +525,8 @@ ERRORS = {
     ),
     "unknown top-level key": (
         "registry: r\nregistri: x\njobs:\n  build: {preset: kaniko, with: {image: a}}\n",
-        "cigen.yml:2:1: unknown key 'registri' (allowed: registry, runners, stages, variables, "
-        "jobs)",
+        "cigen.yml:2:1: unknown key 'registri' (allowed: registry, runners, stages, workflow, "
+        "variables, jobs)",
     ),
     "unknown job key": (
         "registry: r\njobs:\n  build:\n    preset: kaniko\n    scrpit: [x]\n",
@@ -513,12 +559,16 @@ ERRORS = {
         "    gate: {branches: [main]}\n    rules: [{when: always}]\n",
         "cigen.yml:7:5: jobs.t: gate cannot be combined with rules:",
     ),
-    "gate with both": (
+    "gate without branches or flag": (
         "registry: r\njobs:\n  t:\n    preset: run-image\n    with: {image: a, script: [x]}\n"
-        "    gate: {branches: [main], flag: X}\n",
-        "cigen.yml:6:11: jobs.t.gate: fits none of the allowed forms: unknown key 'flag' "
-        "(allowed: branches); or unknown key 'branches' (allowed: flag, default) (When the job "
-        "runs:",
+        "    gate: {style: only}\n",
+        "cigen.yml:6:11: jobs.t.gate: fits none of the allowed forms: missing key 'branches'; or "
+        "missing key 'flag'",
+    ),
+    "gate default without flag": (
+        "registry: r\njobs:\n  t:\n    preset: run-image\n    with: {image: a, script: [x]}\n"
+        "    gate: {branches: [main], default: true}\n",
+        "cigen.yml:6:11: jobs.t.gate:",
     ),
     "bad flag name": (
         "registry: r\njobs:\n  t:\n    preset: run-image\n    with: {image: a, script: [x]}\n"

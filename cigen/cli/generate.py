@@ -44,6 +44,7 @@ class Generated:
     spec: Any
     presets: tuple[str, ...]
     origins: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 def generate_text(config: Path, *, source: str | None = None) -> Generated:
@@ -63,7 +64,7 @@ def generate_text(config: Path, *, source: str | None = None) -> Generated:
     composed = compose(spec, catalog)
     used = tuple(dict.fromkeys(job.preset for job in spec.jobs))
     text = output_text(composed.data, source or label, list(used))
-    return Generated(text, spec, used, composed.origins)
+    return Generated(text, spec, used, composed.origins, composed.warnings)
 
 
 def lint_generated(text: str, runners: tuple[Any, ...] | None) -> tuple[Any, ...]:
@@ -146,6 +147,8 @@ def generate(
 
     target = output if output is not None else (DEFAULT_OUTPUT if check else None)
     generated = generate_text(config, source=_source_label(config, target))
+    for warning in generated.warnings:
+        click.echo(f"cigen: warning: {warning}", err=True)
     spec = generated.spec
     inventory_path = runners_path if runners_path is not None else spec.runners
     runners = None

@@ -12,8 +12,11 @@ order). It reads no file, except to look at the folders of a folder-list paramet
 2. the job template is rendered (:mod:`cigen.generate.render`), and ``stage`` put first;
 3. the GitLab job keys written beside ``preset:`` are merged over it: mappings key by key,
    anything else replaced, ``null`` removing the preset's key;
-4. a ``gate`` adds ``only: [branches...]`` or flag ``rules``; a flag's default goes once into
-   the global ``variables``.
+4. a ``gate`` adds ``rules`` or ``only`` (:mod:`cigen.generate.gates`); a flag's default goes
+   once into the global ``variables``.
+
+The ``workflow`` of cigen.yml adds ``workflow:rules`` first (:func:`~cigen.generate.gates.
+workflow_rules`), and :attr:`Composed.warnings` lists values that keep a gated job from running.
 
 A preset with several jobs (``jobs:``) renders each of them: the main one is named like the
 cigen.yml job and gets all its GitLab keys, the others are named ``<job><suffix>`` and get only
@@ -37,6 +40,7 @@ from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
+from cigen.generate.gates import gate_keys, gate_warnings, workflow_rules
 from cigen.generate.presets import (
     AUTO,
     GLOBAL_PARAMS,
@@ -48,7 +52,7 @@ from cigen.generate.presets import (
 )
 from cigen.generate.render import render, slug
 from cigen.generate.spec import (
-    FlagGate,
+    Gate,
     JobSpec,
     Spec,
     first_error,
@@ -71,6 +75,7 @@ class Composed:
 
     data: dict[str, Any]
     origins: Mapping[str, str]
+    warnings: tuple[str, ...] = ()
 
 
 def build(spec: Spec, catalog: Mapping[str, Preset]) -> dict[str, Any]:
@@ -111,7 +116,7 @@ def compose(spec: Spec, catalog: Mapping[str, Preset]) -> Composed:
                 stage = _stage(part, values, where_)
                 data = merge({"stage": stage, **body}, job.extra if part.main else gated)
                 if job.gate is not None:
-                    _apply_gate(job, data, preset)
+                    _apply_gate(job, job.gate, data, preset)
                 if out_name in jobs:
                     _clash(spec, job, out_name, origins[out_name])
                 stage = data.get("stage", "test")
@@ -119,17 +124,21 @@ def compose(spec: Spec, catalog: Mapping[str, Preset]) -> Composed:
                 stage_rank[stage] = min(stage_rank.get(stage, rank), rank)
                 jobs[out_name] = data
                 origins[out_name] = job.name
-        if isinstance(job.gate, FlagGate):
-            _record_flag(job, job.gate, spec, flags)
+        if job.gate is not None and job.gate.flag is not None:
+            _record_flag(job, job.gate, job.gate.flag, spec, flags)
     stages = _stages(spec, jobs, origins, stage_rank)
-    out: dict[str, Any] = {"stages": stages}
+    out: dict[str, Any] = {}
+    workflow = workflow_rules(spec.workflow)
+    if workflow is not None:
+        out["workflow"] = workflow
+    out["stages"] = stages
     variables = dict(spec.variables)
     for flag, (value, _mark) in flags.items():
         variables.setdefault(flag, value)
     if variables:
         out["variables"] = variables
     out.update(jobs)
-    return Composed(out, origins)
+    return Composed(out, origins, tuple(gate_warnings(spec)))
 
 
 def _instances(
@@ -279,60 +288,52 @@ def _preset(job: JobSpec, catalog: Mapping[str, Preset]) -> Preset:
     return preset
 
 
-def _apply_gate(job: JobSpec, data: dict[str, Any], preset: Preset) -> None:
-    gate_mark = job.node.key_mark("gate")
-    writes = "rules" if isinstance(job.gate, FlagGate) else "only"
+def _apply_gate(job: JobSpec, gate: Gate, data: dict[str, Any], preset: Preset) -> None:
+    keys = gate_keys(gate, job)
     clash = [key for key in GATED_KEYS if key in data]
     if clash:
         key = clash[0]
         if key in job.node:
             mark, culprit = job.node.key_mark(key), f"{key}:"
         else:
-            mark, culprit = gate_mark, f"preset {preset.name!r}, which writes {key}:"
+            mark = job.node.key_mark("gate")
+            culprit = f"preset {preset.name!r}, which writes {key}:"
         raise CigenError(
             f"{where(mark)}: jobs.{job.name}: gate cannot be combined with {culprit} "
-            f"(gate writes {writes}:); keep one of the two"
+            f"(gate writes {next(iter(keys))}:); keep one of the two"
         )
-    if not isinstance(job.gate, FlagGate):
-        assert job.gate is not None
-        data["only"] = list(job.gate.branches)
-        return
-    on: dict[str, Any] = {"if": f'${job.gate.flag} == "true"'}
-    if "when" not in data:
-        on["when"] = "always"
-    data["rules"] = [on, {"when": "never"}]
+    data.update(keys)
 
 
 def _record_flag(
-    job: JobSpec, gate: FlagGate, spec: Spec, flags: dict[str, tuple[str, Mark | None]]
+    job: JobSpec, gate: Gate, flag: str, spec: Spec, flags: dict[str, tuple[str, Mark | None]]
 ) -> None:
-    gate_node = job.node["gate"]
-    default_mark = gate_node.value_mark("default") if "default" in gate_node else None
+    default_mark = gate.node.value_mark("default") if "default" in gate.node else None
     wanted = None if gate.default is None else ("true" if gate.default else "false")
-    declared = spec.variables.get(gate.flag)
+    declared = spec.variables.get(flag)
     if declared is not None:
         value = declared.get("value") if isinstance(declared, Mapping) else declared
         if wanted is not None and str(value).lower() != wanted:
             assert default_mark is not None
-            var_mark = spec.node["variables"].value_mark(gate.flag)
+            var_mark = spec.node["variables"].value_mark(flag)
             raise CigenError(
                 f"{where(default_mark)}: jobs.{job.name}.gate.default: {wanted} contradicts "
-                f"variables.{gate.flag} = {value!r} at line {var_mark.line}; a flag's default "
+                f"variables.{flag} = {value!r} at line {var_mark.line}; a flag's default "
                 "is declared once"
             )
         return
-    previous = flags.get(gate.flag)
+    previous = flags.get(flag)
     if previous is not None and previous[1] is not None and wanted is not None:
         if previous[0] != wanted:
             assert default_mark is not None
             raise CigenError(
                 f"{where(default_mark)}: jobs.{job.name}.gate.default: {wanted} contradicts "
                 f"the default {previous[0]} given at line {previous[1].line}; a flag's default "
-                f"is declared once (best in variables.{gate.flag})"
+                f"is declared once (best in variables.{flag})"
             )
         return
     if previous is None or (previous[1] is None and wanted is not None):
-        flags[gate.flag] = (wanted or "false", default_mark if wanted is not None else None)
+        flags[flag] = (wanted or "false", default_mark if wanted is not None else None)
 
 
 def _stages(

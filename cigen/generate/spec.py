@@ -19,8 +19,7 @@ from cigen.errors import CigenError
 from cigen.yaml.load import Reference, YMap, YSeq, load_text, to_plain
 
 __all__ = [
-    "BranchGate",
-    "FlagGate",
+    "Gate",
     "JobSpec",
     "Spec",
     "first_error",
@@ -34,22 +33,20 @@ __all__ = [
 ]
 
 SCHEMA_RESOURCE = "cigen.schema.json"
+#: ``workflow:`` when cigen.yml does not say: branch and tag pipelines, no merge-request ones.
+DEFAULT_WORKFLOW = "branches"
 
 
 @dataclass(frozen=True)
-class BranchGate:
-    """``gate: {branches: [...]}``: the job runs on these refs (``only:``)."""
+class Gate:
+    """``gate:``: the job runs on ``branches`` (any when empty) and, with a ``flag``, only while
+    that variable is ``"true"``; ``style`` says whether it is written as ``rules`` or ``only``."""
 
     branches: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FlagGate:
-    """``gate: {flag: NAME}``: the job runs when ``$NAME == "true"``."""
-
-    flag: str
+    flag: str | None
     default: bool | None
-    mark: Mark
+    style: str
+    node: YMap = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class JobSpec:
     name: str
     preset: str
     params: Mapping[str, Any]
-    gate: BranchGate | FlagGate | None
+    gate: Gate | None
     extra: Mapping[str, Any]
     node: YMap = field(compare=False, repr=False)
 
@@ -75,6 +72,7 @@ class Spec:
     path: Path
     label: str
     registry: str | None
+    workflow: str
     runners: Path | None
     stages: tuple[str, ...] | None
     variables: Mapping[str, Any]
@@ -140,6 +138,7 @@ def load_spec(path: Path, label: str | None = None) -> Spec:
         path=path,
         label=label,
         registry=body.get("registry"),
+        workflow=body.get("workflow", DEFAULT_WORKFLOW),
         runners=(path.parent / runners) if runners is not None else None,
         stages=tuple(stages) if stages is not None else None,
         variables=to_plain(body.get("variables") or {}),
@@ -168,11 +167,15 @@ def _runtime_schema() -> dict[str, Any]:
 
 def _job(name: str, node: YMap) -> JobSpec:
     gate_node = node.get("gate")
-    gate: BranchGate | FlagGate | None = None
-    if isinstance(gate_node, YMap) and "branches" in gate_node:
-        gate = BranchGate(tuple(gate_node["branches"]))
-    elif isinstance(gate_node, YMap):
-        gate = FlagGate(gate_node["flag"], gate_node.get("default"), gate_node.value_mark("flag"))
+    gate = None
+    if isinstance(gate_node, YMap):
+        gate = Gate(
+            branches=tuple(gate_node.get("branches") or ()),
+            flag=gate_node.get("flag"),
+            default=gate_node.get("default"),
+            style=gate_node.get("style", "rules"),
+            node=gate_node,
+        )
     extra = {k: to_plain(v) for k, v in node.items() if k not in ("preset", "with", "gate")}
     return JobSpec(
         name=name,
