@@ -333,7 +333,7 @@ def test_own_pipeline_lints_clean(
 
 def test_own_pipeline_runs_tests_lint_and_builds_a_wheel() -> None:
     data = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text(encoding="utf-8"))
-    scripts = {name: job["script"] for name, job in data.items() if isinstance(job, dict)}
+    scripts = {name: job["script"] for name, job in data.items() if "script" in (job or {})}
     assert any("pytest" in line for line in scripts["tests"])
     assert {"ruff check cigen tests bench", "mypy"} <= set(scripts["lint"])
     assert "cigen generate --check" in scripts["cigen"]
