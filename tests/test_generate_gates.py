@@ -238,28 +238,28 @@ def test_true_and_false_are_quiet(
     assert run_generate(tmp_path, capsys, FLAGGED.format(value=value))[2] == ""
 
 
-def test_a_job_variable_shadowing_the_flag_is_a_warning(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    text = (
+WARNINGS = {
+    "a job variable shadowing the flag": (
         "registry: r\njobs:\n  t:\n    preset: run-image\n    with: {image: a, script: [x]}\n"
-        "    gate: {flag: RUN}\n    variables: {RUN: {value: 'Yes'}}\n"
-    )
-    code, _, err = run_generate(tmp_path, capsys, text)
-    assert code == 0
-    assert ":7:22: jobs.t.variables.RUN is 'Yes', but the gate of job 't'" in err
-
-
-def test_only_gates_with_merge_request_pipelines_are_a_warning(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    text = (
+        "    gate: {flag: RUN}\n    variables: {RUN: {value: 'Yes'}}\n",
+        ":7:22: jobs.t.variables.RUN is 'Yes', but the gate of job 't'",
+    ),
+    "only gates with merge-request pipelines": (
         "registry: r\nworkflow: merge_requests\njobs:\n  t:\n    preset: run-image\n"
-        "    with: {image: a, script: [x]}\n    gate: {branches: [dev], style: only}\n"
-    )
-    code, _, err = run_generate(tmp_path, capsys, text)
-    assert code == 0
-    assert ":7:36: jobs.t.gate.style: a job with only: never runs in a merge-request" in err
+        "    with: {image: a, script: [x]}\n    gate: {branches: [dev], style: only}\n",
+        ":7:36: jobs.t.gate.style: a job with only: never runs in a merge-request",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WARNINGS))
+def test_warnings_name_the_value(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, expected = WARNINGS[case]
+    code, out, err = run_generate(tmp_path, capsys, text)
+    assert code == 0 and out
+    assert expected in err
 
 
 @pytest.mark.parametrize(
