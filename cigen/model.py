@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cigen.diagnostics import Mark
 from cigen.yaml.load import Loaded, YMap
+
+if TYPE_CHECKING:
+    from cigen.config.root import Root
 
 #: Top-level keys that are never jobs (``default`` and ``workflow`` are, when they look like one).
 GLOBAL_KEYS = frozenset(
@@ -74,6 +78,11 @@ def looks_like_job(value: Any) -> bool:
     return isinstance(value, dict) and any(key in value for key in JOB_MARKERS)
 
 
+#: Resolver events after which GitLab refuses the configuration before its entry tree.
+_ASSEMBLY = ("include-", "extends-", "reference-", "default-conflict")
+_EXPLAINABLE = frozenset({"extends-unknown", "reference-unknown"})
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something the resolver could not do, to be reported by the rule that owns ``kind``."""
@@ -128,9 +137,32 @@ class Pipeline:
     events: tuple[Event, ...] = field(default=())
     unfollowed: tuple[Event, ...] = field(default=())
     tainted: frozenset[str] = frozenset()  # top-level keys holding a broken !reference
+    partial: frozenset[str] = frozenset()  # keys extending an unknown key (maybe external)
 
     def events_of(self, kind: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.kind == kind)
+
+    @property
+    def assembly_failed(self) -> bool:
+        """True when GitLab would stop before validating the entry tree: an include, ``extends``,
+        ``!reference`` or ``default:`` error (a missing name an unfollowed include may define
+        does not count)."""
+        for event in self.events:
+            if not event.kind.startswith(_ASSEMBLY) or event.subject.startswith("severity:"):
+                continue
+            explainable = event.kind in _EXPLAINABLE and event.subject != "cycle"
+            if not (explainable and self.incomplete):
+                return True
+        return False
+
+    @cached_property
+    def model(self) -> Root | None:
+        """GitLab's entry tree of :attr:`config`, validated once (``None`` without a config)."""
+        if self.config is None:
+            return None
+        from cigen.config import validate
+
+        return validate(self.config)
 
     @property
     def incomplete(self) -> bool:

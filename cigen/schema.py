@@ -27,24 +27,14 @@ class SchemaIssue:
 
 
 class SchemaChecker:
-    """A validator that is built only when needed and skips values known to be valid.
+    """A jsonschema validator built only when a quick check fails.
 
-    Looks like a jsonschema validator to :func:`validate_entries` (``schema``, ``evolve``,
-    ``iter_errors``); ``known_valid`` holds digests of checks that passed before (see
-    :mod:`cigen.lint.cache`), and ``learned`` collects the ones that pass in this run.
+    Looks like a jsonschema validator to :func:`validate` (``schema``, ``evolve``,
+    ``iter_errors``).
     """
 
-    def __init__(
-        self,
-        schema: Mapping[str, Any],
-        *,
-        salt: str = "",
-        known_valid: frozenset[str] = frozenset(),
-    ) -> None:
+    def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = schema
-        self.salt = salt
-        self.known_valid = known_valid
-        self.learned: set[str] = set()
         self._validator: Any = None
 
     @property
@@ -59,19 +49,6 @@ class SchemaChecker:
     def iter_errors(self, instance: Any) -> Iterator[Any]:
         return iter(self.validator.iter_errors(instance))
 
-    def digest_of(self, key: str) -> str:
-        from cigen.lint.cache import digest
-
-        return digest(self.salt, key)
-
-    def remembers(self, key: str) -> bool:
-        """Whether a check named ``key`` passed in an earlier run (see :mod:`cigen.lint.cache`)."""
-        return bool(self.known_valid) and self.digest_of(key) in self.known_valid
-
-    def remember(self, key: str) -> None:
-        """Note that the check named ``key`` passed, for later runs."""
-        self.learned.add(self.digest_of(key))
-
 
 def _errors(
     validator: Any,
@@ -80,14 +57,8 @@ def _errors(
     instance: Any,
     subschema: Any = None,
 ) -> list[Any]:
-    """Errors of ``instance`` (against ``subschema`` if given): from this run's memo, the
-    on-disk cache of values known to be valid, or a real check."""
+    """Errors of ``instance`` (against ``subschema`` if given), checked once per run."""
     if key in memo:
-        return memo[key]
-    known = getattr(validator, "known_valid", None)
-    stamp = validator.digest_of(key) if known is not None else ""
-    if known is not None and stamp in known:
-        memo[key] = []
         return memo[key]
     from cigen.fastschema import is_valid
 
@@ -98,8 +69,6 @@ def _errors(
         checker = validator.evolve(schema=subschema) if subschema is not None else validator
         errors = list(checker.iter_errors(instance))
     memo[key] = errors
-    if known is not None and not errors:
-        validator.learned.add(stamp)
     return errors
 
 

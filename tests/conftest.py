@@ -96,11 +96,3 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each test run keeps cigen's schema cache in a temporary folder, never in ~/.cache."""
-    monkeypatch.setenv("CIGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cigen-cache"))

@@ -90,7 +90,6 @@ def run_cigen(
 ) -> Outcome:
     """``python -m cigen ARGS`` in ``cwd`` under the memory limit; measures time and memory."""
     environ = {k: v for k, v in os.environ.items() if k not in ("CIGEN_DEBUG", "GITLAB_TOKEN")}
-    environ["CIGEN_NO_CACHE"] = "1"  # leave the user's schema cache alone
     environ.update(env or {})
     with tempfile.TemporaryDirectory(prefix="hostile-") as scratch:
         peak_file = Path(scratch) / "peak"

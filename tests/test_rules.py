@@ -77,11 +77,12 @@ CASES = [
         "schema-wrong-type",
         {CI: "build:\n  script: [make]\n  retry: lots\n"},
         [(CI, 3, 10, "CIG002")],
+        marks=bug("pending: retry entry (cigen/config/jobmisc.py)"),
     ),
     case(
         "schema-bad-when",
         {CI: "build:\n  script: [make]\n  when: sometimes\n"},
-        [(CI, 3, 9, "CIG002")],
+        [(CI, 3, 9, "CIG209")],
     ),
     case(
         "schema-error-in-included-file-is-located-there",
@@ -484,11 +485,16 @@ CASES = [
     ),
     # --- job-keyword-conflict CIG209 (3.1 #4, #6, #7, #9; 2.9 hidden keys) -------------------
     case("job-when-never", {CI: BUILD + "  when: never\n"}, [(CI, 3, 9, "CIG209")]),
-    case("job-rules-empty", {CI: BUILD + "  rules: []\n"}, [(CI, 3, 10, "CIG209")]),
+    case(
+        "job-rules-empty",
+        {CI: BUILD + "  rules: []\n"},
+        [(CI, 3, 10, "CIG002")],
+        marks=bug("pending: rules entry (cigen/config/rules.py)"),
+    ),
     case(
         "job-script-and-trigger",
         {CI: BUILD + "  trigger: {include: c.yml}\n", "c.yml": "c:\n  script: [x]\n"},
-        [(CI, 3, 3, "CIG209")],
+        [(CI, 3, 3, "CIG209"), (CI, 3, 3, "CIG002")],  # job.rb: unknown key, and processable.rb
     ),
     case(  # the schema's oneOf already says it; no second finding
         "job-delayed-without-start-in",

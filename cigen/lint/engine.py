@@ -6,7 +6,6 @@ reads files through :class:`~cigen.project.Project` and never prints.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,22 +128,15 @@ def lint(
         )
     checker: Any = None
     if schema is None:
-        from cigen.resources import gitlab_ci_schema, gitlab_ci_schema_digest
+        from cigen.resources import gitlab_ci_schema
 
         schema = gitlab_ci_schema(config.schema)
-        schema_digest = gitlab_ci_schema_digest(config.schema)
-    else:
-        schema_digest = ""
     if validator_factory is not None:
         checker = validator_factory(schema)
     else:
-        from cigen import __version__
-        from cigen.lint import cache
         from cigen.schema import SchemaChecker
 
-        folder = cache.cache_dir(os.environ) if schema_digest else None
-        salt = cache.digest(__version__, schema_digest)
-        checker = SchemaChecker(schema, salt=salt, known_valid=cache.load_valid(folder, salt))
+        checker = SchemaChecker(schema)
     ctx = LintContext(
         pipeline=pipeline,
         schema_validator=checker,
@@ -154,10 +146,4 @@ def lint(
         simulation=simulation,
     )
     diagnostics = run_rules(ctx, (*RULES.values(), *extra_rules), config)
-    if validator_factory is None and schema_digest:
-        from cigen.lint import cache
-
-        cache.save_valid(
-            cache.cache_dir(os.environ), checker.salt, checker.known_valid, checker.learned
-        )
     return LintResult(pipeline, tuple(diagnostics), pipeline.root)

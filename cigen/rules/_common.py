@@ -36,6 +36,51 @@ def from_events(
         yield at(event.mark, code, name, level, message, job=event.job, anchor=event.subject)
 
 
+#: Rules whose findings say something is missing (a script, a visible job).
+_MISSING_CONTENT = frozenset({"CIG207", "CIG208"})
+
+
+def from_model(ctx: LintContext, code: str, name: str, severity: Severity) -> Iterator[Diagnostic]:
+    """GitLab's configuration errors that rule ``code`` reports, from the validated model.
+
+    While some include was not followed, an error that content from it could explain is
+    reported at info level with a note: a missing ``script``/``trigger`` or visible job (an
+    included job of the same name is merged in), and any error in a job extending an unknown
+    key.
+    """
+    pipeline = ctx.pipeline
+    model = pipeline.model
+    if model is None or pipeline.assembly_failed:
+        return  # GitLab reports the assembly error alone
+    names: list[str] | None = None
+    for error in model.errors:
+        if error.rule != code:
+            continue
+        if names is None:
+            names = sorted(pipeline.config or (), key=len, reverse=True)
+        job = job_of(error.where, names)
+        if job is not None and job in pipeline.tainted:
+            continue  # a broken !reference there is reported by reference-unknown
+        level, text = severity, error.text
+        if pipeline.incomplete and (
+            code in _MISSING_CONTENT or (job is not None and job in pipeline.partial)
+        ):
+            level, text = Severity.INFO, text + ctx.unfollowed_hint()
+        shown = None if job is None or job.startswith(".") else job
+        yield at(error.mark, code, name, level, text, job=shown)
+
+
+def job_of(where: str, names: list[str]) -> str | None:
+    """The top-level key of an entry location; ``names`` longest first, as names may hold ``:``."""
+    if not where.startswith("jobs:"):
+        return None
+    rest = where[5:]
+    for name in names:
+        if rest == name or rest.startswith(name + ":"):
+            return name
+    return None
+
+
 _PARALLEL_NAME = re.compile(r"^(?P<base>.+?)(?: \d+/\d+|: \[.*\])$")
 
 

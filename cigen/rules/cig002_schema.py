@@ -1,17 +1,17 @@
-"""A value that GitLab's CI schema does not allow.
+"""A key or value GitLab's configuration validation refuses.
 
 ## What it does
-Validates the configuration against GitLab's own CI JSON schema (``ci.json``, read from the
-check-jsonschema package, or ``--schema FILE``), after includes, ``extends`` and
-``!reference`` are resolved, as GitLab validates it. Each error is reported at the unknown key
-or the offending value, in the file where it is written.
+Validates the configuration the way GitLab 18.9 does, after includes, ``extends`` and
+``!reference`` are resolved: GitLab's entry classes (``lib/gitlab/ci/config/entry/**``: every
+job, trigger job, ``default``, ``workflow``, ``rules``, ``cache``, ``artifacts``, ...) and
+the checks of ``lib/gitlab/ci/yaml_processor.rb``. The message is GitLab's own text, as CI Lint
+shows it; the position is the key or value it is about, in the file where it is written.
 
-Like GitLab, a ``null`` value counts as unset, integer variable values are accepted, and nested
-lists in ``script``, ``rules``, ``stages``, ``services`` and ``cache`` are flattened first. A
-``pattern`` is not checked on a value that holds a ``$VARIABLE``, which GitLab expands later.
+Like GitLab, a ``null`` value counts as unset, and a job whose own keys are wrong is not
+checked further until they are fixed.
 
 ## Why is this bad?
-GitLab refuses configurations with unknown keys or values of the wrong type.
+GitLab refuses the whole configuration: no pipeline is created.
 
 ## Example
 ```yaml
@@ -34,8 +34,8 @@ from typing import Any
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
-from cigen.model import GLOBAL_KEYS
-from cigen.schema import normalize, validate, validate_entries
+from cigen.rules._common import from_model
+from cigen.schema import normalize, validate
 from cigen.yaml.load import YMap
 
 CODE = "CIG002"
@@ -75,23 +75,4 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if loaded is not None and loaded.header is not None:
             for issue in validate(normalize(loaded.header), validator, document.path, memo):
                 yield at(issue.mark, CODE, NAME, SEVERITY, issue.message, anchor=issue.anchor)
-    if pipeline.config is None:
-        return
-    for issue in validate_entries(pipeline.config, validator, memo):
-        if issue.anchor.split(".", 1)[0].split("[", 1)[0] in pipeline.tainted:
-            continue  # a broken !reference there is reported by reference-unknown
-        yield at(
-            issue.mark,
-            CODE,
-            NAME,
-            SEVERITY,
-            issue.message,
-            job=_job(ctx, issue.job),
-            anchor=issue.anchor,
-        )
-
-
-def _job(ctx: LintContext, name: str | None) -> str | None:
-    if name is None or name.startswith(".") or name in GLOBAL_KEYS:
-        return None
-    return name
+    yield from from_model(ctx, CODE, NAME, SEVERITY)

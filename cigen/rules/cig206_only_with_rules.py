@@ -29,8 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cigen.diagnostics import Diagnostic, Severity, at
+from cigen.diagnostics import Diagnostic, Severity
 from cigen.lint.context import LintContext
+from cigen.rules._common import from_model
 
 CODE = "CIG206"
 NAME = "only-with-rules"
@@ -39,19 +40,4 @@ SUMMARY = "only/except together with rules"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    for job in ctx.pipeline.jobs.values():
-        config = job.config
-        if config.get("rules") is None:
-            continue
-        for key in ("only", "except", "start_in"):
-            if config.get(key) is not None:
-                yield at(
-                    config.key_mark(key),
-                    CODE,
-                    NAME,
-                    SEVERITY,
-                    f"jobs:{job.name} config key may not be used with `rules`: {key}; express "
-                    "it as a rule instead",
-                    job=job.name,
-                    anchor=key,
-                )
+    return from_model(ctx, CODE, NAME, SEVERITY)

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 
 from cigen.diagnostics import Diagnostic, Severity
 from cigen.lint.context import LintContext
-from cigen.rules._common import from_events
+from cigen.rules._common import from_model
 
 CODE = "CIG207"
 NAME = "job-without-script"
@@ -42,4 +42,4 @@ SUMMARY = "a job with no script, run or trigger"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    return from_events(ctx, "job-without-script", CODE, NAME, SEVERITY, explainable=True)
+    return from_model(ctx, CODE, NAME, SEVERITY)

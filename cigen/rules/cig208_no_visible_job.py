@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cigen.diagnostics import Diagnostic, Severity, at
+from cigen.diagnostics import Diagnostic, Severity
 from cigen.lint.context import LintContext
+from cigen.rules._common import from_model
 
 CODE = "CIG208"
 NAME = "no-visible-job"
@@ -33,21 +34,4 @@ SUMMARY = "no visible job at all"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    pipeline = ctx.pipeline
-    if pipeline.config is None or pipeline.jobs:
-        return
-    if pipeline.events_of("job-without-script"):
-        return  # those jobs are reported by job-without-script
-    if (
-        pipeline.tainted
-        or pipeline.incomplete
-        or any(e.kind.startswith("include-") for e in pipeline.events)
-    ):
-        return  # jobs may come from includes that were not followed or failed
-    yield at(
-        pipeline.config.mark,
-        CODE,
-        NAME,
-        SEVERITY,
-        "jobs config should contain at least one visible job; name a job without a leading dot",
-    )
+    return from_model(ctx, CODE, NAME, SEVERITY)

@@ -71,7 +71,6 @@ def _expressions(entry: Any) -> Iterator[tuple[str, Mark]]:
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    memory = ctx.schema_validator if hasattr(ctx.schema_validator, "remembers") else None
     seen: set[Mark] = set()
     config = ctx.pipeline.config
     sources: list[Any] = list(config.values()) if config is not None else []
@@ -84,14 +83,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if mark in seen:
                 continue
             seen.add(mark)
-            key = "expression\x00" + text
-            if memory is not None and memory.remembers(key):
-                continue  # parsed cleanly before: no need to load the parser
             from cigen.expressions import validate
 
             error = validate(text)
-            if error is None and memory is not None:
-                memory.remember(key)
             if error is not None:
                 yield at(
                     mark,

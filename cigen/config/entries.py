@@ -1,0 +1,42 @@
+"""Every entry of the tree by the name GitLab's specs test it under (``cache``, ``job``, ...).
+
+Used by the conformance cases (``tests/config/cases``), which feed an entry one value the way
+GitLab's ``spec/lib/gitlab/ci/config/entry/*_spec.rb`` do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cigen.config import root
+from cigen.config.node import Check
+from cigen.diagnostics import Mark
+
+Entry = Callable[[Check, Any, Mark, str], Any]
+
+
+def _job(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    if not isinstance(value, dict):
+        c.add(loc, "config", "should be a hash", mark)
+        return None
+    return root.job(c, "rspec", value, mark, loc, "job", workflow_rules=False)
+
+
+def _bridge(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    if not isinstance(value, dict):
+        c.add(loc, "config", "should be a hash", mark)
+        return None
+    return root.job(c, "bridge", value, mark, loc, "bridge", workflow_rules=False)
+
+
+#: name -> entry function; helpers add their entries here.
+ENTRIES: dict[str, Entry] = {
+    "commands": root.commands,
+    "stages": root.stages,
+    "stage": root.stage,
+    "boolean": root.boolean,
+    "default": root.default,
+    "job": _job,
+    "bridge": _bridge,
+}

@@ -1,0 +1,19 @@
+"""parallel and parallel:matrix entries (product/*).
+
+Stub until helper config-b lands: accepts every value and returns it unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cigen.config.node import Check
+from cigen.diagnostics import Mark
+
+
+def parallel(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return value
+
+
+def matrix_only(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return value

@@ -1,0 +1,635 @@
+"""The root of GitLab's entry tree: global keys, ``default``, ``workflow`` and the jobs.
+
+Follows ``lib/gitlab/ci/config/entry/root.rb``, ``jobs.rb``, ``job.rb``, ``bridge.rb``,
+``hidden.rb``, ``processable.rb``, ``default.rb``, ``stages.rb``, ``stage.rb`` and
+``commands.rb``: the same keys, the same order of checks (a node whose own checks fail does not
+check its children), and GitLab's message text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cigen.config import (
+    artifacts,
+    cache,
+    environment,
+    image,
+    include,
+    inherit,
+    jobmisc,
+    needs,
+    parallel,
+    policy,
+    rules,
+    trigger,
+    variables,
+)
+from cigen.config.node import (
+    Check,
+    allowed_keys,
+    blank,
+    disallowed_keys,
+    flatten,
+    is_array_of_strings,
+    is_array_of_strings_or_string,
+    is_boolean,
+    is_duration,
+    is_hash,
+    is_string,
+    location,
+    mutually_exclusive_keys,
+    nested_array,
+    type_name,
+    within_duration,
+)
+from cigen.diagnostics import Mark
+from cigen.yaml.load import YMap
+
+#: ``Root::ALLOWED_KEYS``.
+ROOT_KEYS = (
+    "default",
+    "include",
+    "before_script",
+    "image",
+    "services",
+    "after_script",
+    "variables",
+    "stages",
+    "cache",
+    "workflow",
+)
+#: Root entries that are never jobs (``reserved: true``); ``default`` and ``workflow`` are jobs
+#: when they look like one.
+RESERVED_KEYS = frozenset(ROOT_KEYS) - {"default", "workflow"}
+#: ``Processable::PROCESSABLE_ALLOWED_KEYS``.
+PROCESSABLE_KEYS = (
+    "extends",
+    "stage",
+    "only",
+    "except",
+    "rules",
+    "variables",
+    "inherit",
+    "allow_failure",
+    "when",
+    "needs",
+    "resource_group",
+    "environment",
+    "interruptible",
+)
+#: ``Job::ALLOWED_KEYS``.
+JOB_KEYS = (
+    "tags",
+    "script",
+    "image",
+    "services",
+    "start_in",
+    "artifacts",
+    "cache",
+    "dependencies",
+    "before_script",
+    "after_script",
+    "hooks",
+    "coverage",
+    "retry",
+    "parallel",
+    "timeout",
+    "inputs",
+    "release",
+    "id_tokens",
+    "publish",
+    "pages",
+    "manual_confirmation",
+    "run",
+)
+BRIDGE_KEYS = ("trigger", "parallel")
+DEFAULT_KEYS = (
+    "before_script",
+    "after_script",
+    "hooks",
+    "cache",
+    "image",
+    "services",
+    "interruptible",
+    "timeout",
+    "retry",
+    "tags",
+    "artifacts",
+    "id_tokens",
+)
+JOB_WHEN = ("on_success", "on_failure", "always", "manual", "delayed")
+BRIDGE_WHEN = ("on_success", "on_failure", "always", "manual")
+RULE_WHEN = ("on_success", "on_failure", "always", "never", "manual", "delayed")
+RULE_KEYS = (
+    "if",
+    "changes",
+    "exists",
+    "when",
+    "start_in",
+    "allow_failure",
+    "variables",
+    "needs",
+    "interruptible",
+)
+#: ``Stages.default`` before the edge stages are added.
+DEFAULT_STAGES = ("build", "test", "deploy")
+MAX_NESTING_LEVEL = 10
+MAX_NAME_LENGTH = 255
+
+Entry = Callable[[Check, Any, Mark, str], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job or a trigger job (``bridge``) as GitLab's entry tree reads it, before ``default:``."""
+
+    name: str
+    kind: str  # "job" or "bridge"
+    mark: Mark  # where the job's name is written
+    node: YMap
+    stage: str
+    stage_mark: Mark
+    when: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)  # typed child entries by key
+
+    def value(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """The validated configuration: its errors, warnings and typed parts."""
+
+    errors: tuple[Any, ...]
+    warnings: tuple[Any, ...]
+    jobs: Mapping[str, Job]
+    hidden: frozenset[str]
+    stages: tuple[str, ...]
+    stages_mark: Mark | None
+    values: Mapping[str, Any]  # typed root entries by key (default, workflow, variables, ...)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+# --- small entries ----------------------------------------------------------------------------
+
+
+def commands(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] | None:
+    """``Entry::Commands``: a string or strings nested up to 10 levels."""
+    if not (is_string(value) or nested_array(value, MAX_NESTING_LEVEL, is_string)):
+        c.add(
+            loc,
+            "config",
+            "should be a string or a nested array of strings up to "
+            f"{MAX_NESTING_LEVEL} levels deep",
+            mark,
+        )
+        return None
+    return tuple(str(v) for v in flatten(value))
+
+
+def stages(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] | None:
+    """``Entry::Stages``: strings nested up to 10 levels."""
+    if not nested_array(value, MAX_NESTING_LEVEL, is_string):
+        c.add(
+            loc,
+            "config",
+            "should be an array of strings or a nested array of strings up to "
+            f"{MAX_NESTING_LEVEL} levels deep",
+            mark,
+        )
+        return None
+    return tuple(str(v) for v in flatten(value))
+
+
+def stage(c: Check, value: Any, mark: Mark, loc: str) -> str | None:
+    if not is_string(value):
+        c.add(loc, "config", type_name(str), mark)
+        return None
+    return str(value)
+
+
+def boolean(c: Check, value: Any, mark: Mark, loc: str) -> bool | None:
+    if not is_boolean(value):
+        c.add(loc, "config", "should be a boolean value", mark)
+        return None
+    return bool(value)
+
+
+def _children(
+    c: Check, node: YMap, loc: str, entries: Mapping[str, Entry], skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Build and check each child entry that has a value (``nil`` is unspecified)."""
+    out: dict[str, Any] = {}
+    for key, entry in entries.items():
+        if key in skip or node.get(key) is None:
+            continue
+        out[key] = entry(c, node[key], node.value_mark(key), location(loc, key))
+    return out
+
+
+# --- default ----------------------------------------------------------------------------------
+
+DEFAULT_ENTRIES: dict[str, Entry] = {
+    "before_script": commands,
+    "after_script": commands,
+    "hooks": jobmisc.hooks,
+    "cache": cache.caches,
+    "image": image.image,
+    "services": image.services,
+    "interruptible": boolean,
+    "timeout": jobmisc.timeout,
+    "retry": jobmisc.retry,
+    "tags": jobmisc.tags,
+    "artifacts": artifacts.artifacts,
+    "id_tokens": jobmisc.id_tokens,
+}
+
+
+def default(c: Check, value: Any, mark: Mark, loc: str) -> dict[str, Any] | None:
+    """``Entry::Default``."""
+    if not is_hash(value):
+        c.add(loc, "config", type_name(dict), mark)
+        return None
+    if not allowed_keys(c, loc, value, DEFAULT_KEYS, mark):
+        return None
+    return _children(c, value, loc, DEFAULT_ENTRIES)
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+def job_kind(name: str, value: Any) -> str | None:
+    """``Jobs.find_type``: hidden, job or bridge (in that order), or ``None``."""
+    if name.startswith("."):
+        return "hidden"
+    if isinstance(value, dict):
+        if "script" in value or "run" in value:
+            return "job"
+        if "trigger" in value or "needs" in value:
+            return "bridge"
+    return None
+
+
+def _processable_entries(kind: str) -> dict[str, Entry]:
+    """Processable's entries, then the job's or the bridge's, in GitLab's declaration order."""
+    shared: dict[str, Entry] = {
+        "stage": stage,
+        "only": policy.policy,
+        "except": policy.policy,
+        "rules": _job_rules,
+        "variables": variables.job_variables,
+        "inherit": inherit.inherit,
+        "environment": environment.environment,
+        "interruptible": boolean,
+    }
+    if kind == "bridge":
+        return {
+            **shared,
+            "trigger": trigger.trigger,
+            "needs": needs.bridge_needs,
+            "parallel": parallel.matrix_only,
+        }
+    return {
+        **shared,
+        "before_script": commands,
+        "script": commands,
+        "after_script": commands,
+        "hooks": jobmisc.hooks,
+        "cache": cache.caches,
+        "image": image.image,
+        "services": image.services,
+        "timeout": jobmisc.timeout,
+        "retry": jobmisc.retry,
+        "tags": jobmisc.tags,
+        "artifacts": artifacts.artifacts,
+        "needs": needs.job_needs,
+        "coverage": artifacts.coverage,
+        "release": artifacts.release,
+        "parallel": parallel.parallel,
+        "allow_failure": jobmisc.allow_failure,
+        "id_tokens": jobmisc.id_tokens,
+        "publish": artifacts.publish,
+        "pages": artifacts.pages,
+        "inputs": jobmisc.job_inputs,
+    }
+
+
+def _job_rules(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return rules.rules(c, value, mark, loc, allowed_when=RULE_WHEN, allowed_keys=RULE_KEYS)
+
+
+JOB_ENTRIES = _processable_entries("job")
+BRIDGE_ENTRIES = _processable_entries("bridge")
+
+
+def _processable_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
+    """``Processable``'s own validations."""
+    if blank(node):
+        c.add(loc, "config", "can't be blank", mark)
+    if len(name) > MAX_NAME_LENGTH:
+        c.add(loc, "name", f"is too long (maximum is {MAX_NAME_LENGTH} characters)", mark)
+    for pair in (("script", "trigger"), ("run", "trigger")):
+        mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
+    if node.get("rules") is not None:
+        disallowed_keys(
+            c,
+            loc,
+            node,
+            ("only", "except", "start_in"),
+            mark,
+            "key may not be used with `rules`",
+            ignore_nil=True,
+            hint="express it as a rule instead",
+            rule="CIG206",
+        )
+    extends = node.get("extends")
+    if extends is not None and not is_array_of_strings_or_string(extends):
+        c.add(
+            loc, "extends", "should be an array of strings or a string", node.value_mark("extends")
+        )
+    rules_value = node.get("rules")
+    if rules_value is not None and not nested_array(rules_value, MAX_NESTING_LEVEL, is_hash):
+        c.add(
+            loc,
+            "rules",
+            "should be an array containing hashes and arrays of hashes",
+            node.value_mark("rules"),
+        )
+    group = node.get("resource_group")
+    if group is not None and not is_string(group):
+        c.add(loc, "resource_group", type_name(str), node.value_mark("resource_group"))
+
+
+def _when_checks(c: Check, node: YMap, loc: str, allowed: tuple[str, ...]) -> None:
+    when = node.get("when")
+    if when is None:
+        return
+    where = node.value_mark("when")
+    if not is_string(when):
+        c.add(loc, "when", type_name(str), where)
+    if when not in allowed:
+        hint = "to never run a job, use a rule with when: never" if when == "never" else ""
+        c.add(
+            loc, "when", "should be one of: " + ", ".join(allowed), where, hint=hint, rule="CIG209"
+        )
+
+
+def _job_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
+    """``Job``'s own validations (after Processable's)."""
+    allowed_keys(c, loc, node, (*JOB_KEYS, *PROCESSABLE_KEYS), mark)
+    for pair in (("script", "run"), ("before_script", "run"), ("after_script", "run")):
+        mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
+    if "run" not in node and blank(node.get("script")):
+        c.add(
+            loc,
+            "script",
+            "can't be blank",
+            node.value_mark("script"),
+            hint="give the job commands to run",
+            rule="CIG207",
+        )
+    _when_checks(c, node, loc, JOB_WHEN)
+    deps = node.get("dependencies")
+    if deps is not None and not is_array_of_strings(deps):
+        c.add(loc, "dependencies", "should be an array of strings", node.value_mark("dependencies"))
+    allow = node.get("allow_failure")
+    if allow is not None and not (is_hash(allow) or is_boolean(allow)):
+        c.add(
+            loc,
+            "allow_failure",
+            "should be a hash or a boolean value",
+            node.value_mark("allow_failure"),
+        )
+    confirmation = node.get("manual_confirmation")
+    if confirmation is not None and not is_string(confirmation):
+        c.add(loc, "manual_confirmation", type_name(str), node.value_mark("manual_confirmation"))
+    start_in = node.get("start_in")
+    start_mark = node.value_mark("start_in" if "start_in" in node else "when")
+    delayed = node.get("when") == "delayed"
+    if delayed:
+        if not is_duration(start_in):
+            c.add(loc, "start_in", "should be a duration", start_mark)
+        if not within_duration(start_in, "1 week"):
+            c.add(loc, "start_in", "should not exceed the limit", start_mark)
+    if (node.get("rules") is not None or not delayed) and not blank(start_in):
+        c.add(loc, "start_in", "must be blank", start_mark)
+    if not blank(node.get("publish")) and not _pages_job(name, node):
+        c.add(loc, "publish", "can only be used within a `pages` job", node.value_mark("publish"))
+
+
+def _pages_job(name: str, node: YMap) -> bool:
+    if not blank(node.get("pages")):
+        return True
+    return name == "pages" and node.get("pages") is not False
+
+
+def _bridge_checks(c: Check, node: YMap, mark: Mark, loc: str) -> None:
+    allowed_keys(c, loc, node, (*BRIDGE_KEYS, *PROCESSABLE_KEYS), mark)
+    _when_checks(c, node, loc, BRIDGE_WHEN)
+    allow = node.get("allow_failure")
+    if allow is not None and not is_boolean(allow):
+        c.add(loc, "allow_failure", "should be a boolean value", node.value_mark("allow_failure"))
+
+
+def _job_composed(c: Check, node: YMap, loc: str, values: Mapping[str, Any]) -> None:
+    """``Job``'s composed validation: ``dependencies`` must be part of ``needs``."""
+    deps = node.get("dependencies")
+    found = values.get("needs")
+    if not isinstance(deps, list) or not deps or found is None or not is_array_of_strings(deps):
+        return
+    names = needs.job_names(found)
+    if names is None:
+        return
+    missing = [d for d in deps if d not in names]
+    if missing:
+        c.add(
+            loc,
+            "dependencies",
+            f"the {', '.join(missing)} should be part of needs",
+            node.value_mark("dependencies"),
+        )
+
+
+def _bridge_composed(c: Check, node: YMap, mark: Mark, loc: str, values: Mapping[str, Any]) -> None:
+    pipelines = needs.bridge_pipelines(values.get("needs"))
+    if values.get("trigger") is None and not pipelines:
+        c.add(
+            loc,
+            "config",
+            "should contain either a trigger or a needs:pipeline",
+            mark,
+            hint="a job with needs but no script is a trigger job to GitLab; add script: or "
+            "trigger:",
+            rule="CIG207",
+        )
+    if len(pipelines) > 1:
+        c.add(loc, "config", "should contain at most one bridge need", mark)
+
+
+def job(
+    c: Check, name: str, value: Any, mark: Mark, loc: str, kind: str, workflow_rules: bool
+) -> Job | None:
+    """A job or bridge entry: own checks, then children, then composed checks."""
+    assert isinstance(value, YMap)
+    own = Check()
+    _processable_checks(own, name, value, mark, loc)
+    if kind == "job":
+        _job_checks(own, name, value, mark, loc)
+    else:
+        _bridge_checks(own, value, mark, loc)
+    if own.errors:
+        c.extend(own)
+        return None
+    kids = Check()
+    entries = JOB_ENTRIES if kind == "job" else BRIDGE_ENTRIES
+    values = _children(kids, value, loc, entries)
+    if value.get("rules") is not None or workflow_rules:
+        for key in ("only", "except"):
+            if key not in value:
+                values.pop(key, None)
+    composed = Check()
+    if kind == "job":
+        _job_composed(composed, value, loc, values)
+    else:
+        _bridge_composed(composed, value, mark, loc, values)
+    if not workflow_rules:
+        _multiple_pipelines_warning(composed, value, loc)
+    c.extend(composed)
+    c.extend(kids)
+    stage_value = value.get("stage")
+    return Job(
+        name=name,
+        kind=kind,
+        mark=mark,
+        node=value,
+        stage=stage_value if isinstance(stage_value, str) else "test",
+        stage_mark=value.value_mark("stage") if "stage" in value else mark,
+        when=value.get("when") if isinstance(value.get("when"), str) else None,
+        values=values,
+    )
+
+
+def _multiple_pipelines_warning(c: Check, node: YMap, loc: str) -> None:
+    """``Processable#validate_against_warnings``: a last rule of only ``when:`` (not never)."""
+    found = node.get("rules")
+    if not isinstance(found, list) or not found:
+        return
+    last = flatten(found)[-1]
+    if isinstance(last, dict) and list(last) == ["when"] and last["when"] != "never":
+        c.warn(
+            loc,
+            "may allow multiple pipelines to run for a single action due to `rules:when` "
+            "clause with no `workflow:rules` - read more: "
+            "https://docs.gitlab.com/ee/ci/jobs/job_troubleshooting.html"
+            "#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning",
+            node.value_mark("rules"),
+        )
+
+
+def jobs(
+    c: Check, config: Mapping[str, Any], marks: Mapping[str, Mark], mark: Mark, workflow_rules: bool
+) -> dict[str, Job]:
+    """``Entry::Jobs``: every job must be a job, a bridge or hidden; one must be visible."""
+    own = Check()
+    kinds = {name: job_kind(name, value) for name, value in config.items()}
+    for name, kind in kinds.items():
+        if kind is None:
+            own.base(
+                "jobs",
+                f"{name} config should implement the script:, run:, or trigger: keyword",
+                marks[name],
+                hint="add script: (or run: or trigger:), or hide a template with a leading dot",
+                rule="CIG207",
+                where=f"jobs:{name}",
+            )
+    if not any(kind in ("job", "bridge") for kind in kinds.values()):
+        own.add(
+            "jobs",
+            "config",
+            "should contain at least one visible job",
+            mark,
+            hint="name a job without a leading dot",
+            rule="CIG208",
+        )
+    if own.errors:
+        c.extend(own)
+        return {}
+    out: dict[str, Job] = {}
+    for name, value in config.items():
+        loc = f"jobs:{name}"
+        kind = kinds[name]
+        if kind == "hidden":
+            if blank(value):
+                c.add(
+                    loc,
+                    "config",
+                    "can't be blank",
+                    marks[name],
+                    hint="give the hidden key a value or remove it",
+                    rule="CIG209",
+                )
+            continue
+        assert kind is not None
+        found = job(c, name, value, marks[name], loc, kind, workflow_rules)
+        if found is not None:
+            out[name] = found
+    return out
+
+
+# --- root -------------------------------------------------------------------------------------
+
+ROOT_ENTRIES: dict[str, Entry] = {
+    "default": default,
+    "include": include.includes,
+    "before_script": commands,
+    "image": image.image,
+    "services": image.services,
+    "after_script": commands,
+    "variables": variables.root_variables,
+    "stages": stages,
+    "cache": cache.caches,
+    "workflow": rules.workflow,
+}
+
+
+def root(config: YMap) -> Root:
+    """Validate a resolved configuration (after includes, ``extends`` and ``!reference``)."""
+    c = Check()
+    job_config: dict[str, Any] = {}
+    marks: dict[str, Mark] = {}
+    globals_: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in RESERVED_KEYS or (key in ROOT_KEYS and job_kind(key, value) is None):
+            globals_[key] = value
+        else:
+            job_config[key] = value
+            marks[key] = config.key_mark(key)
+    values: dict[str, Any] = {}
+    for key, entry in ROOT_ENTRIES.items():
+        value = globals_.get(key)
+        if key in ("default", "workflow") and value is None:
+            value = YMap(config.mark)
+        if value is None:
+            continue
+        where = config.value_mark(key) if key in config else config.mark
+        values[key] = entry(c, value, where, key)
+    workflow = globals_.get("workflow")
+    workflow_rules = isinstance(workflow, dict) and workflow.get("rules") is not None
+    found = jobs(c, job_config, marks, config.mark, workflow_rules)
+    declared = values.get("stages")
+    stage_list = declared if isinstance(declared, tuple) else DEFAULT_STAGES
+    return Root(
+        errors=tuple(c.errors),
+        warnings=tuple(c.warnings),
+        jobs=found,
+        hidden=frozenset(name for name in job_config if name.startswith(".")),
+        stages=(".pre", *[s for s in stage_list if s not in (".pre", ".post")], ".post"),
+        stages_mark=config.value_mark("stages") if "stages" in config else None,
+        values=values,
+    )

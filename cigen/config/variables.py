@@ -1,0 +1,19 @@
+"""Variables entries (variables.rb, variable.rb).
+
+Stub until helper config-b lands: accepts every value and returns it unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cigen.config.node import Check
+from cigen.diagnostics import Mark
+
+
+def job_variables(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return value
+
+
+def root_variables(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return value
