@@ -43,6 +43,5 @@ SEVERITY = Severity.ERROR
 SUMMARY = "job keywords GitLab refuses together, or at job level"
 
 
-
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     return from_model(ctx, CODE, NAME, SEVERITY)
