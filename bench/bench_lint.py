@@ -17,15 +17,19 @@ Workloads:
    check-jsonschema validates the 58 files ``.gitlab-ci.yml`` + ``.gitlab/ci/**/*.yml`` in one
    call, each file on its own (it resolves no include, extends or !reference).
 
-``startup`` rows are ``--version``, the interpreter and import floor of each tool. ``ratio`` is
-cigen's time divided by check-jsonschema's. Exit codes are shown, not judged: check-jsonschema
+3. ``N jobs``: generated pipelines of 10k, 50k and 100k jobs spread over 50 included files
+   (``--scale``), to show growth is linear.
+
+``startup`` rows are ``--version``, the interpreter and import floor of each tool. Two ratios:
+``/check`` is cigen's time divided by check-jsonschema's; ``/floor`` is cigen's time divided by
+the floor, a fresh interpreter that imports ``yaml`` and ``click`` and has libyaml compose the
+same files (no tool can read them faster). Exit codes are shown, not judged: check-jsonschema
 fails some of GitLab's partial files (fragments that only validate once merged).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -64,6 +68,35 @@ def timed(
     return statistics.median(times), code
 
 
+#: The floor: start an interpreter, import what any YAML-reading CLI needs, compose the files.
+FLOOR = (
+    "import sys, click, yaml\n"
+    "for name in sys.argv[1:]:\n"
+    "    with open(name, 'rb') as f:\n"
+    "        yaml.compose(f.read(), Loader=yaml.CSafeLoader)\n"
+)
+
+
+def generated(scratch: Path, jobs: int, parts: int = 50) -> Path:
+    """A pipeline of ``jobs`` ordinary jobs in ``parts`` included files."""
+    folder = scratch / f"jobs{jobs}"
+    (folder / "ci").mkdir(parents=True)
+    entry = ["stages: [build, test]", "include:"]
+    per = jobs // parts
+    for part in range(parts):
+        entry.append(f"  - local: ci/p{part}.yml")
+        lines = []
+        for i in range(part * per, (part + 1) * per):
+            lines.append(
+                f"job{i}:\n  stage: test\n  image: alpine:3\n  tags: [docker]\n"
+                f"  script:\n    - echo {i}\n    - make test\n"
+                '  rules:\n    - if: $CI_COMMIT_BRANCH == "main"\n'
+            )
+        (folder / "ci" / f"p{part}.yml").write_text("".join(lines), encoding="utf-8")
+    (folder / ".gitlab-ci.yml").write_text("\n".join(entry) + "\n", encoding="utf-8")
+    return folder
+
+
 def gitlab_files() -> list[str]:
     files = [
         ".gitlab-ci.yml",
@@ -77,6 +110,13 @@ def gitlab_files() -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        nargs="*",
+        default=[10_000, 50_000, 100_000],
+        help="job counts of the generated workloads (none: skip them)",
+    )
     args = parser.parse_args(argv)
     cigen, check = str(tool("cigen")), str(tool("check-jsonschema"))
     if not SMALL.is_file():
@@ -88,31 +128,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     compileall.compile_dir(str(REPO / "cigen"), quiet=1)
 
-    rows: list[tuple[str, str, float, int, float, int]] = []
+    rows: list[tuple[str, str, float, int, float | None, int, float]] = []
 
-    # cigen keeps a cache of schema checks that passed (cigen/lint/cache.py): "cold" turns it off,
-    # as on a first run; "warm" is the steady state of a pre-commit hook on unchanged files.
-    cold_env = {**os.environ, "CIGEN_NO_CACHE": "1"}
-    warm_dir = tempfile.mkdtemp(prefix="cigen-bench-cache-")
-    warm_env = {**os.environ, "CIGEN_CACHE_DIR": warm_dir}
-    warm_env.pop("CIGEN_NO_CACHE", None)
+    def measure(
+        name: str, detail: str, ours: list[str], theirs: list[str] | None, files: list[Path]
+    ) -> None:
+        cwd = files[0].parent if files else REPO
+        ours_time, ours_code = timed(ours, args.runs, cwd)
+        theirs_time, theirs_code = timed(theirs, args.runs, cwd) if theirs else (None, 0)
+        floor_time, _ = timed([sys.executable, "-c", FLOOR, *map(str, files)], args.runs, cwd)
+        rows.append((name, detail, ours_time, ours_code, theirs_time, theirs_code, floor_time))
 
-    def measure(name: str, detail: str, ours: list[str], theirs: list[str], cwd: Path) -> None:
-        theirs_time, theirs_code = timed(theirs, args.runs, cwd)
-        for label, env in (("cold", cold_env), ("warm", warm_env)):
-            ours_time, ours_code = timed(ours, args.runs, cwd, env)
-            row_name = name if name == "startup" else f"{name} {label}"
-            rows.append((row_name, detail, ours_time, ours_code, theirs_time, theirs_code))
-            if name == "startup":
-                break
-
-    measure("startup", "--version", [cigen, "--version"], [check, "--version"], REPO)
+    measure("startup", "--version", [cigen, "--version"], [check, "--version"], [])
     measure(
         "small",
         SMALL.relative_to(REPO).as_posix(),
         [cigen, "lint", str(SMALL)],
         [check, *CHECK_ARGS, str(SMALL)],
-        REPO,
+        [SMALL],
     )
     skipped = None
     if GITLAB.is_dir():
@@ -120,21 +153,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure(
             "gitlab",
             f"cigen: entry + includes; check-jsonschema: {len(files)} files",
-            [cigen, "lint", "--root", ".", ".gitlab-ci.yml"],
+            [cigen, "lint", "--root", str(GITLAB), str(GITLAB / ".gitlab-ci.yml")],
             [check, *CHECK_ARGS, *files],
-            GITLAB,
+            [GITLAB / f for f in files],
         )
     else:
         skipped = f"gitlab: skipped, the corpus is not at {CORPUS}"
+    with tempfile.TemporaryDirectory(prefix="cigen-bench-") as scratch:
+        for jobs in args.scale:
+            folder = generated(Path(scratch), jobs)
+            measure(
+                f"{jobs // 1000}k jobs",
+                "generated, 50 included files",
+                [cigen, "lint", "--root", str(folder), str(folder / ".gitlab-ci.yml")],
+                None,
+                [folder / ".gitlab-ci.yml", *sorted((folder / "ci").glob("*.yml"))],
+            )
 
     print(f"median of {args.runs} runs, fresh interpreter each ({sys.executable})")
-    header = f"{'workload':<12} {'cigen lint':>11} {'check-jsonschema':>17} {'ratio':>7}  detail"
+    header = (
+        f"{'workload':<10} {'cigen':>9} {'check':>9} {'floor':>9} {'/check':>7} {'/floor':>7}"
+        "  detail"
+    )
     print(header)
     print("-" * len(header))
-    for name, detail, ours, ours_code, theirs, theirs_code in rows:
+    for name, detail, ours, ours_code, theirs, theirs_code, floor in rows:
+        check_text = f"{theirs * 1000:>6.0f} ms" if theirs else f"{'-':>9}"
+        ratio = f"{ours / theirs:>6.2f}x" if theirs else f"{'-':>7}"
         print(
-            f"{name:<12} {ours * 1000:>8.0f} ms {theirs * 1000:>14.0f} ms {ours / theirs:>6.2f}x"
-            f"  {detail} (exit {ours_code} / {theirs_code})"
+            f"{name:<10} {ours * 1000:>6.0f} ms {check_text} {floor * 1000:>6.0f} ms {ratio} "
+            f"{ours / floor:>6.2f}x  {detail} (exit {ours_code}/{theirs_code})"
         )
     if skipped:
         print(skipped)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cigen.config import root
+from cigen.config import header, root
 from cigen.config.node import Check
 from cigen.diagnostics import Mark
 
@@ -30,6 +30,14 @@ def _bridge(c: Check, value: Any, mark: Mark, loc: str) -> Any:
     return root.job(c, "bridge", value, mark, loc, "bridge", workflow_rules=False)
 
 
+def _header_root(c: Check, value: Any, mark: Mark, loc: str) -> None:
+    header.header(c, value, mark, key="")
+
+
+def _header_input(c: Check, value: Any, mark: Mark, loc: str) -> None:
+    header.input_entry(c, loc, value, mark, loc)
+
+
 #: name -> entry function; helpers add their entries here.
 ENTRIES: dict[str, Entry] = {
     "commands": root.commands,
@@ -39,4 +47,7 @@ ENTRIES: dict[str, Entry] = {
     "default": root.default,
     "job": _job,
     "bridge": _bridge,
+    "header_root": _header_root,
+    "header_input": _header_input,
+    "header_component": header.component,
 }

@@ -35,7 +35,7 @@ from typing import Any
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
 from cigen.rules._common import from_model
-from cigen.schema import normalize, validate
+from cigen.schema import validate
 from cigen.yaml.load import YMap
 
 CODE = "CIG002"
@@ -73,6 +73,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for document in pipeline.documents:
         loaded = pipeline.files.get(document.path)
         if loaded is not None and loaded.header is not None:
-            for issue in validate(normalize(loaded.header), validator, document.path, memo):
-                yield at(issue.mark, CODE, NAME, SEVERITY, issue.message, anchor=issue.anchor)
+            from cigen.config.header import header
+            from cigen.config.node import Check
+
+            c = Check()
+            header(c, loaded.header, loaded.header.mark)
+            for error in c.errors:
+                yield at(error.mark, CODE, NAME, SEVERITY, error.text)
     yield from from_model(ctx, CODE, NAME, SEVERITY)
