@@ -214,3 +214,66 @@ def test_all_manifest_projects_present(corpus_dir: Path) -> None:
     assert corpus_dir / "real" == REAL
     assert len(PROJECTS) == 14
     assert set(KNOWN_REJECTED) <= set(PROJECTS)
+
+
+# --- (a') the same cases through GitLab's own validation (cigen.config) --------------------
+
+
+#: Positive cases of the editor schema that GitLab's validation refuses, and why.
+SCHEMA_LOOSER_THAN_GITLAB = {
+    f"positive/include.yml::trigger:include accepts {what}": (
+        "the job has script and trigger: a Job (job.rb: trigger is not an allowed key) and "
+        "processable.rb: script and trigger cannot be used together"
+    )
+    for what in ("project and file properties", "optional ref property")
+} | {
+    "json-tests/positive/gitlab-ci.json::build": (
+        "the job has rules and only/except (processable.rb: key may not be used with `rules`)"
+    ),
+}
+
+
+def gitlab_errors(doc: YMap) -> list[str]:
+    """What GitLab's entry tree (as ported in cigen.config) says about one document."""
+    from cigen.config import validate
+
+    return [f"{e.mark.line}:{e.mark.col} {e.message}" for e in validate(doc).errors]
+
+
+@pytest.mark.parametrize(
+    ("kind", "case_id", "body", "whole"),
+    [case for case in SCHEMA_CASES if case.values[0] != "negative"],
+)
+def test_gitlab_validation_accepts_schema_positives(
+    corpus_dir: Path, kind: str, case_id: str, body: YMap, whole: bool
+) -> None:
+    """Every configuration GitLab's schema tests call valid, GitLab's validation accepts. The
+    schema tests hold job fragments (the editor schema does not require ``script``), so a
+    fragment gets ``script:`` and a document without a job gets one, as GitLab needs both."""
+    if case_id in SCHEMA_LOOSER_THAN_GITLAB:
+        pytest.skip(SCHEMA_LOOSER_THAN_GITLAB[case_id])
+    key = case_id.split("::", 1)[1]
+    errors = [e for e in gitlab_errors(_completed(_document(body, key, whole))) if e]
+    assert errors == [], f"GitLab's schema test says this is valid: {errors}"
+
+
+def _completed(doc: YMap) -> YMap:
+    from cigen.config.root import ROOT_KEYS, job_kind
+
+    out = YMap(doc.mark)
+    for key, value in doc.items():
+        if key not in ROOT_KEYS and isinstance(value, YMap) and job_kind(key, value) is None:
+            value = _with_script(value)
+        out.put(key, value, doc.key_mark(key), doc.value_mark(key))
+    if all(key in ROOT_KEYS or key.startswith(".") for key in out):
+        out.put("lint", _with_script(YMap(doc.mark)), doc.mark, doc.mark)
+    return out
+
+
+def _with_script(job: YMap) -> YMap:
+    out = YMap(job.mark)
+    for key, value in job.items():
+        out.put(key, value, job.key_mark(key), job.value_mark(key))
+    out.put("script", "true", job.mark, job.mark)
+    return out
+    assert errors == [], f"GitLab's schema test says this is valid: {errors}"

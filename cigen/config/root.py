@@ -104,6 +104,12 @@ JOB_KEYS = (
     "pages",
     "manual_confirmation",
     "run",
+    # GitLab's EE edition (every GitLab.com project, every licensed instance) adds these
+    # (ee/lib/ee/gitlab/ci/config/entry/job.rb, EE_ALLOWED_KEYS); CE would call them unknown,
+    # and an error CE-only users might see is better missed than one EE users get wrongly.
+    "dast_configuration",
+    "identity",
+    "secrets",
 )
 BRIDGE_KEYS = ("trigger", "parallel")
 DEFAULT_KEYS = (
@@ -119,6 +125,7 @@ DEFAULT_KEYS = (
     "tags",
     "artifacts",
     "id_tokens",
+    "identity",  # EE (ee/lib/ee/gitlab/ci/config/entry/default.rb)
 )
 JOB_WHEN = ("on_success", "on_failure", "always", "manual", "delayed")
 BRIDGE_WHEN = ("on_success", "on_failure", "always", "manual")

@@ -10,6 +10,12 @@ shows it; the position is the key or value it is about, in the file where it is 
 Like GitLab, a ``null`` value counts as unset, and a job whose own keys are wrong is not
 checked further until they are fixed.
 
+Which code a refusal gets: every check of GitLab's validation is reported under this rule,
+except those an older rule already owned, which keep their code (``CIG201``-``CIG204``,
+``CIG206``-``CIG210``). New GitLab checks never get codes of their own; cigen's own advice about
+configurations GitLab accepts does (as warnings or info), so ``--ignore schema`` never hides
+advice, and an error always means GitLab refuses the configuration.
+
 ## Why is this bad?
 GitLab refuses the whole configuration: no pipeline is created.
 
@@ -41,7 +47,7 @@ from cigen.yaml.load import YMap
 CODE = "CIG002"
 NAME = "schema"
 SEVERITY = Severity.ERROR
-SUMMARY = "a key or value GitLab's CI schema does not allow"
+SUMMARY = "a key or value GitLab's configuration validation refuses"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
