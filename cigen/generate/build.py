@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
+from cigen.generate.flow import refusal_warnings, same_image_warnings
 from cigen.generate.gates import gate_keys, gate_warnings, workflow_rules
 from cigen.generate.presets import (
     AUTO,
@@ -50,11 +51,13 @@ from cigen.generate.presets import (
     Preset,
     resolve_params,
 )
-from cigen.generate.render import render, slug
+from cigen.generate.render import image_variable, render, slug
 from cigen.generate.spec import (
     Gate,
     JobSpec,
     Spec,
+    SpecErrors,
+    did_you_mean,
     first_error,
     locate,
     make_validator,
@@ -83,62 +86,163 @@ def build(spec: Spec, catalog: Mapping[str, Preset]) -> dict[str, Any]:
     return compose(spec, catalog).data
 
 
+@dataclass
+class _Acc:
+    """What composing the jobs gathers, in cigen.yml order."""
+
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    stage_rank: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    flags: dict[str, tuple[str, Mark | None]] = field(default_factory=dict)
+    params: dict[str, tuple[Preset, dict[str, Any]]] = field(default_factory=dict)
+
+
 def compose(spec: Spec, catalog: Mapping[str, Preset]) -> Composed:
-    """:func:`build`, also saying which cigen.yml job each output job comes from."""
+    """:func:`build`, also saying which cigen.yml job each output job comes from.
+
+    Every problem of every job is collected: they are raised together as
+    :class:`~cigen.generate.spec.SpecErrors`.
+    """
     globals_ = {
         name: (spec.node[name], spec.node.value_mark(name))
         for name in GLOBAL_PARAMS
         if name in spec.node
     }
-    jobs: dict[str, dict[str, Any]] = {}
-    origins: dict[str, str] = {}
-    stage_rank: dict[str, tuple[int, int, int]] = {}
-    flags: dict[str, tuple[str, Mark | None]] = {}
+    acc = _Acc()
+    problems: list[str] = _variable_clashes(spec, catalog)
     for index, job in enumerate(spec.jobs):
-        preset = _preset(job, catalog)
-        params = resolve_params(
-            preset,
-            job.params,
-            with_node=job.node.get("with") if "with" in job.node else None,
-            job_node=job.node,
-            job_name=job.name,
-            globals_=globals_,
-        )
-        for param in preset.params:
-            if param.holds is not None:
-                params[param.name] = _folders(spec, job, param, params)
-        where_ = f"preset {preset.name!r} ({preset.source})"
-        gated = {key: job.extra[key] for key in GATED_KEYS if key in job.extra}
-        for name, values in _instances(job, preset, params):
-            for part_index, part in enumerate(preset.parts):
-                out_name = name + part.suffix
-                body = render(part.job, values, where=where_)
-                stage = _stage(part, values, where_)
-                data = merge({"stage": stage, **body}, job.extra if part.main else gated)
-                if job.gate is not None:
-                    _apply_gate(job, job.gate, data, preset)
-                if out_name in jobs:
-                    _clash(spec, job, out_name, origins[out_name])
-                stage = data.get("stage", "test")
-                rank = (preset.order, index, part_index)
-                stage_rank[stage] = min(stage_rank.get(stage, rank), rank)
-                jobs[out_name] = data
-                origins[out_name] = job.name
-        if job.gate is not None and job.gate.flag is not None:
-            _record_flag(job, job.gate, job.gate.flag, spec, flags)
-    stages = _stages(spec, jobs, origins, stage_rank)
+        try:
+            _compose_job(spec, catalog, index, job, globals_, acc)
+        except CigenError as exc:
+            problems.extend(exc.messages if isinstance(exc, SpecErrors) else [str(exc)])
+    if problems:
+        raise SpecErrors(tuple(problems))
     out: dict[str, Any] = {}
     workflow = workflow_rules(spec.workflow)
     if workflow is not None:
         out["workflow"] = workflow
-    out["stages"] = stages
+    out["stages"] = _stages(spec, acc.jobs, acc.origins, acc.stage_rank)
     variables = dict(spec.variables)
-    for flag, (value, _mark) in flags.items():
+    for flag, (value, _mark) in acc.flags.items():
         variables.setdefault(flag, value)
     if variables:
         out["variables"] = variables
-    out.update(jobs)
-    return Composed(out, origins, tuple(gate_warnings(spec)))
+    out.update(acc.jobs)
+    warnings = [
+        *gate_warnings(spec),
+        *same_image_warnings(spec, acc.params),
+        *refusal_warnings(spec, out, acc.origins),
+    ]
+    return Composed(out, acc.origins, tuple(warnings))
+
+
+def _compose_job(
+    spec: Spec,
+    catalog: Mapping[str, Preset],
+    index: int,
+    job: JobSpec,
+    globals_: Mapping[str, tuple[Any, Mark]],
+    acc: _Acc,
+) -> None:
+    """Render one cigen.yml job into ``acc``."""
+    preset = _preset(job, catalog)
+    params = resolve_params(
+        preset,
+        job.params,
+        with_node=job.node.get("with") if "with" in job.node else None,
+        job_node=job.node,
+        job_name=job.name,
+        globals_=globals_,
+    )
+    for param in preset.params:
+        if param.holds is not None:
+            params[param.name] = _folders(spec, job, param, params)
+    acc.params[job.name] = (preset, params)
+    built = [
+        _build_job(spec, catalog, job, param.name, params[param.name])
+        for param in preset.params
+        if param.replaces is not None and params[param.name] is not None
+    ]
+    where_ = f"preset {preset.name!r} ({preset.source})"
+    gated = {key: job.extra[key] for key in GATED_KEYS if key in job.extra}
+    for name, values in _instances(job, preset, params):
+        for part_index, part in enumerate(preset.parts):
+            out_name = name + part.suffix
+            body = render(part.job, values, where=where_)
+            stage = _stage(part, values, where_)
+            data = merge({"stage": stage, **body}, job.extra if part.main else gated)
+            if part.main:
+                _add_needs(data, built)
+            if job.gate is not None:
+                _apply_gate(job, job.gate, data, preset)
+            if out_name in acc.jobs:
+                _clash(spec, job, out_name, acc.origins[out_name])
+            stage = data.get("stage", "test")
+            rank = (preset.order, index, part_index)
+            acc.stage_rank[stage] = min(acc.stage_rank.get(stage, rank), rank)
+            acc.jobs[out_name] = data
+            acc.origins[out_name] = job.name
+    if job.gate is not None and job.gate.flag is not None:
+        _record_flag(job, job.gate, job.gate.flag, spec, acc.flags)
+
+
+def _variable_clashes(spec: Spec, catalog: Mapping[str, Preset]) -> list[str]:
+    """Build jobs whose names give the same image variable (``build-a`` and ``build_a``)."""
+    seen: dict[str, str] = {}
+    out = []
+    for job in spec.jobs:
+        preset = catalog.get(job.preset)
+        if preset is None or not preset.builds_image:
+            continue
+        variable = image_variable(job.name)
+        if variable in seen:
+            mark = spec.node["jobs"].key_mark(job.name)
+            out.append(
+                f"{where(mark)}: jobs.{job.name}: passes its image on as {variable}, as job "
+                f"{seen[variable]!r} does; rename one of the two"
+            )
+        seen[variable] = job.name
+    return out
+
+
+def _build_job(
+    spec: Spec, catalog: Mapping[str, Preset], job: JobSpec, param: str, target: str
+) -> str:
+    """Check that ``target`` (the value of build-job parameter ``param``) names a job of
+    cigen.yml whose preset builds an image; the name."""
+    by_name = {other.name: other for other in spec.jobs}
+    builders = [
+        other.name
+        for other in spec.jobs
+        if other.name != job.name and getattr(catalog.get(other.preset), "builds_image", False)
+    ]
+    problem = ""
+    if target == job.name:
+        problem = "names this job itself"
+    elif target not in by_name:
+        problem = f"is not a job of this file{did_you_mean(target, builders)}"
+    elif target not in builders:
+        problem = f"is a {by_name[target].preset} job, which builds no image"
+    if problem:
+        choices = ", ".join(builders) or "none"
+        raise CigenError(
+            f"{where(_value_mark(job, param))}: jobs.{job.name}.with.{param}: {target!r} "
+            f"{problem} (jobs that build an image: {choices})"
+        )
+    return target
+
+
+def _add_needs(data: dict[str, Any], built: list[str]) -> None:
+    """Make the job need each build job it runs the image of, with its artifacts (the dotenv
+    report holding the image reference)."""
+    if not built:
+        return
+    needs = list(data.get("needs") or [])
+    for target in built:
+        named = {item if isinstance(item, str) else item.get("job") for item in needs}
+        if target not in named:
+            needs.append({"job": target, "artifacts": True})
+    data["needs"] = needs
 
 
 def _instances(

@@ -11,6 +11,13 @@ of a list parameter (:class:`ForEach`). A list parameter whose schema has ``x-ci
 lists folders that each hold the file named by parameter ``P``; the string ``auto`` finds them
 (:mod:`cigen.generate.build` checks and discovers the folders).
 
+A preset file may define ``variants``: presets of their own name made from it with some
+parameters fixed (``build-image`` gives ``kaniko``, ``buildkit`` and ``buildah``, each with its
+``builder``). A parameter whose schema has ``x-cigen-build-job: {replaces: [...]}`` names a job
+of the same cigen.yml whose preset ``builds_image``: given, it stands for the listed parameters
+(which the job then must not give), and the job needs that build job
+(:mod:`cigen.generate.build` checks the name and adds the need).
+
 The editor schema ``schemas/cigen.schema.json`` types ``with:`` per built-in preset; that part of
 it is written from the preset files by :func:`editor_schema`
 (``python -m cigen.generate.presets --write-schema``).
@@ -20,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,7 @@ from cigen.diagnostics import Mark
 from cigen.errors import CigenError
 from cigen.generate.spec import (
     describe,
+    did_you_mean,
     error_mark,
     first_error,
     locate,
@@ -64,6 +72,9 @@ HOLDS = "x-cigen-holds"
 AUTO = "auto"
 #: Param-schema keys starting so are cigen's own: not copied into the editor schema.
 OWN_KEY_PREFIX = "x-cigen-"
+#: Param-schema key: the parameter names a build job of the same cigen.yml
+#: (``{replaces: [other parameters]}``).
+BUILD_JOB = "x-cigen-build-job"
 #: The editor schema of cigen.yml, part of which :func:`editor_schema` writes.
 CIGEN_SCHEMA = "cigen.schema.json"
 
@@ -99,6 +110,14 @@ class Param:
         """For a folder list: the parameter naming the file each folder holds."""
         value = self.schema.get(HOLDS)
         return value if isinstance(value, str) else None
+
+    @property
+    def replaces(self) -> tuple[str, ...] | None:
+        """For a build-job reference: the parameters it stands for (else ``None``)."""
+        value = self.schema.get(BUILD_JOB)
+        if not isinstance(value, Mapping):
+            return None
+        return tuple(str(name) for name in value.get("replaces") or ())
 
     @property
     def type_text(self) -> str:
@@ -150,6 +169,11 @@ class Preset:
     overrides_builtin: bool = False
     parts: tuple[Part, ...] = ()
     for_each: ForEach | None = None
+    builds_image: bool = False
+    #: For a variant: the preset it is made from, and the parameter values it fixes.
+    base: str | None = None
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    variants: tuple[Preset, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.parts:
@@ -181,8 +205,21 @@ def builtin_presets() -> dict[str, Preset]:
         name = str(entry.name)
         if name.endswith(SUFFIX) and entry.is_file():
             stem = name[: -len(SUFFIX)]
-            found[stem] = parse_preset(entry.read_bytes(), f"<built-in>/{name}", stem, builtin=True)
+            preset = parse_preset(entry.read_bytes(), f"<built-in>/{name}", stem, builtin=True)
+            _add(found, preset)
     return found
+
+
+def _add(found: dict[str, Preset], preset: Preset) -> None:
+    """Add a preset and its variants; a name given twice in one folder is an error."""
+    for item in (preset, *preset.variants):
+        other = found.get(item.name)
+        if other is not None:
+            raise CigenError(
+                f"{item.source}: preset name {item.name!r} is also used by {other.source}; "
+                "rename one"
+            )
+        found[item.name] = item
 
 
 def project_presets(folder: Path, label_folder: str) -> dict[str, Preset]:
@@ -199,14 +236,12 @@ def project_presets(folder: Path, label_folder: str) -> dict[str, Preset]:
         except OSError as exc:
             raise CigenError(f"{label}: cannot read preset: {exc.strerror or exc}") from None
         stem = path.name[: -len(SUFFIX)]
-        found[stem] = parse_preset(data, label, stem, builtin=False)
+        _add(found, parse_preset(data, label, stem, builtin=False))
     return found
 
 
 def load_catalog(project_folder: Path | None, label_folder: str = "presets") -> dict[str, Preset]:
     """Built-in presets, then the project's, which add to them or replace them by name."""
-    from dataclasses import replace
-
     catalog = builtin_presets()
     if project_folder is not None:
         for name, preset in project_presets(project_folder, label_folder).items():
@@ -255,8 +290,10 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
         _check_templates(part.job, body, base)
         if "jobs" in body and "stage" in body["jobs"][index]:
             _check_templates(part.stage, body, ["jobs", index, "stage"])
+    for param in params:
+        _check_build_job(body, param, params)
     job = next(part.job for part in parts if part.main)
-    return Preset(
+    preset = Preset(
         name=body["name"],
         summary=body["summary"],
         description=body["description"].strip(),
@@ -269,7 +306,54 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
         builtin=builtin,
         parts=parts,
         for_each=for_each,
+        builds_image=bool(body.get("builds_image", False)),
     )
+    return replace(preset, variants=_variants(body, preset))
+
+
+def _variants(body: YMap, base: Preset) -> tuple[Preset, ...]:
+    """The presets of ``variants:``: ``base`` with some parameter values fixed."""
+    node = body.get("variants")
+    if node is None:
+        return ()
+    out: list[Preset] = []
+    for name, variant in node.items():
+        fixed = to_plain(variant["with"])
+        for key, value in fixed.items():
+            param = base.param(key)
+            mark = variant["with"].key_mark(key)
+            if param is None:
+                raise CigenError(
+                    f"{where(mark)}: variants.{name}.with: {key!r} is not a parameter of this "
+                    f"preset (parameters: {', '.join(p.name for p in base.params)})"
+                )
+            error = first_error(make_validator(dict(param.schema)), value)
+            if error is not None:
+                raise CigenError(
+                    f"{where(variant['with'].value_mark(key))}: variants.{name}.with.{key}: "
+                    f"{problem(error)}"
+                )
+        if name == base.name:
+            raise CigenError(
+                f"{where(node.key_mark(name))}: variants: {name!r} is the preset's own name"
+            )
+        shown = ", ".join(f"{k}: {v}" for k, v in fixed.items())
+        out.append(
+            replace(
+                base,
+                name=name,
+                summary=variant["summary"],
+                description=(
+                    f"The preset {base.name!r} with {shown} (`cigen presets show {base.name}`)."
+                    f"\n\n{base.description}"
+                ),
+                params=tuple(p for p in base.params if p.name not in fixed),
+                examples=tuple(variant.get("examples") or ()),
+                base=base.name,
+                fixed=fixed,
+            )
+        )
+    return tuple(out)
 
 
 def _parts(body: YMap) -> tuple[Part, ...]:
@@ -368,6 +452,28 @@ def _check_holds(body: YMap, param: Param, params: tuple[Param, ...]) -> None:
         raise CigenError(
             f"{where(node.value_mark(HOLDS))}: params.{param.name}.{HOLDS}: {problem}, "
             f"got {param.schema[HOLDS]!r}"
+        )
+
+
+def _check_build_job(body: YMap, param: Param, params: tuple[Param, ...]) -> None:
+    """``x-cigen-build-job`` sits on an optional string parameter and replaces known ones."""
+    if BUILD_JOB not in param.schema:
+        return
+    node = body["params"][param.name]
+    value = param.schema[BUILD_JOB]
+    names = {p.name for p in params}
+    problem = ""
+    if not isinstance(value, Mapping) or not isinstance(value.get("replaces", []), list):
+        problem = "is a mapping such as {replaces: [registry, image]}"
+    elif param.required or param.default is not None or "string" not in param.types:
+        problem = "belongs to an optional string parameter whose default is null"
+    else:
+        unknown = [n for n in value.get("replaces", []) if n not in names or n == param.name]
+        if unknown:
+            problem = f"replaces other parameters of this preset, not {unknown[0]!r}"
+    if problem:
+        raise CigenError(
+            f"{where(node.value_mark(BUILD_JOB))}: params.{param.name}.{BUILD_JOB}: {problem}"
         )
 
 
@@ -545,10 +651,17 @@ def resolve_params(
     for name in given:
         if preset.param(name) is None:
             mark = with_node.key_mark(name) if with_node is not None else job_node.mark
+            if name in preset.fixed:
+                raise CigenError(
+                    f"{where(mark)}: {prefix}: preset {preset.name!r} fixes {name} to "
+                    f"{preset.fixed[name]!r}; to choose it, use preset {preset.base!r}"
+                )
+            names = [p.name for p in preset.params]
             raise CigenError(
                 f"{where(mark)}: {prefix}: unknown parameter {name!r} of preset "
-                f"{preset.name!r} (parameters: {', '.join(p.name for p in preset.params)})"
+                f"{preset.name!r}{did_you_mean(name, names)} (parameters: {', '.join(names)})"
             )
+    replaced = _replaced(preset, given, with_node, prefix)
     values: dict[str, Any] = {}
     origin: dict[str, Mark] = {}
     for param in preset.params:
@@ -558,19 +671,25 @@ def resolve_params(
             values[param.name], origin[param.name] = globals_[param.name]
         elif param.has_default:
             values[param.name] = param.default
-        elif param.required:
+        elif param.required and param.name not in replaced:
             hint = (
                 f"set {param.name}: at the top of cigen.yml or under with:"
                 if param.name in GLOBAL_PARAMS
                 else "add it under with:"
             )
+            builds = [p.name for p in preset.params if param.name in (p.replaces or ())]
+            if builds:
+                hint += f" (or {builds[0]}: a build job)"
             raise CigenError(
                 f"{where(job_node.value_mark('preset'))}: preset {preset.name!r} needs "
                 f"parameter {param.name!r} ({_first_sentence(param.description)}); {hint}"
             )
         else:
             values[param.name] = None
-    error = first_error(make_validator(preset.params_schema()), values)
+    schema = preset.params_schema()
+    schema["required"] = [name for name in schema["required"] if name not in replaced]
+    checked = {k: v for k, v in values.items() if not (k in replaced and v is None)}
+    error = first_error(make_validator(schema), checked)
     if error is not None:
         path: Sequence[str | int] = list(error.absolute_path)
         name = str(path[0]) if path else ""
@@ -587,7 +706,28 @@ def resolve_params(
             f"{where(mark)}: {dotted}: parameter {name!r} of preset {preset.name!r}: "
             f"{problem(error)}{about}"
         )
-    return values
+    return {**values, **preset.fixed}
+
+
+def _replaced(
+    preset: Preset, given: Mapping[str, Any], with_node: YMap | None, prefix: str
+) -> set[str]:
+    """The parameters that a given build-job reference stands for (they must not be given)."""
+    replaced: set[str] = set()
+    for param in preset.params:
+        if param.replaces is None or given.get(param.name) is None:
+            continue
+        for other in param.replaces:
+            if other in given:
+                assert with_node is not None
+                raise CigenError(
+                    f"{where(with_node.key_mark(other))}: {prefix}: {other} cannot be given with "
+                    f"{param.name}: the job runs the exact image that job "
+                    f"{given[param.name]!r} pushed; drop {other}, or drop {param.name} to run "
+                    "an image of your choice"
+                )
+        replaced.update(param.replaces)
+    return replaced
 
 
 def _first_sentence(text: str) -> str:

@@ -7,6 +7,8 @@ The template is data (mappings, lists, scalars). :func:`render` walks it and
   parameter's value as data, so a list parameter becomes a list; when the value is ``None`` the
   mapping key holding it is left out (a list item is dropped); as a list item, a list value is
   spliced into the list (``changes: ['{{ folder }}/**/*', '{{ extra }}']`` stays one flat list);
+* leaves out a list item whose template renders to nothing but white space, so a script line
+  can be written only when a parameter asks for it (``{% if cache %}...{% endif %}``);
 * renders any other string containing ``{{`` or ``{%`` with Jinja2 in a sandbox, with
   ``StrictUndefined`` (a name that is not a parameter is an error), and keeps the result as a
   string.
@@ -27,13 +29,14 @@ from typing import Any
 
 from cigen.errors import CigenError
 
-__all__ = ["dq", "environment", "render", "render_text", "slug"]
+__all__ = ["dq", "environment", "image_variable", "render", "render_text", "slug"]
 
 _WHOLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\Z")
 _DROP = object()
 #: ``$`` that starts a variable reference (``$NAME`` or ``${NAME}``) stays live inside "...".
 _DOLLAR_KEEP = re.compile(r"\$(?=[A-Za-z_{])")
 _SLUG_OUT = re.compile(r"[^A-Za-z0-9_.]+")
+_NAME_OUT = re.compile(r"[^A-Za-z0-9]+")
 
 
 def dq(value: object) -> str:
@@ -58,6 +61,17 @@ def slug(value: object) -> str:
     and ``.`` becomes one ``-``, and ``-``/``.`` are stripped from both ends
     (``services/api`` -> ``services-api``)."""
     return _SLUG_OUT.sub("-", str(value)).strip("-.")
+
+
+def image_variable(job_name: object) -> str:
+    """The dotenv variable through which build job ``job_name`` passes on the image it pushed:
+    the name upper-cased, each run of other characters made ``_``, then ``_IMAGE``
+    (``build-notebook`` -> ``BUILD_NOTEBOOK_IMAGE``); ``_`` first if it would start with a digit.
+    """
+    name = _NAME_OUT.sub("_", str(job_name)).strip("_").upper()
+    if name[:1].isdigit():
+        name = "_" + name
+    return f"{name}_IMAGE" if name else "IMAGE"
 
 
 #: Bounds on what one template may build or loop over (presets are data from the project, and a
@@ -119,6 +133,7 @@ def environment() -> Any:
     )
     env.filters["dq"] = dq
     env.filters["slug"] = slug
+    env.filters["image_variable"] = image_variable
     return env
 
 
@@ -169,7 +184,7 @@ def _render(value: Any, params: Mapping[str, Any], where: str, path: tuple[str |
         items: list[Any] = []
         for index, item in enumerate(value):
             rendered = _render(item, params, where, (*path, index))
-            if rendered is _DROP:
+            if rendered is _DROP or (_is_template(item) and rendered == ""):
                 continue
             if isinstance(rendered, list) and _is_whole(item, params):
                 items.extend(rendered)
@@ -182,9 +197,14 @@ def _render(value: Any, params: Mapping[str, Any], where: str, path: tuple[str |
     if whole is not None and whole.group(1) in params:
         found = params[whole.group(1)]
         return _DROP if found is None else _copy(found)
-    if "{{" not in value and "{%" not in value and "{#" not in value:
+    if not _is_template(value):
         return value
-    return render_text(value, params, where=lambda: f"{where}: {_dotted(path)}")
+    text = render_text(value, params, where=lambda: f"{where}: {_dotted(path)}")
+    return text if text.strip() else ""
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value or "{#" in value)
 
 
 def _is_whole(template: Any, params: Mapping[str, Any]) -> bool:

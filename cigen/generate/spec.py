@@ -22,6 +22,8 @@ __all__ = [
     "Gate",
     "JobSpec",
     "Spec",
+    "SpecErrors",
+    "did_you_mean",
     "first_error",
     "load_spec",
     "load_yaml",
@@ -35,6 +37,15 @@ __all__ = [
 SCHEMA_RESOURCE = "cigen.schema.json"
 #: ``workflow:`` when cigen.yml does not say: branch and tag pipelines, no merge-request ones.
 DEFAULT_WORKFLOW = "branches"
+
+
+class SpecErrors(CigenError):
+    """Every problem found in a cigen.yml (and the presets it uses), each one a
+    ``path:line:col: message`` line, in the order found."""
+
+    def __init__(self, messages: tuple[str, ...]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,17 @@ class Spec:
 
 def where(mark: Mark) -> str:
     return f"{mark.path}:{mark.line}:{mark.col}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` (empty when none is close)."""
+    import difflib
+
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close and len(word) >= 3:
+        close = [c for c in options if c.startswith(word) or word.startswith(c)][:1]
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 # --- loading ---------------------------------------------------------------------------------
