@@ -60,6 +60,11 @@ registry: harbor.example.local
 jobs:
   build: {preset: kaniko, with: {image: team/trainer}}
 """,
+    "build-image-defaults": """
+registry: harbor.example.local
+jobs:
+  build: {preset: build-image, with: {image: team/trainer}}
+""",
     "kaniko-options": """
 registry: 10.152.183.59
 variables: {IMAGE_NAME: team/trainer}
@@ -68,8 +73,9 @@ jobs:
     preset: kaniko
     with:
       image: ${IMAGE_NAME}
-      image_tags: ['${CI_COMMIT_SHORT_SHA}', latest, stable]
-      executor: ghcr.io/osscontainertools/kaniko:debug
+      image_tags: ['${CI_COMMIT_SHORT_SHA}', stable]
+      builder_image: registry.example.com/mirror/kaniko:v1.28.3-debug
+      latest: always
       context: ${CI_PROJECT_DIR}/app
       dockerfile: ${CI_PROJECT_DIR}/app/Dockerfile.gpu
       registry_certificate: /etc/harbor/certs/harbor.example.local.crt
@@ -82,7 +88,66 @@ jobs:
 jobs:
   build:
     preset: kaniko
-    with: {registry: 'registry.local:5000', image: team/tool, cache: false, tags: null}
+    with:
+      registry: 'registry.local:5000'
+      image: team/tool
+      cache: false
+      latest: never
+      tags: null
+""",
+    "build-image-buildkit": """
+registry: harbor.example.local
+jobs:
+  build:
+    preset: build-image
+    with:
+      image: team/trainer
+      builder: buildkit
+      auth: variables
+      registry_certificate: /etc/harbor/certs/harbor.example.local.crt
+      build_args: {PYTHON_VERSION: "3.12"}
+      extra_flags: [--opt=target=runtime]
+""",
+    "buildkit": """
+registry: harbor.example.local
+jobs:
+  build: {preset: buildkit, with: {image: team/trainer, image_tags: [v1, v1.2]}}
+""",
+    "buildah": """
+registry: harbor.example.local
+jobs:
+  build:
+    preset: buildah
+    with:
+      image: team/trainer
+      image_tags: ['${CI_COMMIT_SHORT_SHA}', v1]
+      registry_certificate: /etc/harbor/certs/ca.crt
+      auth: variables
+      user_variable: REGISTRY_USER
+      password_variable: REGISTRY_TOKEN
+      docker_config: /tmp/docker
+      build_args: {A: b}
+""",
+    "build-image-buildah-no-cache": """
+registry: harbor.example.local
+jobs:
+  build:
+    preset: build-image
+    with: {image: team/trainer, builder: buildah, cache: false, latest: never}
+""",
+    "run-image-from": """
+registry: harbor.example.local
+jobs:
+  build: {preset: kaniko, with: {image: team/trainer}}
+  train:
+    preset: run-image
+    with: {from: build, script: [python train.py], tags: [gpu]}
+    needs: [{job: prepare, artifacts: false}]
+  prepare: {preset: python, stage: build, with: {script: [python prepare.py]}}
+  evaluate:
+    preset: run-image
+    with: {from: build, script: [python evaluate.py]}
+    gate: {flag: RUN_EVALUATE}
 """,
     "run-image": """
 registry: harbor.example.local
@@ -171,9 +236,22 @@ jobs:
       token_variable: LAB_TOKEN
       port: 9999
       root_dir: ${CI_PROJECT_DIR}/notebooks
-      timeout: 4h
+      timeout: 8h
+      idle_timeout: null
+      namespace: team-ci
       tags: [gpu]
     variables: {EXTRA: "1"}
+""",
+    "jupyter-from": """
+registry: harbor.example.local
+jobs:
+  build-notebook:
+    preset: kaniko
+    with: {image: team/jupyter, dockerfile: '${CI_PROJECT_DIR}/jupyter.Dockerfile'}
+  notebook:
+    preset: jupyter
+    with: {from: build-notebook, timeout: null, idle_timeout: 1800}
+    when: manual
 """,
     "child-pipeline": """
 jobs:
@@ -261,41 +339,60 @@ def test_every_builtin_preset_has_a_golden_case() -> None:
     assert set(builtin_presets()) <= used
 
 
-def test_example_is_the_seed_pipeline() -> None:
+def test_example_is_the_kubernetes_pipeline() -> None:
     config = REPO / "examples" / "cigen.yml"
     generated = generate_text(config, source="cigen.yml")
     check_golden("example.yml", generated.text)
     runners = load_inventory(REPO / "examples" / "runners.yml")
     assert generated.spec.runners == REPO / "examples" / "runners.yml"
     assert lint_generated(generated.text, runners) == ()
+    assert generated.warnings == ()
     data = parse(generated.text)
     assert data["stages"] == ["build", "run", "notebook"]
     assert data["variables"] == {"IMAGE_NAME": "team/trainer", "RUN_NIGHTLY": "false"}
     build = data["build"]
-    assert build["image"] == {"name": "gcr.io/kaniko-project/executor:debug", "entrypoint": [""]}
+    assert build["image"] == {
+        "name": "ghcr.io/osscontainertools/kaniko:v1.28.3-debug",
+        "entrypoint": [""],
+    }
     assert build["tags"] == ["harbor"]
-    (script,) = build["script"]
+    (executor,) = [line for line in build["script"] if line.startswith("/kaniko/executor")]
     for part in (
         '--context "${CI_PROJECT_DIR}"',
         '--dockerfile "${CI_PROJECT_DIR}/Dockerfile"',
         '--destination "harbor.example.local/${IMAGE_NAME}:${CI_COMMIT_SHORT_SHA}"',
-        '--destination "harbor.example.local/${IMAGE_NAME}:latest"',
+        '${LATEST:+--destination="$LATEST"}',
         '--registry-certificate "harbor.example.local=/etc/harbor/certs/harbor.example.local.crt"',
         "--cache=true",
         '--cache-repo "harbor.example.local/kaniko-cache/cache"',
+        "--digest-file /kaniko/image-digest",
     ):
-        assert part in script
+        assert part in executor
+    assert (
+        'LATEST=""; if [ "${CI_COMMIT_BRANCH:-}" = "$CI_DEFAULT_BRANCH" ]; then '
+        'LATEST="harbor.example.local/${IMAGE_NAME}:latest"; fi'
+    ) in build["script"]
+    assert build["artifacts"] == {"reports": {"dotenv": ".cigen-image.env"}}
+    assert build["script"][-1] == (
+        'DIGEST="$(cat /kaniko/image-digest)" && test -n "$DIGEST" && echo '
+        '"BUILD_IMAGE=harbor.example.local/${IMAGE_NAME}@${DIGEST}" > '
+        '"${CI_PROJECT_DIR}/.cigen-image.env"'
+    )
     assert data["train"]["rules"] == [
         {"if": '$CI_COMMIT_REF_NAME == "main" || $CI_COMMIT_REF_NAME == "somebranch"'}
     ]
     assert data["train"]["tags"] == ["gpu"]
-    assert data["train"]["image"]["entrypoint"] == [""]
+    assert data["train"]["image"] == {"name": "${BUILD_IMAGE}", "entrypoint": [""]}
+    assert data["train"]["needs"] == [{"job": "build", "artifacts": True}]
     assert data["nightly"]["rules"] == [{"if": '$RUN_NIGHTLY == "true"'}]
     assert "tags" not in data["nightly"]
     notebook = data["notebook"]
+    assert notebook["image"]["name"] == "${BUILD_NOTEBOOK_IMAGE}"
+    assert notebook["needs"] == [{"job": "build-notebook", "artifacts": True}]
     assert notebook["variables"] == {"JUPYTER_TOKEN": "$NOTEBOOK_TOKEN"}
     assert notebook["when"] == "manual"
     assert notebook["stage"] == "notebook"
+    assert notebook["timeout"] == "4h"
 
 
 def test_example_through_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -441,9 +538,9 @@ def test_a_value_inside_a_template_is_inserted_once_and_quoted(value: str, tmp_p
         f"      image: a\n      build_args: {{ARG: {_quoted(value)}}}\n",
     )
     data = parse(generate_text(config).text)
-    (script,) = data["build"]["script"]
+    (script,) = [line for line in data["build"]["script"] if "--build-arg" in line]
     assert f'--build-arg "ARG={value}"' in script
-    assert list(data["build"]) == ["stage", "image", "tags", "script"]
+    assert list(data["build"]) == ["stage", "image", "tags", "script", "artifacts"]
     assert "49" not in script
 
 
@@ -469,7 +566,7 @@ def test_shell_quoting_keeps_variables_and_stops_command_substitution(tmp_path: 
         "registry: r\njobs:\n  build:\n    preset: kaniko\n    with:\n      image: a\n"
         '      build_args: {A: "$(id) `id` \\"q\\" ${HOME} $USER \\\\"}\n',
     )
-    (script,) = parse(generate_text(config).text)["build"]["script"]
+    script = "\n".join(parse(generate_text(config).text)["build"]["script"])
     assert '--build-arg "A=\\$(id) \\`id\\` \\"q\\" ${HOME} $USER \\\\"' in script
 
 
@@ -497,13 +594,14 @@ def _quoted(value: str) -> str:
 ERRORS = {
     "unknown preset": (
         "registry: r\njobs:\n  build: {preset: kanikoo, with: {image: a}}\n",
-        "cigen.yml:3:19: jobs.build.preset: unknown preset 'kanikoo' (available: child-pipeline, "
-        "jupyter, kaniko, monorepo, python, run-image",
+        "cigen.yml:3:19: jobs.build.preset: unknown preset 'kanikoo'; did you mean 'kaniko'? "
+        "(available: build-image, buildah, buildkit, child-pipeline, jupyter, kaniko, monorepo, "
+        "python, run-image",
     ),
     "unknown parameter": (
         "registry: r\njobs:\n  build:\n    preset: kaniko\n    with: {image: a, imag: b}\n",
-        "cigen.yml:5:22: jobs.build.with: unknown parameter 'imag' of preset 'kaniko' "
-        "(parameters: registry, image,",
+        "cigen.yml:5:22: jobs.build.with: unknown parameter 'imag' of preset 'kaniko'; did you "
+        "mean 'image'? (parameters: registry, image, builder_image,",
     ),
     "wrong type": (
         "registry: r\njobs:\n  build:\n    preset: kaniko\n    with: {image: a, tags: harbor}\n",
@@ -764,8 +862,8 @@ def test_check_is_1_with_a_diff_when_stale(project: Path) -> None:
     code, out, err = invoke("generate", "--check", "-o", "ci.yml")
     assert code == 1
     assert "--- ci.yml (current)" in out and "+++ ci.yml (generated)" in out
-    assert '-        --destination "r/a:latest" \\' in out
-    assert '+        --destination "r/b:latest" \\' in out
+    assert '-        --destination "r/a:${CI_COMMIT_SHORT_SHA}" \\' in out
+    assert '+        --destination "r/b:${CI_COMMIT_SHORT_SHA}" \\' in out
     assert "ci.yml is out of date" in err
     assert (project / "ci.yml").read_text(encoding="utf-8") == stale
 

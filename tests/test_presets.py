@@ -13,7 +13,18 @@ from cigen.generate.presets import builtin_presets, load_catalog, parse_preset
 from cigen.generate.render import dq, render
 from cigen.generate.spec import make_validator
 
-BUILTIN = {"kaniko", "run-image", "jupyter", "child-pipeline", "monorepo", "python"}
+BUILTIN = {
+    "build-image",
+    "kaniko",
+    "buildkit",
+    "buildah",
+    "run-image",
+    "jupyter",
+    "child-pipeline",
+    "monorepo",
+    "python",
+}
+VARIANTS = {"kaniko": "kaniko", "buildkit": "buildkit", "buildah": "buildah"}
 
 
 @pytest.fixture
@@ -30,7 +41,8 @@ def test_builtin_presets_load() -> None:
     assert set(presets) >= BUILTIN
     for name, preset in presets.items():
         assert preset.name == name
-        assert preset.builtin and preset.source == f"<built-in>/{name}.yaml"
+        file = "build-image" if name in VARIANTS else name
+        assert preset.builtin and preset.source == f"<built-in>/{file}.yaml"
         assert preset.summary and preset.description and preset.params
         for param in preset.params:
             assert param.description, (name, param.name)
@@ -51,14 +63,48 @@ def test_builtin_examples_are_valid_jobs() -> None:
             assert {job["preset"] for job in jobs.values()} == {preset.name}
 
 
-def test_kaniko_defaults_follow_the_seed() -> None:
-    kaniko = builtin_presets()["kaniko"]
-    defaults = {p.name: p.default for p in kaniko.params if p.has_default}
-    assert defaults["executor"] == "gcr.io/kaniko-project/executor:debug"
-    assert defaults["image_tags"] == ["${CI_COMMIT_SHORT_SHA}", "latest"]
+def test_build_image_defaults_are_pinned_maintained_builders() -> None:
+    build = builtin_presets()["build-image"]
+    defaults = {p.name: p.default for p in build.params if p.has_default}
+    assert defaults["builder"] == "kaniko"
+    assert defaults["image_tags"] == ["${CI_COMMIT_SHORT_SHA}"]
+    assert defaults["latest"] == "default_branch"
+    assert defaults["auth"] == "mounted"
     assert defaults["tags"] == ["harbor"]
     assert defaults["cache"] is True
-    assert kaniko.job["image"]["entrypoint"] == [""]
+    assert build.builds_image
+    assert build.job["image"]["entrypoint"] == [""]
+    name = build.job["image"]["name"]
+    for pinned in (
+        "ghcr.io/osscontainertools/kaniko:v1.28.3-debug",
+        "moby/buildkit:v0.32.2-rootless",
+        "quay.io/buildah/stable:v1.44.0",
+    ):
+        assert pinned in name
+    assert "gcr.io/kaniko-project" not in name
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_variant_is_the_base_preset_with_its_builder_fixed(variant: str) -> None:
+    presets = builtin_presets()
+    base, preset = presets["build-image"], presets[variant]
+    assert preset.base == "build-image" and preset.fixed == {"builder": VARIANTS[variant]}
+    assert [p.name for p in preset.params] == [p.name for p in base.params if p.name != "builder"]
+    assert preset.job == base.job and preset.builds_image
+    assert preset.description.startswith(f"The preset 'build-image' with builder: {variant}")
+
+
+def test_a_variant_refuses_its_fixed_parameter(project: Path) -> None:
+    (project / "cigen.yml").write_text(
+        "registry: r\njobs:\n  b:\n    preset: buildah\n    with: {image: a, builder: kaniko}\n",
+        encoding="utf-8",
+    )
+    code, _, err = invoke("generate")
+    assert code == 2
+    assert (
+        "cigen.yml:5:22: jobs.b.with: preset 'buildah' fixes builder to 'buildah'; to choose it, "
+        "use preset 'build-image'"
+    ) in err
 
 
 def test_jupyter_token_comes_from_a_variable_reference() -> None:
@@ -175,13 +221,13 @@ def test_project_presets_add_and_override(tmp_path: Path) -> None:
     folder = tmp_path / "presets"
     folder.mkdir()
     (folder / "hello.yaml").write_text(GOOD, encoding="utf-8")
-    (folder / "kaniko.yaml").write_text(GOOD.replace("name: hello", "name: kaniko"), "utf-8")
+    (folder / "run-image.yaml").write_text(GOOD.replace("name: hello", "name: run-image"), "utf-8")
     (folder / "notes.txt").write_text("not a preset", encoding="utf-8")
     catalog = load_catalog(folder, "presets")
     assert set(catalog) == BUILTIN | {"hello"}
     assert catalog["hello"].source == "presets/hello.yaml" and not catalog["hello"].builtin
-    assert catalog["kaniko"].overrides_builtin
-    assert not catalog["run-image"].overrides_builtin
+    assert catalog["run-image"].overrides_builtin
+    assert not catalog["kaniko"].overrides_builtin
     assert list(catalog) == sorted(catalog)
 
 
@@ -274,7 +320,8 @@ def test_presets_show_documents_parameters(project: Path) -> None:
     assert out.startswith(f"kaniko: {kaniko.summary}\nsource: built-in\nstage: build\n")
     for param in kaniko.params:
         assert f"\n  {param.name} (" in out
-    assert '  image_tags (array of string, default: ["${CI_COMMIT_SHORT_SHA}", "latest"])' in out
+    assert '  image_tags (array of string, default: ["${CI_COMMIT_SHORT_SHA}"])' in out
+    assert "  builder (" not in out  # fixed by the variant
     assert "  image (string, required)" in out
     assert "  registry (string, default: registry: at the top of cigen.yml)" in out
     assert "Examples (in jobs: of cigen.yml):" in out
@@ -299,7 +346,9 @@ def test_presets_show_a_project_preset_with_config(project: Path) -> None:
 def test_presets_show_unknown_exits_2(project: Path) -> None:
     code, _, err = invoke("presets", "show", "kanik")
     assert code == 2
-    assert f"unknown preset 'kanik' (available: {', '.join(sorted(BUILTIN))})" in err
+    assert (
+        f"unknown preset 'kanik'; did you mean 'kaniko'? (available: {', '.join(sorted(BUILTIN))})"
+    ) in err
 
 
 # --- scaffold jupyter ---------------------------------------------------------------------------
@@ -375,3 +424,39 @@ def test_scaffold_jupyter_rejects_values_that_would_change_the_file(
     code, _, _ = invoke("scaffold", "jupyter", *args)
     assert code == 2
     assert not (project / "Dockerfile").exists()
+
+
+VARIANT_PRESET = (
+    GOOD
+    + """variants:
+  hi:
+    summary: Say hi
+    with: {who: world}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "words"),
+    [
+        (VARIANT_PRESET.replace("{who: world}", "{whom: x}"), "14:12", "'whom' is not a parameter"),
+        (VARIANT_PRESET.replace("{who: world}", "{times: x}"), "14:19", "variants.hi.with.times:"),
+        (VARIANT_PRESET.replace("  hi:", "  hello:"), "12:3", "'hello' is the preset's own name"),
+    ],
+)
+def test_broken_variants_are_reported_at_their_line(text: str, position: str, words: str) -> None:
+    with pytest.raises(CigenError) as info:
+        parse_preset(text.encode(), "presets/hello.yaml", "hello", builtin=False)
+    assert str(info.value).startswith(f"presets/hello.yaml:{position}: "), str(info.value)
+    assert words in str(info.value)
+
+
+def test_a_variant_name_taken_by_another_preset_is_an_error(tmp_path: Path) -> None:
+    from cigen.generate.presets import project_presets
+
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    (folder / "hello.yaml").write_text(VARIANT_PRESET, encoding="utf-8")
+    (folder / "hi.yaml").write_text(GOOD.replace("name: hello", "name: hi"), encoding="utf-8")
+    with pytest.raises(CigenError, match="preset name 'hi' is also used by"):
+        project_presets(folder, "presets")

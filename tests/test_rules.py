@@ -473,7 +473,7 @@ CASES = [
             "    - /kaniko/executor --context $CI_PROJECT_DIR --no-push\n",
             "Dockerfile": "FROM pytorch/pytorch:2.6.0-cuda12.4-cudnn9-runtime\n",
         },
-        [(CI, 4, 7, "CIG503")],
+        [(CI, 4, 7, "CIG503"), (CI, 2, 10, "CIG505")],
     ),
     case(
         "kaniko-cache-repo-varies",
@@ -481,7 +481,47 @@ CASES = [
             CI: "build:\n  image: gcr.io/kaniko-project/executor:debug\n  script:\n"
             "    - /kaniko/executor --no-push --cache=true --cache-repo=h/$CI_PROJECT_PATH\n"
         },
-        [(CI, 4, 7, "CIG504")],
+        [(CI, 4, 7, "CIG504"), (CI, 2, 10, "CIG505")],
+    ),
+    # --- kaniko-archived-image CIG505 (issue 13: Google archived Kaniko in June 2025) ---------
+    case(
+        "kaniko-archived-image-string",
+        {CI: "build:\n  image: gcr.io/kaniko-project/executor:v1.23.2-debug\n  script: [x]\n"},
+        [(CI, 2, 10, "CIG505")],
+    ),
+    case(
+        "kaniko-archived-image-name",
+        {CI: "build:\n  image:\n    name: GCR.io/kaniko-project/executor:debug\n  script: [x]\n"},
+        [(CI, 3, 11, "CIG505")],
+    ),
+    case(
+        "kaniko-archived-image-top-level-behind-a-mirror",
+        {
+            CI: "image: mirror.example.com/gcr.io/kaniko-project/executor@sha256:abc\n"
+            "build:\n  script: [x]\n"
+        },
+        [(CI, 1, 8, "CIG505")],
+    ),
+    case(
+        "kaniko-archived-image-default",
+        {CI: "default:\n  image: gcr.io/kaniko-project/warmer:latest\nbuild:\n  script: [x]\n"},
+        [(CI, 2, 10, "CIG505")],
+    ),
+    case(
+        "kaniko-archived-image-once-through-extends",
+        {
+            CI: ".kaniko:\n  image: gcr.io/kaniko-project/executor:debug\n"
+            "build:\n  extends: .kaniko\n  script: [x]\n"
+        },
+        [(CI, 2, 10, "CIG505")],
+    ),
+    case(
+        "kaniko-maintained-image-and-variable-are-fine",
+        {
+            CI: "variables:\n  image: gcr.io/kaniko-project/executor:debug\n"
+            "build:\n  image: ghcr.io/osscontainertools/kaniko:v1.28.3-debug\n  script: [x]\n"
+        },
+        [],
     ),
     # --- job-keyword-conflict CIG209 (3.1 #4, #6, #7, #9; 2.9 hidden keys) -------------------
     case("job-when-never", {CI: BUILD + "  when: never\n"}, [(CI, 3, 9, "CIG209")]),

@@ -235,7 +235,12 @@ def presets_show(name: str, config: Path, as_schema: bool) -> int:
     catalog = _catalog(config)
     preset = catalog.get(name)
     if preset is None:
-        raise CigenError(f"unknown preset {name!r} (available: {', '.join(catalog)})")
+        from cigen.generate.spec import did_you_mean
+
+        raise CigenError(
+            f"unknown preset {name!r}{did_you_mean(name, catalog)} "
+            f"(available: {', '.join(catalog)})"
+        )
     if as_schema:
         click.echo(json.dumps(preset.params_schema(), indent=2, ensure_ascii=False))
         return 0

@@ -191,8 +191,7 @@ def _variable_clashes(spec: Spec, catalog: Mapping[str, Preset]) -> list[str]:
     seen: dict[str, str] = {}
     out = []
     for job in spec.jobs:
-        preset = catalog.get(job.preset)
-        if preset is None or not preset.builds_image:
+        if not _builds_image(catalog.get(job.preset)):
             continue
         variable = image_variable(job.name)
         if variable in seen:
@@ -214,7 +213,7 @@ def _build_job(
     builders = [
         other.name
         for other in spec.jobs
-        if other.name != job.name and getattr(catalog.get(other.preset), "builds_image", False)
+        if other.name != job.name and _builds_image(catalog.get(other.preset))
     ]
     problem = ""
     if target == job.name:
@@ -230,6 +229,10 @@ def _build_job(
             f"{problem} (jobs that build an image: {choices})"
         )
     return target
+
+
+def _builds_image(preset: Preset | None) -> bool:
+    return preset is not None and preset.builds_image
 
 
 def _add_needs(data: dict[str, Any], built: list[str]) -> None:
@@ -386,7 +389,8 @@ def _preset(job: JobSpec, catalog: Mapping[str, Preset]) -> Preset:
     if preset is None:
         raise CigenError(
             f"{where(job.node.value_mark('preset'))}: jobs.{job.name}.preset: unknown preset "
-            f"{job.preset!r} (available: {', '.join(sorted(catalog)) or 'none'}; "
+            f"{job.preset!r}{did_you_mean(job.preset, catalog)} "
+            f"(available: {', '.join(sorted(catalog)) or 'none'}; "
             "a project adds its own in presets/NAME.yaml beside cigen.yml)"
         )
     return preset

@@ -556,8 +556,16 @@ def _is_preset(name: str) -> dict[str, Any]:
     return {"properties": {"preset": {"const": name}}, "required": ["preset"]}
 
 
+def _standing_in(preset: Preset) -> dict[str, str]:
+    """``{parameter: the build-job parameter that stands in for it}``."""
+    return {name: p.name for p in preset.params for name in (p.replaces or ())}
+
+
 def _preset_rule(preset: Preset) -> dict[str, Any]:
-    required = [p.name for p in preset.params if p.required and p.name not in GLOBAL_PARAMS]
+    standing_in = _standing_in(preset)
+    needed = [p.name for p in preset.params if p.required and p.name not in GLOBAL_PARAMS]
+    required = [name for name in needed if name not in standing_in]
+    either = {standing_in[name]: name for name in needed if name in standing_in}
     with_: dict[str, Any] = {
         "type": "object",
         "description": (
@@ -572,8 +580,13 @@ def _preset_rule(preset: Preset) -> dict[str, Any]:
     }
     if required:
         with_["required"] = required
+    if either:
+        # a build job, or the parameters it stands for
+        with_["anyOf"] = [{"required": [ref]} for ref in either] + [
+            {"required": [name for name in needed if name in standing_in]}
+        ]
     then: dict[str, Any] = {"properties": {"with": with_}}
-    if required:
+    if required or either:
         then["required"] = ["with"]
     return {"if": _is_preset(preset.name), "then": then}
 
@@ -582,13 +595,16 @@ def _global_rule(name: str, presets: Sequence[Preset]) -> dict[str, Any] | None:
     needing = [p.name for p in presets if any(q.name == name and q.required for q in p.params)]
     if not needing:  # pragma: no cover - the built-in presets take a registry
         return None
-    per_preset = [
-        {
-            "if": _is_preset(preset),
-            "then": {"required": ["with"], "properties": {"with": {"required": [name]}}},
-        }
-        for preset in needing
-    ]
+    by_name = {preset.name: preset for preset in presets}
+    per_preset = []
+    for preset in needing:
+        ref = _standing_in(by_name[preset]).get(name)
+        need: dict[str, Any] = {"required": [name]}
+        if ref is not None:
+            need = {"anyOf": [need, {"required": [ref]}]}
+        per_preset.append(
+            {"if": _is_preset(preset), "then": {"required": ["with"], "properties": {"with": need}}}
+        )
     return {
         "if": {"not": {"required": [name]}},
         "then": {"properties": {"jobs": {"additionalProperties": {"allOf": per_preset}}}},

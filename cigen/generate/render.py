@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cigen.errors import CigenError
@@ -137,12 +137,18 @@ def environment() -> Any:
     return env
 
 
+@lru_cache(maxsize=512)
+def _compiled(text: str) -> Any:
+    """A template compiled once per text (presets render the same strings for every job)."""
+    return environment().from_string(text)
+
+
 def render_text(text: str, params: Mapping[str, Any], *, where: Callable[[], str]) -> str:
     """Render one template string; problems become a :class:`CigenError` prefixed by ``where``."""
     import jinja2
 
     try:
-        template = environment().from_string(text)
+        template = _compiled(text)
         result = str(template.render({"range": _Budget().range, **dict(params)}))
         if len(result) > MAX_STRING:
             raise CigenError(f"{where()}: template output is over {MAX_STRING:,} characters")

@@ -50,6 +50,7 @@ from cigen.rules import (
     cig502_privileged_docker,
     cig503_kaniko_large_base_image,
     cig504_kaniko_cache_repo_varies,
+    cig505_kaniko_archived_image,
 )
 
 
@@ -104,6 +105,7 @@ _ALL: tuple[Rule, ...] = (
     cig502_privileged_docker,
     cig503_kaniko_large_base_image,
     cig504_kaniko_cache_repo_varies,
+    cig505_kaniko_archived_image,
 )
 
 #: Every rule by code, in reporting order.
