@@ -107,6 +107,75 @@ CASES = [
         {CI: BUILD + '  rules:\n    - if: !($CI_COMMIT_BRANCH == "main")\n'},
         [(CI, 4, 11, "CIG004"), (CI, 4, 11, "CIG401")],
     ),
+    # --- unused-suppression CIG005: # cigen: ignore[...] comments (cigen's own, not GitLab's) --
+    # without the comments, `stage: compile` is an unknown stage at 2:10 (CIG201)
+    case(
+        "suppress-end-of-line",
+        {CI: "build:\n  stage: compile  # cigen: ignore[unknown-stage]\n  script: [make]\n"},
+        [],
+    ),
+    case(
+        "suppress-line-above",
+        {CI: "build:\n  # cigen: ignore[CIG201]\n\n  stage: compile\n  script: [make]\n"},
+        [],
+    ),
+    case(
+        "suppress-line-above-not-two-lines",
+        {CI: "# cigen: ignore[CIG201]\nbuild:\n  stage: compile\n  script: [make]\n"},
+        [(CI, 1, 1, "CIG005"), (CI, 3, 10, "CIG201")],
+    ),
+    case(
+        "suppress-several-one-unused",
+        {CI: "build:\n  stage: compile  # cigen: ignore[CIG201, needs-unknown-job]\n  script: [m]\n"},
+        [(CI, 2, 19, "CIG005")],
+    ),
+    case(
+        "suppress-other-rule-only",
+        {CI: "build:\n  stage: compile  # cigen: ignore[CIG202]\n  script: [make]\n"},
+        [(CI, 2, 10, "CIG201"), (CI, 2, 19, "CIG005")],
+    ),
+    case(
+        "suppress-unknown-rule-name",
+        {CI: "build:\n  stage: compile  # cigen: ignore[CIG201 no-such-rule]\n  script: [m]\n"},
+        [(CI, 2, 19, "CIG005")],
+    ),
+    case(
+        "suppress-names-nothing",
+        {CI: "build:\n  stage: compile  #cigen: ignore\n  script: [make]\n"},
+        [(CI, 2, 10, "CIG201"), (CI, 2, 19, "CIG005")],
+    ),
+    case(
+        "suppress-fixed-problem",
+        {CI: "build:\n  stage: build  # cigen: ignore[unknown-stage]\n  script: [make]\n"},
+        [(CI, 2, 17, "CIG005")],
+    ),
+    case(
+        "suppress-file-in-include-only",
+        {
+            CI: "include: ci/lint.yml\nbuild:\n  stage: compile\n  script: [make]\n",
+            "ci/lint.yml": "# lint jobs\n# cigen: ignore-file[CIG201]\n"
+            "lint:\n  stage: check\n  script: [ruff]\n",
+        },
+        [(CI, 3, 10, "CIG201")],
+    ),
+    case(
+        "suppress-file-unused",
+        {CI: "---\n# cigen: ignore-file[CIG201, CIG208]\n" + BUILD},
+        [(CI, 2, 1, "CIG005"), (CI, 2, 1, "CIG005")],
+    ),
+    case(
+        "suppress-file-misplaced",
+        {CI: "build:\n  stage: compile\n  script: [make]\n# cigen: ignore-file[CIG201]\n"},
+        [(CI, 2, 10, "CIG201"), (CI, 4, 1, "CIG005")],
+    ),
+    case(
+        "suppress-not-inside-quoted-or-block-text",
+        {
+            CI: 'build:\n  stage: "compile # cigen: ignore[CIG201]"\n  script: |\n'
+            "    make # cigen: ignore[CIG201]\n"
+        },
+        [(CI, 2, 10, "CIG201")],
+    ),
     # --- include-not-found CIG101 (2.3) -------------------------------------------------------
     case(
         "include-missing-file",

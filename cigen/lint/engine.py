@@ -104,6 +104,22 @@ def run_rules(
     return sort_unique(apply(config, found))
 
 
+def suppressed(
+    pipeline: Pipeline, diags: Iterable[Diagnostic], config: Config | None = None
+) -> list[Diagnostic]:
+    """The findings left after the files' ``# cigen: ignore[...]`` comments, plus an
+    ``unused-suppression`` finding for each comment that silenced nothing."""
+    from cigen.lint.suppress import apply_suppressions
+
+    config = config or Config()
+
+    def ran(code: str) -> bool:
+        return (not config.select or code in config.select) and code not in config.ignore
+
+    result = apply_suppressions(diags, pipeline.files, ran)
+    return sort_unique([*result.kept, *apply(config, result.unused)])
+
+
 def lint(
     path: Path,
     *,
@@ -145,5 +161,7 @@ def lint(
         protected_ref=protected_ref,
         simulation=simulation,
     )
-    diagnostics = run_rules(ctx, (*RULES.values(), *extra_rules), config)
+    diagnostics = suppressed(
+        pipeline, run_rules(ctx, (*RULES.values(), *extra_rules), config), config
+    )
     return LintResult(pipeline, tuple(diagnostics), pipeline.root)

@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import yaml
 
 from cigen.diagnostics import Mark
+from cigen.yaml.directives import Directive
+from cigen.yaml.directives import scan as scan_directives
 
 #: GitLab's default ``max_yaml_size_bytes`` (docs: instance limits).
 MAX_BYTES = 2 * 1024 * 1024
@@ -122,6 +124,7 @@ class Loaded:
     header: YMap | None
     body: Any
     problems: tuple[LoadProblem, ...] = field(default=())
+    directives: tuple[Directive, ...] = field(default=())  # ``# cigen: ignore[...]`` comments
 
     @property
     def ok(self) -> bool:
@@ -246,15 +249,26 @@ class _Frame:
 
 
 class _Composer:
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, comments: Sequence[int] = ()) -> None:
         self.path = path
         self.text = text
+        self.comments = comments  # sorted offsets of ``# cigen:`` directives, usually none
+        self.in_scalar: set[int] = set()  # those that turned out to be scalar text
         self.problems: list[LoadProblem] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.expanded = 0
 
     def mark(self, ymark: Any) -> Mark:
         return Mark(self.path, ymark.line + 1, ymark.column + 1)
+
+    def _text_directives(self, start: Any, end: Any) -> None:
+        """Directive offsets inside a quoted or block scalar's span are its text."""
+        from bisect import bisect_left
+
+        index = bisect_left(self.comments, start.index)
+        while index < len(self.comments) and self.comments[index] < end.index:
+            self.in_scalar.add(self.comments[index])
+            index += 1
 
     def documents(self) -> Iterator[tuple[Any, Mark]]:
         loader = _Loader(self.text)
@@ -281,6 +295,8 @@ class _Composer:
             value: Any
             size = 1
             if isinstance(event, yaml.ScalarEvent):
+                if self.comments and event.style:
+                    self._text_directives(event.start_mark, event.end_mark)
                 if event.tag not in (None, "!") and not event.tag.startswith(_CORE):
                     self.problems.append(
                         LoadProblem(
@@ -516,14 +532,17 @@ def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loade
             return Loaded(path, None, None, (problem,) if problem else ())
     else:
         text = data.removeprefix("\ufeff")
-    composer = _Composer(path, text)
+    directives = scan_directives(path, text)
+    composer = _Composer(path, text, [d.offset for d in directives])
     docs: list[tuple[Any, Mark]] = []
     try:
         docs = list(composer.documents())
     except _Abort as exc:
-        return Loaded(path, None, None, (*composer.problems, exc.problem))
+        return Loaded(path, None, None, (*composer.problems, exc.problem), directives)
     except yaml.YAMLError as exc:
-        return Loaded(path, None, None, (*composer.problems, _error_problem(path, exc, text)))
+        return Loaded(
+            path, None, None, (*composer.problems, _error_problem(path, exc, text)), directives
+        )
     except RecursionError:  # pragma: no cover - composition is iterative; parser is a C loop
         return Loaded(
             path,
@@ -531,6 +550,8 @@ def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loade
             None,
             (LoadProblem("syntax", Mark(path, 1, 1), "the file nests too deeply", fatal=True),),
         )
+    if composer.in_scalar:
+        directives = tuple(d for d in directives if d.offset not in composer.in_scalar)
     problems = list(composer.problems)
     header: YMap | None = None
     body: Any = None
@@ -558,7 +579,7 @@ def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loade
                 fatal=True,
             )
         )
-    return Loaded(path, header, body, tuple(problems))
+    return Loaded(path, header, body, tuple(problems), directives)
 
 
 def scalar_text(value: Any) -> str:
