@@ -126,7 +126,10 @@ CASES = [
     ),
     case(
         "suppress-several-one-unused",
-        {CI: "build:\n  stage: compile  # cigen: ignore[CIG201, needs-unknown-job]\n  script: [m]\n"},
+        {
+            CI: "build:\n  stage: compile  # cigen: ignore[CIG201, needs-unknown-job]\n"
+            "  script: [make]\n"
+        },
         [(CI, 2, 19, "CIG005")],
     ),
     case(
