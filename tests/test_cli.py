@@ -328,7 +328,8 @@ def test_output_file_replaces_old_content(
 ) -> None:
     write_files(project, {".gitlab-ci.yml": CLEAN, "report.json": "stale " * 1000})
     assert run(capsys, "lint", "--format", "json", "-o", "report.json", ".gitlab-ci.yml")[0] == 0
-    assert json.loads((project / "report.json").read_text(encoding="utf-8")) == {"diagnostics": []}
+    report = json.loads((project / "report.json").read_text(encoding="utf-8"))
+    assert (report["diagnostics"], report["summary"]["total"]) == ([], 0)
 
 
 # --- rules, --version ------------------------------------------------------------------------
@@ -378,3 +379,76 @@ def test_network_guard_blocks_remote_and_allows_loopback() -> None:
         server.listen(1)
         with socket.create_connection(server.getsockname(), timeout=5):
             pass
+
+
+# --- output habits: --exit-zero, --statistics, --quiet, colour, JSON summary ---------------
+
+
+def test_exit_zero_keeps_the_report(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_files(project, {".gitlab-ci.yml": FINDINGS})
+    code, out, err = run(capsys, "lint", "--exit-zero")
+    assert code == 0
+    assert out.splitlines()[1].startswith(".gitlab-ci.yml:7:11: CIG202 needs-unknown-job ")
+    assert "1 error, 1 warning, 0 info" in err
+    code, _out, _err = run(capsys, "lint", "--exit-zero", "missing.yml")
+    assert code == 2  # a usage error is still one
+
+
+def test_statistics_count_per_rule(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = FINDINGS + "deploy:\n  needs: [x, y]\n  script: [d]\n"
+    write_files(project, {".gitlab-ci.yml": text})
+    code, out, err = run(capsys, "lint", "--statistics", "--quiet", "--format", "json")
+    assert code == 1
+    assert json.loads(out)["summary"]["rules"] == {"CIG202": 3, "CIG003": 1}
+    assert err == "3  CIG202 needs-unknown-job\n1  CIG003 duplicate-key\n"
+
+
+def test_quiet_prints_findings_only(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_files(project, {".gitlab-ci.yml": FINDINGS})
+    code, out, err = run(capsys, "lint", "-q")
+    assert code == 1
+    assert len(out.splitlines()) == 2
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("environ", "coloured"),
+    [
+        ({"FORCE_COLOR": "1"}, True),
+        ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        ({}, False),  # captured stdout is not a terminal
+        ({"FORCE_COLOR": ""}, False),
+    ],
+)
+def test_colour_honours_no_color_and_force_color(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    coloured: bool,
+) -> None:
+    for name in ("FORCE_COLOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    write_files(project, {".gitlab-ci.yml": FINDINGS})
+    _code, out, _err = run(capsys, "lint")
+    first = out.splitlines()[0]
+    assert first.startswith(".gitlab-ci.yml:6:1: ")  # the location stays first, uncoloured
+    assert ("\x1b[" in out) is coloured
+    if coloured:
+        assert first == (
+            ".gitlab-ci.yml:6:1: \x1b[1m\x1b[33mCIG003 duplicate-key\x1b[0m duplicate key 'test' "
+            "(first at line 3); GitLab keeps only this last value: remove or rename one of them"
+        )
+        assert "\x1b[1m\x1b[31mCIG202 needs-unknown-job\x1b[0m" in out.splitlines()[1]
+
+
+def test_no_colour_in_a_report_file(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    write_files(project, {".gitlab-ci.yml": FINDINGS})
+    run(capsys, "lint", "-o", "report.txt")
+    assert "\x1b" not in (project / "report.txt").read_text(encoding="utf-8")

@@ -131,7 +131,12 @@ def test_empty_report(fmt: str) -> None:
     if fmt == "text":
         assert text == ""
     elif fmt == "json":
-        assert json.loads(text) == {"diagnostics": []}
+        assert json.loads(text) == {
+            "version": 1,
+            "tool": {"name": "cigen", "version": VERSION},
+            "summary": {"total": 0, "error": 0, "warning": 0, "info": 0, "rules": {}},
+            "diagnostics": [],
+        }
     elif fmt == "codequality":
         assert json.loads(text) == []
     else:
@@ -144,6 +149,17 @@ def test_text_lines() -> None:
         '.gitlab-ci.yml:7:11: CIG202 needs-unknown-job test job: undefined need: "biuld"'
     )
     assert len(lines) == len(diagnostics())
+
+
+def test_json_summary_counts() -> None:
+    summary = json.loads(render("json"))["summary"]
+    assert summary == {
+        "total": 6,
+        "error": 3,
+        "warning": 2,
+        "info": 1,
+        "rules": {"CIG202": 3, "CIG003": 1, "CIG104": 1, "CIG999": 1},
+    }
 
 
 def test_json_fields() -> None:
@@ -342,3 +358,21 @@ def test_sarif_uris_of_plain_paths_are_valid() -> None:
     for result in log["runs"][0]["results"]:
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert _URI_REFERENCE.match(uri), uri
+
+
+def test_colour_only_where_the_line_is_the_finding() -> None:
+    from cigen.reporters.color import colorize, wanted
+
+    diags = diagnostics()[:2]
+    text = render("text", diags)
+    assert colorize(text, diags[:1]) == text  # not one line a finding: left alone
+    changed = text.replace(".gitlab-ci.yml:7:11:", "elsewhere:7:11:")
+    assert colorize(changed, diags).splitlines()[1] == changed.splitlines()[1]
+    assert wanted({}, True) and not wanted({"TERM": "dumb"}, True)
+    assert not wanted({"NO_COLOR": "1"}, True) and wanted({"FORCE_COLOR": "1"}, False)
+
+
+def test_statistics_empty() -> None:
+    from cigen.reporters.summary import statistics
+
+    assert statistics([]) == ""

@@ -196,6 +196,11 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to a file instead of stdout.",
 )
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are error findings.")
+@click.option(
+    "--statistics", is_flag=True, help="Count the findings per rule (on stderr, after the report)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings only, no summary line.")
 @context_options
 def lint(
     path: Path,
@@ -208,6 +213,9 @@ def lint(
     gitlab_config_section: str | None,
     variables: tuple[str, ...],
     output: Path | None,
+    exit_zero: bool,
+    statistics: bool,
+    quiet: bool,
     **context: Any,
 ) -> int:
     """Check a CI configuration the way GitLab assembles it.
@@ -251,10 +259,19 @@ def lint(
 
         write_atomic(output, report)
     else:
-        click.echo(report, nl=False)
-    if fmt == "text":
+        if fmt == "text":
+            from cigen.reporters.color import colorize, wanted
+
+            if wanted(os.environ, sys.stdout.isatty()):
+                report = colorize(report, result.diagnostics)
+        click.echo(report, nl=False, color=True)
+    if statistics:
+        from cigen.reporters.summary import statistics as per_rule
+
+        click.echo(per_rule(result.diagnostics), err=True, nl=False)
+    if fmt == "text" and not quiet:
         click.echo(summary(result.diagnostics), err=True)
-    return result.exit_code
+    return EXIT_CLEAN if exit_zero else result.exit_code
 
 
 @cli.command(name="rules")

@@ -1,4 +1,9 @@
-"""The machine contract: ``{"diagnostics": [...]}`` with stable field names."""
+"""The machine contract, with stable field names.
+
+``{"version": 1, "tool": {...}, "summary": {...}, "diagnostics": [...]}``: ``version`` is the
+format's version (raised only when a field changes meaning or goes away; new fields may appear
+without it), ``summary`` counts the findings (``total``, per severity, ``rules``: per code).
+"""
 
 from __future__ import annotations
 
@@ -22,5 +27,17 @@ def as_dict(diag: Diagnostic) -> dict[str, Any]:
     }
 
 
+#: The JSON report's format version.
+FORMAT_VERSION = 1
+
+
 def render(diags: Sequence[Diagnostic], *, rules: Mapping[str, Any], tool_version: str) -> str:
-    return json.dumps({"diagnostics": [as_dict(d) for d in diags]}, indent=2) + "\n"
+    from cigen.reporters.summary import summary_data
+
+    data = {
+        "version": FORMAT_VERSION,
+        "tool": {"name": "cigen", "version": tool_version},
+        "summary": summary_data(diags),
+        "diagnostics": [as_dict(d) for d in diags],
+    }
+    return json.dumps(data, indent=2) + "\n"
