@@ -1,18 +1,55 @@
 """The one grammar of variable references: ``$VAR``, ``${VAR}`` and ``%VAR%``.
 
 GitLab's ``ExpandVariables::VARIABLES_REGEXP`` (``lib/expand_variables.rb``): a name is a
-letter or underscore followed by letters, digits and underscores.
+letter or underscore followed by letters, digits and underscores, referenced as ``$NAME``,
+``${NAME}`` or ``%NAME%``, tried left to right. Expansion is one pass: a value that holds
+another reference stays as it is, as in ``ExpandVariables.expand_existing``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
 NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
 #: One reference; the name is in group 1, 2 or 3.
 REFERENCE = re.compile(rf"\$({NAME})|\$\{{({NAME})\}}|%({NAME})%")
 
 
-def names(text: str) -> list[str]:
-    """The variable names ``text`` refers to, in order."""
-    return [m.group(1) or m.group(2) or m.group(3) for m in REFERENCE.finditer(text)]
+def name_of(found: re.Match[str]) -> str:
+    """The variable name of one :data:`REFERENCE` match."""
+    return found.group(1) or found.group(2) or found.group(3)
+
+
+def names(text: str) -> tuple[str, ...]:
+    """The variable names ``text`` refers to, in order, each once."""
+    return tuple(dict.fromkeys(name_of(found) for found in REFERENCE.finditer(text)))
+
+
+def has_reference(text: str) -> bool:
+    return REFERENCE.search(text) is not None
+
+
+def substitute(text: str, replace: Callable[[str], str | None]) -> str:
+    """``text`` with each reference replaced by ``replace(name)``; ``None`` keeps it as written."""
+    if "$" not in text and "%" not in text:
+        return text
+
+    def sub(found: re.Match[str]) -> str:
+        value = replace(name_of(found))
+        return found.group(0) if value is None else value
+
+    return REFERENCE.sub(sub, text)
+
+
+def expand(text: str, variables: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """``text`` with the known variables expanded (one pass), and the names left unknown."""
+    unknown: dict[str, None] = {}
+
+    def replace(name: str) -> str | None:
+        if name in variables:
+            return variables[name]
+        unknown[name] = None
+        return None
+
+    return substitute(text, replace), tuple(unknown)

@@ -46,6 +46,7 @@ from cigen.config.node import (
     within_duration,
 )
 from cigen.diagnostics import Mark
+from cigen.model import DEFAULT_STAGES
 from cigen.yaml.load import YMap
 
 #: ``Root::ALLOWED_KEYS``.
@@ -141,8 +142,6 @@ RULE_KEYS = (
     "needs",
     "interruptible",
 )
-#: ``Stages.default`` before the edge stages are added.
-DEFAULT_STAGES = ("build", "test", "deploy")
 MAX_NESTING_LEVEL = 10
 MAX_NAME_LENGTH = 255
 

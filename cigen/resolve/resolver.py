@@ -29,6 +29,7 @@ from cigen.model import (
 from cigen.project import Missing, Outside, Project, is_wildcard
 from cigen.resolve.inputs import bind, interpolate
 from cigen.resolve.merge import deep_merge
+from cigen.variables import expand
 from cigen.yaml.load import Loaded, Reference, YMap, YSeq
 
 MAX_INCLUDES = 150
@@ -39,7 +40,6 @@ MAX_FLATTEN_DEPTH = 10
 #: chain is a hostile input).
 MAX_REFERENCE_DEPTH = 50
 MAX_REFERENCE_EXPANSION = 200_000
-_VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
 #: Decides an ``include:rules`` list: True include, False skip.
 IncludeRules = Callable[[Any], bool]
@@ -180,19 +180,6 @@ def _entries(value: Any, mark: Mark) -> Iterator[_Entry]:
             yield _Entry("invalid", "", where)
 
 
-def _expand_vars(text: str, variables: dict[str, str]) -> tuple[str, list[str]]:
-    unknown: list[str] = []
-
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
-        if name in variables:
-            return variables[name]
-        unknown.append(name)
-        return match.group(0)
-
-    return _VARIABLE.sub(sub, text), unknown
-
-
 def _expand_includes(state: _State, path: str, body: YMap, chain: tuple[str, ...]) -> YMap:
     content = YMap(body.mark)
     if "include" in body:
@@ -248,7 +235,7 @@ def _follow(state: _State, entry: _Entry, chain: tuple[str, ...]) -> Iterator[YM
                 )
             )
         return
-    target, unknown = _expand_vars(entry.target, state.variables)
+    target, unknown = expand(entry.target, state.variables)
     if unknown:
         if _count(state, entry.mark):
             state.unfollowed.append(

@@ -53,6 +53,7 @@ from typing import Any
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
+from cigen.variables import has_reference
 from cigen.yaml.load import YMap, YSeq
 
 CODE = "CIG501"
@@ -72,7 +73,6 @@ KEY_QUALIFIERS = frozenset(
 SECRET_NAMES = frozenset({"DOCKER_AUTH_CONFIG"})
 
 _WORDS = re.compile(r"[_.\-]+")
-_REFERENCE = re.compile(r"\$(?:\w+|\{\w+\})")
 _FLAGS = frozenset({"true", "false", "yes", "no", "on", "off"})
 _IDENTIFIER = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 
@@ -102,7 +102,7 @@ def is_literal(value: Any) -> bool:
     text = value.strip()
     if not text or text.lower() in _FLAGS or _IDENTIFIER.fullmatch(text):
         return False
-    return _REFERENCE.search(text) is None
+    return not has_reference(text)
 
 
 def _entries(variables: Any) -> Iterator[tuple[str, Any, Mark]]:

@@ -69,6 +69,7 @@ from cigen.lint.context import LintContext
 from cigen.model import Job
 from cigen.project import Missing, Outside, Project
 from cigen.rules.cig502_privileged_docker import image_parts
+from cigen.variables import substitute
 from cigen.yaml.load import YMap, YSeq
 
 CODE = "CIG503"
@@ -100,7 +101,6 @@ EXECUTOR = "/kaniko/executor"
 #: Stands for the project root while paths are expanded.
 _ROOT = "\x00root"
 _SEPARATORS = frozenset({";", "&&", "||", "|", "&", ">", ">>", "<", "(", ")"})
-_VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 _FROM_VARIABLE = re.compile(r"\$\{(\w+)(?::?[-+]([^}]*))?\}|\$(\w+)")
 
 
@@ -219,14 +219,11 @@ def job_variables(job: Job) -> dict[str, str]:
 def expand(text: str, variables: Mapping[str, str], *, rounds: int = 5) -> str:
     """``text`` with ``$CI_PROJECT_DIR`` as the root marker and known variables expanded."""
 
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
-        if name == "CI_PROJECT_DIR":
-            return _ROOT
-        return variables.get(name, match.group(0))
+    def replace(name: str) -> str | None:
+        return _ROOT if name == "CI_PROJECT_DIR" else variables.get(name)
 
     for _ in range(rounds):
-        expanded = _VARIABLE.sub(sub, text)
+        expanded = substitute(text, replace)
         if expanded == text:
             break
         text = expanded

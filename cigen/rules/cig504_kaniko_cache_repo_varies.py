@@ -58,6 +58,7 @@ from collections.abc import Iterator, Mapping
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
 from cigen.rules.cig503_kaniko_large_base_image import job_variables, kaniko_calls, kaniko_jobs
+from cigen.variables import names
 
 CODE = "CIG504"
 NAME = "kaniko-cache-repo-varies"
@@ -103,7 +104,6 @@ IMAGE_STYLE = re.compile(
     r"(?:^|_)IMAGE(?:_NAME)?$|IMAGE_(?:PATH|REPO|REPOSITORY)$"
     r"|^(?:APP|PROJECT|SERVICE|REPO|COMPONENT)_NAME$"
 )
-_VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 #: How many ``variables:`` definitions are followed from one reference.
 MAX_HOPS = 5
 
@@ -120,7 +120,7 @@ def _why(name: str) -> str | None:
 
 def varying(text: str, variables: Mapping[str, str]) -> tuple[str, str] | None:
     """``(variable, reason)`` for the first varying variable ``text`` uses, else None."""
-    pending = [(match.group(1) or match.group(2), 0) for match in _VARIABLE.finditer(text)]
+    pending = [(name, 0) for name in names(text)]
     seen: set[str] = set()
     while pending:
         name, hops = pending.pop(0)
@@ -131,8 +131,7 @@ def varying(text: str, variables: Mapping[str, str]) -> tuple[str, str] | None:
         if why is not None:
             return name, why
         if name in variables and hops < MAX_HOPS:
-            for match in _VARIABLE.finditer(variables[name]):
-                pending.append((match.group(1) or match.group(2), hops + 1))
+            pending.extend((found, hops + 1) for found in names(variables[name]))
     return None
 
 

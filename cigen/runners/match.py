@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import enum
 import heapq
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, combinations
 
 from cigen.runners.inventory import Runner
+from cigen.variables import names, substitute
 
 __all__ = [
     "JobMatch",
@@ -38,10 +38,6 @@ __all__ = [
     "unresolved_variables",
 ]
 
-_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
-# GitLab's ExpandVariables::VARIABLES_REGEXP: $NAME, ${NAME} or %NAME%, tried left to right.
-_VARIABLE = re.compile(rf"\$({_NAME})|\$\{{({_NAME})\}}|%({_NAME})%")
-
 
 def expand_tag(tag: str, variables: Mapping[str, str]) -> str:
     """Expand variable references in ``tag`` the way GitLab does for ``tags:``.
@@ -49,23 +45,12 @@ def expand_tag(tag: str, variables: Mapping[str, str]) -> str:
     ``$NAME``, ``${NAME}`` and ``%NAME%`` are replaced by the variable's value; references to
     unknown variables are left verbatim. One pass: a value containing ``$OTHER`` stays as is.
     """
-    if "$" not in tag and "%" not in tag:
-        return tag
-
-    def replace(found: re.Match[str]) -> str:
-        value = variables.get(_variable_name(found))
-        return found.group(0) if value is None else value
-
-    return _VARIABLE.sub(replace, tag)
+    return substitute(tag, variables.get)
 
 
 def unresolved_variables(tag: str) -> tuple[str, ...]:
     """Names of the variable references still in ``tag`` (in order, each once)."""
-    return tuple(dict.fromkeys(_variable_name(found) for found in _VARIABLE.finditer(tag)))
-
-
-def _variable_name(found: re.Match[str]) -> str:
-    return found.group(1) or found.group(2) or found.group(3)
+    return names(tag)
 
 
 @dataclass(frozen=True)
