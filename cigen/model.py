@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cigen.diagnostics import Mark
+from cigen.diagnostics import Mark, Severity
 from cigen.yaml.load import Loaded, YMap
 
 if TYPE_CHECKING:
@@ -91,7 +91,9 @@ class Event:
     mark: Mark
     message: str
     job: str | None = None
-    subject: str = ""
+    subject: str = ""  # the name it is about (an include target, a parent, a reference)
+    severity: Severity | None = None  # a lower level than the rule's own, when it is one
+    cycle: bool = False  # part of a cycle: more content could not explain it
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +150,9 @@ class Pipeline:
         ``!reference`` or ``default:`` error (a missing name an unfollowed include may define
         does not count)."""
         for event in self.events:
-            if not event.kind.startswith(_ASSEMBLY) or event.subject.startswith("severity:"):
+            if not event.kind.startswith(_ASSEMBLY) or event.severity is not None:
                 continue
-            explainable = event.kind in _EXPLAINABLE and event.subject != "cycle"
+            explainable = event.kind in _EXPLAINABLE and not event.cycle
             if not (explainable and self.incomplete):
                 return True
         return False

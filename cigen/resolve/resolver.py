@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cigen.diagnostics import Mark
+from cigen.diagnostics import Mark, Severity
 from cigen.model import (
     DEFAULT_KEYS,
     DEFAULT_STAGES,
@@ -255,7 +255,7 @@ def _follow(state: _State, entry: _Entry, chain: tuple[str, ...]) -> Iterator[YM
                 entry.mark,
                 f"wildcard include {target!r} starts with '/', so GitLab matches nothing "
                 "(repository paths have no leading slash); drop the '/'",
-                subject="severity:warning",
+                severity=Severity.WARNING,
             )
             return
         matches = state.project.glob(target)
@@ -266,7 +266,7 @@ def _follow(state: _State, entry: _Entry, chain: tuple[str, ...]) -> Iterator[YM
                 entry.mark,
                 f"wildcard include {target!r} matches no .yml/.yaml file; GitLab silently "
                 "includes nothing",
-                subject="severity:warning",
+                severity=Severity.WARNING,
             )
         paths = matches
     else:
@@ -453,7 +453,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 "reference-unknown",
                 ref.mark,
                 f"{ref.text()} is part of a circular chain; break the cycle",
-                subject="cycle",
+                cycle=True,
             )
             return missing
         node: Any = config
@@ -477,7 +477,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 ref.mark,
                 f"{ref.text()} starts a chain of more than {MAX_REFERENCE_DEPTH} references; "
                 "shorten it",
-                subject="cycle",
+                cycle=True,
             )
             return missing
         active.append(path)
@@ -489,7 +489,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 ref.mark,
                 f"{ref.text()} expands to more than {MAX_REFERENCE_EXPANSION:,} values "
                 "(references that repeat references); reduce the nesting",
-                subject="cycle",
+                cycle=True,
             )
             value = missing
         cache[path] = value

@@ -28,9 +28,9 @@ def from_events(
     for event in ctx.pipeline.events_of(kind):
         level = severity
         message = event.message
-        if event.subject.startswith("severity:"):
-            level = Severity.parse(event.subject.split(":", 1)[1])
-        if explainable and ctx.pipeline.incomplete and event.subject != "cycle":
+        if event.severity is not None:
+            level = event.severity
+        if explainable and ctx.pipeline.incomplete and not event.cycle:
             level = Severity.INFO
             message += ctx.unfollowed_hint()
         yield at(event.mark, code, name, level, message, job=event.job, anchor=event.subject)
