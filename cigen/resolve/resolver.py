@@ -435,6 +435,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     active: list[tuple[str, ...]] = []
     broken = [False]  # set when the top-level key being walked holds a broken reference
     sizes: dict[int, tuple[Any, int]] = {}
+    holds: dict[int, bool] = {}  # id of a mapping or list in ``config`` -> holds a !reference
     missing = object()
 
     def lookup(ref: Reference) -> Any:
@@ -502,7 +503,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 broken[0] = True
             return found
         if isinstance(value, YMap):
-            if not _has_reference(value):
+            if not _has_reference(value, holds):
                 return value
             out = YMap(value.mark)
             for key, item in value.items():
@@ -511,7 +512,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                     out.put(key, found, value.key_mark(key), value.value_mark(key))
             return out
         if isinstance(value, YSeq):
-            if not _has_reference(value):
+            if not _has_reference(value, holds):
                 return value
             seq = YSeq(value.mark)
             for index, item in enumerate(value):
@@ -550,14 +551,18 @@ def _expanded_size(value: Any, sizes: dict[int, tuple[Any, int]]) -> int:
     return total
 
 
-def _has_reference(value: Any) -> bool:
+def _has_reference(value: Any, holds: dict[int, bool]) -> bool:
+    """Whether ``value`` holds a ``!reference``; each container is looked at once (``holds``
+    remembers the answer by id for the parts of the configuration, which outlive the walk)."""
     if isinstance(value, Reference):
         return True
-    if isinstance(value, dict):
-        return any(_has_reference(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_reference(v) for v in value)
-    return False
+    if not isinstance(value, (dict, list)):
+        return False
+    known = holds.get(id(value))
+    if known is None:
+        items = value.values() if isinstance(value, dict) else value
+        known = holds[id(value)] = any(_has_reference(v, holds) for v in items)
+    return known
 
 
 # --- jobs -------------------------------------------------------------------------------------
