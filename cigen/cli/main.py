@@ -319,7 +319,12 @@ def _planned(
 @click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
 @click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "mermaid", "dot")),
+    default="text",
+    show_default=True,
+    help="mermaid: a flowchart for Markdown (GitLab renders it); dot: a Graphviz graph.",
 )
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE")
 @click.option("--runners", "runners_source", metavar="FILE|gitlab", help="Runner inventory.")
@@ -345,6 +350,11 @@ def plan(
     data = plan_data(result, runners_by_job)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
+        return EXIT_CLEAN
+    if fmt in ("mermaid", "dot"):
+        from cigen.pipeline import draw
+
+        click.echo(draw.mermaid(data) if fmt == "mermaid" else draw.dot(data), nl=False)
         return EXIT_CLEAN
     if not result.workflow.created:
         click.echo(f"no pipeline: {result.workflow.reason}")

@@ -79,6 +79,8 @@ def plan_data(
         }
         if job.decision.start_in:
             item["start_in"] = job.decision.start_in
+        if job.needs is not None:
+            item["needs"] = list(job.needs)
         if runners_by_job is not None:
             item["runners"] = list(runners_by_job.get(job.name, ()))
         jobs.append(item)

@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as _with
 from types import MappingProxyType
 from typing import Final
 
@@ -1180,6 +1181,8 @@ class PlannedJob:
     stage: str
     when: str
     decision: JobDecision
+    needs: tuple[str, ...] | None = None
+    """Names of the jobs in this pipeline it needs (``needs:``); None: the stage order."""
 
 
 @dataclass(frozen=True)
@@ -1254,11 +1257,15 @@ def plan(
         else:
             excluded.append(planned)
     included.sort(key=lambda item: (item[0], item[1]))
-    planned_jobs = tuple(item[2] for item in included)
-    present = {planned_job.name for planned_job in planned_jobs}
-    for planned_job in planned_jobs:
+    present = {item[2].name for item in included}
+    with_needs: list[PlannedJob] = []
+    for _rank, _position, planned_job in included:
         own = planned_job.decision.needs
         needs = own if own is not None else jobs[planned_job.name].get("needs")
+        edges = None if needs is None else [t for t, _ in _need_names(needs) if t in present]
+        if edges is not None:
+            planned_job = _with(planned_job, needs=tuple(dict.fromkeys(edges)))
+        with_needs.append(planned_job)
         for target, optional in _need_names(needs):
             if not optional and target not in present:
                 errors.append(
@@ -1267,6 +1274,7 @@ def plan(
                     "keywords. To need a job that sometimes does not exist in the pipeline, use "
                     "needs:optional."
                 )
+    planned_jobs = tuple(with_needs)
     if not planned_jobs and not errors:
         errors.append(NO_JOBS_MESSAGE)
     return Plan(decision, tuple(order), planned_jobs, tuple(excluded), tuple(errors))
