@@ -747,9 +747,11 @@ def test_plan_without_jobs_or_filtered() -> None:
     empty = sim.plan(
         {"a": {"script": ["x"], "rules": [{"when": "never"}]}}, [], None, {}, PUSH_MAIN
     )
-    assert empty.errors == (sim.NO_JOBS_MESSAGE,)
+    assert empty.errors == () and empty.filtered == sim.NO_JOBS_MESSAGE
+    assert (empty.status, empty.message) == ("filtered", sim.NO_JOBS_MESSAGE)
     filtered = sim.plan(JOBS, [], {"rules": [{"if": "$NOPE"}]}, {}, PUSH_MAIN)
     assert filtered.workflow.created is False and filtered.jobs == () and not filtered.created
+    assert (filtered.status, filtered.message) == ("filtered", sim.WORKFLOW_FILTERED_MESSAGE)
 
 
 def test_plan_uses_workflow_variables() -> None:

@@ -296,7 +296,7 @@ def _planned(
     path: Path, root: Path | None, variables: tuple[str, ...], context: dict[str, Any]
 ) -> Any:
     from cigen.lint.engine import include_rules_for, load_pipeline
-    from cigen.pipeline.plan import simulate
+    from cigen.pipeline.plan import seeded
 
     config = _load_config(path, root, None)
     known = {**config.variables, **_parse_vars(variables)}
@@ -312,7 +312,7 @@ def _planned(
                 f"{mark.path}:{mark.line}:{mark.col}: cannot plan: {problems[0].message}"
             )
         raise CigenError(f"{path}: cannot plan: the file is not a mapping of CI keywords")
-    return pipeline, ctx, simulate(pipeline, ctx), config
+    return pipeline, ctx, seeded(pipeline, ctx), config
 
 
 @cli.command()
@@ -348,21 +348,26 @@ def plan(
     if runners is not None:
         runners_by_job = _runners_by_job(pipeline, runners, ctx.protected, config.variables)
     data = plan_data(result, runners_by_job)
+    # filtered out (nothing to run) is a clean answer; a refused pipeline is an error (exit 1)
+    code = EXIT_FINDINGS if result.status == "refused" else EXIT_CLEAN
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
-        return EXIT_CLEAN
+        return code
     if fmt in ("mermaid", "dot"):
         from cigen.pipeline import draw
 
         click.echo(draw.mermaid(data) if fmt == "mermaid" else draw.dot(data), nl=False)
-        return EXIT_CLEAN
-    if not result.workflow.created:
-        click.echo(f"no pipeline: {result.workflow.reason}")
-        return EXIT_CLEAN
-    for error in result.errors:
-        click.echo(f"error: {error}")
-    if not result.jobs:
-        click.echo("no jobs: GitLab creates no pipeline for this ref")
+        return code
+    if result.status == "filtered":
+        click.echo(f"no pipeline: {result.message}")
+        if not result.workflow.created:
+            click.echo(f"  {result.workflow.reason}")
+        return code
+    if result.status == "refused":
+        click.echo("no pipeline: GitLab refuses to create it:")
+        for error in result.errors:
+            click.echo(f"  {error}")
+        return code
     for item in data["jobs"]:
         line = f"{item['stage']:<16} {item['name']:<40} {item['when']}"
         if "runners" in item:
@@ -385,6 +390,9 @@ def explain(
     if job not in pipeline.jobs:
         raise CigenError(f"no job named {job!r} in {path}")
     click.echo(f"workflow: {result.workflow.reason}")
+    if result.status == "refused":
+        click.echo(f"no pipeline: {result.message}")
+        return EXIT_FINDINGS
     if not result.workflow.created:
         return EXIT_CLEAN
     for planned in (*result.jobs, *result.excluded):

@@ -61,8 +61,7 @@ def _nodes(data: Mapping[str, Any]) -> tuple[list[tuple[str, list[_Node]]], dict
 
 
 def _no_pipeline(data: Mapping[str, Any]) -> str:
-    errors = data.get("errors") or ()
-    return str(errors[0]) if errors else str(data.get("workflow") or "no pipeline")
+    return str(data.get("message") or "no job")
 
 
 # --- Mermaid ------------------------------------------------------------------------------------

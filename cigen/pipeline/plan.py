@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cigen.model import Pipeline
-from cigen.pipeline.simulate import PipelineContext, Plan, plan
+from cigen.pipeline.simulate import PipelineContext, Plan, WorkflowDecision, plan
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,30 @@ def simulate(pipeline: Pipeline, ctx: PipelineContext) -> Plan:
     return plan(jobs, pipeline.stages, workflow, variables or {}, ctx)
 
 
+def config_errors(pipeline: Pipeline) -> tuple[str, ...]:
+    """The validator's errors, positioned: GitLab's ``Chain::Config::Process`` refuses the
+    pipeline before any rule is evaluated."""
+    model = pipeline.model
+    if model is None or model.valid:
+        return ()
+    return tuple(f"{e.mark.path}:{e.mark.line}:{e.mark.col}: {e.message}" for e in model.errors)
+
+
+def seeded(pipeline: Pipeline, ctx: PipelineContext) -> Plan:
+    """The pipeline ``plan`` and ``explain`` show: refused when the configuration is invalid,
+    otherwise :func:`simulate`."""
+    errors = config_errors(pipeline)
+    if not errors:
+        return simulate(pipeline, ctx)
+    workflow = WorkflowDecision(
+        created=False,
+        rule_index=None,
+        variables={},
+        reason="not evaluated: the configuration is invalid",
+    )
+    return Plan(workflow, pipeline.stages, (), (), errors)
+
+
 def plan_data(
     result: Plan, runners_by_job: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, Any]:
@@ -86,8 +110,10 @@ def plan_data(
         jobs.append(item)
     return {
         "created": result.created,
+        "status": result.status,
+        "message": result.message,
         "workflow": result.workflow.reason,
         "errors": list(result.errors),
-        "jobs": jobs,
+        "jobs": jobs if result.created else [],
         "excluded": [{"name": j.name, "reason": j.decision.reason} for j in result.excluded],
     }

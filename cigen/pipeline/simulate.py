@@ -57,6 +57,9 @@ NO_JOBS_MESSAGE: Final = (
     "The rules configuration prevented any jobs from being added to the pipeline."
 )
 
+WORKFLOW_FILTERED_MESSAGE: Final = "Pipeline filtered out by workflow rules."
+EDGE_STAGES: Final = (".pre", ".post")
+
 _EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
 
 
@@ -1194,11 +1197,29 @@ class Plan:
     jobs: tuple[PlannedJob, ...]
     excluded: tuple[PlannedJob, ...]
     errors: tuple[str, ...]
+    filtered: str | None = None
+    """GitLab's message when the pipeline is filtered out (no error: nothing to run)."""
 
     @property
     def created(self) -> bool:
         """GitLab would create this pipeline."""
-        return self.workflow.created and not self.errors
+        return self.workflow.created and not self.errors and self.filtered is None
+
+    @property
+    def status(self) -> str:
+        """``created``; ``filtered`` (``Chain::EvaluateWorkflowRules``, ``Chain::Populate``:
+        nothing to run, not an error); ``refused`` (an error stops the chain:
+        ``Chain::Seed``'s seed errors, a rule that cannot be evaluated)."""
+        if self.errors:
+            return "refused"
+        return "filtered" if self.filtered is not None else "created"
+
+    @property
+    def message(self) -> str | None:
+        """Why GitLab creates no pipeline, in GitLab's words (None when it creates one)."""
+        if self.errors:
+            return "\n".join(self.errors)
+        return self.filtered
 
 
 def _ordered_stages(stages: Sequence[str]) -> list[str]:
@@ -1234,7 +1255,8 @@ def plan(
     order = _ordered_stages(stages)
     decision = evaluate_workflow(workflow, global_variables, ctx, predefined=predefined)
     if not decision.created:
-        return Plan(decision, tuple(order), (), (), decision.errors)
+        filtered = None if decision.errors else WORKFLOW_FILTERED_MESSAGE
+        return Plan(decision, tuple(order), (), (), decision.errors, filtered)
     has_workflow_rules = isinstance(workflow, Mapping) and "rules" in workflow
     pipeline_variables = {**normalize_variables(global_variables), **decision.variables}
     rank = {stage: float(i) for i, stage in enumerate(order)}
@@ -1275,6 +1297,8 @@ def plan(
                     "needs:optional."
                 )
     planned_jobs = tuple(with_needs)
-    if not planned_jobs and not errors:
-        errors.append(NO_JOBS_MESSAGE)
-    return Plan(decision, tuple(order), planned_jobs, tuple(excluded), tuple(errors))
+    # Chain::Populate: .pre/.post jobs alone are not a pipeline (gitlab#198518)
+    filtered = None
+    if not errors and all(job.stage in EDGE_STAGES for job in planned_jobs):
+        filtered = NO_JOBS_MESSAGE
+    return Plan(decision, tuple(order), planned_jobs, tuple(excluded), tuple(errors), filtered)
