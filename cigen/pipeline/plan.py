@@ -16,13 +16,14 @@ from cigen.pipeline.simulate import PipelineContext, Plan, WorkflowDecision, pla
 
 @dataclass(frozen=True)
 class Simulation:
-    """What lint needs from a plan: the names of the jobs that will run."""
+    """What lint needs from a plan: the job definitions that will run (a parallel job runs
+    when one of its instances does)."""
 
     plan: Plan
 
     @property
     def running(self) -> frozenset[str]:
-        return frozenset(job.name for job in self.plan.jobs)
+        return frozenset(job.definition for job in self.plan.jobs)
 
 
 def make_context(
@@ -56,9 +57,24 @@ def make_context(
     )
 
 
+def _own_variables(job: Mapping[str, Any], written: object) -> Mapping[str, Any]:
+    """The job with only its own ``variables:``: the resolved job carries the top-level ones
+    too, but in rules those come below the ``workflow:rules`` variables
+    (``Chain::Seed#root_variables``, ``Seed::Build#calculate_yaml_variables!``)."""
+    own = written.get("variables") if isinstance(written, Mapping) else None
+    if own is None and "variables" not in job:
+        return job
+    out = {k: v for k, v in job.items() if k != "variables"}
+    if own is not None:
+        out["variables"] = own
+    return out
+
+
 def simulate(pipeline: Pipeline, ctx: PipelineContext) -> Plan:
     config: Mapping[str, Any] = pipeline.config or {}
-    jobs = {name: job.config for name, job in pipeline.jobs.items()}
+    jobs = {
+        name: _own_variables(job.config, config.get(name)) for name, job in pipeline.jobs.items()
+    }
     workflow = config.get("workflow") if isinstance(config.get("workflow"), dict) else None
     variables = config.get("variables") if isinstance(config.get("variables"), dict) else {}
     return plan(jobs, pipeline.stages, workflow, variables or {}, ctx)
@@ -106,7 +122,7 @@ def plan_data(
         if job.needs is not None:
             item["needs"] = list(job.needs)
         if runners_by_job is not None:
-            item["runners"] = list(runners_by_job.get(job.name, ()))
+            item["runners"] = list(runners_by_job.get(job.definition, ()))
         jobs.append(item)
     return {
         "created": result.created,

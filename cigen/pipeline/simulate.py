@@ -20,6 +20,7 @@ from typing import Final
 
 from cigen import expressions
 from cigen.expressions import ExpressionError
+from cigen.pipeline.parallel import Instance, expand_need, group_name, instances
 from cigen.yaml.load import scalar_text
 
 __all__ = [
@@ -257,16 +258,58 @@ def _merge_request_variables(ctx: PipelineContext) -> dict[str, str]:
     return out
 
 
-def _job_predefined_variables(name: str, job: Mapping[str, object]) -> dict[str, str]:
-    """Per-job pipeline-phase variables visible to the job's own rules."""
+def _job_predefined_variables(
+    name: str, job: Mapping[str, object], instance: Instance | None = None
+) -> dict[str, str]:
+    """Per-job variables visible to the job's own rules
+    (``Variables::Builder#predefined_variables_from_job_attr``): ``CI_JOB_MANUAL`` for a
+    job-level ``when: manual`` or ``delayed`` (``Ci::Processable::ACTIONABLE_WHEN``),
+    ``CI_NODE_INDEX`` only for an instance of a parallel job."""
     out = {
         "CI_JOB_NAME": name,
         "CI_JOB_NAME_SLUG": slugify(name),
+        "CI_JOB_GROUP_NAME": group_name(name),
         "CI_JOB_STAGE": _str_or(job.get("stage"), "test"),
-        "CI_NODE_TOTAL": str(_node_total(job.get("parallel"))),
     }
-    if job.get("when") == "manual":
+    if job.get("when") in ("manual", "delayed"):
         out["CI_JOB_MANUAL"] = "true"
+    if instance is not None and instance.index is not None:
+        out["CI_NODE_INDEX"] = str(instance.index)
+        out["CI_NODE_TOTAL"] = str(instance.total)
+    else:
+        out["CI_NODE_TOTAL"] = str(_node_total(job.get("parallel")))
+    return out
+
+
+def _expand(value: str, variables: Mapping[str, str]) -> str:
+    """``ExpandVariables.expand``: references to undefined variables become empty."""
+    if "$" not in value and "%" not in value:
+        return value
+    return _EXPAND_EXISTING_RE.sub(
+        lambda m: variables.get(m.group(1) or m.group(2) or m.group(3), ""), value
+    )
+
+
+def _environment_variables(job: Mapping[str, object], seen: Mapping[str, str]) -> dict[str, str]:
+    """``CI_ENVIRONMENT_*`` at seed time (``Build::Context::Build#seed_environment``): the name
+    expanded with the job's other variables; action ``start`` unless given; tier and url only
+    when the job sets them (an environment that exists already may add its own)."""
+    raw = job.get("environment")
+    options: Mapping[str, object] = raw if isinstance(raw, Mapping) else {}
+    name = raw if isinstance(raw, str) else options.get("name")
+    if not isinstance(name, str) or not name:
+        return {}
+    expanded = _expand(name, expand_variables_nested(seen))
+    if not expanded:
+        return {}
+    out = {
+        "CI_ENVIRONMENT_NAME": expanded,
+        "CI_ENVIRONMENT_ACTION": _str_or(options.get("action"), "start"),
+    }
+    if isinstance(options.get("deployment_tier"), str):
+        out["CI_ENVIRONMENT_TIER"] = str(options["deployment_tier"])
+    if isinstance(options.get("url"), str):
+        out["CI_ENVIRONMENT_URL"] = str(options["url"])
     return out
 
 
@@ -1044,11 +1087,15 @@ def job_variables(
     pipeline_variables: Mapping[str, str],
     *,
     predefined: Mapping[str, str] | None = None,
+    instance: Instance | None = None,
 ) -> dict[str, str]:
-    """Variables a job's ``rules:if`` sees (section 4.5): predefined, then the inherited
-    global (+ workflow) variables, then job ``variables:``, then ``ctx.variables``. Raw values."""
-    out = dict(predefined if predefined is not None else predefined_variables(ctx))
-    out.update(_job_predefined_variables(name, job))
+    """Variables a job's ``rules:if`` sees (section 4.5;
+    ``Variables::Builder#scoped_variables_for_pipeline_seed``): job predefined, pipeline
+    predefined, then the inherited global variables (overridden by the matched
+    ``workflow:rules`` variables), then job ``variables:`` (and matrix values), then
+    ``ctx.variables``; last the ``CI_ENVIRONMENT_*`` variables. Raw values."""
+    out = _job_predefined_variables(name, job, instance)
+    out.update(predefined if predefined is not None else predefined_variables(ctx))
     inherit = job.get("inherit")
     inherited = inherit.get("variables", True) if isinstance(inherit, Mapping) else True
     if inherited is True:
@@ -1057,7 +1104,11 @@ def job_variables(
         keep = {str(v) for v in inherited}
         out.update({k: v for k, v in pipeline_variables.items() if k in keep})
     out.update(normalize_variables(job.get("variables")))
+    if instance is not None:
+        out.update(instance.matrix)
     out.update(ctx.variables)
+    for key, value in _environment_variables(job, out).items():
+        out.setdefault(key, value)
     return out
 
 
@@ -1115,13 +1166,16 @@ def evaluate_job(
     has_workflow_rules: bool,
     *,
     predefined: Mapping[str, str] | None = None,
+    instance: Instance | None = None,
 ) -> JobDecision:
     """Decide whether ``job`` is added (``Seed::Build#included?`` + rules attributes).
 
     ``pipeline_variables`` are the top-level variables already overridden by the matched
     ``workflow:rules`` variables.
     """
-    variables = job_variables(name, job, ctx, pipeline_variables, predefined=predefined)
+    variables = job_variables(
+        name, job, ctx, pipeline_variables, predefined=predefined, instance=instance
+    )
     job_when = _str_or(job.get("when"), "on_success")
     job_start_in = job.get("start_in")
     static_allow_failure = _static_allow_failure(job, job_when)
@@ -1186,6 +1240,12 @@ class PlannedJob:
     decision: JobDecision
     needs: tuple[str, ...] | None = None
     """Names of the jobs in this pipeline it needs (``needs:``); None: the stage order."""
+    job: str = ""
+    """The job definition this is an instance of (``parallel``); empty: ``name`` itself."""
+
+    @property
+    def definition(self) -> str:
+        return self.job or self.name
 
 
 @dataclass(frozen=True)
@@ -1229,18 +1289,24 @@ def _ordered_stages(stages: Sequence[str]) -> list[str]:
     return [".pre", *dict.fromkeys(given), ".post"]
 
 
-def _need_names(needs: object) -> Iterator[tuple[str, bool]]:
+def _need_names(
+    needs: object, parallel: Mapping[str, Sequence[str]] | None = None
+) -> Iterator[tuple[str, bool]]:
+    """(job name, optional) of each need in this pipeline; a need on a parallel job names its
+    instances (``Config::Normalizer#expand_parallelized_needs``)."""
     if needs is None:
         return
     for need in _flatten(needs):
         if isinstance(need, str):
-            yield need, False
+            for name in expand_need(need, None, parallel or {}):
+                yield name, False
         elif isinstance(need, Mapping):
             if "pipeline" in need or "project" in need:
                 continue
             target = need.get("job", need.get("name"))
             if isinstance(target, str):
-                yield target, need.get("optional") is True
+                for name in expand_need(target, need.get("parallel"), parallel or {}):
+                    yield name, need.get("optional") is True
 
 
 def plan(
@@ -1264,31 +1330,49 @@ def plan(
     included: list[tuple[float, int, PlannedJob]] = []
     excluded: list[PlannedJob] = []
     errors: list[str] = []
-    for position, (name, job) in enumerate(jobs.items()):
-        if name.startswith(".") or not isinstance(job, Mapping):
-            continue
+    expanded = {
+        name: instances(name, job.get("parallel"))
+        for name, job in jobs.items()
+        if not name.startswith(".") and isinstance(job, Mapping)
+    }
+    parallel = {
+        name: [i.name for i in found] for name, found in expanded.items() if found[0].name != name
+    }
+    position = 0
+    for name, found in expanded.items():
+        job = jobs[name]
         stage = _str_or(job.get("stage"), "test")
-        result = evaluate_job(
-            name, job, ctx, pipeline_variables, has_workflow_rules, predefined=predefined
-        )
-        if result.error:
-            errors.append(result.error)
-        planned = PlannedJob(name, stage, result.when, result)
-        if result.included:
-            included.append((rank.get(stage, unknown_rank), position, planned))
-        else:
-            excluded.append(planned)
+        for instance in found:
+            position += 1
+            result = evaluate_job(
+                instance.name,
+                job,
+                ctx,
+                pipeline_variables,
+                has_workflow_rules,
+                predefined=predefined,
+                instance=instance,
+            )
+            if result.error:
+                errors.append(result.error)
+            planned = PlannedJob(instance.name, stage, result.when, result, job=name)
+            if result.included:
+                included.append((rank.get(stage, unknown_rank), position, planned))
+            else:
+                excluded.append(planned)
     included.sort(key=lambda item: (item[0], item[1]))
     present = {item[2].name for item in included}
     with_needs: list[PlannedJob] = []
     for _rank, _position, planned_job in included:
         own = planned_job.decision.needs
-        needs = own if own is not None else jobs[planned_job.name].get("needs")
-        edges = None if needs is None else [t for t, _ in _need_names(needs) if t in present]
+        needs = own if own is not None else jobs[planned_job.definition].get("needs")
+        edges = (
+            None if needs is None else [t for t, _ in _need_names(needs, parallel) if t in present]
+        )
         if edges is not None:
             planned_job = _with(planned_job, needs=tuple(dict.fromkeys(edges)))
         with_needs.append(planned_job)
-        for target, optional in _need_names(needs):
+        for target, optional in _need_names(needs, parallel):
             if not optional and target not in present:
                 errors.append(
                     f"'{planned_job.name}' job needs '{target}' job, but '{target}' does not "
