@@ -229,3 +229,42 @@ def test_environment_rules_in_a_plan() -> None:
     }
     result = sim.plan(jobs, [], None, {}, PUSH_MAIN)
     assert [j.name for j in result.jobs] == ["review"]
+
+
+# --- explain ---------------------------------------------------------------------------------
+
+
+def _explain(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    (tmp_path / ".gitlab-ci.yml").write_text(CI)
+    code = main(["explain", *args[:1], str(tmp_path / ".gitlab-ci.yml"), *args[1:]])
+    return code, capsys.readouterr().out
+
+
+def test_explain_names_the_instance_and_where_each_variable_came_from(tmp_path, capsys) -> None:
+    code, out = _explain(tmp_path, capsys, "build: [arm64]", "--ref", "main", "--var", "X=1")
+    assert code == 0
+    assert "build: [arm64]: runs (on_success); decided by rules[0]" in out
+    assert "instance 2 of 'build'" in out
+    assert "$ARCH = 'arm64'  (matrix)" in out
+    assert "$ENV = 'prod'  (workflow)" in out
+    assert "$X = '1'  (--var)" in out
+
+
+def test_explain_a_parallel_job_shows_every_instance(tmp_path, capsys) -> None:
+    code, out = _explain(tmp_path, capsys, "shard", "--ref", "feature")
+    assert code == 0
+    assert "shard 2/3: does not run; decided by rules" in out
+    assert "$CI_NODE_INDEX = '2'  (predefined)" in out
+    assert "$ENV" not in out.split("shard 1/3")[0]  # not read, not a variable of the job's own
+    assert out.count("instance ") == 3
+
+
+def test_explain_top_level_origin(tmp_path, capsys) -> None:
+    _code, out = _explain(tmp_path, capsys, "build: [arm64]", "--ref", "feature")
+    assert "$ENV = 'dev'  (top-level)" in out
+
+
+def test_explain_undefined_variable(tmp_path, capsys) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text("j:\n  script: [x]\n  rules:\n    - if: $NOPE\n")
+    assert main(["explain", "j", str(tmp_path / ".gitlab-ci.yml")]) == 0
+    assert "$NOPE = undefined\n" in capsys.readouterr().out

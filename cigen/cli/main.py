@@ -385,26 +385,46 @@ def plan(
 def explain(
     job: str, path: Path, root: Path | None, variables: tuple[str, ...], **context: Any
 ) -> int:
-    """Say which rule or only/except clause decides whether JOB runs, and why."""
-    pipeline, _ctx, result, _config = _planned(path, root, variables, context)
-    if job not in pipeline.jobs:
-        raise CigenError(f"no job named {job!r} in {path}")
+    """Say which rule or only/except clause decides whether JOB runs, and why.
+
+    JOB is a job or one of its parallel instances (`"build: [amd64]"`, `"rspec 1/3"`). Shown:
+    the instance, the clause that decided, and the variables its rules saw with where each came
+    from (predefined, top-level, workflow, job, matrix, --var).
+    """
+    from cigen.pipeline.plan import variable_origins
+
+    pipeline, ctx, result, _config = _planned(path, root, variables, context)
     click.echo(f"workflow: {result.workflow.reason}")
     if result.status == "refused":
         click.echo(f"no pipeline: {result.message}")
         return EXIT_FINDINGS
     if not result.workflow.created:
         return EXIT_CLEAN
-    for planned in (*result.jobs, *result.excluded):
-        if planned.name != job:
-            continue
+    found = [p for p in (*result.jobs, *result.excluded) if job in (p.name, p.definition)]
+    if not found:
+        raise CigenError(f"no job named {job!r} in {path}")
+    for planned in found:
         decision = planned.decision
         state = f"runs ({decision.when})" if decision.included else "does not run"
-        click.echo(f"{job}: {state}; decided by {decision.decided_by}")
+        click.echo(f"{planned.name}: {state}; decided by {decision.decided_by}")
+        if planned.name != planned.definition:
+            click.echo(
+                f"  instance {planned.instance.index if planned.instance else '?'}"
+                f" of {planned.definition!r}"
+            )
         click.echo(f"  {decision.reason}")
-        for name, value in decision.variables_read:
+        origins = variable_origins(pipeline, ctx, result, planned)
+        read = dict(decision.variables_read)
+        click.echo("  variables read:" if read else "  no variable read")
+        for name, value in read.items():
             shown = "undefined" if value is None else repr(value)
-            click.echo(f"  ${name} = {shown}")
+            origin = origins.get(name, ("", "not defined"))[1] if value is not None else ""
+            click.echo(f"    ${name} = {shown}" + (f"  ({origin})" if origin else ""))
+        own = {k: v for k, v in origins.items() if v[1] != "predefined" and k not in read}
+        if own:
+            click.echo("  other variables it saw:")
+            for name, (value, origin) in own.items():
+                click.echo(f"    ${name} = {value!r}  ({origin})")
     return EXIT_CLEAN
 
 

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from cigen.model import Pipeline
-from cigen.pipeline.simulate import PipelineContext, Plan, WorkflowDecision, plan
+from cigen.pipeline.simulate import (
+    PipelineContext,
+    Plan,
+    PlannedJob,
+    WorkflowDecision,
+    job_variable_layers,
+    normalize_variables,
+    plan,
+)
 
 
 @dataclass(frozen=True)
@@ -70,14 +78,48 @@ def _own_variables(job: Mapping[str, Any], written: object) -> Mapping[str, Any]
     return out
 
 
-def simulate(pipeline: Pipeline, ctx: PipelineContext) -> Plan:
+@dataclass(frozen=True)
+class _Inputs:
+    jobs: Mapping[str, Mapping[str, Any]]
+    workflow: Mapping[str, Any] | None
+    variables: Mapping[str, Any]
+
+
+def _inputs(pipeline: Pipeline) -> _Inputs:
     config: Mapping[str, Any] = pipeline.config or {}
     jobs = {
         name: _own_variables(job.config, config.get(name)) for name, job in pipeline.jobs.items()
     }
     workflow = config.get("workflow") if isinstance(config.get("workflow"), dict) else None
     variables = config.get("variables") if isinstance(config.get("variables"), dict) else {}
-    return plan(jobs, pipeline.stages, workflow, variables or {}, ctx)
+    return _Inputs(jobs, workflow, variables or {})
+
+
+def simulate(pipeline: Pipeline, ctx: PipelineContext) -> Plan:
+    given = _inputs(pipeline)
+    return plan(given.jobs, pipeline.stages, given.workflow, given.variables, ctx)
+
+
+def variable_origins(
+    pipeline: Pipeline, ctx: PipelineContext, result: Plan, planned: PlannedJob
+) -> dict[str, tuple[str, str]]:
+    """Every variable ``planned``'s rules saw: name -> (value, where it came from: predefined,
+    top-level, workflow, job, matrix or --var)."""
+    given = _inputs(pipeline)
+    layers = job_variable_layers(
+        planned.name,
+        given.jobs.get(planned.definition, {}),
+        ctx,
+        [
+            ("top-level", normalize_variables(given.variables)),
+            ("workflow", dict(result.workflow.variables)),
+        ],
+        instance=planned.instance,
+    )
+    out: dict[str, tuple[str, str]] = {}
+    for origin, values in layers:
+        out.update({name: (value, origin) for name, value in values.items()})
+    return out
 
 
 def config_errors(pipeline: Pipeline) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ __all__ = [
     "expand_existing",
     "expand_variables_nested",
     "fnmatch",
+    "job_variable_layers",
     "job_variables",
     "normalize_variables",
     "plan",
@@ -1080,6 +1081,43 @@ def evaluate_workflow(
     )
 
 
+def job_variable_layers(
+    name: str,
+    job: Mapping[str, object],
+    ctx: PipelineContext,
+    pipeline_layers: Sequence[tuple[str, Mapping[str, str]]],
+    *,
+    predefined: Mapping[str, str] | None = None,
+    instance: Instance | None = None,
+) -> list[tuple[str, dict[str, str]]]:
+    """Where the variables a job's rules see come from, lowest precedence first
+    (``Variables::Builder#scoped_variables_for_pipeline_seed``): ``predefined`` (job, then
+    pipeline), the inherited ``pipeline_layers`` (``top-level`` then ``workflow``:
+    ``Chain::Seed#root_variables``), ``job`` variables, ``matrix`` values, ``--var``; the
+    ``CI_ENVIRONMENT_*`` variables last, unless already set."""
+    base = _job_predefined_variables(name, job, instance)
+    base.update(predefined if predefined is not None else predefined_variables(ctx))
+    layers: list[tuple[str, dict[str, str]]] = [("predefined", base)]
+    inherit = job.get("inherit")
+    inherited = inherit.get("variables", True) if isinstance(inherit, Mapping) else True
+    for origin, values in pipeline_layers:
+        if inherited is True:
+            layers.append((origin, dict(values)))
+        elif isinstance(inherited, Sequence) and not isinstance(inherited, str):
+            keep = {str(v) for v in inherited}
+            layers.append((origin, {k: v for k, v in values.items() if k in keep}))
+    layers.append(("job", normalize_variables(job.get("variables"))))
+    if instance is not None:
+        layers.append(("matrix", dict(instance.matrix)))
+    layers.append(("--var", dict(ctx.variables)))
+    seen: dict[str, str] = {}
+    for _origin, values in layers:
+        seen.update(values)
+    environment = _environment_variables(job, seen)
+    layers.append(("predefined", {k: v for k, v in environment.items() if k not in seen}))
+    return layers
+
+
 def job_variables(
     name: str,
     job: Mapping[str, object],
@@ -1089,26 +1127,20 @@ def job_variables(
     predefined: Mapping[str, str] | None = None,
     instance: Instance | None = None,
 ) -> dict[str, str]:
-    """Variables a job's ``rules:if`` sees (section 4.5;
-    ``Variables::Builder#scoped_variables_for_pipeline_seed``): job predefined, pipeline
-    predefined, then the inherited global variables (overridden by the matched
-    ``workflow:rules`` variables), then job ``variables:`` (and matrix values), then
-    ``ctx.variables``; last the ``CI_ENVIRONMENT_*`` variables. Raw values."""
-    out = _job_predefined_variables(name, job, instance)
-    out.update(predefined if predefined is not None else predefined_variables(ctx))
-    inherit = job.get("inherit")
-    inherited = inherit.get("variables", True) if isinstance(inherit, Mapping) else True
-    if inherited is True:
-        out.update(pipeline_variables)
-    elif isinstance(inherited, Sequence) and not isinstance(inherited, str):
-        keep = {str(v) for v in inherited}
-        out.update({k: v for k, v in pipeline_variables.items() if k in keep})
-    out.update(normalize_variables(job.get("variables")))
-    if instance is not None:
-        out.update(instance.matrix)
-    out.update(ctx.variables)
-    for key, value in _environment_variables(job, out).items():
-        out.setdefault(key, value)
+    """Variables a job's ``rules:if`` sees (section 4.5), merged from
+    :func:`job_variable_layers`; ``pipeline_variables`` are the top-level variables already
+    overridden by the matched ``workflow:rules`` ones. Raw values."""
+    out: dict[str, str] = {}
+    layers = job_variable_layers(
+        name,
+        job,
+        ctx,
+        [("top-level", pipeline_variables)],
+        predefined=predefined,
+        instance=instance,
+    )
+    for _origin, values in layers:
+        out.update(values)
     return out
 
 
@@ -1242,6 +1274,7 @@ class PlannedJob:
     """Names of the jobs in this pipeline it needs (``needs:``); None: the stage order."""
     job: str = ""
     """The job definition this is an instance of (``parallel``); empty: ``name`` itself."""
+    instance: Instance | None = None
 
     @property
     def definition(self) -> str:
@@ -1355,7 +1388,9 @@ def plan(
             )
             if result.error:
                 errors.append(result.error)
-            planned = PlannedJob(instance.name, stage, result.when, result, job=name)
+            planned = PlannedJob(
+                instance.name, stage, result.when, result, job=name, instance=instance
+            )
             if result.included:
                 included.append((rank.get(stage, unknown_rank), position, planned))
             else:
