@@ -47,6 +47,7 @@ class Project:
     root: Path
     _cache: dict[str, Loaded] = field(default_factory=dict)
     _files: list[str] | None = None
+    truncated: bool = False  # the file walk stopped at MAX_WALK_FILES
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
@@ -130,11 +131,16 @@ class Project:
         return sorted(n for n in names if n)
 
     def _walk_files(self) -> list[str]:
+        """Files on disk under the root, at most :data:`MAX_WALK_FILES` (then ``truncated``)."""
         out: list[str] = []
         for folder, dirs, names in os.walk(self.root):
             dirs[:] = sorted(d for d in dirs if d != ".git")
             base = Path(folder).relative_to(self.root)
             out.extend((base / name).as_posix() for name in names)
+            if len(out) > MAX_WALK_FILES:
+                self.truncated = True
+                del out[MAX_WALK_FILES:]
+                break
         return sorted(out)
 
     def glob(self, pattern: str) -> list[str]:
@@ -145,6 +151,9 @@ class Project:
         """
         regex = wildcard_regex(pattern)
         return [name for name in self.files() if regex.fullmatch(name)]
+
+
+MAX_WALK_FILES = 200_000  # a project root that is not a git work tree is walked this far
 
 
 def wildcard_regex(pattern: str) -> re.Pattern[str]:

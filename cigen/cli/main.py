@@ -81,6 +81,16 @@ def _context(opts: dict[str, Any], variables: dict[str, str], project_files: Any
     )
 
 
+def _project_files(path: Path, root: Path | None) -> tuple[str, ...] | None:
+    """The project's files for ``rules:exists`` / ``include:rules:exists``: git's list in a
+    work tree, else the files on disk (None, so assumed to match, past the walk's bound)."""
+    from cigen.project import Project, find_root
+
+    project = Project(find_root(path, root))
+    files = project.files()
+    return None if project.truncated else tuple(files)
+
+
 def _has_context(opts: dict[str, Any]) -> bool:
     return bool(
         opts["ref"]
@@ -244,7 +254,7 @@ def lint(
         from cigen.lint.engine import include_rules_for, load_pipeline
         from cigen.pipeline.plan import Simulation, simulate
 
-        ctx = _context(context, dict(config.variables))
+        ctx = _context(context, dict(config.variables), _project_files(path, root))
         kwargs["include_rules"] = include_rules_for(ctx, config.variables)
         kwargs["protected_ref"] = ctx.protected
         pipeline = load_pipeline(
@@ -300,7 +310,7 @@ def _planned(
 
     config = _load_config(path, root, None)
     known = {**config.variables, **_parse_vars(variables)}
-    ctx = _context(context, known)
+    ctx = _context(context, known, _project_files(path, root))
     pipeline = load_pipeline(
         path, root=root, include_rules=include_rules_for(ctx, known), variables=known
     )
