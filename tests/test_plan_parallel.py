@@ -268,3 +268,16 @@ def test_explain_undefined_variable(tmp_path, capsys) -> None:
     (tmp_path / ".gitlab-ci.yml").write_text("j:\n  script: [x]\n  rules:\n    - if: $NOPE\n")
     assert main(["explain", "j", str(tmp_path / ".gitlab-ci.yml")]) == 0
     assert "$NOPE = undefined\n" in capsys.readouterr().out
+
+
+def test_runners_per_matrix_instance(tmp_path, capsys) -> None:
+    # tags expanded with each instance's matrix values (seed/build.rb: expand_existing(tag))
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        "build:\n  script: [x]\n  tags: [$ARCH]\n  parallel:\n    matrix:\n"
+        "      - ARCH: [amd64, arm64]\n"
+    )
+    (tmp_path / "r.yml").write_text("runners:\n  - name: intel\n    tags: [amd64]\n")
+    args = ["plan", str(tmp_path / ".gitlab-ci.yml"), "--format", "json"]
+    assert main([*args, "--runners", str(tmp_path / "r.yml")]) == 0
+    jobs = {j["name"]: j["runners"] for j in json.loads(capsys.readouterr().out)["jobs"]}
+    assert jobs == {"build: [amd64]": ["intel"], "build: [arm64]": []}

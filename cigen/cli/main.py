@@ -450,6 +450,8 @@ def _runners_by_job(
     for tagged, result in zip(jobs, found, strict=True):
         usable = list(result.eligible) + (list(result.protected_only) if protected else [])
         out.setdefault(tagged.job.name, []).extend(r.name for r in usable)
+        if tagged.name != tagged.job.name:  # a parallel:matrix instance: its own tags
+            out.setdefault(tagged.name, []).extend(r.name for r in usable)
     return out
 
 

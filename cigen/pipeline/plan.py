@@ -164,7 +164,8 @@ def plan_data(
         if job.needs is not None:
             item["needs"] = list(job.needs)
         if runners_by_job is not None:
-            item["runners"] = list(runners_by_job.get(job.definition, ()))
+            found = runners_by_job.get(job.name, runners_by_job.get(job.definition, ()))
+            item["runners"] = list(dict.fromkeys(found))
         jobs.append(item)
     return {
         "created": result.created,

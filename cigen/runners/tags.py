@@ -9,7 +9,6 @@ Trigger jobs run on no runner and are left out.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -44,21 +43,19 @@ def job_variables(job: Job) -> dict[str, str]:
 
 
 def matrix_instances(job: Job) -> Iterator[tuple[str, dict[str, str]]]:
-    """``(instance name, matrix variables)``; a job without a matrix is one instance."""
+    """``(instance name, matrix variables)``; a job without a matrix is one instance
+    (the instances of ``parallel: N`` share their tags, so they count as one here)."""
+    from cigen.pipeline.parallel import instances
+
     parallel = job.config.get("parallel")
-    matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
-    if not isinstance(matrix, list) or not matrix:
+    if not isinstance(parallel, dict) or "matrix" not in parallel:
         yield job.name, {}
         return
-    for entry in matrix:
-        if not isinstance(entry, dict):
-            continue
-        names = list(entry)
-        choices = [v if isinstance(v, list) else [v] for v in entry.values()]
-        for combo in itertools.product(*choices):
-            values = {n: scalar_text(v) for n, v in zip(names, combo, strict=True)}
-            label = ", ".join(values.values())
-            yield f"{job.name}: [{label}]", values
+    found = instances(job.name, parallel)
+    if not found:
+        yield job.name, {}
+    for instance in found:
+        yield instance.name, dict(instance.matrix)
 
 
 def tags_mark(job: Job) -> Mark:
