@@ -281,3 +281,14 @@ def test_runners_per_matrix_instance(tmp_path, capsys) -> None:
     assert main([*args, "--runners", str(tmp_path / "r.yml")]) == 0
     jobs = {j["name"]: j["runners"] for j in json.loads(capsys.readouterr().out)["jobs"]}
     assert jobs == {"build: [amd64]": ["intel"], "build: [arm64]": []}
+
+
+@pytest.mark.parametrize(
+    "parallel",
+    [0, {"number": 0}, {"matrix": []}, {"matrix": "x"}, {"matrix": [{}, "x"]}, "x", True],
+)
+def test_values_gitlab_refuses_leave_the_job_whole(parallel: object) -> None:
+    # entry/product/parallel.rb refuses these; lint --ref still plans the job once
+    assert instances("job", parallel) == (Instance("job"),)
+    jobs = {"job": {"script": ["x"], "parallel": parallel}}
+    assert [j.name for j in sim.plan(jobs, [], None, {}, PUSH_MAIN).jobs] == ["job"]

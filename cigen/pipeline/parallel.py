@@ -52,7 +52,7 @@ def _matrix(config: object) -> list[dict[str, str]] | None:
         return None
     entries = config.get("matrix")
     if not isinstance(entries, Sequence) or isinstance(entries, str):
-        return []
+        return None
     combos: list[dict[str, str]] = []
     for entry in entries:
         if not isinstance(entry, Mapping) or not entry:
@@ -74,14 +74,15 @@ def _number(config: object) -> int | None:
 
 
 def instances(name: str, parallel: object) -> tuple[Instance, ...]:
-    """The jobs GitLab creates for ``name`` with this ``parallel:`` value (itself when none)."""
+    """The jobs GitLab creates for ``name`` with this ``parallel:`` value (itself when none,
+    and when the value is one GitLab's validator refuses, such as ``0`` or an empty matrix)."""
     if parallel is None:
         return (Instance(name),)
     total = _number(parallel)
-    if total is not None:
+    if total is not None and total > 0:
         return tuple(Instance(f"{name} {i}/{total}", i, total) for i in range(1, total + 1))
     combos = _matrix(parallel)
-    if combos is None:
+    if not combos:
         return (Instance(name),)
     return tuple(
         Instance(f"{name}: [{', '.join(combo.values())}]", i, len(combos), combo)

@@ -51,10 +51,7 @@ def matrix_instances(job: Job) -> Iterator[tuple[str, dict[str, str]]]:
     if not isinstance(parallel, dict) or "matrix" not in parallel:
         yield job.name, {}
         return
-    found = instances(job.name, parallel)
-    if not found:
-        yield job.name, {}
-    for instance in found:
+    for instance in instances(job.name, parallel):
         yield instance.name, dict(instance.matrix)
 
 
