@@ -284,11 +284,9 @@ def _job_predefined_variables(
 
 def _expand(value: str, variables: Mapping[str, str]) -> str:
     """``ExpandVariables.expand``: references to undefined variables become empty."""
-    if "$" not in value and "%" not in value:
-        return value
-    return _EXPAND_EXISTING_RE.sub(
-        lambda m: variables.get(m.group(1) or m.group(2) or m.group(3), ""), value
-    )
+    from cigen.variables import substitute
+
+    return substitute(value, lambda name: variables.get(name, ""))
 
 
 def _environment_variables(job: Mapping[str, object], seen: Mapping[str, str]) -> dict[str, str]:
