@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cigen.config import header, root
+from cigen.config import cache, header, root
 from cigen.config.node import Check
 from cigen.diagnostics import Mark
 
@@ -50,4 +50,11 @@ ENTRIES: dict[str, Entry] = {
     "header_root": _header_root,
     "header_input": _header_input,
     "header_component": header.component,
+    # cache.py
+    "caches": cache.caches,
+    "cache": cache.cache,
+    "key": cache.key,
+    "files": cache.files,
+    "prefix": cache.prefix,
+    "paths": cache.paths,
 }

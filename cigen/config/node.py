@@ -12,7 +12,7 @@ returns its typed value (``None`` when invalid).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,11 @@ class Check:
     def base(self, loc: str, text: str, mark: Mark, **options: str) -> None:
         """``errors.add(:base, text)``: the text without an attribute word."""
         self.add(loc, "base", text, mark, **options)
+
+    def literal(self, loc: str, text: str, mark: Mark) -> None:
+        """An error GitLab writes without its validator (``UnknownStrategy#errors``):
+        ``"#{location} #{text}"``, not lowercased."""
+        self.errors.append(ConfigError(f"{loc} {text}", mark, where=loc))
 
     def warn(self, loc: str, text: str, mark: Mark) -> None:
         """``add_warning(text)``: ``"#{location} #{text}"``, not lowercased."""
@@ -202,6 +207,22 @@ def flatten(value: Any) -> list[Any]:
         else:
             stack.pop()
     return out
+
+
+def flat_items(value: Any, mark: Mark) -> Iterator[tuple[Any, Mark]]:
+    """``[config].flatten`` (``ComposableArray``) with the position of each item."""
+    if not isinstance(value, list):
+        yield value, mark
+        return
+    for index, item in enumerate(value):
+        yield from flat_items(item, item_mark(value, index, mark))
+
+
+def ruby_length(value: Any) -> int:
+    """What ActiveModel's ``LengthValidator`` measures: ``length``, else ``to_s.length``."""
+    if isinstance(value, (str, list, dict)):
+        return len(value)
+    return len(ruby_text(value))
 
 
 def keys_of(value: Any) -> list[str]:
