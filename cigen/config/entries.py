@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cigen.config import cache, header, root
+from cigen.config import artifacts, cache, header, root
 from cigen.config.node import Check
 from cigen.diagnostics import Mark
 
@@ -57,4 +57,14 @@ ENTRIES: dict[str, Entry] = {
     "files": cache.files,
     "prefix": cache.prefix,
     "paths": cache.paths,
+    # artifacts.py
+    "artifacts": artifacts.artifacts,
+    "reports": artifacts.reports,
+    "coverage_report": artifacts.coverage_report,
+    "coverage": artifacts.coverage,
+    "pages": artifacts.pages,
+    "publish": artifacts.publish,
+    "release": artifacts.release,
+    "assets": artifacts.assets,
+    "links": artifacts.links,
 }
