@@ -6,10 +6,11 @@ GitLab's ``spec/lib/gitlab/ci/config/entry/*_spec.rb`` do.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from cigen.config import artifacts, cache, header, root
+from cigen.config import artifacts, cache, header, image, root
 from cigen.config.node import Check
 from cigen.diagnostics import Mark
 
@@ -67,4 +68,14 @@ ENTRIES: dict[str, Entry] = {
     "release": artifacts.release,
     "assets": artifacts.assets,
     "links": artifacts.links,
+    # image.py; the "(with_image_ports)" variants take the option GitLab's specs pass
+    "image": image.image,
+    "image(with_image_ports)": functools.partial(image.image, with_image_ports=True),
+    "service": image.service,
+    "service(with_image_ports)": functools.partial(image.service, with_image_ports=True),
+    "services": image.services,
+    "services(with_image_ports)": functools.partial(image.services, with_image_ports=True),
+    "ports": image.ports,
+    "port": image.port,
+    "pull_policy": image.pull_policy,
 }
