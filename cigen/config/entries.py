@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from cigen.config import artifacts, cache, header, image, root
+from cigen.config import artifacts, cache, header, image, jobmisc, root
 from cigen.config.node import Check
 from cigen.diagnostics import Mark
 
@@ -78,4 +78,14 @@ ENTRIES: dict[str, Entry] = {
     "ports": image.ports,
     "port": image.port,
     "pull_policy": image.pull_policy,
+    # jobmisc.py
+    "hooks": jobmisc.hooks,
+    "timeout": jobmisc.timeout,
+    "retry": jobmisc.retry,
+    "tags": jobmisc.tags,
+    "id_tokens": jobmisc.id_tokens,
+    "id_token": jobmisc.id_token,
+    "allow_failure": jobmisc.allow_failure,
+    "job_inputs": jobmisc.job_inputs,
+    "job_input": jobmisc.job_input,
 }
