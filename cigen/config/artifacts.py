@@ -591,17 +591,14 @@ def iso8601_datetime(value: Any) -> bool:
     if not isinstance(value, str) or len(value) > MAX_DATE_TEXT:
         return False
     match = _ISO_EXT.fullmatch(value)
-    if match:
-        year, month, day = match.group(1), match.group(2), match.group(3)
-        if year is not None and year != "-" and month is None:
-            return False  # a year alone: the callback rejects it
+    # a match the callback refuses (a year without a month) lets the next pattern try
+    if match and not (match.group(1) not in (None, "-") and match.group(2) is None):
+        year, month, day = match.group(1, 2, 3)
         time = match.group(10, 11, 12)
         return _civil_ok(year, month, day) and _other_date_ok(match, 5, 7, 8) and _time_ok(time)
     match = _ISO_BASIC.fullmatch(value)
-    if match:
-        year, month, day = match.group(1), match.group(2), match.group(3)
-        if day is not None and month == "-" and year != "--":
-            return False
+    if match and not (match.group(3) and match.group(2) == "-" and match.group(1) != "--"):
+        year, month, day = match.group(1, 2, 3)
         month = None if month == "-" else month
         time = match.group(13, 14, 15)
         return _civil_ok(year, month, day) and _other_date_ok(match, 5, 8, 9) and _time_ok(time)
