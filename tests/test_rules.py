@@ -77,7 +77,6 @@ CASES = [
         "schema-wrong-type",
         {CI: "build:\n  script: [make]\n  retry: lots\n"},
         [(CI, 3, 10, "CIG002")],
-        marks=bug("pending: retry entry (cigen/config/jobmisc.py)"),
     ),
     case(
         "schema-bad-when",
