@@ -16,7 +16,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cigen.config.node import (
@@ -115,6 +115,10 @@ _CHECKED_REPORTS = (
     "repository_xray",
 )
 COVERAGE_REPORT_KEYS = ("coverage_format", "path")
+COBERTURA_HINT = (
+    "artifacts:reports:cobertura was removed in GitLab 15.0: write coverage_report: "
+    "{coverage_format: cobertura, path: <file>}"
+)
 COVERAGE_FORMATS = ("cobertura", "jacoco")
 
 PAGES_KEYS = ("path_prefix", "expire_in", "publish")
@@ -321,7 +325,8 @@ def reports(c: Check, value: Any, mark: Mark, loc: str) -> Reports | None:
         c.add(own, "config", "should be a hash", mark)
         return None
     count = len(c.errors)
-    allowed_keys(c, own, value, REPORT_KEYS, mark)
+    if not allowed_keys(c, own, value, REPORT_KEYS, mark) and "cobertura" in value:
+        c.errors[-1] = replace(c.errors[-1], hint=COBERTURA_HINT)
     for key in _CHECKED_REPORTS:
         found = value.get(key)
         if found is not None and not is_array_of_strings_or_string(found):

@@ -17,6 +17,7 @@ from cigen.config.artifacts import (
     iso8601_datetime,
     pages,
     release,
+    reports,
 )
 from cigen.config.node import Check
 from cigen.yaml.load import load_text
@@ -216,3 +217,11 @@ def test_release_ref_that_is_not_a_string_is_refused() -> None:
     c = Check()
     release(c, {"tag_name": "v", "description": "d", "ref": 5}, _load("a: 1\n").mark, "release")
     assert [e.message for e in c.errors] == ["release ref must be a valid ref"]
+
+
+def test_removed_cobertura_report_says_what_replaced_it() -> None:
+    c = Check()
+    reports(c, {"cobertura": "c.xml"}, _load("a: 1\n").mark, "jobs:a:artifacts:reports")
+    (error,) = c.errors
+    assert error.message == "jobs:a:artifacts:reports config contains unknown keys: cobertura"
+    assert "coverage_report" in error.hint
