@@ -1,8 +1,10 @@
 """Writing files so that nothing is ever half-written.
 
 :func:`write_atomic` writes a temporary file in the target's folder, flushes it to disk, keeps
-the old file's permissions, and renames it over the target: readers see the old content or the
-new, never a part, and an interrupted run leaves the old file intact.
+the old file's permissions (or sets ``mode``), and renames it over the target: readers see the
+old content or the new, never a part, and an interrupted run leaves the old file intact. The
+temporary file is created readable by its owner only, so a secret written with ``mode=0o600``
+is never readable by others, not even for a moment.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from pathlib import Path
 from cigen.errors import CigenError
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
     folder = path.parent if str(path.parent) else Path()
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:

@@ -28,16 +28,26 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from cigen.errors import CigenError
-from cigen.runners.inventory import Runner, make_runner
+from cigen.runners.inventory import Runner, Scope, make_runner
+from cigen.runners.sync import LiveRunner
 
 if TYPE_CHECKING:
     import gitlab
 
-__all__ = ["fetch_inventory", "runner_from_api"]
+__all__ = [
+    "Session",
+    "connect",
+    "create_runner",
+    "fetch_inventory",
+    "live_runners",
+    "runner_from_api",
+    "update_runner",
+]
 
 MASK = "[MASKED]"
 
@@ -78,9 +88,59 @@ def fetch_inventory(
             "group/app) or set CI_PROJECT_ID"
         )
 
+    session = connect(
+        url=url,
+        token=token,
+        config_section=config_section,
+        config_files=config_files,
+        timeout=timeout,
+        env=environ,
+        needs="the read_api scope whose user is a Maintainer of the project",
+    )
+    with session.gl:
+        return _fetch(session.gl, project_id, session.secrets, timeout)
+
+
+@dataclass
+class Session:
+    """A python-gitlab client, with what error messages need: the URL to show, the secrets
+    to mask (the API token, and runner tokens once created) and the timeout."""
+
+    gl: gitlab.Gitlab
+    secrets: list[str]
+    timeout: float
+
+    def fail(
+        self, exc: Exception, action: str, *, missing: str, forbidden: str | None = None
+    ) -> CigenError:
+        """The :class:`CigenError` for ``exc`` raised while doing ``action``."""
+        return _failure(
+            exc,
+            action,
+            missing=missing,
+            url=_display_url(self.gl.url),
+            secrets=self.secrets,
+            timeout=self.timeout,
+            forbidden=forbidden,
+        )
+
+
+def connect(
+    *,
+    url: str | None = None,
+    token: str | None = None,
+    config_section: str | None = None,
+    config_files: Sequence[str] | None = None,
+    timeout: float = 10,
+    env: Mapping[str, str] | None = None,
+    needs: str = "the read_api scope",
+) -> Session:
+    """A client for the GitLab that ``url``/``token``, the environment or ``config_section``
+    name (see the module documentation); ``needs`` says what the token needs, for messages."""
     import gitlab
     import gitlab.config
 
+    environ: Mapping[str, str] = env if env is not None else {}
     secrets: list[str] = []
     if config_section is not None:
         if url or token:
@@ -115,14 +175,11 @@ def fetch_inventory(
             )
         if not api_token:
             raise CigenError(
-                "no GitLab token given: set GITLAB_TOKEN to a token with the read_api scope "
-                "whose user is a Maintainer of the project, or name a python-gitlab config "
-                "section"
+                f"no GitLab token given: set GITLAB_TOKEN to a token with {needs}, "
+                "or name a python-gitlab config section"
             )
         gl = gitlab.Gitlab(base_url, private_token=api_token, timeout=timeout)
-
-    with gl:
-        return _fetch(gl, project_id, secrets, timeout)
+    return Session(gl, secrets, timeout)
 
 
 def runner_from_api(detail: Mapping[str, Any], name: str | None = None) -> Runner:
@@ -233,8 +290,12 @@ def _failure(
     url: str,
     secrets: Sequence[str],
     timeout: float,
+    forbidden: str | None = None,
 ) -> CigenError:
-    """A :class:`CigenError` for ``exc`` raised while doing ``action``; secrets scrubbed."""
+    """A :class:`CigenError` for ``exc`` raised while doing ``action``; secrets scrubbed.
+
+    ``forbidden`` replaces the explanation of a 403 (what the token and its user need).
+    """
     import gitlab.exceptions
     import requests
 
@@ -251,10 +312,10 @@ def _failure(
                 "that the token is valid, not expired or revoked, and has the read_api scope"
             )
         elif code == 403:
-            text = (
-                f"GitLab at {url} refused access (403 Forbidden) while {action}: the token "
-                "needs the read_api scope and its user the Maintainer role on the project "
-                "(listing runners requires it)"
+            text = f"GitLab at {url} refused access (403 Forbidden) while {action}: " + (
+                forbidden
+                or "the token needs the read_api scope and its user the Maintainer role "
+                "on the project (listing runners requires it)"
             )
         elif code == 404:
             text = f"GitLab at {url}: {missing}"
@@ -318,3 +379,154 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     text = _URL_CREDENTIALS.sub(rf"\1{MASK}@", text)
     text = _SECRET_FIELD.sub(rf"\1\2{MASK}", text)
     return _GITLAB_TOKEN.sub(MASK, text)
+
+
+# --- managing runners (cigen runners apply / diff) ----------------------------------------------
+
+MANAGE_NEEDS = (
+    "the api scope (or create_runner, manage_runner and read_api) whose user may create "
+    "runners in each runner's scope"
+)
+_MANAGE_FORBIDDEN = (
+    "creating and changing runners needs a token with the api scope (or create_runner, "
+    "manage_runner and read_api) whose user is a Maintainer of the project, an Owner of the "
+    "group, or an administrator for instance runners; for others, runner registration must "
+    "also be allowed for the project or group"
+)
+
+
+def live_runners(
+    session: Session, scopes: Iterable[Scope]
+) -> tuple[dict[Scope, int], dict[Scope, tuple[LiveRunner, ...]]]:
+    """For each scope: the owner's numeric id (for groups and projects) and GitLab's runners
+    of the scope's type there, with their details (the lists lack tags and flags)."""
+    owners: dict[Scope, int] = {}
+    found: dict[Scope, tuple[LiveRunner, ...]] = {}
+    for scope in dict.fromkeys(scopes):
+        summaries = _scope_runners(session, scope, owners)
+        details = [
+            _detail(session, summary.id)
+            for summary in sorted(summaries, key=lambda item: int(item.id))
+            if getattr(summary, "runner_type", scope.runner_type) == scope.runner_type
+        ]
+        found[scope] = tuple(_live(detail) for detail in details)
+    return owners, found
+
+
+def _scope_runners(session: Session, scope: Scope, owners: dict[Scope, int]) -> list[Any]:
+    import gitlab.exceptions
+    import requests
+
+    api_errors = (gitlab.exceptions.GitlabError, requests.exceptions.RequestException)
+    gl = session.gl
+    filters: dict[str, Any] = {"get_all": True, "per_page": 100, "type": scope.runner_type}
+    if scope.kind == "instance":
+        action = "listing the instance runners"
+        try:
+            return list(gl.runners_all.list(**filters))
+        except api_errors as exc:
+            raise session.fail(
+                exc,
+                action,
+                missing="the instance runners were not found (404)",
+                forbidden="listing instance runners needs an administrator's token",
+            ) from None
+    manager: Any = gl.projects if scope.kind == "project" else gl.groups
+    try:
+        owner = manager.get(scope.owner)
+    except api_errors as exc:
+        raise session.fail(
+            exc,
+            f"reading {scope}",
+            missing=(
+                f"{scope} was not found (404): check the id or full path and that the "
+                "token's user can see it"
+            ),
+        ) from None
+    owners[scope] = int(owner.id)
+    try:
+        return list(owner.runners.list(**filters))
+    except api_errors as exc:
+        raise session.fail(
+            exc,
+            f"listing the runners of {scope}",
+            missing=f"the runners of {scope} were not found (404)",
+            forbidden=_MANAGE_FORBIDDEN,
+        ) from None
+
+
+def _detail(session: Session, runner_id: int) -> dict[str, Any]:
+    import gitlab.exceptions
+    import requests
+
+    try:
+        return dict(session.gl.runners.get(runner_id).attributes)
+    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+        raise session.fail(
+            exc,
+            f"reading runner #{runner_id}",
+            missing=f"runner #{runner_id} was not found (404); it was probably deleted: try again",
+            forbidden=_MANAGE_FORBIDDEN,
+        ) from None
+
+
+def _live(detail: Mapping[str, Any]) -> LiveRunner:
+    paused_field = detail.get("paused")
+    paused = paused_field if isinstance(paused_field, bool) else not detail.get("active", True)
+    timeout = detail.get("maximum_timeout")
+    return LiveRunner(
+        id=int(detail["id"]),
+        description=str(detail.get("description") or ""),
+        runner_type=str(detail.get("runner_type") or ""),
+        tag_list=tuple(str(tag) for tag in detail.get("tag_list") or ()),
+        run_untagged=bool(detail.get("run_untagged")),
+        locked=bool(detail.get("locked")),
+        access_level=str(detail.get("access_level") or "not_protected"),
+        maximum_timeout=timeout if isinstance(timeout, int) else None,
+        paused=bool(paused),
+    )
+
+
+def create_runner(session: Session, runner: Runner, owners: Mapping[Scope, int]) -> tuple[int, str]:
+    """Create ``runner`` with ``POST /user/runners``: its new id and authentication token.
+
+    The token is added to the session's secrets, so no later message can show it.
+    """
+    import gitlab.exceptions
+    import requests
+
+    from cigen.runners.sync import creation_fields
+
+    assert runner.scope is not None
+    body = creation_fields(runner)
+    if runner.scope.kind != "instance":
+        body[f"{runner.scope.kind}_id"] = owners[runner.scope]
+    action = f"creating runner {runner.name!r} ({runner.scope})"
+    try:
+        if session.gl.user is None:
+            session.gl.auth()
+        user: Any = session.gl.user
+        created = user.runners.create(body)
+    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+        raise session.fail(
+            exc, action, missing=f"{runner.scope} was not found (404)", forbidden=_MANAGE_FORBIDDEN
+        ) from None
+    token = str(created.token)
+    session.secrets.append(token)
+    return int(created.id), token
+
+
+def update_runner(session: Session, runner_id: int, fields: Mapping[str, Any]) -> None:
+    """Set ``fields`` of runner ``runner_id`` (``PUT /runners/:id``)."""
+    import gitlab.exceptions
+    import requests
+
+    try:
+        session.gl.runners.update(runner_id, dict(fields))
+    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+        raise session.fail(
+            exc,
+            f"updating runner #{runner_id}",
+            missing=f"runner #{runner_id} was not found (404); it was probably deleted: try again",
+            forbidden=_MANAGE_FORBIDDEN,
+        ) from None

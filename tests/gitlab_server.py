@@ -10,6 +10,17 @@ It speaks just enough of API v4 for python-gitlab to read a project's runners:
 - ``GET /api/v4/runners/:id``: the detail entity (``tag_list``, ``run_untagged``,
   ``access_level``...).
 
+For ``cigen runners apply`` and ``diff`` it also creates and changes runners:
+
+- ``GET /api/v4/user`` (python-gitlab's ``auth()``);
+- ``POST /api/v4/user/runners``: creates a runner (``runner_type``, ``group_id`` or
+  ``project_id``, ``description``, ``tag_list``, ``run_untagged``, ``locked``, ``access_level``,
+  ``paused``, ``maximum_timeout``, ``maintenance_note``) with GitLab's validations, answers
+  ``201 {"id", "token", "token_expires_at"}``; the tokens handed out are in ``FakeGitLab.tokens``;
+- ``PUT /api/v4/runners/:id``: changes those fields (``tag_list`` replaces the list);
+- ``GET /api/v4/groups/:id`` and ``GET /api/v4/groups/:id/runners``, ``GET /api/v4/runners/all``;
+  the runner lists honour ``type=`` (``project_type``...).
+
 Requests need ``PRIVATE-TOKEN: <token>`` (else 401 ``{"message": "401 Unauthorized"}``);
 unknown projects and runners are 404, ``forbidden_runner_ids`` 403. ``delay`` makes every
 answer slow, for timeouts; ``overrides`` answers a path with anything (a 500, an HTML page).
@@ -58,8 +69,13 @@ def runner_detail(
     paused: bool = False,
     access_level: str = "not_protected",
     runner_type: str = "project_type",
+    locked: bool = False,
+    maximum_timeout: int | None = None,
+    projects: Iterable[int] = (),
+    groups: Iterable[int] = (),
 ) -> dict[str, Any]:
-    """A ``GET /runners/:id`` entity as GitLab 17/18 returns it."""
+    """A ``GET /runners/:id`` entity as GitLab 17/18 returns it (``projects``/``groups``: the
+    ids of the projects and groups the runner belongs to)."""
     return {
         "id": runner_id,
         "description": description,
@@ -73,8 +89,8 @@ def runner_detail(
         "status": "paused" if paused else "online",
         "tag_list": list(tags),
         "run_untagged": run_untagged,
-        "locked": False,
-        "maximum_timeout": None,
+        "locked": locked,
+        "maximum_timeout": maximum_timeout,
         "access_level": access_level,
         "version": "18.0.0",
         "revision": "abcdef12",
@@ -82,8 +98,8 @@ def runner_detail(
         "architecture": "amd64",
         "contacted_at": "2026-01-01T00:00:00.000Z",
         "maintenance_note": None,
-        "projects": [],
-        "groups": [],
+        "projects": [{"id": project_id} for project_id in projects],
+        "groups": [{"id": group_id} for group_id in groups],
     }
 
 
@@ -111,6 +127,19 @@ class FakeGitLab:
     overrides: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     """Raw request path -> (status, content type, body), answered after the token check."""
     requests: list[Recorded] = field(default_factory=list)
+    groups: dict[int, str] = field(default_factory=lambda: {3: "team"})
+    user: dict[str, Any] = field(
+        default_factory=lambda: {"id": 1, "username": "root", "name": "Administrator"}
+    )
+    tokens: dict[int, str] = field(default_factory=dict)
+    """Runner id -> the authentication token ``POST /user/runners`` returned."""
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    """The JSON bodies of POST and PUT requests, in order."""
+
+    def group_id(self, raw: str) -> int | None:
+        if raw.isdigit():
+            return int(raw) if int(raw) in self.groups else None
+        return next((gid for gid, path in self.groups.items() if path == raw), None)
 
     def project_id(self, raw: str) -> int | None:
         if raw.isdigit():
@@ -183,8 +212,37 @@ class _Handler(BaseHTTPRequestHandler):
                     summaries = [
                         {key: r.get(key) for key in SUMMARY_FIELDS}
                         for r in fake.runners_of(project_id)
+                        if query.get("type") in (None, r["runner_type"])
                     ]
                     self._page(summaries, parts.path, query)
+            case ["", "api", "v4", "user"]:
+                self._json(200, fake.user)
+            case ["", "api", "v4", "groups", raw_id]:
+                group_id = fake.group_id(raw_id)
+                if group_id is None:
+                    self._json(404, {"message": "404 Group Not Found"})
+                else:
+                    path = fake.groups[group_id]
+                    self._json(200, {"id": group_id, "full_path": path, "path": path})
+            case ["", "api", "v4", "groups", raw_id, "runners"]:
+                group_id = fake.group_id(raw_id)
+                if group_id is None:
+                    self._json(404, {"message": "404 Group Not Found"})
+                else:
+                    summaries = [
+                        {key: r.get(key) for key in SUMMARY_FIELDS}
+                        for r in sorted(fake.runners, key=lambda r: int(r["id"]))
+                        if any(g["id"] == group_id for g in r.get("groups", ()))
+                        and query.get("type") in (None, r["runner_type"])
+                    ]
+                    self._page(summaries, parts.path, query)
+            case ["", "api", "v4", "runners", "all"]:
+                summaries = [
+                    {key: r.get(key) for key in SUMMARY_FIELDS}
+                    for r in sorted(fake.runners, key=lambda r: int(r["id"]))
+                    if query.get("type") in (None, r["runner_type"])
+                ]
+                self._page(summaries, parts.path, query)
             case ["", "api", "v4", "runners", raw_id] if raw_id.isdigit():
                 runner = fake.runner(int(raw_id))
                 if runner is None:
@@ -195,6 +253,108 @@ class _Handler(BaseHTTPRequestHandler):
                     self._json(200, runner)
             case _:
                 self._json(404, {"error": "404 Not Found"})
+
+    def do_POST(self) -> None:
+        fake, parts, body = self._write_request("POST")
+        if parts is None:
+            return
+        if parts.path != "/api/v4/user/runners":
+            self._json(404, {"error": "404 Not Found"})
+            return
+        runner_type = body.get("runner_type")
+        owner: dict[str, list[int]] = {"projects": [], "groups": []}
+        if runner_type == "project_type":
+            project_id = body.get("project_id")
+            if not isinstance(project_id, int) or project_id not in fake.projects:
+                self._json(400, {"message": "Missing/invalid project"})
+                return
+            owner["projects"].append(project_id)
+        elif runner_type == "group_type":
+            group_id = body.get("group_id")
+            if not isinstance(group_id, int) or group_id not in fake.groups:
+                self._json(400, {"message": "Missing/invalid group"})
+                return
+            owner["groups"].append(group_id)
+        elif runner_type != "instance_type":
+            self._json(400, {"error": "runner_type does not have a valid value"})
+            return
+        runner_id = max((int(r["id"]) for r in fake.runners), default=0) + 1
+        runner = runner_detail(
+            runner_id, runner_type=runner_type, run_untagged=True, projects=owner["projects"]
+        )
+        runner["groups"] = [{"id": group_id} for group_id in owner["groups"]]
+        runner["name"] = None
+        runner["status"] = "never_contacted"
+        errors = _apply_fields(runner, body)
+        if errors:
+            self._json(400, {"message": errors})
+            return
+        fake.runners.append(runner)
+        if fake.project_runner_ids is not None:
+            for project_id in owner["projects"]:
+                fake.project_runner_ids.setdefault(project_id, []).append(runner_id)
+        token = f"glrt-fake{runner_id:04d}{'x' * 16}"
+        fake.tokens[runner_id] = token
+        self._json(201, {"id": runner_id, "token": token, "token_expires_at": None})
+
+    def do_PUT(self) -> None:
+        fake, parts, body = self._write_request("PUT")
+        if parts is None:
+            return
+        segments = parts.path.split("/")
+        if len(segments) != 5 or segments[:4] != ["", "api", "v4", "runners"]:
+            self._json(404, {"error": "404 Not Found"})
+            return
+        runner = fake.runner(int(segments[4])) if segments[4].isdigit() else None
+        if runner is None:
+            self._json(404, {"message": "404 Runner Not Found"})
+            return
+        if runner["id"] in fake.forbidden_runner_ids:
+            self._json(403, {"message": "403 Forbidden"})
+            return
+        if not body:
+            self._json(400, {"error": "at least one parameter must be provided"})
+            return
+        if "active" in body and "paused" in body:
+            self._json(400, {"error": "active, paused are mutually exclusive"})
+            return
+        changed = json.loads(json.dumps(runner))
+        errors = _apply_fields(changed, body)
+        if errors:
+            self._json(400, {"message": errors})
+            return
+        runner.update(changed)
+        self._json(200, runner)
+
+    def _write_request(self, method: str) -> tuple[FakeGitLab, Any, dict[str, Any]]:
+        """Record a POST/PUT, check its token, read its JSON body; ``parts`` None: answered."""
+        fake = self.server.fake
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        fake.requests.append(
+            Recorded(
+                method,
+                parts.path,
+                dict(parse_qsl(parts.query)),
+                {k.lower(): v for k, v in self.headers.items()},
+            )
+        )
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        if self.headers.get("PRIVATE-TOKEN") != fake.token:
+            self._json(401, {"message": "401 Unauthorized"})
+            return fake, None, {}
+        if parts.path in fake.overrides:
+            self._send(*fake.overrides[parts.path])
+            return fake, None, {}
+        if not isinstance(body, dict):
+            self._json(400, {"error": "the body is not a JSON object"})
+            return fake, None, {}
+        fake.bodies.append(body)
+        return fake, parts, body
 
     def _project(self, project_id: int) -> dict[str, Any]:
         path = self.server.fake.projects[project_id]
@@ -258,6 +418,55 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+_ACCESS_LEVELS = ("not_protected", "ref_protected")
+
+
+def _apply_fields(runner: dict[str, Any], body: dict[str, Any]) -> dict[str, list[str]]:
+    """Set the writable fields of ``body`` on ``runner`` with GitLab's validations
+    (``app/models/ci/runner.rb``); the errors by field, as GitLab's 400 answer lists them."""
+    errors: dict[str, list[str]] = {}
+    for key in ("description", "maintenance_note"):
+        if key in body:
+            runner[key] = body[key]
+    for key in ("run_untagged", "locked", "paused"):
+        if key in body:
+            if not isinstance(body[key], bool):
+                errors.setdefault(key, []).append("is invalid")
+            else:
+                runner[key] = body[key]
+    if "paused" in body and isinstance(body["paused"], bool):
+        runner["active"] = not body["paused"]
+    if "active" in body and isinstance(body["active"], bool):
+        runner["active"], runner["paused"] = body["active"], not body["active"]
+    if "tag_list" in body:
+        tags = body["tag_list"]
+        if isinstance(tags, str):
+            tags = [tag.strip() for tag in tags.split(",") if tag.strip()]
+        runner["tag_list"] = list(dict.fromkeys(tags))
+        if len(runner["tag_list"]) > 50:
+            errors.setdefault("tags_list", []).append("Too many tags specified. Maximum is 50.")
+    if "access_level" in body:
+        if body["access_level"] not in _ACCESS_LEVELS:
+            errors.setdefault("access_level", []).append("does not have a valid value")
+        else:
+            runner["access_level"] = body["access_level"]
+    if "maximum_timeout" in body:
+        timeout = body["maximum_timeout"]
+        if timeout is not None and (not isinstance(timeout, int) or timeout < 600):
+            errors.setdefault("maximum_timeout", []).append("needs to be at least 10 minutes")
+        else:
+            runner["maximum_timeout"] = timeout
+    if not runner["tag_list"] and not runner["run_untagged"]:
+        errors.setdefault("tags_list", []).append(
+            "can not be empty when runner is not allowed to pick untagged jobs"
+        )
+    if runner["paused"]:
+        runner["status"] = "paused"
+    elif runner["status"] == "paused":
+        runner["status"] = "online"
+    return errors
 
 
 def _int(text: str | None, default: int) -> int:

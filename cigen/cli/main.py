@@ -103,16 +103,19 @@ def _has_context(opts: dict[str, Any]) -> bool:
 
 
 class _Cli(click.Group):
-    """The command group; generation commands are imported only when asked for."""
+    """The command group; generation and runner commands are imported only when asked for."""
 
-    LAZY = ("generate", "presets", "scaffold")
+    LAZY = ("generate", "presets", "scaffold", "runners")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.LAZY and cmd_name not in self.commands:
-            from cigen.cli.generate import register
+            if cmd_name == "runners":
+                from cigen.cli.runners import register
+            else:
+                from cigen.cli.generate import register
 
             register(self)
         return super().get_command(ctx, cmd_name)
@@ -453,101 +456,6 @@ def _runners_by_job(
         if tagged.name != tagged.job.name:  # a parallel:matrix instance: its own tags
             out.setdefault(tagged.name, []).extend(r.name for r in usable)
     return out
-
-
-@cli.command()
-@click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
-@click.option("--runners", "runners_source", metavar="FILE|gitlab", help="Runner inventory.")
-@click.option("--project", help="GitLab project id or path (default: $CI_PROJECT_ID).")
-@click.option("--gitlab-config-section", help="python-gitlab configuration section to use.")
-@click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
-)
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE")
-def runners(
-    path: Path,
-    root: Path | None,
-    runners_source: str | None,
-    project: str | None,
-    gitlab_config_section: str | None,
-    fmt: str,
-    variables: tuple[str, ...],
-) -> int:
-    """Per runner, the jobs it can take, and the jobs no runner can take.
-
-    `cigen runners export --runners gitlab > runners.yml` instead prints the inventory in the
-    runners.yml file format, so a pre-commit hook can run offline.
-    """
-    opts = {"project": project, "gitlab_config_section": gitlab_config_section}
-    if str(path) == "export":
-        return _export(runners_source, opts)
-    import json
-
-    from cigen.lint.engine import load_pipeline
-    from cigen.runners.match import JobTags, match
-    from cigen.runners.tags import tagged_jobs
-
-    config = _load_config(path, root, None)
-    known = {**config.variables, **_parse_vars(variables)}
-    inventory = _runner_inventory(runners_source, config, opts)
-    if inventory is None:
-        raise CigenError(
-            "no runner inventory: pass --runners FILE|gitlab or set runners: in .cigen.yaml"
-        )
-    pipeline = load_pipeline(path, root=root, variables=known)
-    jobs = list(tagged_jobs(pipeline, known))
-    found = match([JobTags(j.name, j.tags, j, None) for j in jobs], inventory)
-    per_runner: dict[str, list[str]] = {r.name: [] for r in inventory}
-    stuck: list[dict[str, Any]] = []
-    for tagged, result in zip(jobs, found, strict=True):
-        takers = list(result.eligible) + list(result.protected_only)
-        for runner in takers:
-            per_runner[runner.name].append(tagged.name)
-        if not takers:
-            stuck.append({"job": tagged.name, "tags": list(tagged.tags)})
-    if fmt == "json":
-        data = {
-            "runners": [
-                {
-                    "name": r.name,
-                    "tags": list(r.tag_order or sorted(r.tags)),
-                    "paused": r.paused,
-                    "protected": r.protected,
-                    "namespace": r.namespace,
-                    "jobs": per_runner[r.name],
-                }
-                for r in inventory
-            ],
-            "unmatched": stuck,
-        }
-        click.echo(json.dumps(data, indent=2))
-    else:
-        for runner in inventory:
-            flags = [
-                f for f, on in (("paused", runner.paused), ("protected", runner.protected)) if on
-            ]
-            where = f" ns={runner.namespace}" if runner.namespace else ""
-            head = f"{runner.name} [{', '.join(runner.tag_order or sorted(runner.tags))}]{where}"
-            click.echo(head + (f" ({', '.join(flags)})" if flags else ""))
-            for name in per_runner[runner.name]:
-                click.echo(f"  {name}")
-        click.echo("no runner can take:" if stuck else "every job has a runner")
-        for item in stuck:
-            click.echo(f"  {item['job']} [{', '.join(item['tags'])}]")
-    return EXIT_FINDINGS if stuck else EXIT_CLEAN
-
-
-def _export(source: str | None, opts: dict[str, Any]) -> int:
-    from cigen.lint.settings import Config
-    from cigen.runners.inventory import dump_inventory
-    from cigen.yaml.dump import dump
-
-    inventory = _runner_inventory(source, Config(), opts)
-    if inventory is None:
-        raise CigenError("runners export needs --runners FILE|gitlab")
-    click.echo(dump(dump_inventory(inventory), "Runner inventory exported by cigen"), nl=False)
-    return EXIT_CLEAN
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,12 @@ The inventory is a YAML file validated by ``schemas/runners.schema.json``::
         namespace: team-ci        # optional placement facts, kept and shown
         node_selector: {gpu: "true"}
         id: 42                    # optional, from the API
-        description: "..."        # optional
+        description: "..."        # optional; GitLab's natural key for the runner (default: name)
+        scope: {project: team/ml} # where it is registered: instance, {group: ..}, {project: ..}
+        access_level: not_protected   # or ref_protected (same as protected: true)
+        locked: true
+        maximum_timeout: 3600     # seconds, at least 600
+        kubernetes: {...}         # see cigen.runners.kubernetes
 
 :func:`load_inventory` reads and checks it, :func:`dump_inventory` turns runners back into the
 same shape (plain data; serializing is someone else's job), and :func:`can_take` is GitLab's
@@ -21,16 +26,18 @@ matching predicate (``Ci::Runner#match_build_if_online?`` without the "online" p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from cigen.errors import CigenError
+from cigen.runners.kubernetes import KubernetesSpec
 
 __all__ = [
     "Runner",
+    "Scope",
     "assumes_protected_ref",
     "can_take",
     "dump_inventory",
@@ -40,6 +47,24 @@ __all__ = [
 ]
 
 SCHEMA_RESOURCE = "runners.schema.json"
+_DNS_LABEL_MAX = 63
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a runner is registered: ``kind`` is ``instance``, ``group`` or ``project``;
+    ``owner`` the group's or project's numeric id or full path (``None`` for instance)."""
+
+    kind: str
+    owner: int | str | None = None
+
+    @property
+    def runner_type(self) -> str:
+        """GitLab's ``runner_type``: ``instance_type``, ``group_type`` or ``project_type``."""
+        return f"{self.kind}_type"
+
+    def __str__(self) -> str:
+        return self.kind if self.owner is None else f"{self.kind} {self.owner}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +86,20 @@ class Runner:
     id: int | None = None
     description: str | None = None
     tag_order: tuple[str, ...] = field(default=(), compare=False)
+    scope: Scope | None = None
+    locked: bool = False
+    maximum_timeout: int | None = None
+    kubernetes: KubernetesSpec | None = None
+
+    @property
+    def access_level(self) -> str:
+        """GitLab's ``access_level`` for :attr:`protected`."""
+        return "ref_protected" if self.protected else "not_protected"
+
+    @property
+    def gitlab_description(self) -> str:
+        """The description GitLab knows the runner by: ``description``, else the name."""
+        return self.description if self.description is not None else self.name
 
     def __post_init__(self) -> None:
         tags = frozenset(self.tags)
@@ -85,6 +124,10 @@ def make_runner(
     node_selector: Mapping[str, str] | None = None,
     id: int | None = None,
     description: str | None = None,
+    scope: Scope | None = None,
+    locked: bool = False,
+    maximum_timeout: int | None = None,
+    kubernetes: KubernetesSpec | None = None,
 ) -> Runner:
     """Build a :class:`Runner` with the inventory defaults.
 
@@ -103,6 +146,10 @@ def make_runner(
         node_selector=tuple((node_selector or {}).items()),
         id=id,
         description=description,
+        scope=scope,
+        locked=locked,
+        maximum_timeout=maximum_timeout,
+        kubernetes=kubernetes,
     )
 
 
@@ -136,7 +183,7 @@ def runners_schema() -> dict[str, Any]:
 
 
 def load_inventory(path: Path) -> tuple[Runner, ...]:
-    """Read, validate and default a runner inventory file.
+    """Read, validate and default a runner inventory file: its runners.
 
     Every problem (unreadable file, YAML syntax, schema violation, duplicate runner names) is a
     :class:`CigenError` whose message starts with the path, and the line when it is known.
@@ -163,19 +210,8 @@ def load_inventory(path: Path) -> tuple[Runner, ...]:
             f"{path}: a runner inventory is a mapping with a 'runners' list, got {got}"
         )
     _validate(path, text, data)
-
-    runners = tuple(_runner_from_data(item) for item in data["runners"])
-    first_index: dict[str, int] = {}
-    for index, runner in enumerate(runners):
-        if runner.name in first_index:
-            line = _line_of(_round_trip(text), ["runners", index, "name"])
-            where = f"{path}:{line}" if line else str(path)
-            raise CigenError(
-                f"{where}: runners[{index}].name: duplicate runner name {runner.name!r} "
-                f"(also runners[{first_index[runner.name]}]); runner names must be unique"
-            )
-        first_index[runner.name] = index
-    return runners
+    _report(path, text, list(_semantic_problems(data)))
+    return tuple(_runner_from_data(item) for item in data["runners"])
 
 
 def dump_inventory(runners: Sequence[Runner]) -> dict[str, list[dict[str, object]]]:
@@ -204,18 +240,95 @@ def dump_inventory(runners: Sequence[Runner]) -> dict[str, list[dict[str, object
 
 
 def _runner_from_data(item: Mapping[str, Any]) -> Runner:
+    from cigen.runners.kubernetes import spec_from_data
+
     selector = item.get("node_selector")
+    namespace = item.get("namespace")
+    spec = None
+    if "kubernetes" in item:
+        spec = spec_from_data(item["name"], item["kubernetes"])
+        namespace = spec.job_namespace
+        selector = item["kubernetes"].get("node_selector")
+    protected = item.get("protected", item.get("access_level") == "ref_protected")
     return make_runner(
         item["name"],
         item.get("tags", ()),
         run_untagged=item.get("run_untagged"),
         paused=item.get("paused", False),
-        protected=item.get("protected", False),
-        namespace=item.get("namespace"),
+        protected=protected,
+        namespace=namespace,
         node_selector=selector,
         id=item.get("id"),
         description=item.get("description"),
+        scope=_scope(item.get("scope")),
+        locked=item.get("locked", False),
+        maximum_timeout=item.get("maximum_timeout"),
+        kubernetes=spec,
     )
+
+
+def _scope(data: Any) -> Scope | None:
+    if data is None:
+        return None
+    if data == "instance":
+        return Scope("instance")
+    ((kind, owner),) = data.items()
+    return Scope(kind, owner)
+
+
+Problem = tuple[Sequence[str | int], str]
+
+
+def _semantic_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
+    """What the schema cannot say: unique names, and facts that must agree."""
+    from cigen.runners.kubernetes import check_spec
+
+    first_index: dict[str, int] = {}
+    owners: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(data["runners"]):
+        here: list[str | int] = ["runners", index]
+        name = item["name"]
+        if name in first_index:
+            yield (
+                [*here, "name"],
+                f"duplicate runner name {name!r} (also runners[{first_index[name]}]); "
+                "runner names must be unique",
+            )
+        first_index.setdefault(name, index)
+        level = item.get("access_level")
+        if (
+            "protected" in item
+            and level is not None
+            and item["protected"] != (level == "ref_protected")
+        ):
+            yield (
+                [*here, "access_level"],
+                f"access_level {level} contradicts protected: "
+                f"{str(item['protected']).lower()}; give only one of the two",
+            )
+        scope = _scope(item.get("scope"))
+        if scope is not None:
+            key = (str(scope), item.get("description", name))
+            if key in owners:
+                yield (
+                    [*here, "description" if "description" in item else "name"],
+                    f"runners[{owners[key]}] has the same description in the same scope "
+                    f"({scope}); GitLab finds runners by description, so make them differ",
+                )
+            owners.setdefault(key, index)
+        spec = item.get("kubernetes")
+        if spec is None:
+            continue
+        for placement in ("namespace", "node_selector"):
+            if placement in item:
+                instead = "job_namespace" if placement == "namespace" else placement
+                yield (
+                    [*here, placement],
+                    f"with a kubernetes block, set {placement} there (kubernetes.{instead}) "
+                    "instead",
+                )
+        for where, message in check_spec(name, spec):
+            yield ([*here, "kubernetes", *where], message)
 
 
 def _validate(path: Path, text: str, data: dict[str, Any]) -> None:
@@ -225,18 +338,20 @@ def _validate(path: Path, text: str, data: dict[str, Any]) -> None:
     validator_class = jsonschema.validators.validator_for(schema)
     validator = validator_class(schema)
     errors = list(validator.iter_errors(data))
-    if not errors:
+    _report(path, text, [(_error_path(error), _describe(error)) for error in errors])
+
+
+def _report(path: Path, text: str, problems: Sequence[Problem]) -> None:
+    """Raise the first problem by line, with its position, counting the others."""
+    if not problems:
         return
     tree = _round_trip(text)
-    located = []
-    for error in errors:
-        where = _error_path(error)
-        located.append((_line_of(tree, where), where, error))
+    located = [(_line_of(tree, where), where, message) for where, message in problems]
     located.sort(key=lambda item: (item[0] is None, item[0] or 0, _dotted(item[1])))
-    line, where, error = located[0]
+    line, where, message = located[0]
     prefix = f"{path}:{line}" if line else str(path)
     more = f" (and {len(located) - 1} more problem(s))" if len(located) > 1 else ""
-    raise CigenError(f"{prefix}: {_dotted(where) or 'top level'}: {_describe(error)}{more}")
+    raise CigenError(f"{prefix}: {_dotted(where) or 'top level'}: {message}{more}")
 
 
 def _error_path(error: Any) -> list[str | int]:
@@ -270,6 +385,18 @@ def _describe(error: Any) -> str:
             "a runner without tags must take untagged jobs (run_untagged: true); "
             "GitLab refuses a runner that has neither tags nor run_untagged"
         )
+    if validator == "oneOf" and list(error.absolute_path)[-1:] == ["scope"]:
+        return (
+            f"expected instance, {{group: <id or path>}} or {{project: <id or path>}}, "
+            f"got {instance!r}"
+        )
+    if validator == "pattern" and error.schema.get("maxLength") == _DNS_LABEL_MAX:
+        return (
+            f"{instance!r} is not a Kubernetes name: use lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    if validator == "pattern" and "quantity" in str(error.schema.get("description", "")):
+        return f"{instance!r} is not a Kubernetes quantity such as 500m, 2 or 64Gi"
     if validator == "uniqueItems":
         return f"tags must be unique, got {instance!r}"
     if validator == "maxItems":
