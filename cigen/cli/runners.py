@@ -258,7 +258,7 @@ def diff(inventory: Path, gitlab_config_section: str | None) -> int:
         f"{len(drift)} difference(s); {in_step} runner(s) in step"
         if drift
         else f"in step: {in_step} runner(s) match GitLab",
-        err=bool(drift),
+        err=True,
     )
     return EXIT_FINDINGS if drift else EXIT_CLEAN
 
@@ -342,7 +342,7 @@ def _check_token_destination(creates: Sequence[Any], out_dir: Path | None, show:
 
 
 def _confirmed(creates: int, updates: int) -> bool:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not sys.stdin.isatty():
         raise CigenError(
             "not changing GitLab without confirmation: no terminal to ask on. Run with --yes "
             "to apply the plan above, or --dry-run to only print it"

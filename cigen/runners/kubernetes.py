@@ -32,6 +32,7 @@ __all__ = [
     "freeze",
     "is_dns_label",
     "spec_from_data",
+    "thaw",
 ]
 
 #: ``*_request``/``*_limit`` settings of the build, helper and service containers.
@@ -107,6 +108,15 @@ def freeze(value: Any) -> Any:
         return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
         return tuple(freeze(item) for item in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Frozen data back to plain dicts and lists (what serializers take)."""
+    if isinstance(value, Mapping):
+        return {str(k): thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(item) for item in value]
     return value
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cigen.runners.inventory import Runner
-from cigen.runners.kubernetes import EXECUTOR_KEYS, VOLUME_KINDS, KubernetesSpec
+from cigen.runners.kubernetes import EXECUTOR_KEYS, VOLUME_KINDS, KubernetesSpec, thaw
 
 __all__ = [
     "CHART",
@@ -299,7 +299,7 @@ def helm_values(runner: Runner, gitlab_url: str) -> dict[str, Any]:
     values["rbac"] = {"create": False}
     values["serviceAccount"] = {"create": False, "name": spec.runner_service_account}
     if spec.runner_resources:
-        values["resources"] = _plain(spec.runner_resources)
+        values["resources"] = thaw(spec.runner_resources)
     values["runners"] = {"secret": spec.token_secret, "config": runner_toml(runner)}
     return values
 
@@ -337,15 +337,7 @@ def runner_toml(runner: Runner) -> str:
                 for kind in VOLUME_KINDS
                 if spec.volumes(kind)
             }
-        settings[key] = _plain(value)
+        settings[key] = thaw(value)
     entry["kubernetes"] = settings
     text = tomli_w.dumps({"runners": [entry]}, indent=2)
     return _TEMPLATE_OPEN.sub('{{ "{{" }}', text)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
