@@ -12,13 +12,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from helpers import lint_tree
 
 from cigen.diagnostics import Severity
 from cigen.rules import RULES, lookup
-from cigen.runners.inventory import make_runner
+from cigen.runners.inventory import runner_from_data, runners_schema
 
 CODE = re.compile(r"^CIG\d{3}$")
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -63,8 +64,8 @@ def split_block(block: str) -> tuple[dict[str, str], tuple[Any, ...] | None]:
 
 
 def _runner(item: dict[str, Any]) -> Any:
-    options = {k: item[k] for k in ("run_untagged", "paused", "protected") if k in item}
-    return make_runner(item["name"], item.get("tags", ()), **options)
+    jsonschema.validate({"runners": [item]}, runners_schema())  # the documented inventory is valid
+    return runner_from_data(item)
 
 
 def _lint_block(tmp_path: Path, block: str) -> Any:

@@ -15,7 +15,7 @@ from helpers import lint_tree
 
 from cigen.diagnostics import Severity
 from cigen.rules import RULES
-from cigen.runners.inventory import make_runner
+from cigen.runners.inventory import make_runner, runner_from_data
 from cigen.yaml.load import to_plain
 
 CI = ".gitlab-ci.yml"
@@ -703,6 +703,20 @@ CASES = [
         [],
         runners="fleet",
     ),
+    # --- kubernetes-overwrite-not-allowed CIG304 (gitlab-runner executors/kubernetes/
+    # overwrites.go): a KUBERNETES_* variable above the runner's *_overwrite_max_allowed -------
+    case(
+        "kubernetes-overwrite-above-the-cap",
+        {CI: "train:\n  tags: [gpu]\n  variables: {KUBERNETES_CPU_LIMIT: '64'}\n  script: [x]\n"},
+        [(CI, 3, 37, "CIG304")],
+        runners="k8s",
+    ),
+    case(
+        "kubernetes-overwrite-within-the-cap",
+        {CI: "train:\n  tags: [gpu]\n  variables: {KUBERNETES_CPU_LIMIT: '32'}\n  script: [x]\n"},
+        [],
+        runners="k8s",
+    ),
     case(
         "runner-rules-need-an-inventory",
         {CI: "build:\n  tags: [$RUNNER_TAG, cuda]\n  script: [x]\n"},
@@ -949,6 +963,19 @@ RUNNERS = {
         make_runner("builder", ["docker", "linux"]),
         make_runner("deployer", ["deploy"], protected=True),
         make_runner("old", ["gpu"], paused=True),
+    ),
+    "k8s": (
+        runner_from_data(
+            {
+                "name": "ml-runner",
+                "tags": ["gpu"],
+                "kubernetes": {
+                    "runner_namespace": "ml-runner",
+                    "job_namespace": "ml-ci",
+                    "cpu_limit_overwrite_max_allowed": "32",
+                },
+            }
+        ),
     ),
 }
 

@@ -43,6 +43,7 @@ __all__ = [
     "dump_inventory",
     "load_inventory",
     "make_runner",
+    "runner_from_data",
     "runners_schema",
 ]
 
@@ -211,7 +212,7 @@ def load_inventory(path: Path) -> tuple[Runner, ...]:
         )
     _validate(path, text, data)
     _report(path, text, list(_semantic_problems(data)))
-    return tuple(_runner_from_data(item) for item in data["runners"])
+    return tuple(runner_from_data(item) for item in data["runners"])
 
 
 def dump_inventory(runners: Sequence[Runner]) -> dict[str, list[dict[str, object]]]:
@@ -239,7 +240,8 @@ def dump_inventory(runners: Sequence[Runner]) -> dict[str, list[dict[str, object
     return {"runners": items}
 
 
-def _runner_from_data(item: Mapping[str, Any]) -> Runner:
+def runner_from_data(item: Mapping[str, Any]) -> Runner:
+    """The :class:`Runner` of one schema-valid inventory entry, defaults applied."""
     from cigen.runners.kubernetes import spec_from_data
 
     selector = item.get("node_selector")

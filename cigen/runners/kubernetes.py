@@ -28,9 +28,12 @@ __all__ = [
     "SINGLE_OVERWRITES",
     "VOLUME_KINDS",
     "KubernetesSpec",
+    "Refusal",
     "check_spec",
     "freeze",
     "is_dns_label",
+    "overwrite_refusal",
+    "overwrite_setting",
     "spec_from_data",
     "thaw",
 ]
@@ -269,3 +272,102 @@ def _check_volumes(data: Mapping[str, Any]) -> Iterator[Problem]:
                         "Secret does not have (create.keys); a missing key makes the job pod "
                         "fail to start. Add them to create.keys",
                     )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a runner does not take a ``KUBERNETES_*`` job variable's value.
+
+    ``fails``: the runner fails the job when it starts it; otherwise it ignores the variable
+    and the job runs with the runner's own setting. ``limit`` is the setting that decides,
+    ``reason`` says what happens, ``passes`` what to do instead (lower case, imperative).
+    """
+
+    fails: bool
+    limit: str
+    reason: str
+    passes: str
+
+
+def overwrite_setting(variable: str) -> str | None:
+    """The ``[runners.kubernetes]`` setting job variable ``variable`` overrides, if any."""
+    if variable in RESOURCE_OVERWRITES:
+        return RESOURCE_OVERWRITES[variable]
+    if variable in SINGLE_OVERWRITES:
+        return SINGLE_OVERWRITES[variable]
+    for prefix, setting in MAP_OVERWRITES.items():
+        if variable.startswith(prefix):
+            return setting
+    return None
+
+
+def overwrite_refusal(spec: KubernetesSpec, variable: str, value: str) -> Refusal | None:
+    """What the runner of ``spec`` does with job variable ``variable`` = ``value``
+    (``executors/kubernetes/overwrites.go``): ``None`` when it takes the value, or when
+    ``variable`` overrides nothing."""
+    setting = overwrite_setting(variable)
+    if setting is None:
+        return None
+    if variable in RESOURCE_OVERWRITES:
+        return _resource_refusal(spec, setting, value)
+    allowed_key = f"{setting}_overwrite_allowed"
+    allowed = spec.setting(allowed_key)
+    if allowed is None:
+        return Refusal(
+            False,
+            allowed_key,
+            f"ignores it: {allowed_key} is not set, so the runner allows no override of {setting}",
+            f"set {allowed_key} on the runner or drop the variable",
+        )
+    if variable in SINGLE_OVERWRITES and value == "":
+        return None  # an empty value overrides nothing
+    from cigen.expressions import Regex
+
+    if not Regex(allowed).search(value):
+        return Refusal(
+            True,
+            allowed_key,
+            f"fails the job: the value does not match {allowed_key} {allowed!r}",
+            f"use a value matching {allowed!r}",
+        )
+    if setting in ("pod_labels", "pod_annotations", "node_selector") and "=" not in value:
+        return Refusal(
+            True,
+            setting,
+            "fails the job: the value is not key=value",
+            f"use key=value, matching {allowed!r}",
+        )
+    return None
+
+
+def _resource_refusal(spec: KubernetesSpec, setting: str, value: str) -> Refusal | None:
+    from cigen.runners.quantity import parse_quantity
+
+    cap_key = f"{setting}_overwrite_max_allowed"
+    cap = spec.setting(cap_key)
+    if cap is None:
+        current = spec.setting(setting)
+        gets = f"{setting} {current}" if current is not None else f"no {setting}"
+        return Refusal(
+            False,
+            cap_key,
+            f"ignores it: {cap_key} is not set, so the job gets {gets}",
+            f"set {cap_key} on the runner or drop the variable",
+        )
+    requested = parse_quantity(value)
+    if requested is None:
+        return Refusal(
+            True,
+            setting,
+            "fails the job: the value is not a Kubernetes quantity",
+            f"use a quantity such as 500m, 2 or 4Gi, at most {cap}",
+        )
+    limit = parse_quantity(cap)
+    if limit is not None and requested > limit:
+        return Refusal(
+            True,
+            cap_key,
+            f"fails the job: the value is above {cap_key} {cap}",
+            f"use at most {cap}",
+        )
+    return None
