@@ -1,4 +1,5 @@
-"""Read the live runner inventory of a project through the GitLab REST API (python-gitlab).
+"""The GitLab REST API for runners, through python-gitlab: read a project's live inventory,
+and create and update the runners an inventory manages.
 
 ``GET /projects/:id/runners`` lists every runner available to the project (its project runners,
 group runners of its group and ancestors, allowed instance runners) but only as a summary; the
@@ -6,8 +7,15 @@ matching facts (``tag_list``, ``run_untagged``, ``access_level``) are in ``GET /
 so each runner's details are read too. Listing runners needs the Maintainer role on the project
 and a token with the ``read_api`` scope.
 
-``python-gitlab`` (and ``requests``) are imported inside :func:`fetch_inventory` only, so that
-commands that never talk to GitLab do not pay for the import.
+For ``cigen runners apply``/``diff`` (:func:`live_runners`, :func:`create_runner`,
+:func:`update_runner`): each managed scope's runners are listed with a ``type`` filter
+(``GET /projects/:id/runners``, ``GET /groups/:id/runners``, ``GET /runners/all``) and read in
+detail; ``POST /user/runners`` creates a runner and returns its token once (``lib/api/
+user_runners.rb``); ``PUT /runners/:id`` sets fields (``lib/api/ci/runners.rb``). These need a
+token with the ``api`` scope (or ``create_runner``, ``manage_runner`` and ``read_api``).
+
+``python-gitlab`` (and ``requests``) are imported inside the functions only, so that commands
+that never talk to GitLab do not pay for the import.
 
 Environment: this module never reads ``os.environ``. The caller passes the environment in
 ``env`` (the CLI passes ``os.environ``); explicit arguments win over it:
