@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cigen.config.node import (
@@ -235,7 +235,16 @@ def _joined(item: Any) -> str:
 def retry(c: Check, value: Any, mark: Mark, loc: str) -> Retry | None:
     """``Entry::Retry``: an integer (``SimpleRetry``) or a hash (``FullRetry``).
 
-    GitLab's retry entries report at the location ``retry``, wherever they are written."""
+    GitLab's retry entries report at the location ``retry``, wherever they are written; the
+    errors still say (``where``) which entry they are about."""
+    count = len(c.errors)
+    found = _retry(c, value, mark)
+    for index in range(count, len(c.errors)):
+        c.errors[index] = replace(c.errors[index], where=loc or "retry")
+    return found
+
+
+def _retry(c: Check, value: Any, mark: Mark) -> Retry | None:
     if is_integer(value):
         text = _numericality(value)
         if text:

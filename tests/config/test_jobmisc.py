@@ -122,3 +122,14 @@ def test_id_tokens_and_inputs_values() -> None:
     assert found_inputs is not None
     (only,) = found_inputs
     assert (only.name, only.type, only.options) == ("env", "string", ("dev", "prod"))
+
+
+def test_retry_errors_say_which_entry_they_are_about() -> None:
+    """The message says ``retry`` (retry.rb's fixed location); ``where`` names the job."""
+    c = Check()
+    retry(c, 5, MARK, "jobs:build:retry")
+    retry(c, "x", MARK, "jobs:test:retry")
+    assert [(e.message, e.where) for e in c.errors] == [
+        ("retry config must be less than or equal to 2", "jobs:build:retry"),
+        ("retry config has to be either an integer or a hash", "jobs:test:retry"),
+    ]
