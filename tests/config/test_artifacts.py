@@ -15,6 +15,7 @@ from cigen.config.artifacts import (
     coverage,
     git_ref_name,
     iso8601_datetime,
+    links,
     pages,
     release,
     reports,
@@ -66,6 +67,8 @@ def test_iso8601_datetimes_ruby_accepts(text: str) -> None:
         "2019-13-01",
         "2019-00-10",
         "2019-02-30",
+        "2019-03-32",
+        "--03-32",
         "2019-04-31",
         "2019-00",
         "2019-366x",
@@ -225,3 +228,9 @@ def test_removed_cobertura_report_says_what_replaced_it() -> None:
     (error,) = c.errors
     assert error.message == "jobs:a:artifacts:reports config contains unknown keys: cobertura"
     assert "coverage_report" in error.hint
+
+
+def test_empty_links() -> None:
+    c = Check()
+    assert links(c, [], _load("a: 1\n").mark, "") is None
+    assert [e.message for e in c.errors] == ["links config can't be blank"]
