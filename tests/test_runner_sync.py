@@ -290,6 +290,28 @@ def test_missing_runner_is_drift(
     )
 
 
+def test_apply_notes_runners_whose_token_file_is_empty(
+    fake: FakeGitLab,
+    inventory: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    existing(fake)
+    out = tmp_path / "k8s"
+    assert run(fake, monkeypatch, capsys, "render", str(inventory), "-o", str(out))[0] == 0
+    secret = out / "ml-runner" / "secrets" / "ml-runner-token.yaml"
+    secret.write_text(secret.read_text().replace("runner-token: ''", "runner-token: glrt-x"))
+    code, stdout, _ = run(fake, monkeypatch, capsys, "apply", str(inventory), "-o", str(out))
+    assert code == 0 and "nothing to change" in stdout
+    notes = [line for line in stdout.splitlines() if line.startswith("note:")]
+    assert notes == [
+        f"note: harbor-runner #12 exists in GitLab but {out.as_posix()}/harbor-runner/secrets/"
+        "harbor-runner-token.yaml has no runner-token; GitLab shows a token only once, so reset "
+        "it (POST /runners/12/reset_authentication_token) and put the new one there"
+    ]
+
+
 def test_two_runners_with_one_description_are_left_alone(
     fake: FakeGitLab,
     inventory: Path,

@@ -58,7 +58,7 @@ _gitlab_section = click.option(
 )
 
 
-@runners.command(name="jobs", hidden=True)
+@runners.command(name="jobs")
 @click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
 @click.option("--runners", "runners_source", metavar="FILE|gitlab", help="Runner inventory.")
@@ -77,7 +77,10 @@ def jobs(
     fmt: str,
     variables: tuple[str, ...],
 ) -> int:
-    """Per runner, the jobs it can take, and the jobs no runner can take."""
+    """Per runner, the jobs of PATH it can take, and the jobs no runner can take.
+
+    The default subcommand: `cigen runners [PATH]` is `cigen runners jobs [PATH]`.
+    """
     import json
 
     from cigen.cli.main import _load_config, _parse_vars, _runner_inventory
@@ -303,6 +306,8 @@ def apply(
             click.echo(str(action))
         creates = [a for a in actions if a.kind == "create"]
         updates = [a for a in actions if a.kind == "update"]
+        if out_dir is not None:
+            _note_missing_tokens(actions, out_dir)
         ambiguous = any(a.kind == "ambiguous" for a in actions)
         _check_token_destination(creates, out_dir, show_token)
         if not creates and not updates:
@@ -326,6 +331,27 @@ def apply(
             update_runner(session, live.id, {c.field: c.wanted for c in action.changes})
             click.echo(f"updated {action.runner.name} #{live.id}")
     return EXIT_FINDINGS if ambiguous else EXIT_CLEAN
+
+
+def _note_missing_tokens(actions: Sequence[Any], out_dir: Path) -> None:
+    """Say which runners GitLab has whose token is not in their Secret file below ``out_dir``:
+    GitLab never shows a token again, so it must be reset."""
+    from cigen.runners.files import kept_values
+    from cigen.runners.render import TOKEN_KEY, token_secret_path
+
+    for action in actions:
+        runner = action.runner
+        if action.kind not in ("ok", "update") or runner.kubernetes is None:
+            continue
+        path = token_secret_path(runner)
+        if TOKEN_KEY not in kept_values(out_dir, [runner]).get(path, {}):
+            (live,) = action.live
+            where = (out_dir / path).as_posix()
+            click.echo(
+                f"note: {runner.name} #{live.id} exists in GitLab but {where} "
+                f"has no {TOKEN_KEY}; GitLab shows a token only once, so reset it (POST "
+                f"/runners/{live.id}/reset_authentication_token) and put the new one there"
+            )
 
 
 def _check_token_destination(creates: Sequence[Any], out_dir: Path | None, show: bool) -> None:
