@@ -15,6 +15,7 @@ Values are :class:`fractions.Fraction`, so comparisons are exact (``1Gi`` is ``1
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -30,8 +31,12 @@ _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
 _MAX_EXPONENT = 64
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_quantity(text: str) -> Fraction | None:
-    """The value of ``text``, or ``None`` when it is not a Kubernetes quantity."""
+    """The value of ``text``, or ``None`` when it is not a Kubernetes quantity.
+
+    Cached: a pipeline repeats a few values many times, and exact fractions are slow to build.
+    """
     found = _QUANTITY.fullmatch(text)
     if found is None:
         return None
