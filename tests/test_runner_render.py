@@ -93,23 +93,29 @@ def test_example_renders_the_golden_files() -> None:
     files = rendered_example()
     assert [f.path for f in files] == [
         "harbor-runner/kubernetes.yaml",
+        "harbor-runner/secrets/.gitignore",
         "harbor-runner/secrets/harbor-runner-token.yaml",
         "harbor-runner/secrets/harbor-docker-config.yaml",
         "harbor-runner/secrets/harbor-ca.yaml",
         "harbor-runner/values.yaml",
         "ml-runner/kubernetes.yaml",
+        "ml-runner/secrets/.gitignore",
         "ml-runner/secrets/ml-runner-token.yaml",
         "ml-runner/secrets/ml-ci-credentials.yaml",
         "ml-runner/values.yaml",
     ]
     for item in files:
+        if item.path.endswith(".gitignore"):
+            continue  # a golden .gitignore would hide the golden Secrets from git
         path = GOLDEN / item.path
         if UPDATE:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(item.text, encoding="utf-8")
         assert path.is_file(), f"missing golden {path}; create it with CIGEN_UPDATE_GOLDEN=1"
         assert item.text == path.read_text(encoding="utf-8"), f"{item.path} changed"
-    assert [item.secret for item in files] == ["/secrets/" in item.path for item in files]
+    assert [item.secret for item in files] == [
+        "/secrets/" in item.path and item.path.endswith(".yaml") for item in files
+    ]
 
 
 def test_rendering_is_deterministic() -> None:
@@ -121,7 +127,7 @@ def test_rendering_is_deterministic() -> None:
 
 def manifests(files: list[RenderedFile]) -> Iterator[dict[str, Any]]:
     for item in files:
-        if not item.path.endswith("values.yaml"):
+        if item.path.endswith(".yaml") and not item.path.endswith("values.yaml"):
             yield from yaml.safe_load_all(item.text)
 
 
@@ -555,7 +561,7 @@ def test_render_to_a_folder_keeps_secret_values_and_modes(
     again = yaml.safe_load(creds.read_text())
     assert again["stringData"] == {"hf-token": "hf_Secr3tValue", "s3-credentials": ""}
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600  # even though the text was current
-    assert "9 of 9 files already up to date" in captured.err
+    assert "11 of 11 files already up to date" in captured.err
 
 
 def test_values_given_base64_encoded_are_kept(tmp_path: Path) -> None:
@@ -621,3 +627,45 @@ def test_render_without_kubernetes_runners_is_a_usage_error(
     inventory = write_inventory(tmp_path, "runners:\n  - name: a\n")
     assert main(["runners", "render", str(inventory)]) == 2
     assert "no runner has a kubernetes block" in capsys.readouterr().err
+
+
+def test_secret_files_are_kept_out_of_git(tmp_path: Path) -> None:
+    import subprocess
+
+    out = tmp_path / "k8s"
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert main(["runners", "render", str(EXAMPLE), "-o", str(out)]) == 0
+    listed = subprocess.run(
+        ["git", "-C", str(tmp_path), "ls-files", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert sorted(listed) == [
+        "k8s/harbor-runner/kubernetes.yaml",
+        "k8s/harbor-runner/values.yaml",
+        "k8s/ml-runner/kubernetes.yaml",
+        "k8s/ml-runner/values.yaml",
+    ]
+
+
+def test_check_reports_stale_manifests_and_ignores_secret_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "k8s"
+    assert main(["runners", "render", str(EXAMPLE), "--check"]) == 2
+    assert "give -o DIR" in capsys.readouterr().err
+    assert main(["runners", "render", str(EXAMPLE), "-o", str(out), "--check"]) == 1
+    assert "(missing)" in capsys.readouterr().out
+    assert main(["runners", "render", str(EXAMPLE), "-o", str(out)]) == 0
+    token = out / "ml-runner" / "secrets" / "ml-runner-token.yaml"
+    token.write_text(token.read_text().replace("runner-token: ''", "runner-token: glrt-abc"))
+    capsys.readouterr()
+    assert main(["runners", "render", str(EXAMPLE), "-o", str(out), "--check"]) == 0
+    values = out / "ml-runner" / "values.yaml"
+    values.write_text(values.read_text().replace("concurrent: 4", "concurrent: 5"))
+    assert main(["runners", "render", str(EXAMPLE), "-o", str(out), "--check"]) == 1
+    captured = capsys.readouterr()
+    assert "-concurrent: 5\n+concurrent: 4\n" in captured.out
+    assert "glrt-abc" not in captured.out + captured.err
+    assert "1 rendered file(s) are not current" in captured.err

@@ -179,7 +179,15 @@ def export(
     "(default: $GITLAB_URL, else $CI_SERVER_URL).",
 )
 @click.option("--force", is_flag=True, help="Replace files that cigen did not write.")
-def render(inventory: Path, out_dir: Path | None, gitlab_url: str | None, force: bool) -> int:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 when a manifest or values file below -o DIR is not current "
+    "(Secret files are not compared: they hold local values).",
+)
+def render(
+    inventory: Path, out_dir: Path | None, gitlab_url: str | None, force: bool, check: bool
+) -> int:
     """Kubernetes manifests and Helm values for the runners of INVENTORY.
 
     For each runner with a kubernetes block: <name>/kubernetes.yaml (namespaces,
@@ -192,6 +200,8 @@ def render(inventory: Path, out_dir: Path | None, gitlab_url: str | None, force:
     from cigen.runners.render import render as render_files
     from cigen.runners.render import stream
 
+    if check and out_dir is None:
+        raise click.UsageError("--check compares with the files below -o DIR: give -o DIR")
     runners_found = load_inventory(inventory)
     url = gitlab_url or os.environ.get("GITLAB_URL") or os.environ.get("CI_SERVER_URL")
     if not any(runner.kubernetes is not None for runner in runners_found):
@@ -200,12 +210,35 @@ def render(inventory: Path, out_dir: Path | None, gitlab_url: str | None, force:
     if out_dir is None:
         click.echo(stream(render_files(runners_found, source=source, gitlab_url=url)), nl=False)
         return EXIT_CLEAN
+    if check:
+        return _render_check(out_dir, render_files(runners_found, source=source, gitlab_url=url))
     kept = kept_values(out_dir, runners_found)
     files = render_files(runners_found, source=source, gitlab_url=url, kept=kept)
     changed = write_files(out_dir, files, force=force)
     for path in changed:
         click.echo(f"wrote {(out_dir / path).as_posix()}")
     click.echo(f"{len(files) - len(changed)} of {len(files)} files already up to date", err=True)
+    return EXIT_CLEAN
+
+
+def _render_check(out_dir: Path, files: Sequence[Any]) -> int:
+    from cigen.generate.output import stale_diff
+
+    stale = 0
+    for item in files:
+        if item.secret:
+            continue
+        diff = stale_diff(out_dir / item.path, item.text)
+        if diff is not None:
+            stale += 1
+            click.echo(diff, nl=False)
+    if stale:
+        click.echo(
+            f"{stale} rendered file(s) are not current: run cigen runners render -o "
+            f"{out_dir.as_posix()}",
+            err=True,
+        )
+        return EXIT_FINDINGS
     return EXIT_CLEAN
 
 
