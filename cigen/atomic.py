@@ -48,3 +48,43 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def write_new(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` only when nothing is there yet, never replacing a file.
+
+    The text is written in full to a temporary file beside ``path`` and then hard-linked into
+    place, which fails when ``path`` exists, even if another program creates it meanwhile. Where
+    the file system has no hard links, the file is created exclusively (``O_EXCL``) instead.
+    """
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise CigenError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o666 & ~_umask())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise CigenError(f"{path.as_posix()} exists; use --force to replace it") from None
+        except OSError:  # no hard links here: create it exclusively
+            _write_exclusive(path, text)
+    except OSError as exc:
+        raise CigenError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+
+
+def _write_exclusive(path: Path, text: str) -> None:
+    try:
+        handle = path.open("x", encoding="utf-8", newline="\n")
+    except FileExistsError:
+        raise CigenError(f"{path.as_posix()} exists; use --force to replace it") from None
+    with handle:
+        handle.write(text)

@@ -357,25 +357,29 @@ def test_presets_show_unknown_exits_2(project: Path) -> None:
 def test_scaffold_jupyter_writes_a_non_root_dockerfile(project: Path) -> None:
     code, out, _ = invoke("scaffold", "jupyter", "--namespace", "team-ci")
     assert code == 0
-    text = (project / "Dockerfile").read_text(encoding="utf-8")
+    assert not (project / "Dockerfile").exists()  # the application's Dockerfile stays
+    text = (project / "jupyter.Dockerfile").read_text(encoding="utf-8")
     lines = text.splitlines()
     assert "FROM python:3.12-slim" in lines
     assert "RUN pip install --no-cache-dir jupyter_server ipykernel numpy pandas" in lines
+    assert "ENV PATH=/opt/venv/bin:$PATH" in lines
     users = [line for line in lines if line.startswith("USER ")]
-    assert users == ["USER jupyter"]
+    assert users == ["USER root", "USER jupyter"]
     assert lines.index("USER jupyter") < next(i for i, x in enumerate(lines) if x.startswith("CMD"))
     assert "JUPYTER_TOKEN" in text and "token=" not in text.lower()
     assert "EXPOSE 8888" in lines
-    assert "kubectl port-forward -n team-ci pod/<pod> 8888:8888" in out
-    assert "NOTEBOOK_TOKEN" in out
+    assert "kubectl port-forward -n team-ci pod/<the job's pod> 8888:8888" in out
+    assert 'dockerfile: "${CI_PROJECT_DIR}/jupyter.Dockerfile"' in out
+    assert "with: {from: build-notebook, namespace: team-ci}" in out
+    assert "NOTEBOOK_TOKEN" in out and "lost" in out
 
 
-def test_scaffold_jupyter_options(project: Path) -> None:
+def test_scaffold_jupyter_on_a_cuda_base_installs_python(project: Path) -> None:
     code, out, _ = invoke(
         "scaffold",
         "jupyter",
         "-o",
-        "jupyter.Dockerfile",
+        "Dockerfile",
         "--base-image",
         "nvidia/cuda:12.4.1-runtime-ubuntu22.04",
         "--package",
@@ -386,24 +390,55 @@ def test_scaffold_jupyter_options(project: Path) -> None:
         "LAB_TOKEN",
     )
     assert code == 0
-    text = (project / "jupyter.Dockerfile").read_text(encoding="utf-8")
+    text = (project / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\n" in text
+    # the CUDA images have no Python: it is installed before any pip runs
+    install = text.index("apt-get install -y --no-install-recommends python3 python3-venv")
+    assert install < text.index("python3 -m venv /opt/venv") < text.index("RUN pip install")
     assert "pip install --no-cache-dir jupyter_server ipykernel torch==2.6.0\n" in text
     assert "--port=9000" in text
-    assert 'dockerfile: "${CI_PROJECT_DIR}/jupyter.Dockerfile"' in out
+    assert "build-notebook: {preset: kaniko, with: {image: team/jupyter}}" in out
     assert "port: 9000, token_variable: LAB_TOKEN" in out
-    assert "kubectl port-forward -n NAMESPACE pod/<pod> 9000:9000" in out
+    assert "kubectl port-forward -n <namespace> pod/<the job's pod> 9000:9000" in out
 
 
 def test_scaffold_jupyter_refuses_to_overwrite(project: Path) -> None:
-    (project / "Dockerfile").write_text("FROM mine\n", encoding="utf-8")
+    (project / "jupyter.Dockerfile").write_text("FROM mine\n", encoding="utf-8")
     code, _, err = invoke("scaffold", "jupyter")
     assert code == 2
-    assert "Dockerfile exists; use --force" in err
-    assert (project / "Dockerfile").read_text(encoding="utf-8") == "FROM mine\n"
+    assert "jupyter.Dockerfile exists; use --force" in err
+    assert (project / "jupyter.Dockerfile").read_text(encoding="utf-8") == "FROM mine\n"
+    assert sorted(p.name for p in project.iterdir()) == ["jupyter.Dockerfile"]  # no temp file
     code, _, _ = invoke("scaffold", "jupyter", "--force")
     assert code == 0
-    assert "USER jupyter" in (project / "Dockerfile").read_text(encoding="utf-8")
+    assert "USER jupyter" in (project / "jupyter.Dockerfile").read_text(encoding="utf-8")
+
+
+def test_write_new_never_replaces_and_falls_back_without_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from cigen.atomic import write_new
+
+    target = tmp_path / "a.txt"
+    write_new(target, "one\n")
+    with pytest.raises(CigenError, match="exists; use --force"):
+        write_new(target, "two\n")
+    assert target.read_text(encoding="utf-8") == "one\n"
+
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    other = tmp_path / "b.txt"
+    write_new(other, "three\n")
+    assert other.read_text(encoding="utf-8") == "three\n"
+    with pytest.raises(CigenError, match="b.txt exists"):
+        write_new(other, "four\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+    with pytest.raises(CigenError, match="cannot write"):
+        write_new(tmp_path / "missing" / "c.txt", "x")
 
 
 @pytest.mark.parametrize(
@@ -423,7 +458,7 @@ def test_scaffold_jupyter_rejects_values_that_would_change_the_file(
 ) -> None:
     code, _, _ = invoke("scaffold", "jupyter", *args)
     assert code == 2
-    assert not (project / "Dockerfile").exists()
+    assert list(project.iterdir()) == []
 
 
 VARIANT_PRESET = (

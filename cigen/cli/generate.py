@@ -306,8 +306,6 @@ _IMAGE_REF = re.compile(r"[A-Za-z0-9._/:@${}-]+\Z")
 _PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~]*\Z")
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-JUPYTER_TEMPLATE = "jupyter.Dockerfile.j2"
-JUPYTER_BASE_PACKAGES = ("jupyter_server", "ipykernel")
 
 
 @click.group()
@@ -326,12 +324,17 @@ def _checked(value: str, pattern: re.Pattern[str], option: str, what: str) -> st
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("Dockerfile"),
+    default=Path("jupyter.Dockerfile"),
     show_default=True,
-    help="Where to write the Dockerfile.",
+    help="Where to write the Dockerfile (never over an existing file without --force).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing file.")
-@click.option("--base-image", default="python:3.12-slim", show_default=True, help="The FROM image.")
+@click.option(
+    "--base-image",
+    default="python:3.12-slim",
+    show_default=True,
+    help="The FROM image; Python is installed when it has none (such as nvidia/cuda:...).",
+)
 @click.option(
     "--package",
     "packages",
@@ -343,9 +346,8 @@ def _checked(value: str, pattern: re.Pattern[str], option: str, what: str) -> st
 @click.option("--port", type=click.IntRange(1024, 65535), default=8888, show_default=True)
 @click.option(
     "--namespace",
-    default="NAMESPACE",
-    show_default=True,
-    help="Kubernetes namespace the CI jobs run in, for the printed kubectl commands.",
+    default=None,
+    help="Kubernetes namespace the CI jobs run in, for the printed kubectl command.",
 )
 @click.option(
     "--token-variable",
@@ -359,60 +361,25 @@ def scaffold_jupyter(
     base_image: str,
     packages: tuple[str, ...],
     port: int,
-    namespace: str,
+    namespace: str | None,
     token_variable: str,
 ) -> int:
     """Write a Dockerfile for the jupyter preset and print how to connect to the server."""
-    from cigen.atomic import write_atomic
-    from cigen.generate.render import environment
-    from cigen.resources import preset_folder
+    from cigen.atomic import write_atomic, write_new
+    from cigen.generate.scaffold import jupyter_dockerfile, jupyter_instructions
 
     _checked(base_image, _IMAGE_REF, "--base-image", "an image reference")
     for package in packages:
         _checked(package, _PACKAGE, "--package", "a pip requirement")
-    if namespace != "NAMESPACE":
+    if namespace is not None:
         _checked(namespace, _NAMESPACE, "--namespace", "a Kubernetes namespace")
     _checked(token_variable, _VARIABLE, "--token-variable", "a variable name")
     if token_variable == "JUPYTER_TOKEN":
         raise click.BadParameter("must not be JUPYTER_TOKEN itself", param_hint="--token-variable")
-    if output.exists() and not force:
-        raise CigenError(f"{output.as_posix()} exists; use --force to replace it")
-    template = preset_folder().joinpath(JUPYTER_TEMPLATE).read_text(encoding="utf-8")
-    wanted = list(dict.fromkeys((*JUPYTER_BASE_PACKAGES, *packages)))
-    text = (
-        environment()
-        .from_string(template)
-        .render(base_image=base_image, packages=wanted, port=port)
-    )
-    write_atomic(output, text)
-    click.echo(_jupyter_instructions(output, port, namespace, token_variable))
+    text = jupyter_dockerfile(base_image, packages, port)
+    if force:
+        write_atomic(output, text)
+    else:
+        write_new(output, text)
+    click.echo(jupyter_instructions(output.as_posix(), port, namespace, token_variable))
     return 0
-
-
-def _jupyter_instructions(output: Path, port: int, namespace: str, token_variable: str) -> str:
-    name = output.as_posix()
-    build_with = "{image: team/jupyter}"
-    if name != "Dockerfile":
-        build_with = f'{{image: team/jupyter, dockerfile: "${{CI_PROJECT_DIR}}/{name}"}}'
-    run_with = "{image: team/jupyter"
-    if port != 8888:
-        run_with += f", port: {port}"
-    if token_variable != "NOTEBOOK_TOKEN":
-        run_with += f", token_variable: {token_variable}"
-    run_with += "}"
-    return "\n".join(
-        [
-            f"Wrote {name}: Jupyter Server on port {port}, running as the non-root user 'jupyter'.",
-            "",
-            "1. In cigen.yml, build the image and serve it:",
-            f"     build-notebook: {{preset: kaniko, with: {build_with}}}",
-            f"     notebook: {{preset: jupyter, with: {run_with}, when: manual}}",
-            f"2. Define a masked CI/CD variable {token_variable} (Settings > CI/CD > Variables);",
-            "   the job hands it to the server as JUPYTER_TOKEN.",
-            "3. While the notebook job runs, forward its pod's port:",
-            f"     kubectl get pods -n {namespace}   # the job's pod is named runner-...",
-            f"     kubectl port-forward -n {namespace} pod/<pod> {port}:{port}",
-            f"   then open http://localhost:{port}/?token=<token>, or in VS Code choose",
-            f"   Select Kernel > Existing Jupyter Server and enter http://localhost:{port}.",
-        ]
-    )
