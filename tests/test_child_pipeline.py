@@ -315,7 +315,7 @@ def test_discovery_finding_an_unusable_folder_name_is_an_error(tmp_path: Path) -
     message = error_of(tmp_path, "jobs:\n  apps: {preset: monorepo}\n")
     assert message.startswith(
         "cigen.yml:2:18: jobs.apps.with.folders: auto found the folder 'has space', which cannot "
-        "be used: 'has space' does not match the pattern"
+        "be used: 'has space' is not a folder relative to this cigen.yml, such as services/api"
     )
     assert message.endswith("; rename it, or list the folders")
 
@@ -468,7 +468,7 @@ BROKEN = {
         "12:14",
         "jobs[2]: suffix '-first' is also used by jobs[0]",
     ),
-    "bad suffix": (PAIR.replace("-first", "first"), "8:13", "does not match"),
+    "bad suffix": (PAIR.replace("-first", "first"), "8:13", "is not empty, or a suffix such as"),
     "stage in a job": (
         PAIR.replace("{script: [x]}", "{script: [x], stage: s}"),
         "11:10",

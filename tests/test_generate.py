@@ -623,12 +623,13 @@ ERRORS = {
     ),
     "unknown top-level key": (
         "registry: r\nregistri: x\njobs:\n  build: {preset: kaniko, with: {image: a}}\n",
-        "cigen.yml:2:1: unknown key 'registri' (allowed: registry, runners, stages, workflow, "
-        "variables, jobs)",
+        "cigen.yml:2:1: unknown key 'registri'; did you mean 'registry'? (allowed: registry, "
+        "runners, stages, workflow, variables, jobs)",
     ),
     "unknown job key": (
         "registry: r\njobs:\n  build:\n    preset: kaniko\n    scrpit: [x]\n",
-        "cigen.yml:5:5: jobs.build: unknown key 'scrpit' (allowed: preset, with, gate,",
+        "cigen.yml:5:5: jobs.build: unknown key 'scrpit'; did you mean 'script'? (allowed: preset, "
+        "with, gate,",
     ),
     "bad when": (
         "registry: r\njobs:\n  build:\n    preset: kaniko\n    when: later\n",
@@ -671,7 +672,8 @@ ERRORS = {
     "bad flag name": (
         "registry: r\njobs:\n  t:\n    preset: run-image\n    with: {image: a, script: [x]}\n"
         "    gate: {flag: RUN-IT}\n",
-        "cigen.yml:6:18: jobs.t.gate.flag: 'RUN-IT' does not match",
+        "cigen.yml:6:18: jobs.t.gate.flag: 'RUN-IT' is not a variable name: letters, digits and "
+        "`_`, not starting with a digit",
     ),
     "stage not listed": (
         "registry: r\nstages: [build]\njobs:\n  t:\n    preset: run-image\n"
@@ -964,3 +966,107 @@ def test_output_that_is_a_directory_exits_2(project: Path) -> None:
     code, _, err = invoke("generate", "-o", "out")
     assert code == 2
     assert "is a directory" in err
+
+
+# --- every problem at once, in words ---------------------------------------------------------
+
+MANY = """registry: r
+jobs:
+  build:
+    preset: kanico
+    with: {image: a}
+  t:
+    preset: run-image
+    tag: [gpu]
+    with: {image: a, script: [x]}
+  u:
+    preset: buildah
+    with: {image: a, registry_cert: /x}
+  v:
+    preset: run-image
+    with: {image: "a b", script: [x], tags: yes}
+  w:
+    preset: build-image
+    with: {image: a, builder: kanico}
+"""
+
+
+def test_every_error_of_cigen_yml_is_shown_at_once(project: Path) -> None:
+    write(project, "cigen.yml", MANY)
+    code, out, err = invoke("generate", "-o", "out.yml")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "cigen: error: cigen.yml:4:13: jobs.build.preset: unknown preset 'kanico'; did you mean "
+        "'kaniko'? (available: build-image, buildah, buildkit, child-pipeline, jupyter, kaniko, "
+        "monorepo, python, run-image; a project adds its own in presets/NAME.yaml beside "
+        "cigen.yml)",
+        "cigen: error: cigen.yml:8:5: jobs.t: unknown key 'tag'; did you mean 'tags'? (allowed: "
+        + err.split("did you mean 'tags'? (allowed: ")[1].split("\n")[0],
+        "cigen: error: cigen.yml:12:22: jobs.u.with: unknown parameter 'registry_cert' of preset "
+        "'buildah'; did you mean 'registry_certificate'? (parameters: registry, image, "
+        "builder_image, image_tags, latest, context, dockerfile, registry_certificate, cache, "
+        "cache_repo, build_args, extra_flags, auth, docker_config, user_variable, "
+        "password_variable, tags)",
+        "cigen: error: cigen.yml:15:19: jobs.v.with.image: parameter 'image' of preset "
+        "'run-image': 'a b' is not a repository path without host or tag, such as team/trainer "
+        "(Repository path inside the registry, without host or tag, such as `team/trainer`.)",
+        "cigen: error: cigen.yml:15:45: jobs.v.with.tags: parameter 'tags' of preset "
+        "'run-image': expected a list or null, got a boolean (true) (Runner tags; without tags "
+        "the job goes to a runner that runs untagged jobs.)",
+        "cigen: error: cigen.yml:18:31: jobs.w.with.builder: parameter 'builder' of preset "
+        "'build-image': 'kanico' is not allowed; did you mean 'kaniko'? (allowed: 'kaniko', "
+        "'buildkit', 'buildah') (The build tool: `kaniko` (the maintained fork), `buildkit` "
+        "(rootless) or `buildah`.)",
+        "cigen: 6 errors in cigen.yml; nothing was written",
+    ]
+    assert "^" not in err  # words, never a regular expression
+    assert not (project / "out.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "registry: r\njobs:\n  build:\n\tpreset: kaniko\n",
+            "cigen.yml:4:1: YAML syntax error: while scanning for the next token, found character "
+            "that cannot start any token (a tab: YAML indents with spaces only; use spaces)",
+        ),
+        (
+            "registry: r\nvariables: {RUN: yes}\njobs:\n  b: {preset: kaniko, with: {image: a}}\n",
+            "cigen.yml:2:18: variables.RUN: fits none of the allowed forms: expected a string, got "
+            'a boolean (true) (in quotes it is the string: "true");',
+        ),
+        (
+            "registry: 'harbor.example.local/team'\n"
+            "jobs:\n  b: {preset: kaniko, with: {image: a}}\n",
+            "cigen.yml:1:11: registry: 'harbor.example.local/team' is not a registry host with an "
+            "optional port, such as harbor.example.local or 10.0.0.5:5000",
+        ),
+        (
+            "registry: r\nworkflow: branch\njobs:\n  b: {preset: kaniko, with: {image: a}}\n",
+            "cigen.yml:2:11: workflow: 'branch' is not allowed; did you mean 'branches'?",
+        ),
+        (
+            'registry: r\njobs:\n  b: {preset: kaniko, with: {image: a, context: "a\\nb"}}\n',
+            "jobs.b.with.context: parameter 'context' of preset 'kaniko': 'a\\nb' is not a path "
+            "on one line",
+        ),
+    ],
+)
+def test_messages_say_what_to_write(project: Path, text: str, expected: str) -> None:
+    write(project, "cigen.yml", text)
+    code, _, err = invoke("generate")
+    assert code == 2
+    assert expected in err
+
+
+def test_a_problem_outside_the_jobs_stops_before_the_jobs(project: Path) -> None:
+    write(
+        project,
+        "cigen.yml",
+        "registry: 'a b'\njobs:\n  b: {preset: kaniko, with: {image: a}}\n  c: {preset: nope}\n",
+    )
+    code, _, err = invoke("generate")
+    assert code == 2
+    assert "registry: 'a b' is not a registry host" in err
+    assert "nope" not in err  # checked once the top of the file is right

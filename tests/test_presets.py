@@ -162,7 +162,8 @@ BROKEN = {
     "unknown param type": (
         GOOD.replace("type: integer", "type: integr"),
         "8:17",
-        "params.times.type: fits none of the allowed forms: 'integr' is not allowed (allowed: "
+        "params.times.type: fits none of the allowed forms: 'integr' is not allowed; did you mean "
+        "'integer'? (allowed: "
         "'string', 'integer', 'number', 'boolean', 'array', 'object', 'null'); or expected a "
         "list, got a string ('integr')",
     ),
@@ -434,7 +435,7 @@ def test_write_new_never_replaces_and_falls_back_without_hard_links(
     other = tmp_path / "b.txt"
     write_new(other, "three\n")
     assert other.read_text(encoding="utf-8") == "three\n"
-    with pytest.raises(CigenError, match="b.txt exists"):
+    with pytest.raises(CigenError, match=r"b\.txt exists"):
         write_new(other, "four\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
     with pytest.raises(CigenError, match="cannot write"):

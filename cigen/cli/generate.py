@@ -144,9 +144,20 @@ def generate(
     """
     from cigen.diagnostics import Severity
     from cigen.generate.output import stale_diff, write_output
+    from cigen.generate.spec import SpecErrors
 
     target = output if output is not None else (DEFAULT_OUTPUT if check else None)
-    generated = generate_text(config, source=_source_label(config, target))
+    try:
+        generated = generate_text(config, source=_source_label(config, target))
+    except SpecErrors as exc:
+        for message in exc.messages:
+            click.echo(f"cigen: error: {message}", err=True)
+        if len(exc.messages) > 1:
+            click.echo(
+                f"cigen: {len(exc.messages)} errors in {config.as_posix()}; nothing was written",
+                err=True,
+            )
+        return 2
     for warning in generated.warnings:
         click.echo(f"cigen: warning: {warning}", err=True)
     spec = generated.spec

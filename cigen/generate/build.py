@@ -109,7 +109,7 @@ def compose(spec: Spec, catalog: Mapping[str, Preset]) -> Composed:
         if name in spec.node
     }
     acc = _Acc()
-    problems: list[str] = _variable_clashes(spec, catalog)
+    problems: list[str] = [*spec.problems, *_variable_clashes(spec, catalog)]
     for index, job in enumerate(spec.jobs):
         try:
             _compose_job(spec, catalog, index, job, globals_, acc)

@@ -34,6 +34,7 @@ from typing import Any
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
 from cigen.generate.spec import (
+    SpecErrors,
     describe,
     did_you_mean,
     error_mark,
@@ -42,6 +43,7 @@ from cigen.generate.spec import (
     make_validator,
     parse_yaml,
     problem,
+    specific,
     where,
 )
 from cigen.yaml.load import YMap, YSeq, to_plain
@@ -705,8 +707,9 @@ def resolve_params(
     schema = preset.params_schema()
     schema["required"] = [name for name in schema["required"] if name not in replaced]
     checked = {k: v for k, v in values.items() if not (k in replaced and v is None)}
-    error = first_error(make_validator(schema), checked)
-    if error is not None:
+    messages = []
+    for error in make_validator(schema).iter_errors(checked):
+        error = specific(error)
         path: Sequence[str | int] = list(error.absolute_path)
         name = str(path[0]) if path else ""
         if name in origin:
@@ -718,10 +721,12 @@ def resolve_params(
         culprit = preset.param(name)
         about = f" ({_first_sentence(culprit.description)})" if culprit is not None else ""
         dotted = ".".join(str(p) for p in (prefix, *path))
-        raise CigenError(
+        messages.append(
             f"{where(mark)}: {dotted}: parameter {name!r} of preset {preset.name!r}: "
             f"{problem(error)}{about}"
         )
+    if messages:
+        raise SpecErrors(tuple(messages))
     return {**values, **preset.fixed}
 
 

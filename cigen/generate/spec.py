@@ -23,6 +23,7 @@ __all__ = [
     "JobSpec",
     "Spec",
     "SpecErrors",
+    "all_errors",
     "did_you_mean",
     "first_error",
     "load_spec",
@@ -31,6 +32,7 @@ __all__ = [
     "make_validator",
     "parse_yaml",
     "problem",
+    "specific",
     "where",
 ]
 
@@ -41,11 +43,20 @@ DEFAULT_WORKFLOW = "branches"
 
 class SpecErrors(CigenError):
     """Every problem found in a cigen.yml (and the presets it uses), each one a
-    ``path:line:col: message`` line, in the order found."""
+    ``path:line:col: message`` line, in file order."""
 
     def __init__(self, messages: tuple[str, ...]) -> None:
-        super().__init__("\n".join(messages))
-        self.messages = messages
+        ordered = tuple(sorted(dict.fromkeys(messages), key=_position))
+        super().__init__("\n".join(ordered))
+        self.messages = ordered
+
+
+_POSITION = re.compile(r":(\d+):(\d+): ")
+
+
+def _position(message: str) -> tuple[int, int]:
+    found = _POSITION.search(message)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,8 @@ class Spec:
     variables: Mapping[str, Any]
     jobs: tuple[JobSpec, ...]
     node: YMap = field(compare=False, repr=False)
+    #: Schema problems of jobs left out of ``jobs``, reported with the others found later.
+    problems: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -127,10 +140,26 @@ def load_yaml(path: Path, label: str, what: str) -> Any:
 def parse_yaml(data: bytes, label: str) -> Any:
     """Positioned data from YAML bytes; any load problem is a located :class:`CigenError`."""
     loaded = load_text(label, data)
-    for problem in loaded.problems:
-        raise CigenError(f"{where(problem.mark)}: {problem.message}")
+    if loaded.problems:
+        lines = data.decode("utf-8", "replace").splitlines()
+        raise SpecErrors(
+            tuple(
+                f"{where(problem.mark)}: {problem.message}{_tab_hint(lines, problem)}"
+                for problem in loaded.problems
+            )
+        )
     _reject_references(loaded.body, label)
     return loaded.body
+
+
+def _tab_hint(lines: Sequence[str], problem: Any) -> str:
+    """Words for libyaml's complaint about a tab: YAML indents with spaces only."""
+    index = problem.mark.line - 1
+    line = lines[index] if 0 <= index < len(lines) else ""
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    if "\t" in indent or "'\\t'" in problem.message:
+        return " (a tab: YAML indents with spaces only; use spaces)"
+    return ""
 
 
 def _reject_references(value: Any, label: str) -> None:
@@ -151,9 +180,16 @@ def load_spec(path: Path, label: str | None = None) -> Spec:
     if not isinstance(body, YMap):
         got = "an empty file" if body is None else _kind(body)
         raise CigenError(f"{label}:1:1: cigen.yml is a mapping with a 'jobs' key, got {got}")
-    error = first_error(make_validator(_runtime_schema()), body)
-    if error is not None:
-        raise CigenError(f"{where(error_mark(body, error))}: {describe(error)}")
+    errors = all_errors(make_validator(_runtime_schema()), body)
+    messages = tuple(f"{where(error_mark(body, error))}: {describe(error)}" for error in errors)
+    bad_jobs = {
+        str(error.absolute_path[1])
+        for error in errors
+        if len(error.absolute_path) > 1 and error.absolute_path[0] == "jobs"
+    }
+    if len(bad_jobs) < len(errors) or bad_jobs == set(body["jobs"]):
+        # a problem outside the jobs: what it holds would mislead the checks of the jobs
+        raise SpecErrors(messages)
     runners = body.get("runners")
     stages = body.get("stages")
     return Spec(
@@ -164,8 +200,9 @@ def load_spec(path: Path, label: str | None = None) -> Spec:
         runners=(path.parent / runners) if runners is not None else None,
         stages=tuple(stages) if stages is not None else None,
         variables=to_plain(body.get("variables") or {}),
-        jobs=tuple(_job(name, node) for name, node in body["jobs"].items()),
+        jobs=tuple(_job(name, node) for name, node in body["jobs"].items() if name not in bad_jobs),
         node=body,
+        problems=messages,
     )
 
 
@@ -255,11 +292,21 @@ def _ecma(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+def all_errors(validator: Any, instance: YMap) -> list[Any]:
+    """Every error, the most specific form of each, in file order, one per place and message."""
+    found: dict[tuple[int, int, str], Any] = {}
+    for error in validator.iter_errors(instance):
+        error = specific(error)
+        mark = error_mark(instance, error)
+        found.setdefault((mark.line, mark.col, describe(error)), error)
+    return [found[key] for key in sorted(found)]
+
+
 def first_error(validator: Any, instance: Any) -> Any:
     """The error to report first: the earliest in the file, then the most specific."""
     from jsonschema.exceptions import best_match
 
-    errors = [_specific(error) for error in validator.iter_errors(instance)]
+    errors = [specific(error) for error in validator.iter_errors(instance)]
     if not errors:
         return None
     if not isinstance(instance, (YMap, YSeq)):
@@ -272,7 +319,7 @@ def first_error(validator: Any, instance: Any) -> Any:
     return min(errors, key=key)
 
 
-def _specific(error: Any) -> Any:
+def specific(error: Any) -> Any:
     """For a ``oneOf``/``anyOf`` failure, the error inside the one alternative that was meant.
 
     The alternative meant is the only one whose ``required`` keys are all present; when that
@@ -346,26 +393,33 @@ def problem(error: Any) -> str:
         if validator == "not" and "enum" in error.validator_value:
             return f"the name {instance!r} is reserved by GitLab"
         if validator == "pattern":
-            return f"the name {instance!r} does not match {error.validator_value!r}"
+            return f"the name {instance!r} is not {_form(error)}"
         return f"the name {instance!r} is not allowed: {error.message}"
     if validator == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
         extra = [str(key) for key in instance if key not in allowed]
-        return f"unknown key {extra[0]!r} (allowed: {', '.join(allowed)})"
+        hint = did_you_mean(extra[0], allowed)
+        return f"unknown key {extra[0]!r}{hint} (allowed: {', '.join(allowed)})"
     if validator == "required":
         missing = [k for k in error.validator_value if k not in instance]
         return f"missing key {missing[0]!r}" if missing else error.message
     if validator == "type":
-        return f"expected {_type_words(error.validator_value)}, got {_kind(instance)}"
+        quote = ""
+        if isinstance(instance, (bool, int, float)) and "string" in str(error.validator_value):
+            quote = f' (in quotes it is the string: "{scalar_words(instance)}")'
+        return f"expected {_type_words(error.validator_value)}, got {_kind(instance)}{quote}"
     if validator == "enum":
         choices = ", ".join(repr(v) for v in error.validator_value)
-        return f"{instance!r} is not allowed (allowed: {choices})"
+        hint = ""
+        if isinstance(instance, str):
+            hint = did_you_mean(instance, [v for v in error.validator_value if isinstance(v, str)])
+        return f"{instance!r} is not allowed{hint} (allowed: {choices})"
     if validator == "const":
         return f"{instance!r} is not allowed (expected {error.validator_value!r})"
     if validator == "not":
         return f"{instance!r} is not allowed here"
     if validator == "pattern":
-        return f"{instance!r} does not match the pattern {error.validator_value!r}"
+        return f"{instance!r} is not {_form(error)}"
     if validator in ("oneOf", "anyOf"):
         first: dict[Any, str] = {}
         for inner in error.context:
@@ -376,6 +430,28 @@ def problem(error: Any) -> str:
             f" ({hint})" if hint else ""
         )
     return str(error.message)
+
+
+#: Schema key: in words, what a value with a ``pattern`` looks like (shown instead of the
+#: regular expression).
+FORM = "x-cigen-form"
+
+
+def _form(error: Any) -> str:
+    """What a ``pattern`` asks for, in words."""
+    form = error.schema.get(FORM) if isinstance(error.schema, Mapping) else None
+    if isinstance(form, str):
+        return form
+    if isinstance(error.instance, str) and "\n" in error.instance:
+        return "allowed here: it must be one line"
+    return "in the form this value takes (it has characters or a shape not allowed here)"
+
+
+def scalar_words(value: object) -> str:
+    """A YAML scalar as GitLab would read it once quoted (``true``, ``1``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 _TYPE_WORDS = {
