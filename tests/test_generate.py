@@ -1070,3 +1070,23 @@ def test_a_problem_outside_the_jobs_stops_before_the_jobs(project: Path) -> None
     assert code == 2
     assert "registry: 'a b' is not a registry host" in err
     assert "nope" not in err  # checked once the top of the file is right
+
+
+def test_a_paused_runner_is_a_warning_and_the_file_is_written(project: Path) -> None:
+    write(
+        project,
+        "cigen.yml",
+        "registry: r\nrunners: runners.yml\njobs:\n  t:\n    preset: run-image\n"
+        "    with: {image: a, script: [x], tags: [gpu]}\n",
+    )
+    write(project, "runners.yml", "runners:\n  - {name: gpu, tags: [gpu], paused: true}\n")
+    code, _, err = invoke("generate", "-o", ".gitlab-ci.yml")
+    assert code == 0, err
+    assert "CIG301" in err and "(a warning here: pausing a runner is temporary)" in err
+    assert (project / ".gitlab-ci.yml").is_file()
+    # a job that no runner, paused or not, can take still stops the write
+    write(project, "runners.yml", "runners:\n  - {name: tpu, tags: [tpu], paused: true}\n")
+    code, _, err = invoke("generate", "-o", "other.yml")
+    assert code == 1
+    assert "pausing a runner is temporary" not in err
+    assert not (project / "other.yml").exists()

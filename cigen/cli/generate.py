@@ -78,6 +78,38 @@ def lint_generated(text: str, runners: tuple[Any, ...] | None) -> tuple[Any, ...
         return lint(target, root=root, runners=runners).diagnostics
 
 
+#: The rule whose findings name jobs no runner takes (``cigen.rules.cig301_no_runner``).
+NO_RUNNER = "CIG301"
+
+
+def paused_only_as_warnings(
+    diags: tuple[Any, ...], text: str, runners: tuple[Any, ...] | None
+) -> tuple[Any, ...]:
+    """The findings, with each job that only paused runners could take made a warning.
+
+    A paused runner is a passing state, so ``generate`` still writes the file; such jobs are
+    found by linting again with every runner unpaused.
+    """
+    from dataclasses import replace
+
+    from cigen.diagnostics import Severity
+
+    if runners is None or not any(d.code == NO_RUNNER for d in diags):
+        return diags
+    unpaused = tuple(replace(runner, paused=False) for runner in runners)
+    still = {(d.path, d.line, d.col, d.job) for d in lint_generated(text, unpaused)}
+    out = []
+    for diag in diags:
+        if diag.code == NO_RUNNER and (diag.path, diag.line, diag.col, diag.job) not in still:
+            diag = replace(
+                diag,
+                severity=Severity.WARNING,
+                message=f"{diag.message} (a warning here: pausing a runner is temporary)",
+            )
+        out.append(diag)
+    return tuple(out)
+
+
 def _source_label(config: Path, output: Path | None) -> str:
     base = output.parent if output is not None else Path()
     try:
@@ -167,7 +199,9 @@ def generate(
         from cigen.runners.inventory import load_inventory
 
         runners = load_inventory(inventory_path)
-    diags = lint_generated(generated.text, runners)
+    diags = paused_only_as_warnings(
+        lint_generated(generated.text, runners), generated.text, runners
+    )
     errors = [d for d in diags if d.severity is Severity.ERROR]
     if errors:
         click.echo(
