@@ -1090,3 +1090,25 @@ def test_a_paused_runner_is_a_warning_and_the_file_is_written(project: Path) -> 
     assert code == 1
     assert "pausing a runner is temporary" not in err
     assert not (project / "other.yml").exists()
+
+
+def test_the_readme_reference_example_generates_cleanly(project: Path) -> None:
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## cigen.yml reference\n", 1)[1].split("\n## ", 1)[0]
+    example = re.findall(r"^```yaml\n(.*?)^```", section, re.S | re.M)[0]
+    write(project, "cigen.yml", example)
+    write(
+        project,
+        "runners.yml",
+        "runners:\n  - {name: b, tags: [harbor]}\n  - {name: g, tags: [gpu]}\n",
+    )
+    code, out, err = invoke("generate")
+    assert (code, err) == (0, "")
+    data = parse(out)
+    assert data["train"]["needs"] == [{"job": "build", "artifacts": True}]
+    assert data["train"]["rules"] == [
+        {"if": '$CI_COMMIT_REF_NAME == "main" && $RUN_TRAIN == "true"'}
+    ]
+    assert data["workflow"]["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
