@@ -19,29 +19,43 @@ from cigen.errors import CigenError
 
 
 def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
-    folder = path.parent if str(path.parent) else Path()
     if mode is None:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
+    tmp = _written_beside(path, text, mode)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        tmp.replace(path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise CigenError(f"cannot write {path}: {exc.strerror}") from None
+        raise
+
+
+def _written_beside(path: Path, text: str, mode: int) -> Path:
+    """A temporary file in ``path``'s folder holding ``text``, flushed to disk, with ``mode``."""
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise CigenError(f"cannot write {path}: {exc.strerror}") from None
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
+        tmp.chmod(mode)
     except BaseException as exc:
         with contextlib.suppress(OSError):
-            Path(tmp).unlink()
+            tmp.unlink()
         if isinstance(exc, OSError):
             raise CigenError(f"cannot write {path}: {exc.strerror}") from None
         raise
+    return tmp
 
 
 def _umask() -> int:
@@ -57,17 +71,8 @@ def write_new(path: Path, text: str) -> None:
     place, which fails when ``path`` exists, even if another program creates it meanwhile. Where
     the file system has no hard links, the file is created exclusively (``O_EXCL``) instead.
     """
-    folder = path.parent if str(path.parent) else Path()
+    tmp = _written_beside(path, text, 0o666 & ~_umask())
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise CigenError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(0o666 & ~_umask())
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -78,7 +83,7 @@ def write_new(path: Path, text: str) -> None:
         raise CigenError(f"cannot write {path}: {exc.strerror}") from None
     finally:
         with contextlib.suppress(OSError):
-            Path(tmp).unlink()
+            tmp.unlink()
 
 
 def _write_exclusive(path: Path, text: str) -> None:
