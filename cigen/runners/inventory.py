@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 SCHEMA_RESOURCE = "runners.schema.json"
-_DNS_LABEL_MAX = 63
 
 
 @dataclass(frozen=True)
@@ -392,12 +391,12 @@ def _describe(error: Any) -> str:
             f"expected instance, {{group: <id or path>}} or {{project: <id or path>}}, "
             f"got {instance!r}"
         )
-    if validator == "pattern" and error.schema.get("maxLength") == _DNS_LABEL_MAX:
+    if validator == "pattern" and error.validator_value == _defined_pattern("dnsLabel"):
         return (
             f"{instance!r} is not a Kubernetes name: use lower-case letters, digits and '-', "
             "starting and ending with a letter or digit"
         )
-    if validator == "pattern" and "quantity" in str(error.schema.get("description", "")):
+    if validator == "pattern" and error.validator_value == _defined_pattern("quantity"):
         return f"{instance!r} is not a Kubernetes quantity such as 500m, 2 or 64Gi"
     if validator == "uniqueItems":
         return f"tags must be unique, got {instance!r}"
@@ -410,6 +409,12 @@ def _describe(error: Any) -> str:
     if validator == "pattern" and isinstance(instance, str) and "," in instance:
         return f"tag {instance!r} contains a comma; GitLab would split it into several tags"
     return str(error.message)
+
+
+def _defined_pattern(name: str) -> str:
+    """The ``pattern`` of the schema's ``$defs`` entry ``name``."""
+    pattern: str = runners_schema()["$defs"][name]["pattern"]
+    return pattern
 
 
 def _type_words(expected: object) -> str:
