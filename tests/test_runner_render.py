@@ -513,6 +513,9 @@ def test_values_leave_out_what_glrt_tokens_ignore() -> None:
         )
         assert not {"runnerToken", "runnerRegistrationToken"} & set(values)
         assert values["rbac"] == {"create": False}
+        # The chart injects KUBERNETES_NAMESPACE=<release namespace> unless runners.config
+        # matches this regex (templates/_env_vars.tpl); the job namespace must win.
+        assert re.search(r"\s*namespace\s*=", values["runners"]["config"])
 
 
 def test_gitlab_url_comes_from_the_runner_else_the_caller(tmp_path: Path) -> None:
