@@ -51,6 +51,7 @@ __all__ = [
     "compile_regex",
     "evaluate",
     "fabricate_regex",
+    "has_ruby_regexp_syntax",
     "input_names",
     "inspect",
     "is_present",
@@ -148,6 +149,12 @@ def compile_regex(source: str) -> Regex:
 
 # Gitlab::UntrustedRegexp::RubySyntax::PATTERN; Ruby's ^ and $ are line anchors.
 _RUBY_SYNTAX: Final = re.compile(r"^/(?P<regexp>.*)/(?P<flags>[ismU]*)$", re.MULTILINE)
+
+
+def has_ruby_regexp_syntax(text: str) -> bool:
+    """``Gitlab::UntrustedRegexp::RubySyntax.matches_syntax?``: written ``/re/flags`` (valid
+    or not)."""
+    return _RUBY_SYNTAX.search(text) is not None
 
 
 def fabricate_regex(text: str) -> Regex:

@@ -10,7 +10,19 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from cigen.config import artifacts, cache, header, image, jobmisc, root
+from cigen.config import (
+    artifacts,
+    cache,
+    header,
+    image,
+    jobmisc,
+    needs,
+    parallel,
+    policy,
+    root,
+    rules,
+    variables,
+)
 from cigen.config.node import Check
 from cigen.diagnostics import Mark
 
@@ -37,6 +49,37 @@ def _header_root(c: Check, value: Any, mark: Mark, loc: str) -> None:
 
 def _header_input(c: Check, value: Any, mark: Mark, loc: str) -> None:
     header.input_entry(c, loc, value, mark, loc)
+
+
+def _job_rule(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return rules.rule(
+        c, value, mark, loc, allowed_when=rules.JOB_RULE_WHEN, allowed_keys=rules.JOB_RULE_KEYS
+    )
+
+
+def _workflow_rule(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return rules.rule(
+        c,
+        value,
+        mark,
+        loc,
+        allowed_when=rules.WORKFLOW_RULE_WHEN,
+        allowed_keys=rules.WORKFLOW_RULE_KEYS,
+    )
+
+
+def _need(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    return needs.need(c, value, mark, loc)[2]
+
+
+def _variable(data: tuple[str, ...]) -> Entry:
+    """A variable named after the last part of its location (GitLab's spec sets ``key``)."""
+
+    def entry(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+        name = loc.rsplit(":", 1)[-1]
+        return variables.variable(c, name, value, mark, loc, allowed_value_data=data)
+
+    return entry
 
 
 #: name -> entry function; helpers add their entries here.
@@ -88,4 +131,29 @@ ENTRIES: dict[str, Entry] = {
     "allow_failure": jobmisc.allow_failure,
     "job_inputs": jobmisc.job_inputs,
     "job_input": jobmisc.job_input,
+    # config-b: rules, workflow, needs, parallel, variables, only/except
+    "rules": rules.job_rules,
+    "workflow_rules": rules.workflow_rules,
+    "rule": _job_rule,
+    "workflow_rule": _workflow_rule,
+    "changes": rules.changes,
+    "exists": rules.exists,
+    "include_exists": rules.include_exists,
+    "workflow": rules.workflow,
+    "auto_cancel": rules.auto_cancel,
+    "needs": needs.job_needs,
+    "bridge_needs": needs.bridge_needs,
+    "rule_needs": needs.rule_needs,
+    "need": _need,
+    "parallel": parallel.parallel,
+    "bridge_parallel": parallel.matrix_only,
+    "matrix": parallel.matrix,
+    "matrix_variables": parallel.matrix_row,
+    "variables": variables.root_variables,
+    "job_variables": variables.job_variables,
+    "plain_variables": variables.plain_variables,
+    "variable": _variable(()),
+    "job_variable": _variable(variables.JOB_DATA),
+    "root_variable": _variable(variables.ROOT_DATA),
+    "policy": policy.policy,
 }

@@ -38,7 +38,7 @@ def _cases() -> Iterator[Any]:
 
 
 def _entry_errors(spec: YMap, case: YMap) -> list[str]:
-    entry = ENTRIES[str(spec["entry"])]
+    entry = ENTRIES[str(case.get("entry") or spec["entry"])]  # a case may name another entry
     c = Check()
     value = case["config"]
     if value is not None:
