@@ -3,11 +3,10 @@ need.rb). The spec examples are in cases/needs.yaml and cases/need.yaml."""
 
 from __future__ import annotations
 
-from config.entry_helpers import at, run
-
 from cigen.config import needs
 from cigen.config.needs import Need
 from cigen.config.parallel import MatrixRow, Parallel
+from config.entry_helpers import at, run
 
 
 def test_typed_needs_in_order_with_nested_lists_and_nulls() -> None:

@@ -4,10 +4,9 @@ are in cases/parallel.yaml, cases/matrix.yaml and cases/matrix_variables.yaml.""
 
 from __future__ import annotations
 
-from config.entry_helpers import at, run
-
 from cigen.config import parallel
 from cigen.config.parallel import MatrixRow, Parallel
+from config.entry_helpers import at, run
 
 
 def test_number_is_a_total() -> None:

@@ -4,10 +4,9 @@ examples are in cases/policy.yaml."""
 
 from __future__ import annotations
 
-from config.entry_helpers import at, run
-
 from cigen.config import policy
 from cigen.config.policy import Policy
+from config.entry_helpers import at, run
 
 
 def test_refs_array() -> None:

@@ -8,10 +8,9 @@ spec examples do not reach.
 
 from __future__ import annotations
 
-from config.entry_helpers import at, run
-
 from cigen.config import rules
 from cigen.config.needs import Need
+from config.entry_helpers import at, run
 
 
 def test_rules_flatten_nested_lists_into_typed_rules() -> None:

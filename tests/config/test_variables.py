@@ -4,10 +4,9 @@ cases/variables.yaml and cases/variable.yaml."""
 
 from __future__ import annotations
 
-from config.entry_helpers import at, run
-
 from cigen.config import variables
 from cigen.config.variables import Variable
+from config.entry_helpers import at, run
 
 
 def test_typed_variables_with_data() -> None:
@@ -63,9 +62,7 @@ def test_value_must_be_among_the_options() -> None:
     assert errors("{value: val1, options: [val1, val2]}") == []
     assert errors("{value: val, options: []}") == []  # blank options are not checked
     # Ruby's ==: 1 is not "1", 1 is 1.0, true is not 1
-    assert errors("{value: 1, options: ['1']}") == [
-        "x:var config value must be present in options"
-    ]
+    assert errors("{value: 1, options: ['1']}") == ["x:var config value must be present in options"]
     assert errors("{value: 1, options: [1.0]}") == [
         "x:var config options should be an array of strings"
     ]
