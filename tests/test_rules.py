@@ -600,7 +600,6 @@ CASES = [
         "job-rules-empty",
         {CI: BUILD + "  rules: []\n"},
         [(CI, 3, 10, "CIG002")],
-        marks=bug("pending: rules entry (cigen/config/rules.py)"),
     ),
     case(
         "job-script-and-trigger",

@@ -85,7 +85,14 @@ def policy(c: Check, value: Any, mark: Mark, loc: str) -> Policy | None:
         for statement in variables:
             # A non-string makes GitLab fail with a server error, not a message.
             if isinstance(statement, str) and expressions.validate(statement) is not None:
-                c.add(loc, "variables", "Invalid expression syntax", value.value_mark("variables"))
+                # reported by invalid-expression, with the reason, at the statement
+                c.add(
+                    loc,
+                    "variables",
+                    "Invalid expression syntax",
+                    value.value_mark("variables"),
+                    rule="CIG401",
+                )
     refs = value.get("refs")
     if refs is not None and not _refs(refs):
         c.add(loc, "refs", _REFS_MESSAGE, value.value_mark("refs"))

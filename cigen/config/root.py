@@ -459,6 +459,7 @@ def _job_composed(c: Check, node: YMap, loc: str, values: Mapping[str, Any]) -> 
             "dependencies",
             f"the {', '.join(missing)} should be part of needs",
             node.value_mark("dependencies"),
+            rule="CIG204",  # dependencies-unknown-job reports it, at each name
         )
 
 

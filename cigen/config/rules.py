@@ -323,7 +323,9 @@ def _rule_checks(
     if condition is not None and not (
         isinstance(condition, str) and expressions.validate(condition) is None
     ):
-        c.add(loc, "if", "Invalid expression syntax", value.value_mark("if"))
+        # A string that does not parse is reported by invalid-expression, with the reason.
+        rule_code = "CIG401" if isinstance(condition, str) else "CIG002"
+        c.add(loc, "if", "Invalid expression syntax", value.value_mark("if"), rule=rule_code)
     for key in ("allow_failure", "interruptible"):
         flag = value.get(key)
         if flag is not None and not is_boolean(flag):
