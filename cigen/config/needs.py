@@ -27,6 +27,7 @@ from cigen.config.node import (
     is_hash,
     is_string,
     location,
+    optional_attribute,
     type_name,
     value_mark,
 )
@@ -177,9 +178,7 @@ def _job_hash(c: Check, value: Any, mark: Mark, loc: str) -> Need | None:
     name = value.get("job")
     _string(c, loc, value, "job", mark)
     for key in ("artifacts", "optional"):
-        flag = value.get(key)
-        if flag is not None and not is_boolean(flag):
-            c.add(loc, key, "should be a boolean value", value_mark(value, key, mark))
+        optional_attribute(c, loc, value, key, is_boolean, "should be a boolean value", mark)
     if len(c.errors) > count:
         return None
     matrix = None
@@ -205,16 +204,14 @@ def _cross_pipeline(c: Check, value: Any, mark: Mark, loc: str) -> Need | None:
     allowed_keys(c, loc, value, _CROSS_PIPELINE_KEYS, mark)
     _string(c, loc, value, "pipeline", mark)
     _string(c, loc, value, "job", mark)
-    artifacts = value.get("artifacts")
-    if artifacts is not None and not is_boolean(artifacts):
-        c.add(loc, "artifacts", "should be a boolean value", value_mark(value, "artifacts", mark))
+    optional_attribute(c, loc, value, "artifacts", is_boolean, "should be a boolean value", mark)
     if len(c.errors) > count:
         return None
     return Need(
         CROSS_DEPENDENCY,
         mark,
         job=value["job"],
-        artifacts=artifacts is not False,
+        artifacts=value.get("artifacts") is not False,
         pipeline=value["pipeline"],
     )
 

@@ -443,11 +443,23 @@ def is_duration(value: Any) -> bool:
 
 
 def within_duration(value: Any, limit: str) -> bool:
-    """``validate_duration_limit``: strictly below ``limit``."""
+    """``validate_duration_limit``: at most ``limit``. GitLab compares ``value.from_now <
+    limit.from_now``, and the second ``from_now`` reads the clock later, so a value equal to
+    the limit passes (job_spec.rb: ``start_in: '1 week'`` is valid)."""
     if not isinstance(value, str):
         return False
     seconds, most = parse_duration(value), parse_duration(limit)
-    return seconds is not None and most is not None and seconds < most
+    return seconds is not None and most is not None and seconds <= most
+
+
+def optional_attribute(
+    c: Check, loc: str, value: Any, key: str, valid: Any, text: str, mark: Mark, attribute: str = ""
+) -> None:
+    """``validates key, <validator>, allow_nil: true`` on a hash entry: ``text`` at the value
+    when it is set and ``valid`` refuses it (``attribute``: the name in the message)."""
+    found = value.get(key) if isinstance(value, dict) else None
+    if found is not None and not valid(found):
+        c.add(loc, attribute or key, text, value_mark(value, key, mark))
 
 
 def contains_variable(value: Any) -> bool:

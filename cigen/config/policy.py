@@ -19,8 +19,8 @@ from cigen.config.node import (
     blank,
     is_array_of_strings,
     is_hash,
+    optional_attribute,
     ruby_text,
-    value_mark,
 )
 from cigen.diagnostics import Mark
 
@@ -105,9 +105,8 @@ def policy(c: Check, value: Any, mark: Mark, loc: str) -> Policy | None:
             value.value_mark("kubernetes"),
         )
     for key in ("variables", "changes"):
-        found = value.get(key)
-        if found is not None and not is_array_of_strings(found):
-            c.add(loc, key, "should be an array of strings", value_mark(value, key, mark))
+        text = "should be an array of strings"
+        optional_attribute(c, loc, value, key, is_array_of_strings, text, mark)
     if len(c.errors) > count:
         return None
     return Policy(

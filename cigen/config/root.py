@@ -130,18 +130,6 @@ DEFAULT_KEYS = (
 )
 JOB_WHEN = ("on_success", "on_failure", "always", "manual", "delayed")
 BRIDGE_WHEN = ("on_success", "on_failure", "always", "manual")
-RULE_WHEN = ("on_success", "on_failure", "always", "never", "manual", "delayed")
-RULE_KEYS = (
-    "if",
-    "changes",
-    "exists",
-    "when",
-    "start_in",
-    "allow_failure",
-    "variables",
-    "needs",
-    "interruptible",
-)
 MAX_NESTING_LEVEL = 10
 MAX_NAME_LENGTH = 255
 
@@ -288,7 +276,7 @@ def _processable_entries(kind: str) -> dict[str, Entry]:
         "stage": stage,
         "only": policy.policy,
         "except": policy.policy,
-        "rules": _job_rules,
+        "rules": rules.job_rules,
         "variables": variables.job_variables,
         "inherit": inherit.inherit,
         "environment": environment.environment,
@@ -324,10 +312,6 @@ def _processable_entries(kind: str) -> dict[str, Entry]:
         "pages": artifacts.pages,
         "inputs": jobmisc.job_inputs,
     }
-
-
-def _job_rules(c: Check, value: Any, mark: Mark, loc: str) -> Any:
-    return rules.rules(c, value, mark, loc, allowed_when=RULE_WHEN, allowed_keys=RULE_KEYS)
 
 
 JOB_ENTRIES = _processable_entries("job")

@@ -29,6 +29,7 @@ from cigen.config.node import (
     is_hash,
     is_string,
     location,
+    optional_attribute,
     required_keys,
     ruby_text,
     type_name,
@@ -39,29 +40,11 @@ from cigen.diagnostics import Mark
 from cigen.yaml.load import YSeq
 
 JOB_RULE_WHEN = ("on_success", "on_failure", "always", "never", "manual", "delayed")
-JOB_RULE_KEYS = (
-    "if",
-    "changes",
-    "exists",
-    "when",
-    "start_in",
-    "allow_failure",
-    "variables",
-    "needs",
-    "interruptible",
-)
+_RULE_KEYS = ("if", "changes", "exists", "when", "start_in", "allow_failure", "variables", "needs")
+JOB_RULE_KEYS = (*_RULE_KEYS, "interruptible")
 WORKFLOW_RULE_WHEN = ("always", "never")
-WORKFLOW_RULE_KEYS = (
-    "if",
-    "changes",
-    "exists",
-    "when",
-    "start_in",
-    "allow_failure",
-    "variables",
-    "needs",
-    "auto_cancel",
-)
+#: ``start_in``, ``allow_failure`` and ``needs`` mean nothing here; GitLab keeps them allowed.
+WORKFLOW_RULE_KEYS = (*_RULE_KEYS, "auto_cancel")
 WORKFLOW_KEYS = ("rules", "name", "auto_cancel")
 #: ``Ci::PipelineMetadata`` enums, in their declaration order.
 ON_NEW_COMMIT = ("conservative", "interruptible", "none")
@@ -327,9 +310,7 @@ def _rule_checks(
         rule_code = "CIG401" if isinstance(condition, str) else "CIG002"
         c.add(loc, "if", "Invalid expression syntax", value.value_mark("if"), rule=rule_code)
     for key in ("allow_failure", "interruptible"):
-        flag = value.get(key)
-        if flag is not None and not is_boolean(flag):
-            c.add(loc, key, "should be a boolean value", value.value_mark(key))
+        optional_attribute(c, loc, value, key, is_boolean, "should be a boolean value", mark)
     when = value.get("when")
     if when is not None and ruby_text(when) not in allowed_when:
         c.add(loc, "when", f"unknown value: {ruby_text(when)}", value.value_mark("when"))
@@ -369,12 +350,10 @@ def changes(c: Check, value: Any, mark: Mark, loc: str) -> Changes | None:
     # allow_nil: false, so Rails' length check counts a missing list as too long as well.
     if paths is None or _length(paths) > MAX_PATHS:
         c.add(loc, "paths", f"has too many entries (maximum {MAX_PATHS})", where)
-    compare_to = value.get("compare_to")
-    if compare_to is not None and not is_string(compare_to):
-        c.add(loc, "compare_to", type_name(str), value_mark(value, "compare_to", mark))
+    optional_attribute(c, loc, value, "compare_to", is_string, type_name(str), mark)
     if len(c.errors) > count:
         return None
-    return Changes(tuple(paths), mark, compare_to)
+    return Changes(tuple(paths), mark, value.get("compare_to"))
 
 
 def exists(
@@ -414,9 +393,7 @@ def exists(
         if _length(paths) > MAX_PATHS:
             c.add(loc, "paths", f"has too many entries (maximum {MAX_PATHS})", where)
     for key in ("project", "ref"):
-        found = value.get(key)
-        if found is not None and not is_string(found):
-            c.add(loc, key, type_name(str), value_mark(value, key, mark))
+        optional_attribute(c, loc, value, key, is_string, type_name(str), mark)
     if len(c.errors) > count:
         return None
     return Exists(tuple(paths or ()), mark, value.get("project"), value.get("ref"))

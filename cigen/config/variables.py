@@ -23,6 +23,7 @@ from cigen.config.node import (
     is_scalar,
     key_mark,
     location,
+    optional_attribute,
     type_name,
     value_mark,
 )
@@ -130,24 +131,8 @@ def _complex(
     description = value.get("description")
     expand = value.get("expand")
     options = value.get("options")
-    if text is not None and not is_scalar(text):
-        c.add(loc, "config_value", "must be a scalar", value_mark(value, "value", mark))
-    if description is not None and not is_alphanumeric(description):
-        c.add(
-            loc,
-            "config_description",
-            "must be an alphanumeric string",
-            value_mark(value, "description", mark),
-        )
-    if expand is not None and not is_boolean(expand):
-        c.add(loc, "config_expand", "should be a boolean value", value_mark(value, "expand", mark))
-    if options is not None and not is_array_of_strings(options):
-        c.add(
-            loc,
-            "config_options",
-            "should be an array of strings",
-            value_mark(value, "options", mark),
-        )
+    for key, valid, message in _DATA_CHECKS:
+        optional_attribute(c, loc, value, key, valid, message, mark, f"config_{key}")
     if allowed:
         extra = [str(k) for k in value if k not in allowed]
         if extra:
@@ -172,6 +157,14 @@ def _complex(
         options=None if options is None else tuple(options),
         expand=expand,
     )
+
+
+_DATA_CHECKS = (
+    ("value", is_scalar, "must be a scalar"),
+    ("description", is_alphanumeric, "must be an alphanumeric string"),
+    ("expand", is_boolean, "should be a boolean value"),
+    ("options", is_array_of_strings, "should be an array of strings"),
+)
 
 
 def _excludes(options: Any, value: Any) -> bool:

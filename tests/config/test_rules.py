@@ -203,3 +203,12 @@ def test_include_exists_has_no_simple_limit_but_checks_strings() -> None:
     assert run(rules.include_exists, f"x: {{paths: {many}}}\n")[1] == [
         "x paths has too many entries (maximum 50)"
     ]
+
+
+def test_start_in_of_exactly_the_limit_is_accepted() -> None:
+    # GitLab compares value.from_now < limit.from_now, reading the clock twice: equal passes
+    # (job_spec.rb: start_in: '1 week' is valid).
+    assert run(rules.job_rules, "x: [{when: delayed, start_in: 1 week}]\n")[1] == []
+    assert run(rules.job_rules, "x: [{when: delayed, start_in: 7 days 1 second}]\n")[1] == [
+        "x:rule start in should not exceed the limit"
+    ]
