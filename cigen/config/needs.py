@@ -13,7 +13,6 @@ EE code, so cigen accepts those shapes without checking them further (no false e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from cigen.config.node import (
     ConfigError,
     allowed_keys,
     blank,
+    flat_items,
     is_boolean,
     is_hash,
     is_string,
@@ -32,7 +32,6 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
-from cigen.yaml.load import YSeq
 
 #: ``Needs::NEEDS_CROSS_PIPELINE_DEPENDENCIES_LIMIT``.
 CROSS_PIPELINE_LIMIT = 5
@@ -78,7 +77,7 @@ def needs(
         return None
     kids = Check()
     found: list[tuple[str | None, Any, Need | None]] = []
-    for item, where in _items(value, mark):
+    for item, where in flat_items(value, mark):
         if item is not None:  # a null item is an unspecified entry: nothing at all
             found.append(need(kids, item, where, location(loc, "need")))
     kinds = list(dict.fromkeys(kind for kind, _, _ in found if kind is not None))
@@ -131,19 +130,6 @@ def _number_parallel(value: Any) -> bool:
     if isinstance(value, list):
         return any(is_hash(v) and product.is_number(v.get("parallel")) for v in value)
     return is_hash(value) and product.is_number(value.get("parallel"))
-
-
-def _items(value: Any, mark: Mark) -> Iterator[tuple[Any, Mark]]:
-    """``[config].flatten`` with each item's position."""
-    if not isinstance(value, list):
-        yield value, mark
-        return
-    for index, item in enumerate(value):
-        where = value.item_mark(index) if isinstance(value, YSeq) else mark
-        if isinstance(item, list):
-            yield from _items(item, where)
-        else:
-            yield item, where
 
 
 def _truthy(value: Any) -> bool:

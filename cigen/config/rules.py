@@ -23,6 +23,7 @@ from cigen.config.node import (
     ConfigError,
     allowed_keys,
     blank,
+    flat_items,
     is_array_of_strings,
     is_boolean,
     is_duration,
@@ -31,13 +32,13 @@ from cigen.config.node import (
     location,
     optional_attribute,
     required_keys,
+    ruby_length,
     ruby_text,
     type_name,
     value_mark,
     within_duration,
 )
 from cigen.diagnostics import Mark
-from cigen.yaml.load import YSeq
 
 JOB_RULE_WHEN = ("on_success", "on_failure", "always", "never", "manual", "delayed")
 _RULE_KEYS = ("if", "changes", "exists", "when", "start_in", "allow_failure", "variables", "needs")
@@ -122,7 +123,7 @@ def workflow(c: Check, value: Any, mark: Mark, loc: str) -> Workflow | None:
     count = len(c.errors)
     allowed_keys(c, loc, value, WORKFLOW_KEYS, mark)
     name = value.get("name")
-    if name is not None and _length(name) > MAX_NAME_LENGTH:
+    if name is not None and ruby_length(name) > MAX_NAME_LENGTH:
         c.add(
             loc,
             "name",
@@ -154,13 +155,6 @@ def workflow(c: Check, value: Any, mark: Mark, loc: str) -> Workflow | None:
         rules=found_rules,
         auto_cancel=found_cancel,
     )
-
-
-def _length(value: Any) -> int:
-    """What ActiveModel's length validator measures: ``length``, or the length of ``to_s``."""
-    if isinstance(value, (str, list, dict)):
-        return len(value)
-    return len(ruby_text(value))
 
 
 def auto_cancel(c: Check, value: Any, mark: Mark, loc: str) -> AutoCancel | None:
@@ -205,7 +199,7 @@ def rules(
     if len(c.errors) > count:
         return None
     out: list[Rule] = []
-    for item, where in _flat_items(value, mark):
+    for item, where in flat_items(value, mark):
         if item is None:  # an unspecified entry: nothing at all
             continue
         found = rule(
@@ -229,17 +223,6 @@ def workflow_rules(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Rule, ..
     return rules(
         c, value, mark, loc, allowed_when=WORKFLOW_RULE_WHEN, allowed_keys=WORKFLOW_RULE_KEYS
     )
-
-
-def _flat_items(value: list[Any], mark: Mark) -> list[tuple[Any, Mark]]:
-    out: list[tuple[Any, Mark]] = []
-    for index, item in enumerate(value):
-        where = value.item_mark(index) if isinstance(value, YSeq) else mark
-        if isinstance(item, list):
-            out.extend(_flat_items(item, where))
-        else:
-            out.append((item, where))
-    return out
 
 
 def rule(
@@ -348,7 +331,7 @@ def changes(c: Check, value: Any, mark: Mark, loc: str) -> Changes | None:
     if not is_array_of_strings(paths):
         c.add(loc, "paths", "should be an array of strings", where)
     # allow_nil: false, so Rails' length check counts a missing list as too long as well.
-    if paths is None or _length(paths) > MAX_PATHS:
+    if paths is None or ruby_length(paths) > MAX_PATHS:
         c.add(loc, "paths", f"has too many entries (maximum {MAX_PATHS})", where)
     optional_attribute(c, loc, value, "compare_to", is_string, type_name(str), mark)
     if len(c.errors) > count:
@@ -390,7 +373,7 @@ def exists(
         where = value_mark(value, "paths", mark)
         if not is_array_of_strings(paths):
             c.add(loc, "paths", "should be an array of strings", where)
-        if _length(paths) > MAX_PATHS:
+        if ruby_length(paths) > MAX_PATHS:
             c.add(loc, "paths", f"has too many entries (maximum {MAX_PATHS})", where)
     for key in ("project", "ref"):
         optional_attribute(c, loc, value, key, is_string, type_name(str), mark)
