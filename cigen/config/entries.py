@@ -156,4 +156,12 @@ ENTRIES: dict[str, Entry] = {
     "job_variable": _variable(variables.JOB_DATA),
     "root_variable": _variable(variables.ROOT_DATA),
     "policy": policy.policy,
+    # metadata GitLab's specs pass that no pipeline context has
+    "parallel(allowed_strategies: numeric)": functools.partial(
+        parallel.parallel, allowed=(parallel.NUMERIC,)
+    ),
+    "needs(allowed_needs: cross_dependency)": functools.partial(
+        needs.needs, allowed=(needs.CROSS_DEPENDENCY,)
+    ),
+    "variable(allowed_value_data: value, xyz)": _variable(("value", "xyz")),
 }
