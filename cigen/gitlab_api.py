@@ -431,7 +431,7 @@ def _scope_runners(session: Session, scope: Scope, owners: dict[Scope, int]) -> 
     if scope.kind == "instance":
         action = "listing the instance runners"
         try:
-            return list(gl.runners_all.list(**filters))
+            return list(gl.runners.all(**filters))
         except api_errors as exc:
             raise session.fail(
                 exc,
