@@ -124,3 +124,22 @@ def test_job_names_without_job_needs() -> None:
     found = run(needs.job_needs, "x: [{job: a, pipeline: $P}]\n")[0]
     assert needs.job_names(found) is None
     assert needs.bridge_pipelines(None) == []
+
+
+def test_pipeline_needs_model_with_a_matrix_instance() -> None:
+    # yaml_processor_spec.rb "needs with parallel:matrix"
+    from cigen.config import validate
+    from cigen.yaml.load import load_text
+
+    text = (
+        "build1:\n  stage: build\n  script: build\n"
+        "  parallel: {matrix: [{PROVIDER: [aws], STACK: [monitoring, app1, app2]}]}\n"
+        "test1:\n  stage: test\n  script: test\n"
+        "  needs: [{job: build1, parallel: {matrix: [{PROVIDER: [aws], STACK: [app1]}]}}]\n"
+    )
+    model = validate(load_text("ci.yml", text).body)
+    assert model.errors == ()
+    assert model.jobs["build1"].value("parallel").jobs == 3
+    (need,) = model.jobs["test1"].value("needs")
+    assert need.job == "build1"
+    assert need.parallel.matrix[0].as_dict() == {"PROVIDER": ("aws",), "STACK": ("app1",)}

@@ -91,3 +91,34 @@ def test_unknown_strategy_has_no_location() -> None:
 def test_variables_must_be_a_hash() -> None:
     found, errors, marks = run(variables.root_variables, "x: [A]\n", loc="variables")
     assert (found, errors, marks) == (None, ["variables config should be a hash"], [(1, 4)])
+
+
+def test_pipeline_variables_model_matches_gitlab_values() -> None:
+    # yaml_processor_spec.rb "when variables have data other than value": GitLab's
+    # root_variables and job_variables (value, raw).
+    from cigen.config import validate
+    from cigen.yaml.load import load_text
+
+    text = (
+        "variables:\n  VAR1: value1\n  VAR2: {value: value2, description: description2}\n"
+        "  VAR3: {value: value3, expand: false}\n"
+        "rspec:\n  script: rspec\n  variables:\n    VAR4: value4\n"
+        "    VAR5: {value: value5, expand: false}\n    VAR6: {value: value6, expand: true}\n"
+    )
+    model = validate(load_text("ci.yml", text).body)
+    assert model.errors == ()
+
+    def data(found: tuple[Variable, ...]) -> list[tuple[str, str, bool | None]]:
+        return [(v.name, v.value, None if v.expand is None else v.raw) for v in found]
+
+    assert data(model.values["variables"]) == [
+        ("VAR1", "value1", None),
+        ("VAR2", "value2", None),
+        ("VAR3", "value3", True),
+    ]
+    assert model.values["variables"][1].description == "description2"
+    assert data(model.jobs["rspec"].value("variables")) == [
+        ("VAR4", "value4", None),
+        ("VAR5", "value5", True),
+        ("VAR6", "value6", False),
+    ]
