@@ -55,6 +55,9 @@ class Diagnostic:
     message: str
     job: str | None = None
     anchor: str = ""
+    #: Content of an include that was not followed could explain it (a missing name or key):
+    #: the engine then reports it at info level with a note (:func:`cigen.lint.engine.explain`).
+    explainable: bool = False
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -70,9 +73,12 @@ def at(
     *,
     job: str | None = None,
     anchor: str = "",
+    explainable: bool = False,
 ) -> Diagnostic:
     """Build a diagnostic located at ``mark``."""
-    return Diagnostic(mark.path, mark.line, mark.col, code, name, severity, message, job, anchor)
+    return Diagnostic(
+        mark.path, mark.line, mark.col, code, name, severity, message, job, anchor, explainable
+    )
 
 
 def fingerprint(diag: Diagnostic, ordinal: int = 0) -> str:

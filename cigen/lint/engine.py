@@ -7,7 +7,7 @@ reads files through :class:`~cigen.project.Project` and never prints.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,22 @@ def run_rules(
                     "the result is incomplete, please report this",
                 )
             )
-    return sort_unique(apply(config, found))
+    return sort_unique(apply(config, explain(ctx, found)))
+
+
+def explain(ctx: LintContext, found: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """The one policy for findings an unfollowed include could explain: while some include was
+    not followed, an ``explainable`` finding above info becomes info, with a note naming the
+    includes."""
+    if not ctx.pipeline.incomplete:
+        return list(found)
+    hint = ctx.unfollowed_hint()
+    return [
+        replace(d, severity=Severity.INFO, message=d.message + hint)
+        if d.explainable and d.severity > Severity.INFO
+        else d
+        for d in found
+    ]
 
 
 def suppressed(

@@ -22,18 +22,20 @@ def from_events(
 ) -> Iterator[Diagnostic]:
     """Turn the resolver's events of one kind into findings.
 
-    ``explainable``: when some include was not followed, the missing name may be defined there,
-    so the finding is reported at info level with a note instead of as an error.
+    ``explainable``: the missing name may be defined in an include that was not followed (a
+    cycle never is); the engine decides what that means for the level.
     """
     for event in ctx.pipeline.events_of(kind):
-        level = severity
-        message = event.message
-        if event.severity is not None:
-            level = event.severity
-        if explainable and ctx.pipeline.incomplete and not event.cycle:
-            level = Severity.INFO
-            message += ctx.unfollowed_hint()
-        yield at(event.mark, code, name, level, message, job=event.job, anchor=event.subject)
+        yield at(
+            event.mark,
+            code,
+            name,
+            severity if event.severity is None else event.severity,
+            event.message,
+            job=event.job,
+            anchor=event.subject,
+            explainable=explainable and not event.cycle,
+        )
 
 
 #: Rules whose findings say something is missing (a script, a visible job).
@@ -43,10 +45,9 @@ _MISSING_CONTENT = frozenset({"CIG207", "CIG208"})
 def from_model(ctx: LintContext, code: str, name: str, severity: Severity) -> Iterator[Diagnostic]:
     """GitLab's configuration errors that rule ``code`` reports, from the validated model.
 
-    While some include was not followed, an error that content from it could explain is
-    reported at info level with a note: a missing ``script``/``trigger`` or visible job (an
-    included job of the same name is merged in), and any error in a job extending an unknown
-    key.
+    Content of an include that was not followed could explain a missing ``script``/``trigger``
+    or visible job (an included job of the same name is merged in), and any error in a job
+    extending an unknown key: those findings are ``explainable``.
     """
     pipeline = ctx.pipeline
     model = pipeline.model
@@ -61,13 +62,9 @@ def from_model(ctx: LintContext, code: str, name: str, severity: Severity) -> It
         job = job_of(error.where, names)
         if job is not None and job in pipeline.tainted:
             continue  # a broken !reference there is reported by reference-unknown
-        level, text = severity, error.text
-        if pipeline.incomplete and (
-            code in _MISSING_CONTENT or (job is not None and job in pipeline.partial)
-        ):
-            level, text = Severity.INFO, text + ctx.unfollowed_hint()
+        explainable = code in _MISSING_CONTENT or (job is not None and job in pipeline.partial)
         shown = None if job is None or job.startswith(".") else job
-        yield at(error.mark, code, name, level, text, job=shown)
+        yield at(error.mark, code, name, severity, error.text, job=shown, explainable=explainable)
 
 
 def job_of(where: str, names: list[str]) -> str | None:

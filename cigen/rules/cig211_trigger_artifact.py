@@ -95,18 +95,16 @@ def _entry(
     source = job_named(ctx, name)
     anchor = f"{name}:{artifact}"
     if source is None:
-        level, hint = SEVERITY, ""
-        if ctx.pipeline.incomplete:
-            level, hint = Severity.INFO, ctx.unfollowed_hint()
         yield at(
             job_mark,
             CODE,
             NAME,
-            level,
+            SEVERITY,
             f"{job.name} job: undefined dependency: {name} (trigger:include:job names the job "
-            f"whose artifacts hold the child pipeline); define that job or fix the name{hint}",
+            f"whose artifacts hold the child pipeline); define that job or fix the name",
             job=job.name,
             anchor=anchor,
+            explainable=True,
         )
         return
     own, theirs = order.get(job.stage), order.get(source.stage)
