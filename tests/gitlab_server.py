@@ -21,6 +21,21 @@ For ``cigen runners apply`` and ``diff`` it also creates and changes runners:
 - ``GET /api/v4/groups/:id`` and ``GET /api/v4/groups/:id/runners``, ``GET /api/v4/runners/all``;
   the runner lists honour ``type=`` (``project_type``...).
 
+For ``cigen scan`` (a whole group or instance) it lists groups and projects and serves each
+project's files at its default branch:
+
+- ``GET /api/v4/groups/:id/projects`` (``include_subgroups``, ``archived``) and
+  ``GET /api/v4/projects`` (the instance), paginated, ordered by id;
+- project entities carry ``default_branch``, ``ci_config_path``, ``namespace``, ``archived``
+  and ``empty_repo`` from ``FakeGitLab.project_meta``;
+- ``GET /api/v4/projects/:id/repository/files/:path?ref=`` (the JSON entity: base64 ``content``,
+  ``blob_id``...) and ``GET /api/v4/projects/:id/repository/tree?recursive=true`` from
+  ``FakeGitLab.branch_files`` (the default branch's files);
+- with ``scoped_runners``, a project sees instance runners, the runners of its group and the
+  group's ancestors (``group_parents``), and its own project runners, as GitLab does;
+- ``queued``: answers (status, headers) given to a path before its real answer (a 429 with
+  ``Retry-After``, a 502), and ``rate_limit_headers`` sends ``RateLimit-*`` headers.
+
 Requests need ``PRIVATE-TOKEN: <token>`` (else 401 ``{"message": "401 Unauthorized"}``);
 unknown projects and runners are 404, ``forbidden_runner_ids`` 403. ``delay`` makes every
 answer slow, for timeouts; ``overrides`` answers a path with anything (a 500, an HTML page).
@@ -35,6 +50,8 @@ Usage::
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
 import threading
@@ -136,6 +153,41 @@ class FakeGitLab:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     """The JSON bodies of POST and PUT requests, in order."""
 
+    project_meta: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Project id -> extra entity fields (``default_branch``, ``ci_config_path``,
+    ``namespace_id``, ``archived``, ``empty_repo``)."""
+    branch_files: dict[int, dict[str, bytes]] = field(default_factory=dict)
+    """Project id -> path -> content of the file at the project's default branch."""
+    group_parents: dict[int, int] = field(default_factory=dict)
+    """Group id -> parent group id (subgroups)."""
+    scoped_runners: bool = False
+    """Runner availability by scope (instance, group and ancestors, project)."""
+    queued: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    """Raw request path -> answers given before the real one, first first."""
+    rate_limit_headers: dict[str, str] = field(default_factory=dict)
+    """Headers sent with every successful answer (``RateLimit-Remaining``...)."""
+
+    def add_project(
+        self,
+        project_id: int,
+        path: str,
+        files: dict[str, bytes],
+        *,
+        group: int | None = None,
+        **meta: Any,
+    ) -> None:
+        """A project at ``path`` in ``group`` whose default branch holds ``files``."""
+        self.projects[project_id] = path
+        self.branch_files[project_id] = dict(files)
+        self.project_meta[project_id] = {"namespace_id": group, **meta}
+
+    def ancestors(self, group_id: int) -> list[int]:
+        """``group_id`` and its ancestor groups, nearest first."""
+        chain = [group_id]
+        while chain[-1] in self.group_parents and len(chain) < 32:
+            chain.append(self.group_parents[chain[-1]])
+        return chain
+
     def group_id(self, raw: str) -> int | None:
         if raw.isdigit():
             return int(raw) if int(raw) in self.groups else None
@@ -150,10 +202,24 @@ class FakeGitLab:
         return None
 
     def runners_of(self, project_id: int) -> list[dict[str, Any]]:
+        if self.scoped_runners:
+            return self._scoped(project_id)
         if self.project_runner_ids is None:
             return sorted(self.runners, key=lambda r: int(r["id"]))
         wanted = set(self.project_runner_ids.get(project_id, ()))
         return sorted((r for r in self.runners if r["id"] in wanted), key=lambda r: int(r["id"]))
+
+    def _scoped(self, project_id: int) -> list[dict[str, Any]]:
+        group = self.project_meta.get(project_id, {}).get("namespace_id")
+        groups = set(self.ancestors(group)) if group is not None else set()
+        seen = [
+            r
+            for r in self.runners
+            if r["runner_type"] == "instance_type"
+            or any(g["id"] in groups for g in r.get("groups", ()))
+            or any(p["id"] == project_id for p in r.get("projects", ()))
+        ]
+        return sorted(seen, key=lambda r: int(r["id"]))
 
     def runner(self, runner_id: int) -> dict[str, Any] | None:
         return next((r for r in self.runners if r["id"] == runner_id), None)
@@ -196,7 +262,13 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path in fake.overrides:
             self._send(*fake.overrides[parts.path])
             return
+        if fake.queued.get(parts.path):
+            status, headers = fake.queued[parts.path].pop(0)
+            self._send(status, "application/json", b'{"message": "queued"}', headers)
+            return
         segments = [unquote(s) for s in parts.path.split("/")]
+        if self._scan(segments, parts.path, query):
+            return
         match segments:
             case ["", "api", "v4", "projects", raw_id]:
                 project_id = fake.project_id(raw_id)
@@ -356,15 +428,82 @@ class _Handler(BaseHTTPRequestHandler):
         fake.bodies.append(body)
         return fake, parts, body
 
+    def _scan(self, segments: list[str], path: str, query: dict[str, str]) -> bool:
+        """Answer the paths ``cigen scan`` reads; False for other paths."""
+        fake = self.server.fake
+        match segments:
+            case ["", "api", "v4", "projects"]:
+                self._page(self._projects(sorted(fake.projects), query), path, query)
+            case ["", "api", "v4", "groups", raw_id, "projects"]:
+                group_id = fake.group_id(raw_id)
+                if group_id is None:
+                    self._json(404, {"message": "404 Group Not Found"})
+                    return True
+                subgroups = query.get("include_subgroups") == "true"
+                wanted = [
+                    pid
+                    for pid in sorted(fake.projects)
+                    if (group := fake.project_meta.get(pid, {}).get("namespace_id")) is not None
+                    and (group == group_id or (subgroups and group_id in fake.ancestors(group)))
+                ]
+                self._page(self._projects(wanted, query), path, query)
+            case ["", "api", "v4", "projects", raw_id, "repository", "files", file_path]:
+                project_id = fake.project_id(raw_id)
+                files = fake.branch_files.get(project_id or 0)
+                branch = fake.project_meta.get(project_id or 0, {}).get("default_branch", "main")
+                content = (files or {}).get(file_path)
+                if project_id is None:
+                    self._json(404, {"message": "404 Project Not Found"})
+                elif content is None or query.get("ref") != branch:
+                    self._json(404, {"message": "404 File Not Found"})
+                else:
+                    self._json(200, _file_entity(file_path, content, branch))
+            case ["", "api", "v4", "projects", raw_id, "repository", "tree"]:
+                project_id = fake.project_id(raw_id)
+                if project_id is None or project_id not in fake.branch_files:
+                    self._json(404, {"message": "404 Tree Not Found"})
+                else:
+                    names = sorted(fake.branch_files[project_id])
+                    files = fake.branch_files[project_id]
+                    entries = [
+                        {"id": _blob_id(files[n]), "name": n, "type": "blob", "path": n}
+                        for n in names
+                    ]
+                    self._page(entries, path, query)
+            case _:
+                return False
+        return True
+
+    def _projects(self, ids: list[int], query: dict[str, str]) -> list[dict[str, Any]]:
+        entities = [self._project(pid) for pid in ids]
+        if query.get("archived") == "false":
+            entities = [e for e in entities if not e.get("archived")]
+        return entities
+
     def _project(self, project_id: int) -> dict[str, Any]:
-        path = self.server.fake.projects[project_id]
-        return {
+        fake = self.server.fake
+        path = fake.projects[project_id]
+        meta = fake.project_meta.get(project_id)
+        entity: dict[str, Any] = {
             "id": project_id,
             "name": path.rsplit("/", 1)[-1],
             "path": path.rsplit("/", 1)[-1],
             "path_with_namespace": path,
             "web_url": f"{self._base()}/{path}",
         }
+        if meta is not None:
+            group = meta.get("namespace_id")
+            entity |= {
+                "default_branch": meta.get("default_branch", "main"),
+                "ci_config_path": meta.get("ci_config_path"),
+                "archived": bool(meta.get("archived")),
+                "empty_repo": bool(meta.get("empty_repo")),
+                "namespace": {
+                    "id": group,
+                    "full_path": fake.groups.get(group or 0, path.rsplit("/", 1)[0]),
+                },
+            }
+        return entity
 
     def _page(self, items: list[dict[str, Any]], path: str, query: dict[str, str]) -> None:
         fake = self.server.fake
@@ -412,12 +551,35 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, content_type: str, data: bytes, headers: dict[str, str] | None = None
     ) -> None:
         self.send_response(status)
+        if status < 300:
+            headers = {**self.server.fake.rate_limit_headers, **(headers or {})}
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _blob_id(content: bytes) -> str:
+    """Git's blob id of ``content``."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def _file_entity(path: str, content: bytes, ref: str) -> dict[str, Any]:
+    """``GET /projects/:id/repository/files/:path`` as GitLab answers it (``lib/api/files.rb``)."""
+    return {
+        "file_name": path.rsplit("/", 1)[-1],
+        "file_path": path,
+        "size": len(content),
+        "encoding": "base64",
+        "content": base64.b64encode(content).decode(),
+        "content_sha256": hashlib.sha256(content).hexdigest(),
+        "ref": ref,
+        "blob_id": _blob_id(content),
+        "commit_id": "0" * 40,
+        "last_commit_id": "0" * 40,
+    }
 
 
 _ACCESS_LEVELS = ("not_protected", "ref_protected")

@@ -105,7 +105,7 @@ def _has_context(opts: dict[str, Any]) -> bool:
 class _Cli(click.Group):
     """The command group; generation and runner commands are imported only when asked for."""
 
-    LAZY = ("generate", "presets", "scaffold", "runners")
+    LAZY = ("generate", "presets", "scaffold", "runners", "scan")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
@@ -114,6 +114,8 @@ class _Cli(click.Group):
         if cmd_name in self.LAZY and cmd_name not in self.commands:
             if cmd_name == "runners":
                 from cigen.cli.runners import register
+            elif cmd_name == "scan":
+                from cigen.cli.scan import register
             else:
                 from cigen.cli.generate import register
 

@@ -1,0 +1,232 @@
+"""One project's record: its CI configuration read from GitLab, resolved, linted and matched
+against the runners the project may use.
+
+A record is plain JSON data (the JSON lines file holds one per project), built only from what
+GitLab answered, so that the same projects give the same records whichever shard reads them.
+
+Statuses: ``linted``; ``no-config`` (no configuration file at the default branch, or an empty
+repository); ``external-config`` (the project's CI configuration path names another project or
+a URL: not followed yet); ``unreadable`` (GitLab refused or failed; ``reason`` says why);
+``not-scanned`` (the scan's deadline passed first).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cigen.errors import CigenError
+from cigen.lint.settings import Config
+from cigen.project import Missing, Project
+from cigen.scan.client import DeadlinePassed, ProjectInfo, ScanClient
+from cigen.yaml.load import MAX_BYTES, Loaded, load_text
+
+#: The record format's version (raised only when a field changes meaning or goes away).
+RECORD_VERSION = 1
+#: GitLab's default CI configuration path.
+DEFAULT_CONFIG = ".gitlab-ci.yml"
+#: Statuses whose record a rerun keeps when the configuration did not change.
+KEEPABLE = frozenset({"linted", "external-config"})
+_URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
+
+
+@dataclass
+class RemoteProject(Project):
+    """A project tree read from GitLab at one ref, file by file as the resolver asks.
+
+    Each file is fetched once (``Project.load`` caches the parse); the blob id of every file
+    read is kept in ``blobs``, so a rerun can tell whether the configuration changed.
+    """
+
+    client: Any = None
+    project_id: int = 0
+    ref: str = ""
+    blobs: dict[str, str] = field(default_factory=dict)
+
+    def load(self, repo_path: str) -> Loaded:
+        rel = self.normalize(repo_path)
+        cached = self._cache.get(rel)
+        if cached is not None:
+            return cached
+        found = self.client.file(self.project_id, rel, self.ref)
+        if found is None:
+            raise Missing(repo_path)
+        self.blobs[rel] = found.blob_id
+        data = found.content
+        loaded = load_text(rel, data[: MAX_BYTES + 1], size=len(data))
+        self._cache[rel] = loaded
+        return loaded
+
+    def files(self) -> list[str]:
+        if self._files is None:
+            self._files = list(self.client.tree(self.project_id, self.ref))
+        return self._files
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Where a project's configuration is, as far as the scan can follow it."""
+
+    status: str
+    entry: str | None = None
+    project: Project | None = None
+    reason: str | None = None
+
+
+def config_location(ci_config_path: str | None) -> tuple[str, str | None]:
+    """``("local", path)`` or ``("external", why)`` for a project's CI configuration path.
+
+    GitLab takes a path in the repository (default ``.gitlab-ci.yml``), ``path@group/project``
+    (optionally ``:ref``) for a file of another project, or a URL.
+    """
+    value = (ci_config_path or "").strip() or DEFAULT_CONFIG
+    if _URL.match(value):
+        return "external", "the CI configuration is a remote URL"
+    if "@" in value:
+        return "external", f"the CI configuration is in another project ({value.split('@', 1)[1]})"
+    return "local", value
+
+
+def resolve_project_config(client: ScanClient, info: ProjectInfo, root: Path) -> ProjectConfig:
+    """The one place that finds a project's configuration: the plug point for following
+    configurations kept in other projects or at URLs (``cigen fetch``), which are reported
+    as not followed for now."""
+    if info.empty or info.default_branch is None:
+        return ProjectConfig("no-config", reason="the repository is empty")
+    kind, where = config_location(info.ci_config_path)
+    if kind == "external":
+        return ProjectConfig("external-config", reason=f"{where}: not followed")
+    assert where is not None
+    project = RemoteProject(root, client=client, project_id=info.id, ref=info.default_branch)
+    try:
+        entry = project.normalize(where)
+        project.load(entry)
+    except Missing:
+        return ProjectConfig(
+            "no-config", reason=f"no {where} at the default branch {info.default_branch!r}"
+        )
+    return ProjectConfig("config", entry, project)
+
+
+@dataclass(frozen=True)
+class LintSetup:
+    """What every project's lint shares: settings and GitLab's CI schema, loaded once."""
+
+    config: Config
+    schema: Mapping[str, Any]
+    root: Path
+
+
+def base_record(info: ProjectInfo) -> dict[str, Any]:
+    return {
+        "version": RECORD_VERSION,
+        "project": {
+            "id": info.id,
+            "path": info.path,
+            "web_url": info.web_url,
+            "default_branch": info.default_branch,
+            "ci_config_path": info.ci_config_path,
+        },
+        "status": "",
+        "reason": None,
+        "files": {},
+        "findings": [],
+        "jobs": [],
+        "runners": [],
+    }
+
+
+def not_scanned(info: ProjectInfo, reason: str) -> dict[str, Any]:
+    return {**base_record(info), "status": "not-scanned", "reason": reason}
+
+
+def scan_project(client: ScanClient, info: ProjectInfo, setup: LintSetup) -> dict[str, Any]:
+    """The record of one project; GitLab's failures become an ``unreadable`` record.
+
+    :class:`~cigen.scan.client.DeadlinePassed` is raised, not recorded: the caller marks the
+    project as not scanned.
+    """
+    record = base_record(info)
+    try:
+        found = resolve_project_config(client, info, setup.root)
+        if found.status != "config":
+            return {**record, "status": found.status, "reason": found.reason}
+        assert found.project is not None and found.entry is not None
+        return {**record, **_lint(client, info, found.project, found.entry, setup)}
+    except DeadlinePassed:
+        raise
+    except CigenError as exc:
+        return {**record, "status": "unreadable", "reason": str(exc)}
+
+
+def _lint(
+    client: ScanClient, info: ProjectInfo, project: Project, entry: str, setup: LintSetup
+) -> dict[str, Any]:
+    from cigen.lint.context import LintContext
+    from cigen.lint.engine import include_rules_for, lint
+    from cigen.reporters.json_report import as_dict
+    from cigen.resolve.resolver import resolve
+    from cigen.runners.assign import outcomes
+
+    variables = dict(setup.config.variables)
+    pipeline = resolve(
+        project, entry, include_rules=include_rules_for(None, variables), variables=variables
+    )
+    available = client.runners(info.id)
+    runners = tuple(runner for runner, _ in available)
+    result = lint(
+        Path(entry), config=setup.config, runners=runners, schema=setup.schema, pipeline=pipeline
+    )
+    ctx = LintContext(pipeline=pipeline, runners=runners, variables=variables)
+    jobs = [
+        {
+            "name": tagged.name,
+            "tags": sorted(tagged.tags),
+            "outcome": match.outcome.value,
+            "runners": sorted(
+                r.id
+                for r in (*match.eligible, *match.paused, *match.protected_only)
+                if r.id is not None
+            ),
+        }
+        for tagged, match in outcomes(ctx)
+    ]
+    blobs = getattr(project, "blobs", {})
+    return {
+        "status": "linted",
+        "files": dict(sorted(blobs.items())),
+        "findings": [as_dict(d) for d in result.diagnostics],
+        "jobs": jobs,
+        "runners": [
+            {
+                "id": runner.id,
+                "name": runner.name,
+                "type": kind,
+                "tags": sorted(runner.tags),
+                "run_untagged": runner.run_untagged,
+                "paused": runner.paused,
+                "protected": runner.protected,
+            }
+            for runner, kind in available
+        ],
+    }
+
+
+def unchanged(client: ScanClient, info: ProjectInfo, record: Mapping[str, Any]) -> bool:
+    """Whether ``record`` still holds for the project: the same default branch and CI
+    configuration path, and every file it read at the same blob id (one request per file)."""
+    if record.get("status") not in KEEPABLE or record.get("version") != RECORD_VERSION:
+        return False
+    if record.get("project") != base_record(info)["project"]:
+        return False
+    files = record.get("files")
+    if not isinstance(files, dict) or info.default_branch is None:
+        return False
+    for path, blob in files.items():
+        found = client.file(info.id, str(path), info.default_branch)
+        if found is None or found.blob_id != blob:
+            return False
+    return True

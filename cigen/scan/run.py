@@ -1,0 +1,123 @@
+"""A scan of one shard: list the projects, keep this shard's, read and lint each (in a bounded
+pool of threads), append each record as it is done, and write the compacted file at the end.
+
+A rerun over an existing output file keeps every record whose configuration did not change
+(:func:`cigen.scan.project.unchanged`) and scans the rest, so an interrupted or timed-out scan
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cigen.errors import CigenError
+from cigen.scan.client import DeadlinePassed, Listing, ProjectInfo, ScanClient
+from cigen.scan.project import LintSetup, not_scanned, scan_project, unchanged
+from cigen.scan.records import Appender, read_records, shard_of, write_records
+
+DEADLINE_REASON = "the scan's deadline passed before this project was read"
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    listing: Listing
+    shard: tuple[int, int] = (1, 1)
+    workers: int = 4
+    fresh: bool = False
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    records: dict[int, dict[str, Any]]
+    listed: int
+    scanned: int
+    kept: int
+    not_scanned: int
+    seconds: float
+    requests: int
+    waited: float
+
+
+def run_scan(
+    client: ScanClient, settings: ScanSettings, lint_setup: LintSetup, output: Path
+) -> ScanResult:
+    """Scan this shard's projects into ``output`` (JSON lines); see the module documentation."""
+    started = time.monotonic()
+    index, total = settings.shard
+    listed = client.projects(settings.listing)
+    mine = [info for info in listed if shard_of(info.id, total) == index]
+    previous: dict[int, dict[str, Any]] = {}
+    if output.exists() and not settings.fresh:
+        previous = read_records([output])
+    elif output.exists():
+        write_records(output, {})
+    appender = Appender(output)
+
+    def one(info: ProjectInfo, setup: LintSetup) -> tuple[dict[str, Any], str]:
+        old = previous.get(info.id)
+        record, kind = _scan_one(client, info, setup, old)
+        if kind == "scanned" or (kind == "not-scanned" and old is None):
+            appender.add(record)
+        return record, kind
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="cigen-scan-") as root:
+            setup = LintSetup(lint_setup.config, lint_setup.schema, Path(root))
+            with ThreadPoolExecutor(max_workers=max(settings.workers, 1)) as pool:
+                done = list(pool.map(lambda i: one(i, setup), mine))
+    finally:
+        appender.close()
+    records = {info.id: record for info, (record, _) in zip(mine, done, strict=True)}
+    counts = Counter(kind for _, kind in done)
+
+    write_records(output, records)
+    return ScanResult(
+        records=records,
+        listed=len(listed),
+        scanned=counts["scanned"],
+        kept=counts["kept"],
+        not_scanned=counts["not-scanned"],
+        seconds=time.monotonic() - started,
+        requests=client.requests_made,
+        waited=client.throttle.waited,
+    )
+
+
+def _scan_one(
+    client: ScanClient, info: ProjectInfo, setup: LintSetup, old: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], str]:
+    """The project's record and how it came: ``scanned``, ``kept`` or ``not-scanned``."""
+    if client.deadline.passed:
+        return (dict(old) if old is not None else not_scanned(info, DEADLINE_REASON)), (
+            "not-scanned"
+        )
+    try:
+        if old is not None and _still_valid(client, info, old):
+            return dict(old), "kept"
+        return scan_project(client, info, setup), "scanned"
+    except DeadlinePassed as exc:
+        return (dict(old) if old is not None else not_scanned(info, str(exc))), "not-scanned"
+    except Exception as exc:  # a cigen bug on one project must not stop the scan
+        from cigen.scan.project import base_record
+
+        reason = (
+            f"cigen crashed on this project ({type(exc).__name__}: {exc}); the other projects "
+            "were scanned; please report this"
+        )
+        return {**base_record(info), "status": "internal-error", "reason": reason}, "scanned"
+
+
+def _still_valid(client: ScanClient, info: ProjectInfo, old: Mapping[str, Any]) -> bool:
+    try:
+        return unchanged(client, info, old)
+    except DeadlinePassed:
+        raise
+    except CigenError:
+        return False  # scanned again, and the scan records why it cannot be read
