@@ -501,3 +501,58 @@ def test_empty_projects_file(tmp_path: Path, capsys: Any, monkeypatch: pytest.Mo
     (tmp_path / "list.txt").write_text("# nothing\n")
     assert main(["scan", "--projects", "list.txt"]) == 2
     assert "no project listed" in capsys.readouterr().err
+
+
+def test_wildcard_local_include_lists_the_repository(gitlab: Any, tmp_path: Path) -> None:
+    fake, url = gitlab
+    fake.add_project(
+        30,
+        "platform/wild",
+        {".gitlab-ci.yml": b"include: 'ci/*.yml'\n", "ci/a.yml": BUILD, "ci/sub/b.yml": BROKEN},
+        group=3,
+    )
+    record = scan(url, tmp_path / "s.jsonl", Listing(projects=("30",))).records[30]
+    assert sorted(record["files"]) == [".gitlab-ci.yml", "ci/a.yml"]  # * stays in one folder
+    assert [j["name"] for j in record["jobs"]] == ["build"]
+
+
+def test_unreachable_gitlab_is_retried_then_a_usage_error(tmp_path: Path) -> None:
+    client = client_for("http://127.0.0.1:9", retries=2, backoff=0.01)
+    with pytest.raises(Exception, match="cannot connect to GitLab"):
+        client.projects(GROUP)
+    assert client.throttle.waited == pytest.approx(0.01 + 0.02)
+
+
+def test_a_file_that_became_unreadable_is_scanned_again(gitlab: Any, tmp_path: Path) -> None:
+    fake, url = gitlab
+    out = tmp_path / "s.jsonl"
+    scan(url, out, Listing(projects=("10",)))
+    fake.overrides["/api/v4/projects/10/repository/files/.gitlab-ci.yml"] = (
+        500,
+        "application/json",
+        b'{"message": "500 Internal Server Error"}',
+    )
+    again = scan(url, out, Listing(projects=("10",)), retries=0)
+    assert again.kept == 0
+    assert again.records[10]["status"] == "unreadable"
+    assert "HTTP 500" in again.records[10]["reason"]
+
+
+def test_a_crash_on_one_project_is_recorded(
+    gitlab: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cigen.scan.run
+
+    _fake, url = gitlab
+    real = cigen.scan.run.scan_project
+
+    def crash_on_11(client: Any, info: Any, setup: Any) -> Any:
+        if info.id == 11:
+            raise RuntimeError("boom")
+        return real(client, info, setup)
+
+    monkeypatch.setattr(cigen.scan.run, "scan_project", crash_on_11)
+    records = scan(url, tmp_path / "s.jsonl", GROUP).records
+    assert records[11]["status"] == "internal-error"
+    assert "RuntimeError: boom" in records[11]["reason"]
+    assert records[10]["status"] == "linted"
