@@ -253,6 +253,23 @@ jobs:
     with: {from: build-notebook, timeout: null, idle_timeout: 1800}
     when: manual
 """,
+    "scan": """
+jobs:
+  ci-scan: {preset: scan, with: {group: platform, shards: 4}}
+""",
+    "scan-pages": """
+jobs:
+  pages:
+    preset: scan
+    with:
+      include_subgroups: false
+      shards: 8
+      workers: 8
+      deadline: 1800
+      run_if: $SCAN == "yes"
+      install: [pip install cigen==0.1.0]
+      tags: [docker]
+""",
     "child-pipeline": """
 jobs:
   deploy: {preset: child-pipeline, with: {config: ci/deploy/cigen.yml}}

@@ -280,7 +280,8 @@ def test_rerun_keeps_unchanged_projects_and_rescans_changed_ones(
     second = scan(url, out, GROUP)
     assert (second.kept, second.scanned) == (5, 3)  # linted and external kept; others read
     assert out.read_text() == text
-    assert not [r for r in fake.requests if r.path.endswith("/runners") and "/10/" in r.path]
+    details = sorted(r.path for r in fake.requests if r.path.startswith("/api/v4/runners/"))
+    assert details == [f"/api/v4/runners/{i}" for i in (1, 2, 3, 6)]  # once each, to compare
     fake.branch_files[10]["ci/build.yml"] = BUILD.replace(b"docker", b"gpu")
     fake.requests.clear()
     third = scan(url, out, GROUP)
@@ -290,8 +291,11 @@ def test_rerun_keeps_unchanged_projects_and_rescans_changed_ones(
         "test": [1],
     }
     assert third.records[10]["files"] != first.records[10]["files"]
-    runner_lists = sorted(r.path for r in fake.requests if r.path.endswith("/runners"))
-    assert runner_lists == ["/api/v4/projects/10/runners", "/api/v4/projects/17/runners"]
+    assert [r.path for r in fake.requests].count("/api/v4/projects/10/runners") == 1
+    fake.runner(2)["tag_list"] = ["gpu", "cuda"]  # a runner changed: its projects again
+    fourth = scan(url, out, GROUP)
+    assert fourth.kept == 1  # every linted project sees group runner 2; the external one kept
+    assert fourth.records[11]["runners"][1]["tags"] == ["cuda", "gpu"]
 
 
 def test_an_interrupted_file_resumes(gitlab: Any, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ a URL: not followed yet); ``unreadable`` (GitLab refused or failed; ``reason`` s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from cigen.errors import CigenError
 from cigen.lint.settings import Config
 from cigen.project import Missing, Project
+from cigen.runners.inventory import Runner
 from cigen.scan.client import DeadlinePassed, ProjectInfo, ScanClient
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
 
@@ -200,24 +201,30 @@ def _lint(
         "files": dict(sorted(blobs.items())),
         "findings": [as_dict(d) for d in result.diagnostics],
         "jobs": jobs,
-        "runners": [
-            {
-                "id": runner.id,
-                "name": runner.name,
-                "type": kind,
-                "tags": sorted(runner.tags),
-                "run_untagged": runner.run_untagged,
-                "paused": runner.paused,
-                "protected": runner.protected,
-            }
-            for runner, kind in available
-        ],
+        "runners": runner_facts(available),
     }
+
+
+def runner_facts(available: Sequence[tuple[Runner, str]]) -> list[dict[str, Any]]:
+    """What a record keeps of the runners a project may use (all that matching reads)."""
+    return [
+        {
+            "id": runner.id,
+            "name": runner.name,
+            "type": kind,
+            "tags": sorted(runner.tags),
+            "run_untagged": runner.run_untagged,
+            "paused": runner.paused,
+            "protected": runner.protected,
+        }
+        for runner, kind in available
+    ]
 
 
 def unchanged(client: ScanClient, info: ProjectInfo, record: Mapping[str, Any]) -> bool:
     """Whether ``record`` still holds for the project: the same default branch and CI
-    configuration path, and every file it read at the same blob id (one request per file)."""
+    configuration path, every file it read at the same blob id (one request per file), and
+    the same runners with the same matching facts (runner details are read once per scan)."""
     if record.get("status") not in KEEPABLE or record.get("version") != RECORD_VERSION:
         return False
     if record.get("project") != base_record(info)["project"]:
@@ -229,4 +236,6 @@ def unchanged(client: ScanClient, info: ProjectInfo, record: Mapping[str, Any]) 
         found = client.file(info.id, str(path), info.default_branch)
         if found is None or found.blob_id != blob:
             return False
+    if record.get("status") == "linted":
+        return bool(record.get("runners") == runner_facts(client.runners(info.id)))
     return True
