@@ -560,3 +560,10 @@ def test_a_crash_on_one_project_is_recorded(
     assert records[11]["status"] == "internal-error"
     assert "RuntimeError: boom" in records[11]["reason"]
     assert records[10]["status"] == "linted"
+
+
+def test_readme_shows_the_generated_scan_pipeline() -> None:
+    root = Path(__file__).resolve().parents[1]
+    golden = (root / "tests" / "golden" / "generate" / "scan.yml").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert golden[golden.index("stages:") :] in readme
