@@ -1015,7 +1015,7 @@ def test_every_error_of_cigen_yml_is_shown_at_once(project: Path) -> None:
     assert err.splitlines() == [
         "cigen: error: cigen.yml:4:13: jobs.build.preset: unknown preset 'kanico'; did you mean "
         "'kaniko'? (available: build-image, buildah, buildkit, child-pipeline, jupyter, kaniko, "
-        "monorepo, python, run-image; a project adds its own in presets/NAME.yaml beside "
+        "monorepo, python, run-image, scan; a project adds its own in presets/NAME.yaml beside "
         "cigen.yml)",
         "cigen: error: cigen.yml:8:5: jobs.t: unknown key 'tag'; did you mean 'tags'? (allowed: "
         + err.split("did you mean 'tags'? (allowed: ")[1].split("\n")[0],

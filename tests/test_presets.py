@@ -23,6 +23,7 @@ BUILTIN = {
     "child-pipeline",
     "monorepo",
     "python",
+    "scan",
 }
 VARIANTS = {"kaniko": "kaniko", "buildkit": "buildkit", "buildah": "buildah"}
 
