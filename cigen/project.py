@@ -107,28 +107,34 @@ class Project:
         return dict(self._cache)
 
     def files(self) -> list[str]:
-        """Repository paths of the project's files (git's list when it is a repository)."""
+        """Repository paths of the project's files, at most :data:`MAX_WALK_FILES` (then
+        ``truncated``): git's tracked files when the root is in a git work tree (what GitLab
+        sees at the pipeline's commit), else the files on disk."""
         if self._files is None:
-            self._files = self._git_files() or self._walk_files()
+            tracked = self._git_files()
+            self._files = tracked if tracked is not None else self._walk_files()
         return self._files
 
     def _git_files(self) -> list[str] | None:
-        if not (self.root / ".git").exists():
-            return None
+        """``git ls-files -z`` run in the root (paths relative to it); None outside a work
+        tree or when git is missing, fails or takes longer than :data:`GIT_TIMEOUT`."""
         try:
             proc = subprocess.run(
-                ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                ["git", "ls-files", "-z"],
                 cwd=self.root,
                 capture_output=True,
-                timeout=30,
+                timeout=GIT_TIMEOUT,
                 check=False,
             )
         except (OSError, subprocess.SubprocessError):
             return None
         if proc.returncode != 0:
             return None
-        names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-        return sorted(n for n in names if n)
+        names = [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+        if len(names) > MAX_WALK_FILES:
+            self.truncated = True
+            del names[MAX_WALK_FILES:]
+        return sorted(names)
 
     def _walk_files(self) -> list[str]:
         """Files on disk under the root, at most :data:`MAX_WALK_FILES` (then ``truncated``)."""
@@ -153,7 +159,8 @@ class Project:
         return [name for name in self.files() if regex.fullmatch(name)]
 
 
-MAX_WALK_FILES = 200_000  # a project root that is not a git work tree is walked this far
+MAX_WALK_FILES = 200_000  # at most this many project files are listed
+GIT_TIMEOUT = 30  # seconds `git ls-files` may take
 
 
 def wildcard_regex(pattern: str) -> re.Pattern[str]:

@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
+from cigen import project as project_module
 from cigen.cli.main import main
+from cigen.project import Project
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 CI = """\
 include:
@@ -56,9 +60,76 @@ def test_glob_and_missing_files(tmp_path, capsys) -> None:
     assert _names(root, capsys) == ["docker", "python"]
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+@needs_git
 def test_git_ignored_files_do_not_exist(tmp_path, capsys) -> None:
     root = _project(tmp_path, "Dockerfile", "pyproject.toml")
     (root / ".gitignore").write_text("Dockerfile\n")
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    _git(root, "init", "-q")
+    _git(root, "add", "pyproject.toml")
     assert _names(root, capsys) == ["python"]
+
+
+@needs_git
+def test_in_a_work_tree_only_tracked_files_exist(tmp_path, capsys) -> None:
+    # exists.rb asks the repository at the pipeline's commit: a file git does not track (even
+    # one no .gitignore names) is not there; a tracked file is, even once deleted from disk
+    root = _project(tmp_path, "Dockerfile", "pyproject.toml")
+    _git(root, "init", "-q")
+    _git(root, "add", "Dockerfile")
+    (root / "Dockerfile").unlink()
+    assert _names(root, capsys) == ["from-include", "docker"]
+
+
+@needs_git
+def test_a_root_inside_a_work_tree_lists_its_own_tracked_files(tmp_path) -> None:
+    (tmp_path / "app" / "src").mkdir(parents=True)
+    for name in ("top.txt", "app/Dockerfile", "app/src/main.py", "app/untracked.txt"):
+        (tmp_path / name).write_text("x\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "top.txt", "app/Dockerfile", "app/src/main.py")
+    project = Project(tmp_path / "app")
+    assert project.files() == ["Dockerfile", "src/main.py"]
+    assert project.glob("**/*.py") == ["src/main.py"]
+
+
+def test_outside_a_work_tree_files_on_disk_count_without_dot_git(tmp_path) -> None:
+    (tmp_path / ".git").mkdir()  # not a repository: git fails, the disk is walked
+    (tmp_path / ".git" / "config").write_text("x\n")
+    (tmp_path / "a.txt").write_text("x\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "b.txt").write_text("x\n")
+    project = Project(tmp_path)
+    assert project.files() == ["a.txt", "d/b.txt"]
+    assert project.truncated is False
+
+
+def test_without_git_the_disk_is_walked(tmp_path, monkeypatch) -> None:
+    (tmp_path / "a.txt").write_text("x\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    assert Project(tmp_path).files() == ["a.txt"]
+
+
+@pytest.mark.parametrize("in_git", [False, True])
+def test_the_listing_is_bounded(tmp_path, monkeypatch, in_git: bool) -> None:
+    if in_git and shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    for index in range(5):
+        (tmp_path / f"f{index}.txt").write_text("x\n")
+    if in_git:
+        _git(tmp_path, "init", "-q")
+        _git(tmp_path, "add", ".")
+    monkeypatch.setattr(project_module, "MAX_WALK_FILES", 3)
+    project = Project(tmp_path)
+    assert len(project.files()) == 3
+    assert project.truncated is True
+
+
+def test_past_the_bound_exists_is_assumed_to_match(tmp_path, capsys, monkeypatch) -> None:
+    # the files are unknown past the bound: exists.rb's own limit also assumes a match
+    root = _project(tmp_path, "a.txt", "b.txt", "c.txt")
+    monkeypatch.setattr(project_module, "MAX_WALK_FILES", 2)
+    assert _names(root, capsys) == ["from-include", "docker", "python"]
