@@ -96,14 +96,54 @@ def test_pre_job_with_a_real_stage_job_is_a_pipeline(tmp_path, capsys) -> None:
     assert data["message"] is None
 
 
-def test_invalid_configuration_is_refused_with_the_validators_message(tmp_path, capsys) -> None:
-    ci = "job:\n  script: [x]\n  when: sometimes\n"
-    code = _run(tmp_path, ci, "--format", "json")
+INVALID = "build:\n  script: [x]\n  foo: 1\ntest:\n  script: [y]\n  when: sometimes\n"
+FIRST = "jobs:build config contains unknown keys: foo"
+DETAIL = [
+    f".gitlab-ci.yml:3:3: {FIRST}",
+    ".gitlab-ci.yml:6:9: jobs:test when should be one of: "
+    "on_success, on_failure, always, manual, delayed",
+]
+
+
+def test_invalid_configuration_is_refused_with_gitlabs_first_error(tmp_path, capsys) -> None:
+    # chain/config/process.rb: `error(result.errors.first, failure_reason: :config_error)`:
+    # GitLab's message is the first error alone, without a position; cigen's positioned list
+    # of every error is extra detail in its own field
+    code = _run(tmp_path, INVALID, "--format", "json")
     data = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert data["status"] == "refused" and data["jobs"] == []
-    assert data["errors"][0].startswith(".gitlab-ci.yml:3:")
-    assert "jobs:job when" in data["message"]
+    assert data["status"] == "refused" and data["jobs"] == [] and data["created"] is False
+    assert data["message"] == FIRST
+    assert data["errors"] == [FIRST]
+    assert data["detail"] == DETAIL
+
+
+def test_invalid_configuration_text_marks_cigens_detail(tmp_path, capsys) -> None:
+    code = _run(tmp_path, INVALID)
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert lines == [
+        f"no pipeline: {FIRST}",
+        "cigen's detail, not GitLab's output (2 error(s) in all):",
+        f"  {DETAIL[0]}  <- the error GitLab shows",
+        f"  {DETAIL[1]}",
+    ]
+
+
+def test_explain_on_an_invalid_configuration_shows_gitlabs_first_error(tmp_path, capsys) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text(INVALID)
+    code = main(["explain", "test", str(tmp_path / ".gitlab-ci.yml"), "--ref", "main"])
+    assert code == 1
+    assert f"no pipeline: {FIRST}\n" in capsys.readouterr().out
+
+
+def test_a_created_or_needs_refused_pipeline_has_no_detail(tmp_path, capsys) -> None:
+    # chain/seed.rb joins every seed error with "\n": those are all GitLab's, nothing extra
+    _run(tmp_path, CASES["need-on-excluded-job"][0], "--format", "json")
+    data = json.loads(capsys.readouterr().out)
+    assert data["errors"] == [NEEDS_MESSAGE] and data["detail"] == []
+    _run(tmp_path, "job:\n  script: [x]\n", "--format", "json")
+    assert json.loads(capsys.readouterr().out)["detail"] == []
 
 
 def test_explain_on_a_refused_pipeline_says_why(tmp_path, capsys) -> None:

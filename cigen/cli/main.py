@@ -330,6 +330,22 @@ def _planned(
     return pipeline, ctx, seeded(pipeline, ctx), config
 
 
+def _say_refused(result: Any) -> None:
+    """GitLab's words first (for an invalid configuration only its first error, as
+    ``Chain::Config::Process`` shows), then cigen's own detail, marked as such."""
+    if not result.detail:
+        click.echo("no pipeline: GitLab refuses to create it:")
+        for error in result.errors:
+            click.echo(f"  {error}")
+        return
+    click.echo(f"no pipeline: {result.message}")
+    click.echo(f"cigen's detail, not GitLab's output ({len(result.detail)} error(s) in all):")
+    first, *rest = result.detail
+    click.echo(f"  {first}  <- the error GitLab shows")
+    for line in rest:
+        click.echo(f"  {line}")
+
+
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
@@ -379,9 +395,7 @@ def plan(
             click.echo(f"  {result.workflow.reason}")
         return code
     if result.status == "refused":
-        click.echo("no pipeline: GitLab refuses to create it:")
-        for error in result.errors:
-            click.echo(f"  {error}")
+        _say_refused(result)
         return code
     for item in data["jobs"]:
         line = f"{item['stage']:<16} {item['name']:<40} {item['when']}"

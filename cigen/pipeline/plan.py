@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as _with
 from typing import Any
 
 from cigen.model import Pipeline
@@ -131,19 +132,24 @@ def config_errors(pipeline: Pipeline) -> tuple[str, ...]:
     return tuple(f"{e.mark.path}:{e.mark.line}:{e.mark.col}: {e.message}" for e in model.errors)
 
 
+INVALID_REASON = "not evaluated: the configuration is invalid"
+
+
+def refused(message: str, detail: Sequence[str] = ()) -> Plan:
+    """The pipeline GitLab refuses to create for an invalid configuration: one error, the
+    message ``Chain::Config::Process`` shows (``result.errors.first``); ``detail`` is cigen's
+    own addition (where it is, and the errors GitLab would report once that one is fixed)."""
+    workflow = WorkflowDecision(created=False, rule_index=None, variables={}, reason=INVALID_REASON)
+    return Plan(workflow, (), (), (), (message,), detail=tuple(detail))
+
+
 def seeded(pipeline: Pipeline, ctx: PipelineContext) -> Plan:
     """The pipeline ``plan`` and ``explain`` show: refused when the configuration is invalid,
     otherwise :func:`simulate`."""
-    errors = config_errors(pipeline)
-    if not errors:
+    model = pipeline.model
+    if model is None or model.valid:
         return simulate(pipeline, ctx)
-    workflow = WorkflowDecision(
-        created=False,
-        rule_index=None,
-        variables={},
-        reason="not evaluated: the configuration is invalid",
-    )
-    return Plan(workflow, pipeline.stages, (), (), errors)
+    return _with(refused(model.errors[0].message, config_errors(pipeline)), stages=pipeline.stages)
 
 
 def plan_data(
@@ -173,6 +179,7 @@ def plan_data(
         "message": result.message,
         "workflow": result.workflow.reason,
         "errors": list(result.errors),
+        "detail": list(result.detail),
         "jobs": jobs if result.created else [],
         "excluded": [{"name": j.name, "reason": j.decision.reason} for j in result.excluded],
     }

@@ -1290,6 +1290,9 @@ class Plan:
     errors: tuple[str, ...]
     filtered: str | None = None
     """GitLab's message when the pipeline is filtered out (no error: nothing to run)."""
+    detail: tuple[str, ...] = ()
+    """cigen's own detail beyond GitLab's message: for an invalid configuration, every error
+    the validator found, positioned (GitLab shows only the first)."""
 
     @property
     def created(self) -> bool:
