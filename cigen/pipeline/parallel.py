@@ -3,8 +3,11 @@
 Follows ``lib/gitlab/ci/config/normalizer.rb`` and its strategies
 (``normalizer/number_strategy.rb``: ``"name 1/3"`` with ``instance`` and ``parallel.total``;
 ``normalizer/matrix_strategy.rb``: ``"name: [v1, v2]"`` with the combination's variables as job
-variables, each matrix entry a cartesian product of its values in order), and the group name of
-``Gitlab::Utils::Job.group_name`` (the name without its ``1/3`` / ``[...]`` suffix).
+variables, each matrix entry a cartesian product of its values in order), the normalizer's
+rewriting of ``needs`` (``$[[ matrix.NAME ]]`` filled in per instance by
+``interpolation/matrix_interpolator.rb``, then needs on parallel jobs named by instance) and of
+``dependencies``, and the group name of ``Gitlab::Utils::Job.group_name`` (the name without its
+``1/3`` / ``[...]`` suffix).
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from typing import Final
 
 from cigen.yaml.load import scalar_text
 
-__all__ = ["Instance", "expand_need", "group_name", "instances"]
+__all__ = [
+    "Instance",
+    "expand_dependencies",
+    "expand_need",
+    "group_name",
+    "instances",
+    "interpolate_matrix",
+]
 
 # Ruby: name.sub(%r{([\b\s:]+((\[.*\])|(\d+[\s:\/\\]+\d+))){1,3}\s*\z}, '').strip ; ``[\b]`` in
 # a Ruby character class is a backspace.
@@ -99,3 +109,49 @@ def expand_need(name: str, parallel: object, expanded: Mapping[str, Sequence[str
     if parallel is not None:
         return [i.name for i in instances(name, parallel)]
     return list(found)
+
+
+def expand_dependencies(names: object, expanded: Mapping[str, Sequence[str]]) -> list[str]:
+    """``Normalizer#expand_parallelized_job_names``: each ``dependencies`` entry naming a
+    parallel job becomes all its instances, in order; other names stay as written."""
+    if not isinstance(names, Sequence) or isinstance(names, str):
+        return []
+    out: list[str] = []
+    for name in names:
+        text = scalar_text(name)
+        out.extend(expanded.get(text, (text,)))
+    return out
+
+
+# interpolation/matrix_interpolator.rb MATRIX_EXPRESSION_REGEXP
+_MATRIX_EXPRESSION: Final = re.compile(r"(\$\[\[\s*matrix\.([a-zA-Z0-9_-]+)\s*\]\])")
+
+
+def _interpolate_text(text: str, values: Mapping[str, str], errors: list[str]) -> str:
+    result = text
+    for full, name in _MATRIX_EXPRESSION.findall(text):
+        if name not in values:
+            errors.append(f"'{name}' does not exist in matrix configuration")
+            continue
+        result = result.replace(full, values[name])
+    return result
+
+
+def _interpolate(value: object, values: Mapping[str, str], errors: list[str]) -> object:
+    if isinstance(value, str):
+        return _interpolate_text(value, values, errors)
+    if isinstance(value, Mapping):
+        return {key: _interpolate(item, values, errors) for key, item in value.items()}
+    if isinstance(value, Sequence):
+        return [_interpolate(item, values, errors) for item in value]
+    return value
+
+
+def interpolate_matrix(needs: object, values: Mapping[str, str]) -> tuple[object, list[str]]:
+    """``MatrixInterpolator#interpolate`` over a job's ``needs``: every ``$[[ matrix.NAME ]]``
+    in a string, at any depth, becomes the instance's value of ``NAME``. ``values`` are the
+    job's variables with the instance's matrix values over them (GitLab's ``job_variables``
+    after ``deep_merge``). A name with no value is an error (``"'NAME' does not exist in matrix
+    configuration"``, once per occurrence) and the expression is left as written."""
+    errors: list[str] = []
+    return _interpolate(needs, values, errors), errors

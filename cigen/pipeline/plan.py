@@ -13,6 +13,7 @@ from typing import Any
 
 from cigen.model import Pipeline
 from cigen.pipeline.simulate import (
+    INVALID_REASON,
     PipelineContext,
     Plan,
     PlannedJob,
@@ -132,9 +133,6 @@ def config_errors(pipeline: Pipeline) -> tuple[str, ...]:
     return tuple(f"{e.mark.path}:{e.mark.line}:{e.mark.col}: {e.message}" for e in model.errors)
 
 
-INVALID_REASON = "not evaluated: the configuration is invalid"
-
-
 def refused(message: str, detail: Sequence[str] = ()) -> Plan:
     """The pipeline GitLab refuses to create for an invalid configuration: one error, the
     message ``Chain::Config::Process`` shows (``result.errors.first``); ``detail`` is cigen's
@@ -169,6 +167,8 @@ def plan_data(
             item["start_in"] = job.decision.start_in
         if job.needs is not None:
             item["needs"] = list(job.needs)
+        if job.dependencies is not None:
+            item["dependencies"] = list(job.dependencies)
         if runners_by_job is not None:
             found = runners_by_job.get(job.name, runners_by_job.get(job.definition, ()))
             item["runners"] = list(dict.fromkeys(found))

@@ -20,7 +20,14 @@ from typing import Final
 
 from cigen import expressions
 from cigen.expressions import ExpressionError
-from cigen.pipeline.parallel import Instance, expand_need, group_name, instances
+from cigen.pipeline.parallel import (
+    Instance,
+    expand_dependencies,
+    expand_need,
+    group_name,
+    instances,
+    interpolate_matrix,
+)
 from cigen.yaml.load import scalar_text
 
 __all__ = [
@@ -60,6 +67,7 @@ NO_JOBS_MESSAGE: Final = (
 )
 
 WORKFLOW_FILTERED_MESSAGE: Final = "Pipeline filtered out by workflow rules."
+INVALID_REASON: Final = "not evaluated: the configuration is invalid"
 EDGE_STAGES: Final = (".pre", ".post")
 
 _EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
@@ -1273,6 +1281,8 @@ class PlannedJob:
     job: str = ""
     """The job definition this is an instance of (``parallel``); empty: ``name`` itself."""
     instance: Instance | None = None
+    dependencies: tuple[str, ...] | None = None
+    """``dependencies:`` with parallel jobs named by instance; None: not given."""
 
     @property
     def definition(self) -> str:
@@ -1343,6 +1353,30 @@ def _need_names(
                     yield name, need.get("optional") is True
 
 
+def _normalized_needs(
+    jobs: Mapping[str, Mapping[str, object]],
+    expanded: Mapping[str, Sequence[Instance]],
+    parallel: Mapping[str, Sequence[str]],
+) -> tuple[dict[str, object], list[str]]:
+    """Each instance's ``needs`` after ``Config::Normalizer#apply_matrix_interpolation``, and
+    the normalizer's errors (``"NAME job: 'VAR' does not exist in matrix configuration"``, each
+    once: ``YamlProcessor`` refuses the configuration with them joined by ``", "``). As in
+    GitLab, nothing is interpolated when no job is parallel."""
+    out: dict[str, object] = {}
+    errors: list[str] = []
+    for name, found in expanded.items():
+        needs = jobs[name].get("needs")
+        own = normalize_variables(jobs[name].get("variables"))
+        for instance in found:
+            if needs is None or not parallel:
+                out[instance.name] = needs
+                continue
+            value, problems = interpolate_matrix(needs, {**own, **instance.matrix})
+            errors.extend(f"{name} job: {problem}" for problem in problems)
+            out[instance.name] = needs if problems else value
+    return out, list(dict.fromkeys(errors))
+
+
 def plan(
     jobs: Mapping[str, Mapping[str, object]],
     stages: Sequence[str],
@@ -1350,9 +1384,22 @@ def plan(
     global_variables: Mapping[str, object],
     ctx: PipelineContext,
 ) -> Plan:
-    """Simulate pipeline creation: workflow, then every job's rules or only/except."""
+    """Simulate pipeline creation: the normalizer's errors refuse it (as the configuration
+    does), then workflow, then every job's rules or only/except."""
     predefined = predefined_variables(ctx)
     order = _ordered_stages(stages)
+    expanded = {
+        name: instances(name, job.get("parallel"))
+        for name, job in jobs.items()
+        if not name.startswith(".") and isinstance(job, Mapping)
+    }
+    parallel = {
+        name: [i.name for i in found] for name, found in expanded.items() if found[0].name != name
+    }
+    own_needs, normalizer_errors = _normalized_needs(jobs, expanded, parallel)
+    if normalizer_errors:
+        invalid = WorkflowDecision(False, None, _EMPTY, INVALID_REASON)
+        return Plan(invalid, tuple(order), (), (), (", ".join(normalizer_errors),))
     decision = evaluate_workflow(workflow, global_variables, ctx, predefined=predefined)
     if not decision.created:
         filtered = None if decision.errors else WORKFLOW_FILTERED_MESSAGE
@@ -1364,14 +1411,6 @@ def plan(
     included: list[tuple[float, int, PlannedJob]] = []
     excluded: list[PlannedJob] = []
     errors: list[str] = []
-    expanded = {
-        name: instances(name, job.get("parallel"))
-        for name, job in jobs.items()
-        if not name.startswith(".") and isinstance(job, Mapping)
-    }
-    parallel = {
-        name: [i.name for i in found] for name, found in expanded.items() if found[0].name != name
-    }
     position = 0
     for name, found in expanded.items():
         job = jobs[name]
@@ -1389,8 +1428,19 @@ def plan(
             )
             if result.error:
                 errors.append(result.error)
+            dependencies = job.get("dependencies")
             planned = PlannedJob(
-                instance.name, stage, result.when, result, job=name, instance=instance
+                instance.name,
+                stage,
+                result.when,
+                result,
+                job=name,
+                instance=instance,
+                dependencies=(
+                    None
+                    if dependencies is None
+                    else tuple(expand_dependencies(dependencies, parallel))
+                ),
             )
             if result.included:
                 included.append((rank.get(stage, unknown_rank), position, planned))
@@ -1401,7 +1451,7 @@ def plan(
     with_needs: list[PlannedJob] = []
     for _rank, _position, planned_job in included:
         own = planned_job.decision.needs
-        needs = own if own is not None else jobs[planned_job.definition].get("needs")
+        needs = own if own is not None else own_needs.get(planned_job.name)
         edges = (
             None if needs is None else [t for t, _ in _need_names(needs, parallel) if t in present]
         )
