@@ -77,6 +77,9 @@ OWN_KEY_PREFIX = "x-cigen-"
 #: Param-schema key: the parameter names a build job of the same cigen.yml
 #: (``{replaces: [other parameters]}``).
 BUILD_JOB = "x-cigen-build-job"
+#: Param-schema key: the parameter is needed unless the parameter named as its value is given
+#: (``x-cigen-unless-given: install``); both are optional with a null default.
+UNLESS_GIVEN = "x-cigen-unless-given"
 #: The editor schema of cigen.yml, part of which :func:`editor_schema` writes.
 CIGEN_SCHEMA = "cigen.schema.json"
 
@@ -120,6 +123,12 @@ class Param:
         if not isinstance(value, Mapping):
             return None
         return tuple(str(name) for name in value.get("replaces") or ())
+
+    @property
+    def unless_given(self) -> str | None:
+        """The parameter whose value makes this one unneeded (else ``None``)."""
+        value = self.schema.get(UNLESS_GIVEN)
+        return value if isinstance(value, str) else None
 
     @property
     def type_text(self) -> str:
@@ -294,6 +303,7 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
             _check_templates(part.stage, body, ["jobs", index, "stage"])
     for param in params:
         _check_build_job(body, param, params)
+        _check_unless_given(body, param, params)
     job = next(part.job for part in parts if part.main)
     preset = Preset(
         name=body["name"],
@@ -479,6 +489,24 @@ def _check_build_job(body: YMap, param: Param, params: tuple[Param, ...]) -> Non
         )
 
 
+def _check_unless_given(body: YMap, param: Param, params: tuple[Param, ...]) -> None:
+    """``x-cigen-unless-given`` names another parameter; both are optional, null by default."""
+    if UNLESS_GIVEN not in param.schema:
+        return
+    other = next((p for p in params if p.name == param.unless_given), None)
+    if (
+        other is None
+        or other is param
+        or any(p.required or p.default is not None or "null" not in p.types for p in (param, other))
+    ):
+        node = body["params"][param.name]
+        raise CigenError(
+            f"{where(node.value_mark(UNLESS_GIVEN))}: params.{param.name}.{UNLESS_GIVEN}: names "
+            "another parameter of this preset, and both are optional with a null default "
+            f"(type including null), got {param.schema[UNLESS_GIVEN]!r}"
+        )
+
+
 def _check_templates(job: Any, body: YMap, base: list[str | int]) -> None:
     """Every template string compiles (syntax only; names are checked when rendering)."""
     import jinja2
@@ -582,13 +610,27 @@ def _preset_rule(preset: Preset) -> dict[str, Any]:
     }
     if required:
         with_["required"] = required
+    choices: list[dict[str, Any]] = []
     if either:
         # a build job, or the parameters it stands for
-        with_["anyOf"] = [{"required": [ref]} for ref in either] + [
-            {"required": [name for name in needed if name in standing_in]}
-        ]
+        choices.append(
+            {
+                "anyOf": [{"required": [ref]} for ref in either]
+                + [{"required": [name for name in needed if name in standing_in]}]
+            }
+        )
+    for param in preset.params:
+        if param.unless_given is not None:
+            # this parameter, or the one that makes it unneeded
+            choices.append(
+                {"anyOf": [{"required": [param.name]}, {"required": [param.unless_given]}]}
+            )
+    if len(choices) == 1:
+        with_.update(choices[0])
+    elif choices:  # pragma: no cover - no built-in preset has both
+        with_["allOf"] = choices
     then: dict[str, Any] = {"properties": {"with": with_}}
-    if required or either:
+    if required or choices:
         then["required"] = ["with"]
     return {"if": _is_preset(preset.name), "then": then}
 
@@ -704,6 +746,15 @@ def resolve_params(
             )
         else:
             values[param.name] = None
+    for param in preset.params:
+        other = param.unless_given
+        if other is not None and values[param.name] is None and values.get(other) is None:
+            mark = with_node.mark if with_node is not None else job_node.value_mark("preset")
+            raise CigenError(
+                f"{where(mark)}: preset {preset.name!r} needs parameter {param.name!r} "
+                f"({_first_sentence(param.description)}) or {other!r}; add under with: "
+                f"{param.name}: {param.schema.get('x-cigen-form', param.type_text)}"
+            )
     schema = preset.params_schema()
     schema["required"] = [name for name in schema["required"] if name not in replaced]
     checked = {k: v for k, v in values.items() if not (k in replaced and v is None)}
