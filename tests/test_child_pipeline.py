@@ -62,7 +62,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_generator_and_a_trigger_job(tmp_path: Path) -> None:
     result = composed(
-        tmp_path, "jobs:\n  deploy: {preset: child-pipeline, with: {config: c.yml}}\n"
+        tmp_path,
+        "jobs:\n  deploy: {preset: child-pipeline, with: {config: c.yml, cigen_spec: ./cigen}}\n",
     )
     data = result.data
     assert list(data) == ["workflow", "stages", "deploy-generate", "deploy"]
@@ -70,7 +71,7 @@ def test_a_generator_and_a_trigger_job(tmp_path: Path) -> None:
     generator, trigger = data["deploy-generate"], data["deploy"]
     assert generator["stage"] == "build"
     assert generator["script"] == [
-        "pip install cigen",
+        'python -m pip install "./cigen"',
         'cigen generate -c "c.yml" -o "child-pipeline.yml"',
     ]
     assert generator["artifacts"] == {"paths": ["child-pipeline.yml"]}
@@ -93,7 +94,7 @@ jobs:
   docs:
     preset: child-pipeline
     stage: deploy
-    with: {config: docs/cigen.yml, generator_stage: test, strategy: null}
+    with: {config: docs/cigen.yml, generator_stage: test, strategy: null, cigen_spec: ./cigen}
     variables: {TARGET: staging}
     when: manual
     rules: [{if: $CI_COMMIT_TAG}]
@@ -119,7 +120,8 @@ jobs:
 def test_a_gate_applies_to_every_job(tmp_path: Path, gate: str, expected: dict[str, Any]) -> None:
     data = composed(
         tmp_path,
-        "jobs:\n  docs:\n    preset: child-pipeline\n    with: {config: c.yml}\n"
+        "jobs:\n  docs:\n    preset: child-pipeline\n    with: {config: c.yml, "
+        "cigen_spec: ./cigen}\n"
         f"    gate: {gate}\n",
     ).data
     for name in ("docs-generate", "docs"):
@@ -131,7 +133,8 @@ def test_a_gate_applies_to_every_job(tmp_path: Path, gate: str, expected: dict[s
 def test_a_stage_missing_from_stages_names_the_job(tmp_path: Path) -> None:
     message = error_of(
         tmp_path,
-        "stages: [test]\njobs:\n  deploy:\n    preset: child-pipeline\n    with: {config: c.yml}\n",
+        "stages: [test]\njobs:\n  deploy:\n    preset: child-pipeline\n    with: {config: c.yml, "
+        "cigen_spec: ./cigen}\n",
     )
     assert message == (
         "cigen.yml:4:13: jobs.deploy: stage 'build' of its job 'deploy-generate' (from preset "
@@ -144,7 +147,7 @@ def test_a_job_name_written_twice(tmp_path: Path) -> None:
         tmp_path,
         """
 jobs:
-  deploy: {preset: child-pipeline, with: {config: c.yml}}
+  deploy: {preset: child-pipeline, with: {config: c.yml, cigen_spec: ./cigen}}
   deploy-generate: {preset: python, with: {script: [x]}}
 """,
     )
@@ -162,7 +165,7 @@ def test_one_pair_per_folder_started_by_its_changes(tmp_path: Path) -> None:
     result = composed(
         tmp_path,
         "jobs:\n  apps:\n    preset: monorepo\n"
-        "    with: {folders: [svc/api, web], changes: [lib/**/*]}\n",
+        "    with: {folders: [svc/api, web], changes: [lib/**/*], cigen_spec: ./cigen}\n",
     )
     data = result.data
     assert list(data)[2:] == [
@@ -190,7 +193,9 @@ def test_one_pair_per_folder_started_by_its_changes(tmp_path: Path) -> None:
 def test_folders_giving_the_same_job_name(tmp_path: Path) -> None:
     children(tmp_path, "a/b", "a-b")
     message = error_of(
-        tmp_path, "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders: [a/b, a-b]\n"
+        tmp_path,
+        "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders: [a/b, a-b]\n      "
+        "cigen_spec: ./cigen\n",
     )
     assert message == (
         "cigen.yml:5:22: jobs.apps.with.folders: 'a-b' and 'a/b' give the same job name apps-'a-b'"
@@ -200,7 +205,9 @@ def test_folders_giving_the_same_job_name(tmp_path: Path) -> None:
 def test_a_folder_without_letters_gives_no_name(tmp_path: Path) -> None:
     children(tmp_path, "ok", "-")
     message = error_of(
-        tmp_path, "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [ok, '-']}\n"
+        tmp_path,
+        "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [ok, '-'], "
+        "cigen_spec: ./cigen}\n",
     )
     assert message.startswith("cigen.yml:4:26: jobs.apps.with.folders: '-' gives no job name")
 
@@ -209,7 +216,8 @@ def test_a_gate_cannot_replace_the_folder_rules(tmp_path: Path) -> None:
     children(tmp_path, "a")
     message = error_of(
         tmp_path,
-        "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a]}\n    gate: {flag: X}\n",
+        "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a], "
+        "cigen_spec: ./cigen}\n    gate: {flag: X}\n",
     )
     assert message == (
         "cigen.yml:5:5: jobs.apps: gate cannot be combined with preset 'monorepo', which writes "
@@ -226,7 +234,8 @@ def test_a_listed_folder_without_a_cigen_yml_exits_2_at_the_folder(project: Path
     write(
         project,
         "cigen.yml",
-        "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders: [svc/api, web]\n",
+        "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders: [svc/api, web]\n      "
+        "cigen_spec: ./cigen\n",
     )
     code, out, err = invoke("generate", "-o", ".gitlab-ci.yml")
     assert (code, out) == (2, "")
@@ -241,7 +250,8 @@ def test_a_listed_folder_that_does_not_exist_exits_2_at_the_folder(project: Path
     write(
         project,
         "ci/cigen.yml",
-        "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders:\n        - svc/api\n",
+        "jobs:\n  apps:\n    preset: monorepo\n    with:\n      folders:\n        - svc/api\n"
+        "      cigen_spec: ./cigen\n",
     )
     code, _, err = invoke("generate", "-c", "ci/cigen.yml")
     assert code == 2
@@ -257,7 +267,8 @@ def test_a_listed_folder_that_does_not_exist_exits_2_at_the_folder(project: Path
 
 def test_config_name_is_the_file_each_folder_must_hold(tmp_path: Path) -> None:
     children(tmp_path, "a")
-    text = "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a], config_name: ci.yml}\n"
+    text = "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a], config_name: ci.yml, "
+    "cigen_spec: ./cigen}\n"
     message = error_of(tmp_path, text)
     assert (
         message == "cigen.yml:4:22: jobs.apps.with.folders: folder 'a' holds no ci.yml (a/ci.yml)"
@@ -267,7 +278,11 @@ def test_config_name_is_the_file_each_folder_must_hold(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "entry", ["{preset: monorepo}", "{preset: monorepo, with: {folders: auto}}"]
+    "entry",
+    [
+        "{preset: monorepo, with: {cigen_spec: ./cigen}}",
+        "{preset: monorepo, with: {folders: auto, cigen_spec: ./cigen}}",
+    ],
 )
 def test_without_folders_every_folder_holding_a_cigen_yml_is_found(
     tmp_path: Path, entry: str
@@ -292,7 +307,7 @@ def test_without_folders_every_folder_holding_a_cigen_yml_is_found(
 def test_discovery_uses_config_name(tmp_path: Path) -> None:
     children(tmp_path, "a")
     write(tmp_path, "b/ci.yml", "jobs: {}\n")
-    text = "jobs:\n  apps: {preset: monorepo, with: {config_name: ci.yml}}\n"
+    text = "jobs:\n  apps: {preset: monorepo, with: {config_name: ci.yml, cigen_spec: ./cigen}}\n"
     assert [n for n in composed(tmp_path, text).data if n.startswith("apps-")] == [
         "apps-b-generate",
         "apps-b",
@@ -301,18 +316,22 @@ def test_discovery_uses_config_name(tmp_path: Path) -> None:
 
 def test_discovery_finding_nothing_is_an_error(tmp_path: Path) -> None:
     children(tmp_path, ".hidden")
-    message = error_of(tmp_path, "jobs:\n  apps:\n    preset: monorepo\n")
+    message = error_of(
+        tmp_path, "jobs:\n  apps:\n    preset: monorepo\n    with: {cigen_spec: ./cigen}\n"
+    )
     assert message == (
         "cigen.yml:3:13: jobs.apps.with.folders: auto found no folder below the folder of "
         "cigen.yml holding a cigen.yml file; add one, or list the folders"
     )
-    message = error_of(tmp_path, "jobs:\n  apps: {preset: monorepo, with: {folders: auto}}\n")
+    message = error_of(
+        tmp_path, "jobs:\n  apps: {preset: monorepo, with: {folders: auto, cigen_spec: ./cigen}}\n"
+    )
     assert message.startswith("cigen.yml:2:44: jobs.apps.with.folders: auto found no folder")
 
 
 def test_discovery_finding_an_unusable_folder_name_is_an_error(tmp_path: Path) -> None:
     children(tmp_path, "ok", "has space")
-    message = error_of(tmp_path, "jobs:\n  apps: {preset: monorepo}\n")
+    message = error_of(tmp_path, "jobs:\n  apps: {preset: monorepo, with: {cigen_spec: ./cigen}}\n")
     assert message.startswith(
         "cigen.yml:2:18: jobs.apps.with.folders: auto found the folder 'has space', which cannot "
         "be used: 'has space' is not a folder relative to this cigen.yml, such as services/api"
@@ -322,7 +341,7 @@ def test_discovery_finding_an_unusable_folder_name_is_an_error(tmp_path: Path) -
 
 def test_check_notices_a_new_folder(project: Path) -> None:
     children(project, "svc/api")
-    write(project, "cigen.yml", "jobs:\n  apps: {preset: monorepo}\n")
+    write(project, "cigen.yml", "jobs:\n  apps: {preset: monorepo, with: {cigen_spec: ./cigen}}\n")
     assert invoke("generate", "-o", ".gitlab-ci.yml")[0] == 0
     assert invoke("generate", "--check") == (0, "", "")
     children(project, "svc/web")
@@ -362,12 +381,12 @@ def test_for_each_needs_a_list(tmp_path: Path) -> None:
     ("parent", "generator", "child_config"),
     [
         (
-            "{preset: child-pipeline, with: {config: ci/child/cigen.yml}}",
+            "{preset: child-pipeline, with: {config: ci/child/cigen.yml, cigen_spec: ./cigen}}",
             "child-generate",
             "ci/child/cigen.yml",
         ),
         (
-            "{preset: monorepo, with: {folders: [ci/child]}}",
+            "{preset: monorepo, with: {folders: [ci/child], cigen_spec: ./cigen}}",
             "child-ci-child-generate",
             "ci/child/cigen.yml",
         ),
@@ -401,7 +420,11 @@ def test_the_generator_command_writes_a_child_pipeline_that_lints_clean(
 def test_lint_reports_a_generator_that_does_not_keep_the_file(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(project, "cigen.yml", "jobs:\n  child: {preset: child-pipeline, with: {config: c.yml}}\n")
+    write(
+        project,
+        "cigen.yml",
+        "jobs:\n  child: {preset: child-pipeline, with: {config: c.yml, cigen_spec: ./cigen}}\n",
+    )
     assert main(["generate", "-o", "parent.yml"]) == 0
     text = (project / "parent.yml").read_text(encoding="utf-8")
     write(
@@ -425,7 +448,7 @@ def test_a_lint_finding_in_a_generator_job_points_at_its_cigen_yml_job(
         project,
         "cigen.yml",
         "runners: runners.yml\njobs:\n  child:\n    preset: child-pipeline\n"
-        "    with: {config: c.yml, tags: [tpu]}\n",
+        "    with: {config: c.yml, tags: [tpu], cigen_spec: ./cigen}\n",
     )
     assert main(["generate"]) == 1
     err = capsys.readouterr().err

@@ -124,9 +124,23 @@ def test_registry_may_come_from_the_top_or_from_with() -> None:
 
 
 def test_monorepo_folders_may_be_left_out_or_auto() -> None:
-    assert errors(job("monorepo")) == []
-    assert errors(job("monorepo", {"folders": "auto"})) == []
-    assert errors(job("monorepo", {"folders": ["a", "b/c"]})) == []
+    spec = {"cigen_spec": "./cigen"}
+    assert errors(job("monorepo", spec)) == []
+    assert errors(job("monorepo", {**spec, "folders": "auto"})) == []
+    assert errors(job("monorepo", {**spec, "folders": ["a", "b/c"]})) == []
+
+
+@pytest.mark.parametrize("preset", ["child-pipeline", "monorepo"])
+def test_a_generator_needs_cigen_spec_or_install(preset: str) -> None:
+    """The editor says what ``cigen generate`` says: cigen is installed from ``cigen_spec`` or
+    by the ``install`` commands (``x-cigen-unless-given``), and needs one of them."""
+    given = {"config": "c.yml"} if preset == "child-pipeline" else {}
+    assert errors(job(preset, {**given, "cigen_spec": "$CIGEN_PIP_SPEC"})) == []
+    assert errors(job(preset, {**given, "install": ["pip install ./cigen"]})) == []
+    assert errors(job(preset, given or None)) != []
+    if given:
+        (message,) = errors(job(preset, given))
+        assert "is not valid under any of the given schemas" in message
 
 
 # --- what it rejects -----------------------------------------------------------------------------
@@ -145,9 +159,9 @@ def test_an_unknown_parameter_is_rejected() -> None:
 
 
 def test_a_value_breaking_a_parameter_pattern_is_rejected() -> None:
-    (message,) = errors(job("monorepo", {"folders": "everything"}))
+    (message,) = errors(job("monorepo", {"folders": "everything", "cigen_spec": "c"}))
     assert "does not match '^auto$'" in message
-    (message,) = errors(job("monorepo", {"folders": ["../up"]}))
+    (message,) = errors(job("monorepo", {"folders": ["../up"], "cigen_spec": "c"}))
     assert "'../up' does not match" in message
 
 

@@ -272,7 +272,11 @@ jobs:
 """,
     "child-pipeline": """
 jobs:
-  deploy: {preset: child-pipeline, with: {config: ci/deploy/cigen.yml}}
+  deploy:
+    preset: child-pipeline
+    with:
+      config: ci/deploy/cigen.yml
+      cigen_spec: cigen @ git+https://gitlab.example.com/tools/cigen.git@v0.1.0
 """,
     "child-pipeline-options": """
 stages: [prepare, children]
@@ -285,7 +289,7 @@ jobs:
       output: generated/docs.yml
       generator_stage: prepare
       image: registry.local/python:3.12
-      install: [pip install cigen==0.1.0]
+      install: [pip install --index-url https://pypi.example.com/simple cigen==0.1.0]
       tags: [docker]
       strategy: mirror
     rules: [{if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH}]
@@ -295,11 +299,11 @@ jobs:
 jobs:
   apps:
     preset: monorepo
-    with: {folders: [services/api, web], changes: [presets/**/*]}
+    with: {folders: [services/api, web], changes: [presets/**/*], cigen_spec: $CIGEN_PIP_SPEC}
 """,
     "monorepo-auto": """
 jobs:
-  apps: {preset: monorepo}
+  apps: {preset: monorepo, with: {cigen_spec: ./tools/cigen}}
 """,
     "python": """
 stages: [test, build]
