@@ -267,8 +267,10 @@ def test_a_listed_folder_that_does_not_exist_exits_2_at_the_folder(project: Path
 
 def test_config_name_is_the_file_each_folder_must_hold(tmp_path: Path) -> None:
     children(tmp_path, "a")
-    text = "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a], config_name: ci.yml, "
-    "cigen_spec: ./cigen}\n"
+    text = (
+        "jobs:\n  apps:\n    preset: monorepo\n    with: {folders: [a], config_name: ci.yml, "
+        "cigen_spec: ./cigen}\n"
+    )
     message = error_of(tmp_path, text)
     assert (
         message == "cigen.yml:4:22: jobs.apps.with.folders: folder 'a' holds no ci.yml (a/ci.yml)"
