@@ -157,6 +157,69 @@ jobs:
     )
 
 
+# --- installing cigen in the generator: cigen_spec or install ----------------------------------
+
+NEEDS_SPEC = (
+    "preset {preset!r} needs parameter 'cigen_spec' (What `pip` installs cigen from in the "
+    "generator {jobs}; cigen is not on PyPI.) or 'install'; add under with: cigen_spec: a pip "
+    "requirement on one line, such as cigen @ git+https://gitlab.example.com/tools/cigen.git"
+    "@v0.1.0, or $CIGEN_PIP_SPEC (a CI/CD variable)"
+)
+
+
+def test_without_cigen_spec_or_install_the_error_is_at_the_with_mapping(tmp_path: Path) -> None:
+    """cigen is not on PyPI: a bare ``pip install cigen`` would fail in the job, so generate
+    stops at the cigen.yml job instead (at ``with:``, else at the preset's name)."""
+    message = error_of(
+        tmp_path, "jobs:\n  deploy:\n    preset: child-pipeline\n    with: {config: c}\n"
+    )
+    assert message == "cigen.yml:4:11: " + NEEDS_SPEC.format(preset="child-pipeline", jobs="job")
+    children(tmp_path, "a")
+    message = error_of(tmp_path, "jobs:\n  apps: {preset: monorepo}\n")
+    assert message == "cigen.yml:2:18: " + NEEDS_SPEC.format(preset="monorepo", jobs="jobs")
+
+
+def test_cigen_spec_is_installed_with_pip_and_a_variable_is_checked_first(tmp_path: Path) -> None:
+    base = "jobs:\n  d: {preset: child-pipeline, with: {config: c.yml, "
+    script = composed(tmp_path, base + "cigen_spec: 'cigen @ git+https://h/c.git@v1'}}\n").data[
+        "d-generate"
+    ]["script"]
+    assert script[0] == 'python -m pip install "cigen @ git+https://h/c.git@v1"'
+    script = composed(tmp_path, base + "cigen_spec: $CIGEN_PIP_SPEC}}\n").data["d-generate"][
+        "script"
+    ]
+    assert script[0].startswith('test -n "$CIGEN_PIP_SPEC" || { echo "cigen_spec expands to ')
+    assert script[0].endswith('" >&2; exit 1; }')
+    assert script[1] == 'python -m pip install "$CIGEN_PIP_SPEC"'
+    script = composed(tmp_path, base + "install: [pip install ./c]}}\n").data["d-generate"][
+        "script"
+    ]
+    assert script[0] == "pip install ./c"
+    assert "python -m pip install" not in " ".join(script)
+
+
+@pytest.mark.parametrize(
+    ("schema", "other"),
+    [
+        ("{type: [string, 'null'], default: null, x-cigen-unless-given: nope", "b"),
+        ("{type: [string, 'null'], default: null, x-cigen-unless-given: a", "b"),
+        ("{type: [string, 'null'], default: null, x-cigen-unless-given: b", "{type: string"),
+        ("{type: string, default: x, x-cigen-unless-given: b", "b"),
+    ],
+)
+def test_unless_given_names_another_optional_nullable_parameter(schema: str, other: str) -> None:
+    from cigen.generate.presets import parse_preset
+
+    if other == "b":
+        other = "{type: [string, 'null'], default: null"
+    preset = (
+        f"name: p\nsummary: s\ndescription: d\nstage: s\nparams:\n  a: {schema}, description: d}}\n"
+        f"  b: {other}, description: d}}\njob: {{script: [x]}}\n"
+    )
+    with pytest.raises(CigenError, match=r"^p.yaml:6:\d+: params.a.x-cigen-unless-given: names "):
+        parse_preset(preset.encode(), "p.yaml", "p", builtin=False)
+
+
 # --- monorepo -------------------------------------------------------------------------------
 
 
