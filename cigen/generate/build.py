@@ -40,7 +40,7 @@ from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
-from cigen.generate.flow import refusal_warnings, same_image_warnings
+from cigen.generate.flow import image_warnings, refusal_warnings, same_image_warnings
 from cigen.generate.gates import gate_keys, gate_warnings, workflow_rules
 from cigen.generate.presets import (
     AUTO,
@@ -130,6 +130,7 @@ def compose(spec: Spec, catalog: Mapping[str, Preset]) -> Composed:
     out.update(acc.jobs)
     warnings = [
         *gate_warnings(spec),
+        *image_warnings(spec, acc.params, out, acc.origins),
         *same_image_warnings(spec, acc.params),
         *refusal_warnings(spec, out, acc.origins),
     ]
