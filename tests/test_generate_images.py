@@ -166,3 +166,118 @@ def test_a_build_image_reference_needs_a_nullable_string_parameter() -> None:
     bad = preset.replace("default: x", "default: null").replace("{replaces: []}", "yes")
     with pytest.raises(CigenError, match=r"is a mapping such as"):
         parse_preset(bad.encode(), "p.yaml", "p", builtin=False)
+
+
+# --- image references cigen can see are wrong: warnings, and the file is still written --------
+
+
+def test_an_image_built_from_an_undefined_variable_is_a_warning_at_the_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GitLab expands an undefined variable to nothing (``ExpandVariables``,
+    ``lib/expand_variables.rb``): ``registry: $HARBOR_HOST`` pushes and pulls ``/team/a:...``.
+    Variables of cigen.yml, a job's own, and GitLab's predefined ones are defined."""
+    (tmp_path / "cigen.yml").write_text(
+        "registry: $HARBOR_HOST\n"
+        "variables: {TEAM: ml}\n"
+        "jobs:\n"
+        "  build:\n"
+        "    preset: kaniko\n"
+        "    with: {image: $TEAM/a, image_tags: ['${CI_COMMIT_SHORT_SHA}', $VERSION]}\n"
+        "  run:\n"
+        "    preset: run-image\n"
+        "    with: {image: $TEAM/b, tag: '${OWN}', script: [x]}\n"
+        "    variables: {OWN: v1}\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    out = tmp_path / "out.yml"
+    assert main(["generate", "-c", str(tmp_path / "cigen.yml"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert out.is_file()
+    label = (tmp_path / "cigen.yml").as_posix()
+    warnings = [line for line in err.splitlines() if line.startswith("cigen: warning:")]
+    assert warnings == [
+        f"cigen: warning: {label}:1:11: registry: '$HARBOR_HOST' uses the variable HARBOR_HOST, "
+        "which cigen.yml does not define and GitLab does not predefine: unless it is set, the "
+        "image is '/$TEAM/a:${CI_COMMIT_SHORT_SHA}'; define HARBOR_HOST under variables: in "
+        "cigen.yml, or pass it as a CI/CD variable (Settings > CI/CD > Variables)",
+        f"cigen: warning: {label}:6:67: jobs.build.with.image_tags.1: '$VERSION' uses the "
+        "variable VERSION, which cigen.yml does not define and GitLab does not predefine: unless "
+        "it is set, the image is '/$TEAM/a:'; define VERSION under variables: in cigen.yml, or "
+        "pass it as a CI/CD variable (Settings > CI/CD > Variables)",
+    ]
+
+
+def test_defined_and_predefined_variables_give_no_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = generate(
+        tmp_path,
+        capsys,
+        "registry: $HOST\nvariables: {HOST: h.example.com}\njobs:\n"
+        "  b: {preset: buildah, with: {image: $CI_PROJECT_PATH, cache_repo: $HOST/c/c}}\n"
+        "  j: {preset: jupyter, with: {from: b}}\n",
+    )
+    assert (code, err) == (0, "")
+
+
+def test_a_registry_written_again_in_the_image_is_a_warning_at_the_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = generate(
+        tmp_path,
+        capsys,
+        "registry: harbor.example.com\njobs:\n"
+        "  b: {preset: kaniko, with: {image: harbor.example.com/app}}\n"
+        "  r: {preset: run-image, with: {image: localhost/team/app, tag: v1, script: [x]}}\n"
+        "  ok: {preset: run-image, with: {image: team/my.app, script: [x]}}\n",
+    )
+    assert code == 0
+    assert err.splitlines() == [
+        f"cigen: warning: {(tmp_path / 'cigen.yml').as_posix()}:{line}"
+        for line in (
+            "3:37: jobs.b.with.image: 'harbor.example.com/app' starts with the registry host "
+            "'harbor.example.com', and the preset writes registry 'harbor.example.com' before "
+            "it: the image is 'harbor.example.com/harbor.example.com/app:${CI_COMMIT_SHORT_SHA}'"
+            "; give the host only in registry and image without it ('app')",
+            "4:40: jobs.r.with.image: 'localhost/team/app' starts with the registry host "
+            "'localhost', and the preset writes registry 'harbor.example.com' before it: the "
+            "image is 'harbor.example.com/localhost/team/app:v1'; give the host only in "
+            "registry and image without it ('team/app')",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("build", "run", "warned"),
+    [
+        ("{image: a}", "{image: a, tag: v1, script: [x]}", "4:48"),
+        ("{image: a, latest: never}", "{image: a, script: [x]}", "4:15"),
+        ("{image: a, image_tags: [v1]}", "{image: a, tag: v1, script: [x]}", None),
+        ("{image: a}", "{image: a, tag: $CI_COMMIT_SHORT_SHA, script: [x]}", None),
+    ],
+)
+def test_a_tag_the_build_never_pushes_is_a_warning_at_the_tag(
+    build: str, run: str, warned: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The build's destinations are its ``image_tags`` and ``latest`` unless ``never``."""
+    code, err = generate(
+        tmp_path,
+        capsys,
+        f"registry: r\njobs:\n  build: {{preset: kaniko, with: {build}}}\n"
+        f"  t: {{preset: run-image, with: {run}}}\n",
+    )
+    assert code == 0
+    (line,) = err.splitlines()
+    if warned is None:  # pushed: only the advice to use from
+        assert "pulls by tag the image that job 'build' builds" in line
+        return
+    tag = "v1" if "v1" in run else "latest"
+    latest = "" if "never" in build else ", and latest from the default branch"
+    assert line.endswith(
+        f":{warned}: jobs.t: asks for tag {tag!r} of the image that job 'build' builds, which "
+        f"that job never pushes (it pushes ${{CI_COMMIT_SHORT_SHA}}{latest}), so the pull fails "
+        "unless something else pushed it; with: {from: build} runs the exact image this "
+        f"pipeline built, or add {tag!r} to the image_tags of job 'build'"
+    )
