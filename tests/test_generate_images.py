@@ -281,3 +281,36 @@ def test_a_tag_the_build_never_pushes_is_a_warning_at_the_tag(
         "unless something else pushed it; with: {from: build} runs the exact image this "
         f"pipeline built, or add {tag!r} to the image_tags of job 'build'"
     )
+
+
+def test_an_undefined_variable_in_a_builder_image_or_a_preset_default_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "presets").mkdir()
+    (tmp_path / "presets" / "mine.yaml").write_text(
+        "name: mine\nsummary: s\ndescription: d\nstage: test\nparams:\n"
+        "  image: {type: string, default: $BASE/tool, description: d}\n"
+        "job: {image: '{{ image }}', script: [x]}\n",
+        encoding="utf-8",
+    )
+    code, err = generate(
+        tmp_path,
+        capsys,
+        "registry: r\njobs:\n"
+        "  b: {preset: buildah, with: {image: a, builder_image: $MIRROR/buildah:v1.44.0}}\n"
+        "  m: {preset: mine}\n",
+    )
+    assert code == 0
+    first, second = err.splitlines()
+    assert first.endswith(
+        ":3:56: jobs.b.with.builder_image: '$MIRROR/buildah:v1.44.0' uses the variable MIRROR, "
+        "which cigen.yml does not define and GitLab does not predefine: unless it is set, the "
+        "image is '/buildah:v1.44.0'; define MIRROR under variables: in cigen.yml, or pass it "
+        "as a CI/CD variable (Settings > CI/CD > Variables)"
+    )
+    assert second.endswith(
+        ":4:15: jobs.m: the default image of preset 'mine': '$BASE/tool' uses the variable BASE"
+        ", which cigen.yml does not define and GitLab does not predefine: unless it is set, the "
+        "image is '/tool'; define BASE under variables: in cigen.yml, or pass it as a CI/CD "
+        "variable (Settings > CI/CD > Variables)"
+    )
