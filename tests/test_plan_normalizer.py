@@ -239,18 +239,42 @@ def test_without_a_parallel_job_nothing_is_interpolated() -> None:
     assert _by_name(result)["test"].needs == ("build",)
 
 
-def test_the_jobs_own_variables_are_under_the_matrix_values() -> None:
+def test_matrix_values_win_over_the_jobs_own_variables() -> None:
     # the normalizer interpolates with config[:job_variables]: the job's variables, with the
-    # instance's matrix values merged over them
+    # instance's matrix values deep_merged over them
     jobs = {
         "build": BUILD,
         "test": {
-            **_test_job({"OS": ["$[[ matrix.MY_OS ]]"], "ARCH": ["$[[ matrix.ARCH ]]"]}),
-            "variables": {"MY_OS": "linux", "ARCH": "ignored"},
+            **_test_job({"OS": ["$[[ matrix.OS ]]"], "ARCH": ["$[[ matrix.ARCH ]]"]}),
+            "variables": {"ARCH": "ignored"},
         },
     }
     found = _by_name(_plan(jobs))
     assert found["test: [linux, arm64]"].needs == ("build: [linux, arm64]",)
+
+
+@pytest.mark.parametrize(
+    ("variable", "printed"),
+    [
+        ("linux", '{:value=>"linux"}'),
+        ({"value": 'li"nux', "expand": False}, '{:value=>"li\\"nux", :raw=>true}'),
+        ({"value": 1, "expand": True, "description": "d"}, '{:value=>"1", :raw=>false}'),
+    ],
+)
+def test_a_job_variable_interpolates_as_gitlab_prints_it(variable: object, printed: str) -> None:
+    # job_variables holds Entry::Variables#value_with_data: a job variable that is not a matrix
+    # value is known to the interpolator but prints as its hash, so the need names no job
+    jobs = {
+        "build": BUILD,
+        "test": {
+            **_test_job({"OS": ["$[[ matrix.MY_OS ]]"], "ARCH": ["$[[ matrix.ARCH ]]"]}),
+            "variables": {"MY_OS": variable},
+        },
+    }
+    result = _plan(jobs)
+    missing = f"build: [{printed}, amd64]"
+    assert result.status == "refused"
+    assert result.errors[0].startswith(f"'test: [linux, amd64]' job needs '{missing}' job")
 
 
 def test_expand_dependencies_ignores_what_is_not_a_list() -> None:

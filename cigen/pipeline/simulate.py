@@ -1353,6 +1353,27 @@ def _need_names(
                     yield name, need.get("optional") is True
 
 
+def _ruby_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _printed_job_variables(raw: object) -> dict[str, str]:
+    """The job's own variables as ``MatrixInterpolator`` prints them (``value.to_s`` of
+    ``Entry::Variables#value_with_data``): each one's ``{value:, raw:}`` hash as Ruby 3.3
+    writes it, ``{:value=>"x"}``, so naming a job variable in ``$[[ matrix.NAME ]]`` makes a
+    need no job has, as in GitLab."""
+    out: dict[str, str] = {}
+    if not isinstance(raw, Mapping):
+        return out
+    for key, value in raw.items():
+        options = value if isinstance(value, Mapping) else {"value": value}
+        text = f":value=>{_ruby_string(scalar_text(options.get('value')))}"
+        if isinstance(options.get("expand"), bool):
+            text += f", :raw=>{'false' if options['expand'] else 'true'}"
+        out[str(key)] = "{" + text + "}"
+    return out
+
+
 def _normalized_needs(
     jobs: Mapping[str, Mapping[str, object]],
     expanded: Mapping[str, Sequence[Instance]],
@@ -1366,7 +1387,7 @@ def _normalized_needs(
     errors: list[str] = []
     for name, found in expanded.items():
         needs = jobs[name].get("needs")
-        own = normalize_variables(jobs[name].get("variables"))
+        own = _printed_job_variables(jobs[name].get("variables"))
         for instance in found:
             if needs is None or not parallel:
                 out[instance.name] = needs
