@@ -538,3 +538,140 @@ def update_runner(session: Session, runner_id: int, fields: Mapping[str, Any]) -
             missing=f"runner #{runner_id} was not found (404); it was probably deleted: try again",
             forbidden=_MANAGE_FORBIDDEN,
         ) from None
+
+
+# --- fetching external includes (cigen fetch) ---------------------------------------------------
+
+
+class NotFound(CigenError):
+    """GitLab answered 404 for an include's project, ref, file or template."""
+
+
+def pin_host(session: Session) -> None:
+    """Refuse any redirect away from the configured GitLab (scheme, host and port): the
+    client sends its token with every request, and a redirect must never carry it elsewhere."""
+    base = urlsplit(session.gl.url)
+    home = (base.scheme, base.hostname, base.port)
+
+    def guard(response: Any, *args: Any, **kwargs: Any) -> Any:
+        if response.is_redirect:
+            target = urlsplit(response.headers.get("location") or "")
+            if target.netloc and (target.scheme, target.hostname, target.port) != home:
+                raise CigenError(
+                    f"GitLab at {_display_url(session.gl.url)} redirected a request to another "
+                    f"host ({target.hostname}); cigen sends the token only to the configured "
+                    "GitLab: use that host's URL instead"
+                )
+        return response
+
+    session.gl.session.hooks["response"].append(guard)
+
+
+def _quoted(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _api_get(session: Session, path: str, action: str, missing: str) -> Any:
+    """``GET`` an API path (already encoded); a 404 raises :class:`NotFound` with ``missing``."""
+    import gitlab.exceptions
+    import requests
+
+    try:
+        return session.gl.http_get(path)
+    except gitlab.exceptions.GitlabError as exc:
+        if exc.response_code == 404:
+            raise NotFound(missing) from None
+        raise session.fail(exc, action, missing=missing) from None
+    except requests.exceptions.RequestException as exc:
+        raise session.fail(exc, action, missing=missing) from None
+
+
+def ref_commit(session: Session, project: str, ref: str) -> str:
+    """The commit SHA ``ref`` (branch, tag, SHA or ``HEAD``) of ``project`` points to now."""
+    found = _api_get(
+        session,
+        f"/projects/{_quoted(project)}/repository/commits/{_quoted(ref)}",
+        f"reading ref {ref!r} of project {project!r}",
+        f"Project `{project}` reference `{ref}` does not exist!",
+    )
+    sha = found.get("id") if isinstance(found, dict) else None
+    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+        raise CigenError(f"GitLab answered no commit for ref {ref!r} of project {project!r}")
+    return sha
+
+
+def repository_file(session: Session, project: str, path: str, sha: str, limit: int) -> bytes:
+    """The raw content of ``path`` in ``project`` at commit ``sha``, at most ``limit`` bytes."""
+    import gitlab.exceptions
+    import requests
+
+    url = f"/projects/{_quoted(project)}/repository/files/{_quoted(path)}/raw"
+    action = f"reading {path!r} of project {project!r}"
+    missing = f"Project `{project}` file `{path}` does not exist!"
+    try:
+        response = session.gl.http_get(url, query_data={"ref": sha}, streamed=True, raw=True)
+        return _bounded_body(response, limit, f"{project}:{path}")
+    except gitlab.exceptions.GitlabError as exc:
+        if exc.response_code == 404:
+            raise NotFound(missing) from None
+        raise session.fail(exc, action, missing=missing) from None
+    except requests.exceptions.RequestException as exc:
+        raise session.fail(exc, action, missing=missing) from None
+
+
+def _bounded_body(response: Any, limit: int, what: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > limit:
+                raise CigenError(f"{what} is over the limit of {limit:,} bytes")
+            chunks.append(chunk)
+    finally:
+        response.close()
+    return b"".join(chunks)
+
+
+def ci_template(session: Session, name: str) -> str:
+    """The content of GitLab's CI template ``name`` (without the ``.gitlab-ci.yml`` suffix)."""
+    found = _api_get(
+        session,
+        f"/templates/gitlab_ci_ymls/{_quoted(name)}",
+        f"reading CI template {name!r}",
+        f"Included file `{name}.gitlab-ci.yml` is empty or does not exist!",
+    )
+    content = found.get("content") if isinstance(found, dict) else None
+    if not isinstance(content, str):
+        raise NotFound(f"Included file `{name}.gitlab-ci.yml` is empty or does not exist!")
+    return content
+
+
+def releases(session: Session, project: str) -> list[tuple[str, str]]:
+    """``(tag, commit SHA)`` of each release of ``project``, newest first as GitLab lists them."""
+    import gitlab.exceptions
+    import requests
+
+    action = f"listing the releases of project {project!r}"
+    missing = f"Project `{project}` not found or access denied!"
+    try:
+        items: Any = session.gl.http_list(
+            f"/projects/{_quoted(project)}/releases", get_all=True, per_page=100
+        )
+    except gitlab.exceptions.GitlabError as exc:
+        if exc.response_code == 404:
+            raise NotFound(missing) from None
+        raise session.fail(exc, action, missing=missing) from None
+    except requests.exceptions.RequestException as exc:
+        raise session.fail(exc, action, missing=missing) from None
+    out: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        tag, commit = item.get("tag_name"), item.get("commit")
+        sha = commit.get("id") if isinstance(commit, dict) else None
+        if isinstance(tag, str) and isinstance(sha, str):
+            out.append((tag, sha))
+    return out

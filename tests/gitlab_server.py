@@ -36,6 +36,17 @@ project's files at its default branch:
 - ``queued``: answers (status, headers) given to a path before its real answer (a 429 with
   ``Retry-After``, a 502), and ``rate_limit_headers`` sends ``RateLimit-*`` headers.
 
+For ``cigen fetch`` (external includes) it serves repositories, CI templates and releases:
+
+- ``GET /api/v4/projects/:id/repository/commits/:ref``: the commit a branch, tag, ``HEAD`` or
+  SHA names (``{"id": sha, ...}``), 404 ``{"message": "404 Commit Not Found"}``;
+- ``GET /api/v4/projects/:id/repository/files/:path/raw?ref=``: a file's bytes at a ref or
+  commit, 404 ``{"message": "404 File Not Found"}``;
+- ``GET /api/v4/projects/:id/releases``: the project's releases, newest first (paginated);
+- ``GET /api/v4/templates/gitlab_ci_ymls/:key``: ``{"name", "content"}`` of a CI template;
+- ``public``: raw paths answered without a token (remote includes), ``redirects``: paths
+  answered with a 302 to another URL. :meth:`FakeGitLab.add_repository` sets a project up.
+
 Requests need ``PRIVATE-TOKEN: <token>`` (else 401 ``{"message": "401 Unauthorized"}``);
 unknown projects and runners are 404, ``forbidden_runner_ids`` 403. ``delay`` makes every
 answer slow, for timeouts; ``overrides`` answers a path with anything (a 500, an HTML page).
@@ -152,6 +163,44 @@ class FakeGitLab:
     """Runner id -> the authentication token ``POST /user/runners`` returned."""
     bodies: list[dict[str, Any]] = field(default_factory=list)
     """The JSON bodies of POST and PUT requests, in order."""
+    refs: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Project path -> ref name (branch, tag, ``HEAD``) -> commit SHA."""
+    trees: dict[str, dict[str, dict[str, bytes]]] = field(default_factory=dict)
+    """Project path -> commit SHA -> file path -> content."""
+    releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Project path -> release entities, newest first."""
+    templates: dict[str, str] = field(default_factory=dict)
+    """CI template key (``Jobs/Build``, no ``.gitlab-ci.yml``) -> content."""
+    public: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    """Raw request path -> (status, content type, body), answered without a token check."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    """Raw request path -> the URL a 302 answer sends the client to (after the token check)."""
+
+    def add_repository(
+        self, path: str, commits: dict[str, dict[str, bytes]], refs: dict[str, str]
+    ) -> int:
+        """A project ``path`` with ``commits`` (SHA -> files) and ``refs``; its id."""
+        project_id = self.project_id(path) or max(self.projects, default=0) + 1
+        self.projects[project_id] = path
+        self.trees.setdefault(path, {}).update(commits)
+        self.refs.setdefault(path, {}).update(refs)
+        return project_id
+
+    def add_release(self, path: str, tag: str, sha: str) -> None:
+        """Release ``tag`` of ``path`` at commit ``sha`` (also a tag ref), listed first."""
+        self.refs.setdefault(path, {})[tag] = sha
+        entity = {
+            "tag_name": tag,
+            "name": tag,
+            "released_at": "2026-01-01T00:00:00.000Z",
+            "commit": {"id": sha, "short_id": sha[:8]},
+        }
+        self.releases.setdefault(path, []).insert(0, entity)
+
+    def commit_of(self, path: str, ref: str) -> str | None:
+        if ref in self.trees.get(path, {}):
+            return ref
+        return self.refs.get(path, {}).get(ref)
 
     project_meta: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Project id -> extra entity fields (``default_branch``, ``ci_config_path``,
@@ -256,6 +305,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if fake.delay and self.server.stopping.wait(fake.delay):
             return
+        if parts.path in fake.public:
+            self._send(*fake.public[parts.path])
+            return
         if self.headers.get("PRIVATE-TOKEN") != fake.token:
             self._json(401, {"message": "401 Unauthorized"})
             return
@@ -266,8 +318,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers = fake.queued[parts.path].pop(0)
             self._send(status, "application/json", b'{"message": "queued"}', headers)
             return
+        if parts.path in fake.redirects:
+            self._send(302, "text/plain", b"", {"Location": fake.redirects[parts.path]})
+            return
         segments = [unquote(s) for s in parts.path.split("/")]
-        if self._scan(segments, parts.path, query):
+        if self._scan(segments, parts.path, query) or self._repository(segments, query):
             return
         match segments:
             case ["", "api", "v4", "projects", raw_id]:
@@ -479,6 +534,48 @@ class _Handler(BaseHTTPRequestHandler):
         if query.get("archived") == "false":
             entities = [e for e in entities if not e.get("archived")]
         return entities
+
+    def _repository(self, segments: list[str], query: dict[str, str]) -> bool:
+        """Answer the repository, release and template paths; False for other paths."""
+        fake = self.server.fake
+        match segments:
+            case ["", "api", "v4", "templates", "gitlab_ci_ymls", key]:
+                if key in fake.templates:
+                    self._json(200, {"name": key, "content": fake.templates[key]})
+                else:
+                    self._json(404, {"message": "404 Template Not Found"})
+                return True
+            case ["", "api", "v4", "projects", raw_id, *rest] if rest and rest[0] in (
+                "repository",
+                "releases",
+            ):
+                pass
+            case _:
+                return False
+        project_id = fake.project_id(raw_id)
+        if project_id is None:
+            self._json(404, {"message": "404 Project Not Found"})
+            return True
+        path = fake.projects[project_id]
+        match rest:
+            case ["releases"]:
+                self._page(list(fake.releases.get(path, ())), "/".join(segments), query)
+            case ["repository", "commits", ref]:
+                sha = fake.commit_of(path, ref)
+                if sha is None:
+                    self._json(404, {"message": "404 Commit Not Found"})
+                else:
+                    self._json(200, {"id": sha, "short_id": sha[:8], "title": "commit"})
+            case ["repository", "files", file_path, "raw"]:
+                sha = fake.commit_of(path, query.get("ref") or "HEAD")
+                content = fake.trees.get(path, {}).get(sha or "", {}).get(file_path)
+                if content is None:
+                    self._json(404, {"message": "404 File Not Found"})
+                else:
+                    self._send(200, "text/plain; charset=utf-8", content)
+            case _:
+                self._json(404, {"error": "404 Not Found"})
+        return True
 
     def _project(self, project_id: int) -> dict[str, Any]:
         fake = self.server.fake

@@ -263,11 +263,17 @@ def lint(
         kwargs["include_rules"] = include_rules_for(ctx, config.variables)
         kwargs["protected_ref"] = ctx.protected
         pipeline = load_pipeline(
-            path, root=root, include_rules=kwargs["include_rules"], variables=config.variables
+            path,
+            root=root,
+            include_rules=kwargs["include_rules"],
+            variables=config.variables,
+            cache=_include_cache(),
         )
         kwargs["simulation"] = Simulation(simulate(pipeline, ctx))
         kwargs["pipeline"] = pipeline  # resolved once, for the plan and for the lint
-    result = run_lint(path, root=root, config=config, runners=runners, **kwargs)
+    result = run_lint(
+        path, root=root, config=config, runners=runners, cache=_include_cache(), **kwargs
+    )
     report = REPORTERS[fmt](list(result.diagnostics), rules=RULES, tool_version=__version__)
     if output is not None:
         from cigen.atomic import write_atomic
@@ -317,7 +323,11 @@ def _planned(
     known = {**config.variables, **_parse_vars(variables)}
     ctx = _context(context, known, _project_files(path, root))
     pipeline = load_pipeline(
-        path, root=root, include_rules=include_rules_for(ctx, known), variables=known
+        path,
+        root=root,
+        include_rules=include_rules_for(ctx, known),
+        variables=known,
+        cache=_include_cache(),
     )
     if pipeline.config is None:
         problems = [p for f in pipeline.files.values() for p in f.problems if p.fatal]
@@ -455,6 +465,86 @@ def explain(
             for name, (value, origin) in own.items():
                 click.echo(f"    ${name} = {value!r}  ({origin})")
     return EXIT_CLEAN
+
+
+def _include_cache(explicit: Path | None = None) -> Path:
+    """The folder of fetched include content (``--cache-dir``, else the environment's)."""
+    from cigen.resolve.external import default_cache
+
+    return explicit if explicit is not None else default_cache(os.environ)
+
+
+@cli.command(name="fetch")
+@click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 when .cigen.lock is stale (a ref moved, an include changed).",
+)
+@click.option(
+    "--remote", "with_remote", is_flag=True, help="Also fetch remote: includes (HTTPS, no token)."
+)
+@click.option("--allow-http", is_flag=True, help="Accept remote includes over plain HTTP.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Include cache (default: $CIGEN_CACHE_DIR, else $XDG_CACHE_HOME/cigen/includes).",
+)
+@click.option("--gitlab-config-section", help="python-gitlab configuration section to use.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE")
+def fetch_cmd(
+    path: Path,
+    root: Path | None,
+    check: bool,
+    with_remote: bool,
+    allow_http: bool,
+    cache_dir: Path | None,
+    gitlab_config_section: str | None,
+    variables: tuple[str, ...],
+) -> int:
+    """Fetch the project, template, component (and, with --remote, remote) includes once.
+
+    Their content goes into the include cache and what each resolved to (commit, sha256) into
+    .cigen.lock at the project root: commit it. `cigen lint` then follows these includes
+    offline. GitLab settings as for `--runners gitlab`: GITLAB_URL (or CI_SERVER_URL) and
+    GITLAB_TOKEN, or --gitlab-config-section.
+    """
+    from cigen.gitlab_api import connect
+    from cigen.resolve.external import LOCK_NAME
+    from cigen.resolve.fetch import Fetcher, changes, fetch, previous_lock
+
+    config = _load_config(path, root, None)
+    known = {**config.variables, **_parse_vars(variables)}
+    env = dict(os.environ)
+
+    def session() -> Any:
+        return connect(env=env, config_section=gitlab_config_section)
+
+    fetcher = Fetcher(session, remote=with_remote, allow_http=allow_http)
+    result = fetch(
+        path, root=root, fetcher=fetcher, cache=_include_cache(cache_dir), variables=known
+    )
+    for error in result.errors:
+        click.echo(f"cigen: {error}", err=True)
+    lock_path = result.pipeline.root / LOCK_NAME
+    old = previous_lock(lock_path)
+    if check:
+        stale = changes(old, result.lock)
+        if stale:
+            click.echo(f"{LOCK_NAME} is stale; run `cigen fetch` and commit it:")
+            for line in stale:
+                click.echo(f"  {line}")
+            return EXIT_FINDINGS
+        click.echo(f"{LOCK_NAME} is up to date ({len(result.lock.entries)} includes)")
+        return EXIT_FINDINGS if result.errors else EXIT_CLEAN
+    text = result.lock.dump()
+    if old is None or old.dump() != text:
+        from cigen.atomic import write_atomic
+
+        write_atomic(lock_path, text)
+    click.echo(f"{len(result.lock.entries)} includes locked in {LOCK_NAME}")
+    return EXIT_FINDINGS if result.errors else EXIT_CLEAN
 
 
 def _runners_by_job(

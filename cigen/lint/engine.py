@@ -17,6 +17,7 @@ from cigen.lint.context import LintContext
 from cigen.lint.settings import Config, apply
 from cigen.model import Pipeline
 from cigen.project import Missing, Outside, Project, find_root
+from cigen.resolve.external import LockedSource, Source, read_lock
 from cigen.resolve.resolver import IncludeRules, resolve
 
 
@@ -57,8 +58,13 @@ def load_pipeline(
     root: Path | None = None,
     include_rules: IncludeRules | None = None,
     variables: Mapping[str, str] | None = None,
+    cache: Path | None = None,
+    source: Source | None = None,
 ) -> Pipeline:
-    """Resolve the configuration at ``path``; an unreadable path is a :class:`CigenError`."""
+    """Resolve the configuration at ``path``; an unreadable path is a :class:`CigenError`.
+
+    External includes come from ``source``, else from the project's ``.cigen.lock`` and the
+    include ``cache`` folder, offline (none followed when the project has no lock)."""
     if include_rules is None:
         include_rules = include_rules_for(None, variables)
     if path.is_dir():
@@ -68,8 +74,18 @@ def load_pipeline(
     project_root = find_root(path, root)
     project = Project(project_root)
     entry = project.relative(path)
+    if source is None:
+        lock = read_lock(project.root)
+        if lock is not None:
+            source = LockedSource(lock, cache)
     try:
-        return resolve(project, entry, include_rules=include_rules, variables=dict(variables or {}))
+        return resolve(
+            project,
+            entry,
+            include_rules=include_rules,
+            variables=dict(variables or {}),
+            external=source,
+        )
     except Outside:
         raise CigenError(f"{path} is outside the project root {project_root}") from None
     except Missing as exc:
@@ -148,6 +164,7 @@ def lint(
     extra_rules: Iterable[Any] = (),
     validator_factory: Callable[[Mapping[str, Any]], Any] | None = None,
     pipeline: Pipeline | None = None,
+    cache: Path | None = None,
 ) -> LintResult:
     """Lint the configuration at ``path`` (or ``pipeline``, when it is already resolved)."""
     from cigen.rules import RULES
@@ -155,7 +172,7 @@ def lint(
     config = config or Config()
     if pipeline is None:
         pipeline = load_pipeline(
-            path, root=root, include_rules=include_rules, variables=config.variables
+            path, root=root, include_rules=include_rules, variables=config.variables, cache=cache
         )
     checker: Any = None
     if schema is None:

@@ -27,10 +27,11 @@ from cigen.model import (
     looks_like_job,
 )
 from cigen.project import Missing, Outside, Project, is_wildcard
+from cigen.resolve.external import Request, Source, Unavailable, unlocked
 from cigen.resolve.inputs import bind, interpolate
 from cigen.resolve.merge import deep_merge
 from cigen.variables import expand
-from cigen.yaml.load import Loaded, Reference, YMap, YSeq
+from cigen.yaml.load import Loaded, Reference, YMap, YSeq, load_text
 
 MAX_INCLUDES = 150
 #: ``extends``: more than this many ancestors with a further ``extends`` fails.
@@ -57,6 +58,8 @@ class _State:
     limit_hit: bool = False
     tainted: set[str] = field(default_factory=set)  # top-level keys with a broken !reference
     partial: set[str] = field(default_factory=set)  # keys extending an unknown key (maybe external)
+    external: Source | None = None  # project/template/component/remote includes (lock + cache)
+    files: dict[str, Loaded] = field(default_factory=dict)  # external files read, by name
 
     def event(self, kind: str, mark: Mark, message: str, **extra: Any) -> None:
         self.events.append(Event(kind, mark, message, **extra))
@@ -68,9 +71,11 @@ def resolve(
     *,
     include_rules: IncludeRules | None = None,
     variables: dict[str, str] | None = None,
+    external: Source | None = None,
 ) -> Pipeline:
-    """Resolve ``entry`` (a repository path) into a :class:`Pipeline`."""
-    state = _State(project, include_rules, dict(variables or {}))
+    """Resolve ``entry`` (a repository path) into a :class:`Pipeline`; ``external`` provides
+    the content of project, template, component and remote includes (None: not followed)."""
+    state = _State(project, include_rules, dict(variables or {}), external=external)
     loaded = project.load(entry)
     config: YMap | None = None
     if loaded.ok and isinstance(loaded.body, YMap):
@@ -83,7 +88,7 @@ def resolve(
         return Pipeline(
             project.root,
             entry,
-            project.loaded,
+            {**project.loaded, **state.files},
             tuple(state.documents),
             None,
             {},
@@ -99,7 +104,7 @@ def resolve(
     return Pipeline(
         project.root,
         entry,
-        project.loaded,
+        {**project.loaded, **state.files},
         tuple(state.documents),
         config,
         jobs,
@@ -150,6 +155,7 @@ class _Entry:
     mark: Mark
     inputs: Any = None
     rules: Any = None
+    item: Any = None  # the include's mapping, when it is one
 
 
 def _entries(value: Any, mark: Mark) -> Iterator[_Entry]:
@@ -172,6 +178,7 @@ def _entries(value: Any, mark: Mark) -> Iterator[_Entry]:
                         item.value_mark(kind),
                         item.get("inputs"),
                         item.get("rules"),
+                        item,
                     )
                     break
             else:
@@ -180,11 +187,22 @@ def _entries(value: Any, mark: Mark) -> Iterator[_Entry]:
             yield _Entry("invalid", "", where)
 
 
-def _expand_includes(state: _State, path: str, body: YMap, chain: tuple[str, ...]) -> YMap:
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """The project an external file comes from: its local includes are read there."""
+
+    project: str
+    ref: str  # as the include named it, for file names in findings
+    commit: str
+
+
+def _expand_includes(
+    state: _State, path: str, body: YMap, chain: tuple[str, ...], origin: _Origin | None = None
+) -> YMap:
     content = YMap(body.mark)
     if "include" in body:
         for entry in _entries(body["include"], body.value_mark("include")):
-            for included in _follow(state, entry, chain):
+            for included in _follow(state, entry, chain, origin):
                 content = deep_merge(content, included)
     rest = YMap(body.mark)
     for key, value in body.items():
@@ -209,7 +227,9 @@ def _count(state: _State, mark: Mark) -> bool:
     return True
 
 
-def _follow(state: _State, entry: _Entry, chain: tuple[str, ...]) -> Iterator[YMap]:
+def _follow(
+    state: _State, entry: _Entry, chain: tuple[str, ...], origin: _Origin | None = None
+) -> Iterator[YMap]:
     if state.limit_hit:
         return
     if entry.kind == "invalid":
@@ -223,17 +243,8 @@ def _follow(state: _State, entry: _Entry, chain: tuple[str, ...]) -> Iterator[YM
     if entry.rules is not None and state.include_rules is not None:
         if not state.include_rules(entry.rules):
             return
-    if entry.kind != "local":
-        if _count(state, entry.mark):
-            state.unfollowed.append(
-                Event(
-                    "include-not-followed",
-                    entry.mark,
-                    f"{entry.kind} include {entry.target!r} is not followed offline; names it "
-                    "defines are unknown to this lint",
-                    subject=entry.target,
-                )
-            )
+    if entry.kind != "local" or origin is not None:
+        yield from _follow_external(state, entry, chain, origin)
         return
     target, unknown = expand(entry.target, state.variables)
     if unknown:
@@ -300,31 +311,142 @@ def _follow(state: _State, entry: _Entry, chain: tuple[str, ...]) -> Iterator[YM
                 "(paths are relative to the repository root)",
             )
             continue
-        if rel in chain:
-            cycle = " -> ".join((*chain[chain.index(rel) :], rel))
-            state.event(
-                "include-cycle",
-                entry.mark,
-                f"include cycle: {cycle}; GitLab stops only at the {MAX_INCLUDES}-include "
-                "limit: remove one of these includes",
+        yield from _include_loaded(state, entry, rel, loaded, chain, None)
+
+
+def _include_loaded(
+    state: _State,
+    entry: _Entry,
+    name: str,
+    loaded: Loaded,
+    chain: tuple[str, ...],
+    origin: _Origin | None,
+) -> Iterator[YMap]:
+    """The content of one included file (``name``), its own includes expanded."""
+    if name in chain:
+        cycle = " -> ".join((*chain[chain.index(name) :], name))
+        state.event(
+            "include-cycle",
+            entry.mark,
+            f"include cycle: {cycle}; GitLab stops only at the {MAX_INCLUDES}-include "
+            "limit: remove one of these includes",
+        )
+        return
+    if not loaded.ok:
+        return  # the file's own syntax findings are reported by yaml-syntax
+    if loaded.body is None:
+        state.event(
+            "include-not-found",
+            entry.mark,
+            f"included file {name!r} is empty; GitLab rejects empty includes",
+        )
+        return
+    body = _interpolated(state, loaded, entry.inputs, entry.mark)
+    if body is None:
+        return
+    state.documents.append(Document(name, body))
+    if not isinstance(body, YMap):
+        return  # the schema check reports a document that is not a mapping
+    yield _expand_includes(state, name, body, (*chain, name), origin)
+
+
+def _not_followed(state: _State, entry: _Entry, message: str) -> None:
+    state.unfollowed.append(
+        Event("include-not-followed", entry.mark, message, subject=entry.target)
+    )
+
+
+def _requests(state: _State, entry: _Entry, origin: _Origin | None) -> list[Request] | str:
+    """The external files ``entry`` asks for, or why they cannot be named before GitLab
+    creates the pipeline."""
+    item = entry.item if isinstance(entry.item, dict) else {}
+    if entry.kind == "artifact":
+        return (
+            f"artifact include {entry.target!r} is a file a job creates while the pipeline "
+            "runs; it is not followed"
+        )
+    raw: dict[str, Any] = {"target": entry.target}
+    files: list[Any] = []
+    if entry.kind == "project":
+        raw = {"target": item.get("project"), "ref": item.get("ref")}
+        listed = item.get("file")
+        files = list(listed) if isinstance(listed, list) else [listed]
+    elif entry.kind == "local":
+        assert origin is not None
+        files = [entry.target]
+    values: dict[str, str] = {}
+    for name, value in (*raw.items(), *((f"file{i}", f) for i, f in enumerate(files))):
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"{entry.kind} include {entry.target!r} is not valid; it is not followed"
+        expanded, unknown = expand(value, state.variables)
+        if unknown:
+            return (
+                f"{entry.kind} include {entry.target!r} uses ${unknown[0]}, which is only known "
+                "when GitLab creates the pipeline; it is not followed"
             )
-            continue
-        if not loaded.ok:
-            continue  # the file's own syntax findings are reported by yaml-syntax
-        if loaded.body is None:
-            state.event(
-                "include-not-found",
-                entry.mark,
-                f"included file {rel!r} is empty; GitLab rejects empty includes",
+        values[name] = expanded
+    paths = [values[f"file{i}"].lstrip("/") for i in range(len(files)) if f"file{i}" in values]
+    if entry.kind == "local":
+        assert origin is not None
+        if any(is_wildcard(p) for p in paths):
+            return (
+                f"wildcard local include {entry.target!r} in project {origin.project} is not "
+                "followed (cigen fetch reads named files only)"
             )
+        return [Request("project", origin.project, origin.commit, p) for p in paths]
+    if entry.kind == "project":
+        if "target" not in values or not paths:
+            return f"project include {entry.target!r} needs project: and file:; it is not followed"
+        ref = values.get("ref", "")
+        return [Request("project", values["target"], ref, p) for p in paths]
+    return [Request(entry.kind, values["target"])]
+
+
+def _follow_external(
+    state: _State, entry: _Entry, chain: tuple[str, ...], origin: _Origin | None
+) -> Iterator[YMap]:
+    requests = _requests(state, entry, origin)
+    if isinstance(requests, str):
+        if _count(state, entry.mark):
+            _not_followed(state, entry, requests)
+        return
+    for request in requests:
+        if not _count(state, entry.mark):
+            return
+        if state.external is None:
+            _not_followed(state, entry, unlocked(request))
             continue
-        body = _interpolated(state, loaded, entry.inputs, entry.mark)
-        if body is None:
+        got = state.external.get(request)
+        if isinstance(got, Unavailable):
+            _not_followed(state, entry, got.message)
             continue
-        state.documents.append(Document(rel, body))
-        if not isinstance(body, YMap):
-            continue  # the schema check reports a document that is not a mapping
-        yield _expand_includes(state, rel, body, (*chain, rel))
+        name, inner = _located(request, got.entry, origin)
+        loaded = state.files.get(name)
+        if loaded is None:
+            loaded = state.files[name] = load_text(name, got.data, size=len(got.data))
+        yield from _include_loaded(state, entry, name, loaded, chain, inner)
+
+
+def _located(request: Request, entry: Any, origin: _Origin | None) -> tuple[str, _Origin | None]:
+    """The name findings give a fetched file (project, ref and path), and the origin its own
+    local includes are read from (GitLab reads them in the project the file came from)."""
+    if request.kind == "project":
+        label = request.ref or "HEAD"
+        if origin is not None and request.ref == origin.commit:
+            label = origin.ref
+        return f"{request.target}@{label}:{request.file}", _Origin(
+            request.target, label, entry.commit
+        )
+    if request.kind == "component":
+        version = request.target.rpartition("@")[2]
+        return f"{entry.project}@{version}:{entry.file}", _Origin(
+            entry.project, version, entry.commit
+        )
+    if request.kind == "template":
+        return f"template:{request.target}", origin
+    return request.target, origin
 
 
 # --- extends ----------------------------------------------------------------------------------
