@@ -440,7 +440,7 @@ def _located(request: Request, entry: Any, origin: _Origin | None) -> tuple[str,
             request.target, label, entry.commit
         )
     if request.kind == "component":
-        version = request.target.rpartition("@")[2]
+        version = entry.version or request.target.rpartition("@")[2]
         return f"{entry.project}@{version}:{entry.file}", _Origin(
             entry.project, version, entry.commit
         )

@@ -1,0 +1,413 @@
+"""``cigen fetch``: project, template, component and remote includes resolved once through the
+GitLab API (python-gitlab against the test server on 127.0.0.1), stored in the include cache and
+``.cigen.lock``, then followed offline by ``cigen lint``.
+
+GitLab's behaviour followed: ``lib/gitlab/ci/config/external/file/project.rb`` (ref pinned to a
+commit, ``HEAD`` by default, leading slashes dropped, nested local includes read in the included
+project at that commit), ``file/template.rb`` (``.gitlab-ci.yml`` suffix), ``file/component.rb``
+(``<host>/<project>/<name>@<version>``, ``templates/<name>.yml`` or
+``templates/<name>/template.yml``, inputs checked against the component's ``spec:inputs``) and
+``file/remote.rb``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitlab_server import FakeGitLab, serve
+from helpers import write_files
+
+from cigen.cli.main import main
+from cigen.lint.engine import lint
+from cigen.resolve.external import LOCK_NAME, cache_path, default_cache, parse_lock
+from cigen.yaml.load import MAX_BYTES
+
+TOKEN = "glpat-FetchS3cretT0kenValue7"
+A = "a" * 40
+B = "b" * 40
+C09 = "c" * 40
+C10 = "d" * 40
+C11 = "e" * 40
+
+TEST_YML = b"""\
+include:
+  - local: /jobs/common.yml
+unit:
+  stage: tests
+  extends: .base
+"""
+COMMON_YML = b"""\
+.base:
+  script: [make test]
+"""
+COMPONENT_YML = b"""\
+spec:
+  inputs:
+    stage:
+      default: test
+    job:
+      default: build-job
+---
+$[[ inputs.job ]]:
+  stage: $[[ inputs.stage ]]
+  script: [make]
+  needs: [nowhere]
+"""
+TEMPLATE_YML = """\
+lint-job:
+  script: [lint]
+  dependencies: [missing]
+"""
+
+
+def main_yml(host: str, version: str = "~latest") -> str:
+    return f"""\
+include:
+  - project: ci/templates
+    ref: main
+    file: [/jobs/test.yml]
+  - component: {host}/ci/components/build@{version}
+    inputs:
+      stage: build
+  - template: Jobs/Lint.gitlab-ci.yml
+app:
+  extends: .base
+  needs: [unit, build-job, lint-job]
+"""
+
+
+@pytest.fixture
+def fake() -> FakeGitLab:
+    fake = FakeGitLab(token=TOKEN, projects={7: "team/app"})
+    fake.add_repository(
+        "ci/templates",
+        {A: {"jobs/test.yml": TEST_YML, "jobs/common.yml": COMMON_YML}},
+        {"main": A, "HEAD": A},
+    )
+    fake.add_repository(
+        "ci/components",
+        {
+            C09: {"templates/build.yml": b"old: {script: [x]}\n"},
+            C10: {"templates/build/template.yml": COMPONENT_YML},
+            C11: {"templates/build.yml": b"new: {script: [x]}\n"},
+        },
+        {"main": C11},
+    )
+    fake.add_release("ci/components", "0.9.0", C09)
+    fake.add_release("ci/components", "1.0.0", C10)
+    fake.add_release("ci/components", "not-semver", C11)
+    fake.templates["Jobs/Lint"] = TEMPLATE_YML
+    return fake
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CIGEN_CACHE_DIR", str(cache))
+    monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
+    monkeypatch.delenv("CI_SERVER_URL", raising=False)
+    return cache
+
+
+def project(tmp_path: Path, text: str) -> Path:
+    root = tmp_path / "app"
+    write_files(root, {".gitlab-ci.yml": text})
+    return root
+
+
+def run_fetch(root: Path, *extra: str) -> int:
+    return main(["fetch", str(root / ".gitlab-ci.yml"), "--root", str(root), *extra])
+
+
+def host_of(url: str) -> str:
+    return url.split("://", 1)[1]
+
+
+def findings(root: Path) -> list[Any]:
+    return list(lint(root / ".gitlab-ci.yml", root=root, cache=default_cache_for(root)).diagnostics)
+
+
+def default_cache_for(root: Path) -> Path:
+    return root.parent / "cache"
+
+
+def test_fetch_then_lint_offline_gives_the_findings_of_local_files(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        root = project(tmp_path, main_yml(host_of(url)))
+        assert run_fetch(root) == 0
+        host = host_of(url)
+    out = capsys.readouterr()
+    assert "4 includes locked in .cigen.lock" in out.out
+    assert TOKEN not in out.out + out.err
+    lock = parse_lock((root / LOCK_NAME).read_bytes(), LOCK_NAME)
+    assert set(lock.entries) == {
+        "project:ci/templates@main:jobs/test.yml",
+        f"project:ci/templates@{A}:jobs/common.yml",
+        f"component:{host}/ci/components/build@~latest",
+        "template:Jobs/Lint.gitlab-ci.yml",
+    }
+    component = lock.entries[f"component:{host}/ci/components/build@~latest"]
+    assert (component.commit, component.version) == (C10, "1.0.0")  # not-semver is skipped
+    assert component.file == "templates/build/template.yml"
+    assert lock.entries["project:ci/templates@main:jobs/test.yml"].commit == A
+    assert cache_path(env, component.sha256).read_bytes() == COMPONENT_YML
+
+    # the server is gone: lint reads the lock and the cache only
+    remote = findings(root)
+    assert not [d for d in remote if d.code == "CIG104"]
+    named = {(d.path, d.line, d.col, d.code) for d in remote}
+    assert ("ci/templates@main:jobs/test.yml", 4, 10, "CIG201") in named  # stage: tests
+    assert ("ci/components@1.0.0:templates/build/template.yml", 11, 11, "CIG202") in named
+    assert ("template:Jobs/Lint.gitlab-ci.yml", 3, 18, "CIG204") in named
+
+    # the same files, local: the same findings at the same places
+    local = tmp_path / "local"
+    write_files(
+        local,
+        {
+            ".gitlab-ci.yml": main_yml("x")
+            .replace("  - project: ci/templates\n    ref: main\n", "  - local: ")
+            .replace("    file: [/jobs/test.yml]\n", "jobs/test.yml\n")
+            .replace("component: x/ci/components/build@~latest", "local: comp.yml")
+            .replace("template: Jobs/Lint.gitlab-ci.yml", "local: lint.yml"),
+            "jobs/test.yml": TEST_YML,
+            "jobs/common.yml": COMMON_YML,
+            "comp.yml": COMPONENT_YML,
+            "lint.yml": TEMPLATE_YML,
+        },
+    )
+    at_home = lint(local / ".gitlab-ci.yml", root=local).diagnostics
+    names = {
+        "jobs/test.yml": "ci/templates@main:jobs/test.yml",
+        "jobs/common.yml": "ci/templates@main:jobs/common.yml",
+        "comp.yml": "ci/components@1.0.0:templates/build/template.yml",
+        "lint.yml": "template:Jobs/Lint.gitlab-ci.yml",
+    }
+    assert sorted(
+        (names.get(d.path, d.path), d.line, d.code, d.severity)
+        for d in at_home
+        if d.path != ".gitlab-ci.yml"
+    ) == sorted((d.path, d.line, d.code, d.severity) for d in remote if d.path != ".gitlab-ci.yml")
+
+
+def test_fetch_check_catches_a_moved_ref_and_rewrites_nothing(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        root = project(tmp_path, main_yml(host_of(url), "1.0.0"))
+        assert run_fetch(root) == 0
+        before = (root / LOCK_NAME).read_bytes()
+        assert run_fetch(root, "--check") == 0
+        assert ".cigen.lock is up to date (4 includes)" in capsys.readouterr().out
+        fake.add_repository("ci/templates", {B: fake.trees["ci/templates"][A]}, {"main": B})
+        assert run_fetch(root, "--check") == 1
+        out = capsys.readouterr().out
+        assert (root / LOCK_NAME).read_bytes() == before
+        assert f"project:ci/templates@main:jobs/test.yml: moved from {A[:12]} to {B[:12]}" in out
+        assert f"project:ci/templates@{B}:jobs/common.yml: not in the lock" in out
+        assert f"project:ci/templates@{A}:jobs/common.yml: in the lock, no longer included" in out
+        assert run_fetch(root) == 0
+        assert run_fetch(root, "--check") == 0
+    assert (
+        json.loads((root / LOCK_NAME).read_text())["includes"][
+            "project:ci/templates@main:jobs/test.yml"
+        ]["commit"]
+        == B
+    )
+
+
+def test_the_lock_is_deterministic_and_not_rewritten_when_unchanged(
+    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        root = project(tmp_path, main_yml(host_of(url)))
+        assert run_fetch(root) == 0
+        first = (root / LOCK_NAME).stat().st_mtime_ns
+        text = (root / LOCK_NAME).read_text()
+        assert run_fetch(root) == 0
+    assert (root / LOCK_NAME).stat().st_mtime_ns == first
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+
+
+def test_lint_says_to_run_fetch_when_the_lock_or_the_cache_lacks_an_include(
+    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+    (infos,) = [d for d in findings(root) if d.code == "CIG104"]
+    assert "run `cigen fetch` to fetch it once" in infos.message  # no lock at all
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        assert run_fetch(root) == 0
+    write_files(root, {".gitlab-ci.yml": "include:\n  - template: Jobs/Other.gitlab-ci.yml\n"})
+    (infos,) = [d for d in findings(root) if d.code == "CIG104"]
+    assert infos.message.startswith("template include 'Jobs/Other.gitlab-ci.yml' is not in")
+    assert "run `cigen fetch`" in infos.message
+    write_files(root, {".gitlab-ci.yml": "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n"})
+    assert not [d for d in findings(root) if d.code == "CIG104"]
+    entry = parse_lock((root / LOCK_NAME).read_bytes(), LOCK_NAME).entries
+    cached = cache_path(env, entry["template:Jobs/Lint.gitlab-ci.yml"].sha256)
+    cached.write_text("lint-job: {script: [altered]}\n")  # no longer matches its sha256
+    (infos,) = [d for d in findings(root) if d.code == "CIG104"]
+    assert "its content is not in the cache; run `cigen fetch`" in infos.message
+
+
+def test_component_versions_and_inputs(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        host = host_of(url)
+        resolved = {}
+        for version in ("0", "1", "0.9", C11, "main"):
+            root = project(
+                tmp_path, f"include:\n  - component: {host}/ci/components/build@{version}\n"
+            )
+            assert run_fetch(root) == 0
+            (entry,) = parse_lock((root / LOCK_NAME).read_bytes(), LOCK_NAME).entries.values()
+            resolved[version] = (entry.version, entry.commit, entry.file)
+        root = project(
+            tmp_path,
+            f"include:\n  - component: {host}/ci/components/build@1.0.0\n"
+            "    inputs:\n      stages: build\n",
+        )
+        assert run_fetch(root) == 0
+    assert resolved == {
+        "0": ("0.9.0", C09, "templates/build.yml"),
+        "1": ("1.0.0", C10, "templates/build/template.yml"),
+        "0.9": ("0.9.0", C09, "templates/build.yml"),
+        C11: (C11, C11, "templates/build.yml"),
+        "main": ("main", C11, "templates/build.yml"),
+    }
+    (problem,) = [d for d in findings(root) if d.code == "CIG107"]
+    assert (problem.path, problem.line) == (".gitlab-ci.yml", 2)
+    assert "stages" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("include", "message"),
+    [
+        (
+            "project: ci/templates\n    ref: nope\n    file: jobs/test.yml",
+            "Project `ci/templates` reference `nope` does not exist!",
+        ),
+        (
+            "project: ci/templates\n    file: jobs/none.yml",
+            "Project `ci/templates` file `jobs/none.yml` does not exist!",
+        ),
+        ("template: Jobs/Lint.yml", "Template file `Jobs/Lint.yml` is not a valid location!"),
+        (
+            "template: Jobs/None.gitlab-ci.yml",
+            "Included file `Jobs/None.gitlab-ci.yml` is empty or does not exist!",
+        ),
+        (
+            "component: elsewhere.example/ci/components/build@1.0.0",
+            "is on elsewhere.example, not on the configured GitLab",
+        ),
+        ("component: HOST/ci/components/nothing@1.0.0", "has neither templates/nothing.yml"),
+        ("component: HOST/ci/templates/x@~latest", "~latest names nothing"),
+        ("component: HOST/build@1", "is not a component address"),
+    ],
+)
+def test_includes_gitlab_would_refuse_fail_the_fetch(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    include: str,
+    message: str,
+) -> None:
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        text = f"include:\n  - {include}\n".replace("HOST", host_of(url))
+        root = project(tmp_path, text)
+        assert run_fetch(root) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert TOKEN not in err
+    assert json.loads((root / LOCK_NAME).read_text())["includes"] == {}
+
+
+def test_remote_includes_only_when_asked_https_only_and_without_the_token(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.public["/raw/ci.yml"] = (200, "text/plain", b"remote-job:\n  script: [x]\n")
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        root = project(tmp_path, f"include:\n  - remote: {url}/raw/ci.yml\n")
+        assert run_fetch(root) == 0
+        assert "0 includes locked" in capsys.readouterr().out
+        (info,) = [d for d in findings(root) if d.code == "CIG104"]
+        assert "run `cigen fetch --remote`" not in info.message  # not in the lock yet
+        assert run_fetch(root, "--remote") == 1
+        assert "use an https:// URL (or pass --allow-http" in capsys.readouterr().err
+        assert run_fetch(root, "--remote", "--allow-http") == 0
+        fake.public["/raw/big.yml"] = (200, "text/plain", b"#" * (MAX_BYTES + 1))
+        big = project(tmp_path / "big", f"include:\n  - remote: {url}/raw/big.yml\n")
+        assert run_fetch(big, "--remote", "--allow-http") == 2
+        assert "over the limit of 2,097,152 bytes" in capsys.readouterr().err
+    sent = [r for r in fake.requests if r.path == "/raw/ci.yml"]
+    assert sent and all("private-token" not in r.headers for r in sent)
+    assert not [d for d in findings(root) if d.code == "CIG104"]
+
+
+def test_the_token_never_follows_a_redirect_to_another_host(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    other = FakeGitLab(token=TOKEN)
+    with serve(fake) as url, serve(other) as elsewhere:
+        target = elsewhere.replace("127.0.0.1", "localhost") + "/api/v4/templates/x"
+        fake.redirects["/api/v4/templates/gitlab_ci_ymls/Jobs%2FLint"] = target
+        monkeypatch.setenv("GITLAB_URL", url)
+        root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+        assert run_fetch(root) == 2
+    assert "redirected a request to another host (localhost)" in capsys.readouterr().err
+    assert other.requests == []
+
+
+def test_fetch_refuses_to_overwrite_a_file_that_is_not_a_lock(
+    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+    (root / LOCK_NAME).write_text("my notes\n")
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        assert run_fetch(root) == 2
+        assert (root / LOCK_NAME).read_text() == "my notes\n"
+        (root / LOCK_NAME).write_text('{"lockfileVersion": 1, "includes": []}')
+        assert run_fetch(root) == 0  # a broken lock is rewritten
+    assert parse_lock((root / LOCK_NAME).read_bytes(), LOCK_NAME).entries
+
+
+def test_default_cache_folder() -> None:
+    assert default_cache({"CIGEN_CACHE_DIR": "/c"}) == Path("/c")
+    assert default_cache({"XDG_CACHE_HOME": "/x"}) == Path("/x/cigen/includes")
+    assert default_cache({}) == Path.home() / ".cache" / "cigen" / "includes"
