@@ -56,6 +56,14 @@ $[[ inputs.job ]]:
   script: [make]
   needs: [nowhere]
 """
+CTX_YML = b"""\
+spec:
+  component: [name, version, reference, sha]
+---
+$[[ component.name ]]-$[[ component.version ]]-$[[ component.reference ]]:
+  script:
+    - echo $[[ component.sha ]]
+"""
 TEMPLATE_YML = """\
 lint-job:
   script: [lint]
@@ -91,7 +99,7 @@ def fake() -> FakeGitLab:
         "ci/components",
         {
             C09: {"templates/build.yml": b"old: {script: [x]}\n"},
-            C10: {"templates/build/template.yml": COMPONENT_YML},
+            C10: {"templates/build/template.yml": COMPONENT_YML, "templates/ctx.yml": CTX_YML},
             C11: {"templates/build.yml": b"new: {script: [x]}\n"},
         },
         {"main": C11},
@@ -411,3 +419,20 @@ def test_default_cache_folder() -> None:
     assert default_cache({"CIGEN_CACHE_DIR": "/c"}) == Path("/c")
     assert default_cache({"XDG_CACHE_HOME": "/x"}) == Path("/x/cigen/includes")
     assert default_cache({}) == Path.home() / ".cache" / "cigen" / "includes"
+
+
+def test_component_context_interpolation(
+    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``$[[ component.x ]]`` for the values ``spec:component`` declares
+    (``lib/gitlab/ci/config/header/component.rb``, ``interpolation/interpolator.rb``)."""
+    from cigen.lint.engine import load_pipeline
+
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        root = project(tmp_path, f"include:\n  - component: {host_of(url)}/ci/components/ctx@1\n")
+        assert run_fetch(root) == 0
+    pipeline = load_pipeline(root / ".gitlab-ci.yml", root=root, cache=env)
+    assert list(pipeline.jobs) == ["ctx-1.0.0-1"]
+    assert pipeline.jobs["ctx-1.0.0-1"].config["script"] == [f"echo {C10}"]
+    assert not pipeline.events and not pipeline.unfollowed

@@ -141,3 +141,15 @@ def test_root_file_required_input_stays_literal(tmp_path: Any) -> None:
         },
     )
     assert [d.code for d in result.diagnostics] == []
+
+
+def test_two_blocks_in_one_string_are_each_replaced() -> None:
+    """``$[[ inputs.a ]]-$[[ inputs.b ]]`` is two blocks, not one spanning both
+    (``lib/gitlab/ci/config/interpolation/template.rb`` replaces each block)."""
+    from cigen.diagnostics import Mark
+    from cigen.resolve.inputs import interpolate
+
+    body, problems = interpolate(
+        "$[[ inputs.a ]]-$[[ inputs.b ]]", {"a": "x", "b": 2}, Mark("f.yml", 1, 1)
+    )
+    assert (body, problems) == ("x-2", [])

@@ -166,39 +166,44 @@ def _stringify(value: Any) -> str:
     return scalar_text(value)
 
 
-def _evaluate(access: str, values: Mapping[str, Any]) -> Any:
+def _evaluate(
+    access: str, values: Mapping[str, Any], component: Mapping[str, Any] | None = None
+) -> Any:
     parts = [p.strip() for p in access.split("|")]
     if len(parts) > 4:
         raise ValueError("too many functions in interpolation block")
     path = parts[0].split(".")
-    if len(path) != 2 or path[0] != "inputs":
+    known = component if len(path) == 2 and path[0] == "component" else values
+    if len(path) != 2 or (path[0] != "inputs" and known is not component) or known is None:
         raise ValueError(f"invalid interpolation access pattern `{parts[0]}`")
-    if path[1] not in values:
+    if path[1] not in known:
         raise ValueError(f"unknown interpolation key: `{path[1]}`")
-    value = values[path[1]]
+    value = known[path[1]]
     for func in parts[1:]:
         value = _apply_function(value, func)
     return value
 
 
 class _Interpolator:
-    def __init__(self, values: Mapping[str, Any]) -> None:
+    def __init__(self, values: Mapping[str, Any], component: Mapping[str, Any] | None) -> None:
         self.values = values
+        self.component = component
         self.problems: list[InputProblem] = []
         self.blocks = 0
 
     def text(self, text: str, mark: Mark) -> Any:
         if "$[[" not in text:
             return text
-        whole = BLOCK.fullmatch(text)
+        # one block alone keeps its value's type; a lazy match must not span two blocks
+        whole = BLOCK.fullmatch(text) if text.count("$[[") == 1 else None
         try:
             if whole:
                 self.blocks += 1
-                return _evaluate(whole.group(1), self.values)
+                return _evaluate(whole.group(1), self.values, self.component)
 
             def sub(match: re.Match[str]) -> str:
                 self.blocks += 1
-                return _stringify(_evaluate(match.group(1), self.values))
+                return _stringify(_evaluate(match.group(1), self.values, self.component))
 
             return BLOCK.sub(sub, text)
         except ValueError as exc:
@@ -231,9 +236,15 @@ class _Interpolator:
         return value
 
 
-def interpolate(body: Any, values: Mapping[str, Any], mark: Mark) -> tuple[Any, list[InputProblem]]:
-    """The body with every ``$[[ inputs.x ]]`` block replaced, and the problems found."""
-    worker = _Interpolator(values)
+def interpolate(
+    body: Any,
+    values: Mapping[str, Any],
+    mark: Mark,
+    component: Mapping[str, Any] | None = None,
+) -> tuple[Any, list[InputProblem]]:
+    """The body with every ``$[[ inputs.x ]]`` block replaced, and the problems found;
+    ``component``: the ``$[[ component.x ]]`` values of a component (``spec:component``)."""
+    worker = _Interpolator(values, component)
     result = worker.value(body, mark)
     if worker.blocks > MAX_BLOCKS:
         worker.problems.append(

@@ -127,6 +127,7 @@ def _interpolated(
     given_mark: Mark,
     *,
     root_file: bool = False,
+    component: dict[str, str] | None = None,
 ) -> Any:
     values, problems = bind(
         loaded.header, given if isinstance(given, dict) else None, given_mark, root_file=root_file
@@ -135,17 +136,31 @@ def _interpolated(
         state.event("include-inputs", problem.mark, problem.message)
     if problems and not root_file:
         return None  # GitLab stops at an input error; the file's content would only add noise
-    if values is None:
+    context = _component_context(loaded.header, component)
+    if values is None and context is None:
         return loaded.body
+    values = values if values is not None else {}
     if root_file and loaded.header is not None:
         spec = loaded.header.get("spec")
         declared = spec.get("inputs") if isinstance(spec, dict) else None
         for name in declared or ():
             values.setdefault(name, f"$[[ inputs.{name} ]]")
-    body, problems = interpolate(loaded.body, values, given_mark)
+    body, problems = interpolate(loaded.body, values, given_mark, context)
     for problem in problems:
         state.event("include-inputs", problem.mark, problem.message)
     return body
+
+
+def _component_context(header: Any, component: dict[str, str] | None) -> dict[str, str] | None:
+    """The ``$[[ component.x ]]`` values a component declares in ``spec:component``
+    (``lib/gitlab/ci/config/header/component.rb``: name, sha, version, reference)."""
+    if component is None or not isinstance(header, dict):
+        return None
+    spec = header.get("spec")
+    wanted = spec.get("component") if isinstance(spec, dict) else None
+    if not isinstance(wanted, list):
+        return None
+    return {name: component[name] for name in wanted if name in component}
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +336,7 @@ def _include_loaded(
     loaded: Loaded,
     chain: tuple[str, ...],
     origin: _Origin | None,
+    component: dict[str, str] | None = None,
 ) -> Iterator[YMap]:
     """The content of one included file (``name``), its own includes expanded."""
     if name in chain:
@@ -341,7 +357,7 @@ def _include_loaded(
             f"included file {name!r} is empty; GitLab rejects empty includes",
         )
         return
-    body = _interpolated(state, loaded, entry.inputs, entry.mark)
+    body = _interpolated(state, loaded, entry.inputs, entry.mark, component=component)
     if body is None:
         return
     state.documents.append(Document(name, body))
@@ -426,7 +442,15 @@ def _follow_external(
         loaded = state.files.get(name)
         if loaded is None:
             loaded = state.files[name] = load_text(name, got.data, size=len(got.data))
-        yield from _include_loaded(state, entry, name, loaded, chain, inner)
+        component = None
+        if request.kind == "component":
+            component = {
+                "name": request.target.rpartition("@")[0].rpartition("/")[2],
+                "sha": got.entry.commit,
+                "version": got.entry.version,
+                "reference": request.target.rpartition("@")[2],
+            }
+        yield from _include_loaded(state, entry, name, loaded, chain, inner, component)
 
 
 def _located(request: Request, entry: Any, origin: _Origin | None) -> tuple[str, _Origin | None]:
