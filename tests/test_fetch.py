@@ -436,3 +436,24 @@ def test_component_context_interpolation(
     assert list(pipeline.jobs) == ["ctx-1.0.0-1"]
     assert pipeline.jobs["ctx-1.0.0-1"].config["script"] == [f"echo {C10}"]
     assert not pipeline.events and not pipeline.unfollowed
+
+
+def test_lint_fetch_fetches_then_lints(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        code = main(["lint", str(root / ".gitlab-ci.yml"), "--root", str(root), "--fetch"])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "template:Jobs/Lint.gitlab-ci.yml:3:18: CIG204" in out
+    assert "CIG104" not in out
+    assert (root / LOCK_NAME).is_file()
+    # and offline afterwards, through the CLI as the pre-commit hook runs it
+    assert main(["lint", str(root / ".gitlab-ci.yml"), "--root", str(root)]) == 1
+    assert "template:Jobs/Lint.gitlab-ci.yml:3:18: CIG204" in capsys.readouterr().out

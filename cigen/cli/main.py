@@ -211,6 +211,12 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to a file instead of stdout.",
 )
+@click.option(
+    "--fetch",
+    "fetch_first",
+    is_flag=True,
+    help="Run `cigen fetch` first (network), then lint with the includes it fetched.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are error findings.")
 @click.option(
     "--statistics", is_flag=True, help="Count the findings per rule (on stderr, after the report)."
@@ -228,6 +234,7 @@ def lint(
     gitlab_config_section: str | None,
     variables: tuple[str, ...],
     output: Path | None,
+    fetch_first: bool,
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -254,6 +261,16 @@ def lint(
     runners = _runner_inventory(
         runners_source, config, {"project": project, "gitlab_config_section": gitlab_config_section}
     )
+    if fetch_first:
+        _write_lock(
+            *_fetch_includes(
+                path,
+                root,
+                dict(config.variables),
+                cache=_include_cache(),
+                section=gitlab_config_section,
+            )
+        )
     kwargs: dict[str, Any] = {}
     if _has_context(context):
         from cigen.lint.engine import include_rules_for, load_pipeline
@@ -510,25 +527,20 @@ def fetch_cmd(
     offline. GitLab settings as for `--runners gitlab`: GITLAB_URL (or CI_SERVER_URL) and
     GITLAB_TOKEN, or --gitlab-config-section.
     """
-    from cigen.gitlab_api import connect
     from cigen.resolve.external import LOCK_NAME
-    from cigen.resolve.fetch import Fetcher, changes, fetch, previous_lock
+    from cigen.resolve.fetch import changes
 
     config = _load_config(path, root, None)
     known = {**config.variables, **_parse_vars(variables)}
-    env = dict(os.environ)
-
-    def session() -> Any:
-        return connect(env=env, config_section=gitlab_config_section)
-
-    fetcher = Fetcher(session, remote=with_remote, allow_http=allow_http)
-    result = fetch(
-        path, root=root, fetcher=fetcher, cache=_include_cache(cache_dir), variables=known
+    result, old = _fetch_includes(
+        path,
+        root,
+        known,
+        cache=_include_cache(cache_dir),
+        section=gitlab_config_section,
+        remote=with_remote,
+        allow_http=allow_http,
     )
-    for error in result.errors:
-        click.echo(f"cigen: {error}", err=True)
-    lock_path = result.pipeline.root / LOCK_NAME
-    old = previous_lock(lock_path)
     if check:
         stale = changes(old, result.lock)
         if stale:
@@ -538,13 +550,48 @@ def fetch_cmd(
             return EXIT_FINDINGS
         click.echo(f"{LOCK_NAME} is up to date ({len(result.lock.entries)} includes)")
         return EXIT_FINDINGS if result.errors else EXIT_CLEAN
+    _write_lock(result, old)
+    click.echo(f"{len(result.lock.entries)} includes locked in {LOCK_NAME}")
+    return EXIT_FINDINGS if result.errors else EXIT_CLEAN
+
+
+def _fetch_includes(
+    path: Path,
+    root: Path | None,
+    variables: dict[str, str],
+    *,
+    cache: Path,
+    section: str | None,
+    remote: bool = False,
+    allow_http: bool = False,
+) -> tuple[Any, Any]:
+    """Resolve the external includes online (errors on stderr): the result and the lock it
+    replaces."""
+    from cigen.gitlab_api import connect
+    from cigen.resolve.external import LOCK_NAME
+    from cigen.resolve.fetch import Fetcher, fetch, previous_lock
+
+    env = dict(os.environ)
+
+    def session() -> Any:
+        return connect(env=env, config_section=section)
+
+    fetcher = Fetcher(session, remote=remote, allow_http=allow_http)
+    result = fetch(path, root=root, fetcher=fetcher, cache=cache, variables=variables)
+    for error in result.errors:
+        click.echo(f"cigen: {error}", err=True)
+    return result, previous_lock(result.pipeline.root / LOCK_NAME)
+
+
+def _write_lock(result: Any, old: Any) -> None:
+    """Write ``.cigen.lock`` when what it records changed."""
+    from cigen.resolve.external import LOCK_NAME
+
     text = result.lock.dump()
     if old is None or old.dump() != text:
         from cigen.atomic import write_atomic
 
-        write_atomic(lock_path, text)
-    click.echo(f"{len(result.lock.entries)} includes locked in {LOCK_NAME}")
-    return EXIT_FINDINGS if result.errors else EXIT_CLEAN
+        write_atomic(result.pipeline.root / LOCK_NAME, text)
 
 
 def _runners_by_job(
