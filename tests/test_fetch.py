@@ -457,3 +457,95 @@ def test_lint_fetch_fetches_then_lints(
     # and offline afterwards, through the CLI as the pre-commit hook runs it
     assert main(["lint", str(root / ".gitlab-ci.yml"), "--root", str(root)]) == 1
     assert "template:Jobs/Lint.gitlab-ci.yml:3:18: CIG204" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"{", "not a valid lock file"),
+        (b'{"lockfileVersion": 2, "includes": {}}', "not a lock file of version 1"),
+        (b'{"lockfileVersion": 1, "includes": []}', "`includes` must be a mapping"),
+        (b'{"lockfileVersion": 1, "includes": {"k": {"commit": 1}}}', "entry 'k' is malformed"),
+        (b'{"lockfileVersion": 1, "includes": {"k": {"sha256": "x"}}}', "no valid sha256"),
+    ],
+)
+def test_a_broken_lock_is_a_usage_error_saying_to_fetch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, message: str
+) -> None:
+    root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+    (root / LOCK_NAME).write_bytes(data)
+    assert main(["lint", str(root / ".gitlab-ci.yml"), "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "cigen fetch" in err
+
+
+@pytest.mark.parametrize(
+    ("include", "message"),
+    [
+        ("artifact: gen.yml\n    job: make", "is a file a job creates while the pipeline runs"),
+        ("project: $GROUP/ci\n    file: a.yml", "uses $GROUP, which is only known"),
+        ("project: ci/x\n    file: {a: 1}", "is not valid; it is not followed"),
+        ("project: ci/x", "needs project: and file:"),
+    ],
+)
+def test_external_includes_that_cannot_be_named_offline(
+    env: Path, tmp_path: Path, include: str, message: str
+) -> None:
+    root = project(tmp_path, f"include:\n  - {include}\n")
+    (root / LOCK_NAME).write_text('{"includes": {}, "lockfileVersion": 1}\n')
+    (info,) = [d for d in findings(root) if d.code == "CIG104"]
+    assert message in info.message
+
+
+def test_local_includes_inside_a_fetched_file_come_from_its_project(
+    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``file/project.rb``: the included file's context is its project at the pinned commit;
+    a wildcard there is not fetched, a variable is not known before the pipeline."""
+    fake.trees["ci/templates"][A]["nested.yml"] = (
+        b"include:\n  - local: 'jobs/*.yml'\n  - local: $DIR/a.yml\n"
+        b"  - template: Jobs/Lint.gitlab-ci.yml\n"
+    )
+    root = project(tmp_path, "include:\n  - project: ci/templates\n    file: nested.yml\n")
+    write_files(root, {"jobs/test.yml": "local-only: {script: [x]}\n"})
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        assert run_fetch(root) == 0
+    found = findings(root)
+    infos = sorted(d.message for d in found if d.code == "CIG104")
+    assert len(infos) == 2
+    assert "wildcard local include 'jobs/*.yml' in project ci/templates" in infos[1]
+    assert "uses $DIR" in infos[0]
+    assert all(d.path != "jobs/test.yml" for d in found)
+    assert any(d.path == "template:Jobs/Lint.gitlab-ci.yml" for d in found)
+
+
+def test_gitlab_api_failures_other_than_404_stop_the_fetch(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.overrides["/api/v4/projects/ci%2Fcomponents/releases"] = (500, "text/plain", b"boom")
+    fake.overrides["/api/v4/templates/gitlab_ci_ymls/Jobs%2FLint"] = (
+        200,
+        "application/json",
+        b'{"name": "Jobs/Lint"}',
+    )
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        host = host_of(url)
+        root = project(tmp_path, f"include:\n  - component: {host}/ci/components/build@1\n")
+        assert run_fetch(root) == 2
+        assert "answered HTTP 500 while listing the releases" in capsys.readouterr().err
+        root = project(tmp_path / "t", "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+        assert run_fetch(root) == 1
+        assert "is empty or does not exist!" in capsys.readouterr().err
+        fake.public["/raw/gone.yml"] = (404, "text/plain", b"no")
+        root = project(tmp_path / "r", f"include:\n  - remote: {url}/raw/gone.yml\n")
+        assert run_fetch(root, "--remote", "--allow-http") == 1
+        assert "because of HTTP code `404` error!" in capsys.readouterr().err
+    root = project(tmp_path / "x", "include:\n  - remote: http://127.0.0.1:9/ci.yml\n")
+    assert run_fetch(root, "--remote", "--allow-http") == 1
+    assert "could not be fetched (ConnectionError)" in capsys.readouterr().err
