@@ -549,3 +549,21 @@ def test_gitlab_api_failures_other_than_404_stop_the_fetch(
     root = project(tmp_path / "x", "include:\n  - remote: http://127.0.0.1:9/ci.yml\n")
     assert run_fetch(root, "--remote", "--allow-http") == 1
     assert "could not be fetched (ConnectionError)" in capsys.readouterr().err
+
+
+def test_a_file_with_a_yaml_error_leaves_the_lock_alone(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        assert run_fetch(root) == 0
+        before = (root / LOCK_NAME).read_bytes()
+        write_files(root, {".gitlab-ci.yml": "include: [\n"})
+        assert run_fetch(root) == 2
+    assert "the lock is unchanged" in capsys.readouterr().err
+    assert (root / LOCK_NAME).read_bytes() == before

@@ -279,6 +279,14 @@ def fetch(
     pipeline = load_pipeline(
         path, root=root, include_rules=_every_rule, variables=variables, source=source
     )
+    broken = [p for f in pipeline.files.values() for p in f.problems if p.fatal]
+    if broken:
+        mark = broken[0].mark
+        raise CigenError(
+            f"{mark.path}:{mark.line}:{mark.col}: {broken[0].message}; the includes of a file "
+            "that cannot be read are unknown: fix it, then run `cigen fetch` again (the lock "
+            "is unchanged)"
+        )
     return FetchResult(Lock(dict(source.entries)), tuple(source.errors), pipeline)
 
 
