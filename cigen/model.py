@@ -149,13 +149,18 @@ class Pipeline:
         """True when GitLab would stop before validating the entry tree: an include, ``extends``,
         ``!reference`` or ``default:`` error (a missing name an unfollowed include may define
         does not count)."""
+        return self.assembly_error is not None
+
+    @property
+    def assembly_error(self) -> Event | None:
+        """The first event that makes GitLab stop before validating the entry tree."""
         for event in self.events:
             if not event.kind.startswith(_ASSEMBLY) or event.severity is not None:
                 continue
             explainable = event.kind in _EXPLAINABLE and not event.cycle
             if not (explainable and self.incomplete):
-                return True
-        return False
+                return event
+        return None
 
     @cached_property
     def model(self) -> Root | None:

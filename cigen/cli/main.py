@@ -611,6 +611,74 @@ def _runners_by_job(
     return out
 
 
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
+@click.option("--job", "job", metavar="NAME", help="Show only this job.")
+@click.option(
+    "--provenance", is_flag=True, help="Comment each key with the file:line it came from."
+)
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the YAML to a file instead of stdout.",
+)
+def expand(
+    path: Path,
+    root: Path | None,
+    job: str | None,
+    provenance: bool,
+    variables: tuple[str, ...],
+    output: Path | None,
+) -> int:
+    """Show the configuration as GitLab assembles it.
+
+    Includes, extends, !reference and default: applied, hidden jobs dropped; the output is a
+    configuration `cigen lint` accepts again.
+    """
+    from cigen.lint.engine import load_pipeline
+    from cigen.pipeline.expand import expand as assemble
+    from cigen.yaml.dump import dump
+
+    config = _load_config(path, root, None)
+    known = {**config.variables, **_parse_vars(variables)}
+    pipeline = load_pipeline(path, root=root, variables=known)
+    problem = _assembly_problem(pipeline)
+    if problem is not None:
+        raise CigenError(f"cannot expand: {problem}; `cigen lint` shows every problem")
+    try:
+        result = assemble(pipeline, job=job, provenance=provenance)
+    except KeyError:
+        visible = ", ".join(sorted(pipeline.jobs)[:10]) or "none"
+        raise CigenError(f"no visible job named {job!r}; jobs: {visible}") from None
+    header = f"{pipeline.entry} as GitLab assembles it (cigen expand)"
+    text = dump(result.data, header_comment=header, notes=result.notes)
+    if output is not None:
+        from cigen.atomic import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    return EXIT_CLEAN
+
+
+def _assembly_problem(pipeline: Any) -> str | None:
+    """Why a configuration cannot be assembled: a fatal YAML problem or an assembly error."""
+    for loaded in pipeline.files.values():
+        for item in loaded.problems:
+            if item.fatal:
+                mark = item.mark
+                return f"{mark.path}:{mark.line}:{mark.col}: {item.message}"
+    if pipeline.config is None:
+        return f"{pipeline.entry}: the file is not a mapping of CI keywords"
+    event = pipeline.assembly_error
+    if event is not None:
+        return f"{event.mark.path}:{event.mark.line}:{event.mark.col}: {event.message}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map every outcome to an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -38,8 +38,16 @@ _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 _SPECIAL_PLAIN = frozenset({"<<", "="})
 
 
-def dump(data: Any, header_comment: str | None = None) -> str:
-    """``data`` as YAML text, preceded by ``header_comment`` as ``#`` comment lines."""
+def dump(
+    data: Any,
+    header_comment: str | None = None,
+    notes: Mapping[tuple[str, ...], str] | None = None,
+) -> str:
+    """``data`` as YAML text, preceded by ``header_comment`` as ``#`` comment lines.
+
+    ``notes`` puts an end-of-line comment on mapping keys, addressed by their key path
+    (``("build", "script")``); a note is one line of text.
+    """
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt", pure=True)
@@ -49,7 +57,7 @@ def dump(data: Any, header_comment: str | None = None) -> str:
     yaml.default_flow_style = False
     yaml.representer.ignore_aliases = lambda _data: True
     stream = io.StringIO()
-    yaml.dump(_prepare(data), stream)
+    yaml.dump(_prepare(data) if not notes else _annotated(_prepare(data), notes, ()), stream)
     body = stream.getvalue()
     if header_comment is None:
         return body
@@ -79,6 +87,27 @@ def _prepare(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     raise TypeError(f"cannot write a {type(value).__name__} as YAML: {value!r}")
+
+
+def _annotated(value: Any, notes: Mapping[tuple[str, ...], str], path: tuple[str, ...]) -> Any:
+    """Prepared data with ``notes`` attached as end-of-line comments on their keys."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for key, item in value.items():
+            out[key] = _annotated(item, notes, (*path, str(key)))
+            note = notes.get((*path, str(key)))
+            if note is not None:
+                if "\n" in note or "\r" in note:
+                    raise ValueError(f"a note is one line: {note!r}")
+                out.yaml_add_eol_comment(note, key)
+        return out
+    if isinstance(value, list):
+        return CommentedSeq(
+            _annotated(item, notes, (*path, str(i))) for i, item in enumerate(value)
+        )
+    return value
 
 
 def _string(text: str) -> Any:
