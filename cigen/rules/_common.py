@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
 from cigen.model import Job
+from cigen.suggest import closest, did_you_mean
 from cigen.yaml.load import YMap, YSeq
 
 
@@ -19,19 +21,24 @@ def from_events(
     severity: Severity,
     *,
     explainable: bool = False,
+    suggest_from: tuple[str, ...] = (),
 ) -> Iterator[Diagnostic]:
     """Turn the resolver's events of one kind into findings.
 
     ``explainable``: the missing name may be defined in an include that was not followed (a
     cycle never is); the engine decides what that means for the level.
+    ``suggest_from``: names to offer the closest of for the event's subject ("did you mean").
     """
     for event in ctx.pipeline.events_of(kind):
+        message = event.message
+        if suggest_from and event.subject:
+            message = with_hint(message, did_you_mean(event.subject, suggest_from))
         yield at(
             event.mark,
             code,
             name,
             severity if event.severity is None else event.severity,
-            event.message,
+            message,
             job=event.job,
             anchor=event.subject,
             explainable=explainable and not event.cycle,
@@ -63,8 +70,51 @@ def from_model(ctx: LintContext, code: str, name: str, severity: Severity) -> It
         if job is not None and job in pipeline.tainted:
             continue  # a broken !reference there is reported by reference-unknown
         explainable = code in _MISSING_CONTENT or (job is not None and job in pipeline.partial)
+        text = error.text
+        if _UNKNOWN_KEYS in error.message:
+            text = with_hint(text, _keyword_hint(error.message))
         shown = None if job is None or job.startswith(".") else job
-        yield at(error.mark, code, name, severity, error.text, job=shown, explainable=explainable)
+        yield at(error.mark, code, name, severity, text, job=shown, explainable=explainable)
+
+
+_UNKNOWN_KEYS = "contains unknown keys: "
+
+
+def with_hint(message: str, hint: str) -> str:
+    """``message`` with ``hint`` placed before its first "; what to do" part."""
+    if not hint:
+        return message
+    head, sep, tail = message.partition("; ")
+    return f"{head}{hint}{sep}{tail}"
+
+
+def _keyword_hint(message: str) -> str:
+    """ " (did you mean 'script'?)" for the unknown keys GitLab's message lists."""
+    listed = message.split(_UNKNOWN_KEYS, 1)[1].split(";", 1)[0]
+    vocabulary = keywords()
+    pairs = []
+    for key in (k.strip() for k in listed.split(", ")):
+        match = closest(key, vocabulary)
+        if match is not None:
+            pairs.append(f"{match!r} for {key!r}" if "," in listed else repr(match))
+    return f" (did you mean {', '.join(pairs)}?)" if pairs else ""
+
+
+@cache
+def keywords() -> frozenset[str]:
+    """Every keyword GitLab's entry tree knows (the ``*_KEYS`` tables of :mod:`cigen.config`)."""
+    import importlib
+    import pkgutil
+
+    import cigen.config
+
+    found: set[str] = set()
+    for info in pkgutil.iter_modules(cigen.config.__path__):
+        module = importlib.import_module(f"cigen.config.{info.name}")
+        for name, value in vars(module).items():
+            if name.endswith("_KEYS") and isinstance(value, (tuple, frozenset, set)):
+                found.update(v for v in value if isinstance(v, str))
+    return frozenset(found)
 
 
 def job_of(where: str, names: list[str]) -> str | None:

@@ -41,4 +41,7 @@ SUMMARY = "extends names a key that does not exist or is not a mapping"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    return from_events(ctx, "extends-unknown", CODE, NAME, SEVERITY, explainable=True)
+    names = tuple(ctx.pipeline.config or ())
+    return from_events(
+        ctx, "extends-unknown", CODE, NAME, SEVERITY, explainable=True, suggest_from=names
+    )

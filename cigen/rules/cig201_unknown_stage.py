@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
+from cigen.suggest import did_you_mean
 
 CODE = "CIG201"
 NAME = "unknown-stage"
@@ -49,7 +50,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             continue  # the stage may be set by an include that was not followed
         if "stage" in job.config:
             message = (
-                f"{job.name} job: chosen stage {stage} does not exist; available stages are "
+                f"{job.name} job: chosen stage {stage} does not exist"
+                f"{did_you_mean(stage, stages)}; available stages are "
                 f"{available}: add it to stages or fix the name"
             )
         else:

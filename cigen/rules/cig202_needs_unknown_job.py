@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
 from cigen.rules._common import job_named, need_items
+from cigen.suggest import did_you_mean
 
 CODE = "CIG202"
 NAME = "needs-unknown-job"
@@ -48,8 +49,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if optional or job_named(ctx, name) is not None:
                 continue
             message = (
-                f"{job.name} job: undefined need: {name}; define that job, fix the name or "
-                "mark the need optional: true"
+                f"{job.name} job: undefined need: {name}{did_you_mean(name, ctx.pipeline.jobs)}; "
+                "define that job, fix the name or mark the need optional: true"
             )
             level = SEVERITY
             if incomplete:

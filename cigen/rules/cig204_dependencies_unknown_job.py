@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
 from cigen.rules._common import job_named, need_items, stage_positions
+from cigen.suggest import did_you_mean
 
 CODE = "CIG204"
 NAME = "dependencies-unknown-job"
@@ -53,7 +54,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             needed = job_named(ctx, name)
             if needed is None:
                 level = Severity.INFO if incomplete else SEVERITY
-                message = f"{job.name} job: undefined dependency: {name}; fix the name"
+                hint = did_you_mean(name, ctx.pipeline.jobs)
+                message = f"{job.name} job: undefined dependency: {name}{hint}; fix the name"
                 if incomplete:
                     message += ctx.unfollowed_hint()
                 yield at(mark, CODE, NAME, level, message, job=job.name, anchor=name)

@@ -35,7 +35,9 @@ from collections.abc import Iterator
 
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
+from cigen.rules._common import with_hint
 from cigen.runners.assign import outcomes
+from cigen.suggest import closest
 
 CODE = "CIG301"
 NAME = "no-runner"
@@ -48,6 +50,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return
     from cigen.runners.match import Outcome, explain
 
+    carried = {tag for runner in ctx.runners for tag in runner.tags}
     for tagged, found in outcomes(ctx):
         if found.outcome not in (Outcome.NO_RUNNER, Outcome.PAUSED_ONLY, Outcome.UNPROTECTED_REF):
             continue
@@ -57,7 +60,18 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             CODE,
             NAME,
             SEVERITY,
-            f"job {tagged.name!r} will be stuck: {text}",
+            f"job {tagged.name!r} will be stuck: "
+            + with_hint(text, _closest_tags(tagged.tags, carried)),
             job=tagged.job.name,
             anchor=tagged.name,
         )
+
+
+def _closest_tags(tags: tuple[str, ...], carried: set[str]) -> str:
+    """ " (did you mean 'docker' for 'dokcer'?)" for job tags no runner carries."""
+    pairs = []
+    for tag in tags:
+        match = None if tag in carried else closest(tag, carried)
+        if match is not None:
+            pairs.append(f"{match!r} for {tag!r}")
+    return f" (did you mean {', '.join(pairs)}?)" if pairs else ""
