@@ -913,6 +913,56 @@ CASES = [
         {CI: GEN + "  artifacts:\n    paths: [$OUT/]\n" + TRIGGER},
         [],
     ),
+    # --- script-injection CIG510: user-written text unquoted or in eval (cigen's own) ---------
+    case(
+        "injection-unquoted-plain",
+        {CI: "notify:\n  script:\n    - ./notify.sh $CI_MERGE_REQUEST_TITLE\n"},
+        [(CI, 3, 19, "CIG510")],
+    ),
+    case(
+        "injection-eval-even-quoted",
+        {CI: 'notify:\n  script:\n    - eval "echo $CI_COMMIT_MESSAGE"\n'},
+        [(CI, 3, 18, "CIG510")],
+    ),
+    case(
+        "injection-quoted-escaped-slug-other",
+        {
+            CI: "notify:\n  script:\n"
+            "    - echo \"$CI_COMMIT_TITLE\" '$CI_COMMIT_BRANCH' \\$CI_COMMIT_REF_NAME\n"
+            "    - echo $CI_COMMIT_REF_SLUG $CI_COMMIT_SHA ${CI_PROJECT_DIR}\n"
+        },
+        [],
+    ),
+    case(
+        "injection-double-quoted-yaml-braced",
+        {CI: 'notify:\n  script:\n    - "git push origin ${CI_COMMIT_BRANCH}"\n'},
+        [(CI, 3, 24, "CIG510")],
+    ),
+    case(
+        "injection-literal-block-sh-c-and-command-substitution",
+        {
+            CI: "notify:\n  script:\n    - |\n      if true; then\n"
+            '        sh -c "deploy $CI_COMMIT_REF_NAME"\n      fi\n'
+            '    - echo "$(git log $CI_COMMIT_BRANCH)"\n'
+        },
+        [(CI, 5, 23, "CIG510"), (CI, 7, 23, "CIG510")],
+    ),
+    case(
+        "injection-in-default-once-in-its-file",
+        {
+            CI: "include: ci/base.yml\na:\n  script: [make]\nb:\n  script: [make]\n",
+            "ci/base.yml": "default:\n  before_script:\n    - echo $CI_COMMIT_TITLE\n",
+        },
+        [("ci/base.yml", 3, 12, "CIG510")],
+    ),
+    case(
+        "injection-suppressed",
+        {
+            CI: "notify:\n  script:\n"
+            "    - echo $CI_COMMIT_TITLE  # cigen: ignore[script-injection]\n"
+        },
+        [],
+    ),
 ]
 
 SPEC = (

@@ -53,6 +53,7 @@ from cigen.rules import (
     cig503_kaniko_large_base_image,
     cig504_kaniko_cache_repo_varies,
     cig505_kaniko_archived_image,
+    cig510_script_injection,
 )
 
 
@@ -110,6 +111,7 @@ _ALL: tuple[Rule, ...] = (
     cig503_kaniko_large_base_image,
     cig504_kaniko_cache_repo_varies,
     cig505_kaniko_archived_image,
+    cig510_script_injection,
 )
 
 #: Every rule by code, in reporting order.

@@ -125,6 +125,7 @@ class Loaded:
     body: Any
     problems: tuple[LoadProblem, ...] = field(default=())
     directives: tuple[Directive, ...] = field(default=())  # ``# cigen: ignore[...]`` comments
+    text: str = field(default="", repr=False, compare=False)  # the decoded text, when parsed
 
     @property
     def ok(self) -> bool:
@@ -579,7 +580,7 @@ def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loade
                 fatal=True,
             )
         )
-    return Loaded(path, header, body, tuple(problems), directives)
+    return Loaded(path, header, body, tuple(problems), directives, text)
 
 
 def scalar_text(value: Any) -> str:

