@@ -66,6 +66,7 @@ USER_CONTROLLED = frozenset(
     }
 )
 SCRIPT_KEYS = ("before_script", "script", "after_script")
+_MENTIONS = re.compile("|".join(sorted(USER_CONTROLLED)))
 
 _VARIABLE = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
@@ -131,8 +132,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if not isinstance(lines, YSeq):
                 continue
             for index, item in enumerate(lines):
-                if not isinstance(item, str):
-                    continue
+                if not isinstance(item, str) or not _MENTIONS.search(item):
+                    continue  # the quoting scan runs only on lines naming such a variable
                 mark = lines.item_mark(index)
                 for offset, length, name, quoted in expansions(item):
                     if name not in USER_CONTROLLED:
