@@ -18,6 +18,7 @@ import yaml
 from helpers import lint_tree
 
 from cigen.diagnostics import Severity
+from cigen.lint.settings import Config
 from cigen.rules import RULES, lookup
 from cigen.runners.inventory import runner_from_data, runners_schema
 
@@ -68,9 +69,11 @@ def _runner(item: dict[str, Any]) -> Any:
     return runner_from_data(item)
 
 
-def _lint_block(tmp_path: Path, block: str) -> Any:
+def _lint_block(tmp_path: Path, block: str, rule: Any = None) -> Any:
     files, runners = split_block(block)
-    options = {} if runners is None else {"runners": runners}
+    options: dict[str, Any] = {} if runners is None else {"runners": runners}
+    if rule is not None and not getattr(rule, "DEFAULT_ENABLED", True):
+        options["config"] = Config(select=frozenset({rule.CODE}))  # an opt-in rule
     return lint_tree(tmp_path, files, **options)
 
 
@@ -152,7 +155,7 @@ def _examples(heading: str, *, skip: set[str]) -> list[Any]:
 
 @pytest.mark.parametrize(("rule", "block"), _examples("Example", skip=NOT_TRIGGERABLE))
 def test_example_triggers_the_rule(tmp_path: Path, rule: Any, block: str) -> None:
-    result = _lint_block(tmp_path, block)
+    result = _lint_block(tmp_path, block, rule)
     own = [d for d in result.diagnostics if d.code == rule.CODE]
     assert own, f"{rule.CODE} example did not trigger it; findings:\n{_show(result)}"
     assert all(d.name == rule.NAME for d in own)
@@ -160,7 +163,7 @@ def test_example_triggers_the_rule(tmp_path: Path, rule: Any, block: str) -> Non
 
 @pytest.mark.parametrize(("rule", "block"), _examples("Use instead", skip=set()))
 def test_use_instead_is_clean(tmp_path: Path, rule: Any, block: str) -> None:
-    result = _lint_block(tmp_path, block)
+    result = _lint_block(tmp_path, block, rule)
     assert not [d for d in result.diagnostics if d.code == rule.CODE], _show(result)
     errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
     assert not errors, f"{rule.CODE} 'Use instead' has errors:\n{_show(result)}"

@@ -222,6 +222,14 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
     "--statistics", is_flag=True, help="Count the findings per rule (on stderr, after the report)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings only, no summary line.")
+@click.option(
+    "--select",
+    "selected",
+    multiple=True,
+    metavar="RULE[,RULE...]",
+    help="Run only these rules (codes or names; repeatable); opt-in rules such as CIG601 "
+    "shellcheck run only when selected. Replaces select: of .cigen.yaml.",
+)
 @context_options
 def lint(
     path: Path,
@@ -238,6 +246,7 @@ def lint(
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
+    selected: tuple[str, ...],
     **context: Any,
 ) -> int:
     """Check a CI configuration the way GitLab assembles it.
@@ -258,6 +267,8 @@ def lint(
         config = replace(config, variables={**config.variables, **extra})
     if schema is not None:
         config = replace(config, schema=schema)
+    if selected:
+        config = replace(config, select=_rule_codes(selected))
     runners = _runner_inventory(
         runners_source, config, {"project": project, "gitlab_config_section": gitlab_config_section}
     )
@@ -310,6 +321,21 @@ def lint(
     if fmt == "text" and not quiet:
         click.echo(summary(result.diagnostics), err=True)
     return EXIT_CLEAN if exit_zero else result.exit_code
+
+
+def _rule_codes(names: Sequence[str]) -> frozenset[str]:
+    """Rule codes from ``--select`` values (codes or names, comma-separated)."""
+    from cigen.rules import lookup
+
+    codes: set[str] = set()
+    for item in (part.strip() for value in names for part in value.split(",")):
+        rule = lookup(item) if item else None
+        if rule is None:
+            raise click.BadParameter(
+                f"unknown rule {item!r} (see `cigen rules`)", param_hint="--select"
+            )
+        codes.add(rule.CODE)
+    return frozenset(codes)
 
 
 @cli.command(name="rules")

@@ -101,6 +101,8 @@ def run_rules(
     for rule in rules:
         if config.select and rule.CODE not in config.select and rule.CODE != "CIG000":
             continue
+        if not getattr(rule, "DEFAULT_ENABLED", True) and rule.CODE not in config.select:
+            continue  # an opt-in rule
         if rule.CODE in config.ignore:
             continue
         try:
@@ -145,6 +147,11 @@ def suppressed(
     config = config or Config()
 
     def ran(code: str) -> bool:
+        from cigen.rules import RULES
+
+        opt_in = code in RULES and not getattr(RULES[code], "DEFAULT_ENABLED", True)
+        if opt_in and code not in config.select:
+            return False
         return (not config.select or code in config.select) and code not in config.ignore
 
     result = apply_suppressions(diags, pipeline.files, ran)

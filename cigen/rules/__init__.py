@@ -3,7 +3,9 @@
 Each rule module has ``CODE`` (``CIGnnn``), ``NAME`` (kebab-case), ``SEVERITY``, ``SUMMARY``, a
 module docstring with "Example" (fails) and "Use instead" (passes) blocks, and a pure
 ``check(ctx)``. Codes are grouped by phase: ``CIG0xx`` loading and schema, ``CIG1xx``
-assembly (include, extends, !reference), ``CIG2xx`` jobs, stages and needs, ``CIG3xx`` runners.
+assembly (include, extends, !reference), ``CIG2xx`` jobs, stages and needs, ``CIG3xx`` runners,
+``CIG4xx`` expressions, ``CIG5xx`` security, ``CIG6xx`` the shell in scripts. A rule module
+with ``DEFAULT_ENABLED = False`` runs only when ``select`` names it.
 A code is never reused.
 """
 
@@ -54,6 +56,7 @@ from cigen.rules import (
     cig504_kaniko_cache_repo_varies,
     cig505_kaniko_archived_image,
     cig510_script_injection,
+    cig601_shellcheck,
 )
 
 
@@ -112,6 +115,7 @@ _ALL: tuple[Rule, ...] = (
     cig504_kaniko_cache_repo_varies,
     cig505_kaniko_archived_image,
     cig510_script_injection,
+    cig601_shellcheck,
 )
 
 #: Every rule by code, in reporting order.
