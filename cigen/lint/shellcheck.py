@@ -2,9 +2,10 @@
 
 Each job's ``before_script`` + ``script`` (one shell session in the runner) and its
 ``after_script`` (a separate one) are written as bash scripts, after ``extends``, ``!reference``
-and ``default:`` (the resolver's job view). A header assigns every variable the job declares
-(its ``variables:``, the global ones and ``--var``), so ShellCheck does not call them
-unassigned; findings in the header are dropped. Identical scripts are checked once;
+and ``default:`` (the resolver's job view). A header assigns every variable the pipeline
+declares (any job's ``variables:``, the global ones and ``--var``; one header for all, so the
+scripts jobs share are checked once), so ShellCheck does not call them unassigned; findings in
+the header are dropped. Identical scripts are checked once;
 all of them go to one ``shellcheck`` process. Each finding's line and column in a script are
 mapped to the place in the file where that script line is written.
 """
@@ -83,16 +84,16 @@ def build(job: Job, keys: tuple[str, ...], known: Iterable[str]) -> Script | Non
             items += [(lines.item_mark(i), v) for i, v in enumerate(lines) if isinstance(v, str)]
     if not items:
         return None
-    own = job.config.get("variables")
-    names = [*known, *(own if isinstance(own, dict) else ())]
-    header = _header(names)
-    text_lines = list(header)
-    origin: list[Line | None] = [None] * len(header)
+    body: list[str] = []
+    lines_from: list[Line] = []
     for mark, value in items:
         for row, line in enumerate(value.split("\n")):
-            text_lines.append(line)
-            origin.append(Line(mark, value, row))
-    return Script("\n".join(text_lines) + "\n", tuple(origin))
+            body.append(line)
+            lines_from.append(Line(mark, value, row))
+    text = "\n".join(body)
+    header = _header(name for name in known if name in text)  # a long header is slow to check
+    origin: list[Line | None] = [None] * len(header)
+    return Script("\n".join([*header, text]) + "\n", (*origin, *lines_from))
 
 
 def run(scripts: Mapping[str, Script], executable: str) -> dict[str, list[dict[str, object]]]:
@@ -128,7 +129,13 @@ def check_jobs(
     executable: str,
 ) -> Iterator[Finding]:
     """ShellCheck findings for every job's scripts, at their place in the YAML files."""
-    known = tuple(known)
+    jobs = tuple(jobs)
+    names = set(known)
+    for job in jobs:
+        own = job.config.get("variables")
+        if isinstance(own, dict):
+            names.update(own)
+    known = tuple(sorted(names))  # one header for all: identical scripts are checked once
     scripts: dict[str, Script] = {}
     users: dict[str, list[str]] = {}  # script key -> jobs running it
     for job in jobs:
