@@ -191,3 +191,16 @@ def test_cli_refuses_what_cannot_be_assembled(
     assert main(["expand", str(tmp_path / ".gitlab-ci.yml"), "--root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "cannot expand" in err and message in err
+
+
+def test_inherited_global_variables_keep_what_a_job_variable_may_hold(tmp_path: Path) -> None:
+    """``description``/``options`` belong to global variables only (entry/variables.rb)."""
+    text = (
+        "variables:\n  A:\n    value: '1'\n    description: the a\n"
+        "  B:\n    value: '2'\n    expand: false\n    options: ['2', '3']\n"
+        "build:\n  script: [x]\n"
+    )
+    write_files(tmp_path, {".gitlab-ci.yml": text})
+    data = expand(load_pipeline(tmp_path / ".gitlab-ci.yml", root=tmp_path)).data
+    assert data["variables"]["A"] == {"value": "1", "description": "the a"}
+    assert data["build"]["variables"] == {"A": "1", "B": {"value": "2", "expand": False}}

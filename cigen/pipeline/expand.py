@@ -68,6 +68,8 @@ def expand(pipeline: Pipeline, *, job: str | None = None, provenance: bool = Fal
                 notes[(name,)] = _where(config.key_mark(name))
             continue
         data[name] = {k: to_plain(v) for k, v in found.config.items() if k not in _JOB_APPLIED}
+        if isinstance(data[name].get("variables"), dict):
+            data[name]["variables"] = _job_variables(config, found)
         unknown = _unknown_parents(config, found)
         if unknown:
             data[name]["extends"] = unknown
@@ -78,6 +80,31 @@ def expand(pipeline: Pipeline, *, job: str | None = None, provenance: bool = Fal
     if job is not None and job not in data:
         raise KeyError(job)
     return Expanded(data, notes)
+
+
+#: Keys a job's variable may have; ``description`` and ``options`` are for global ones only.
+_JOB_VARIABLE_KEYS = ("value", "expand")
+
+
+def _job_variables(config: YMap, job: Job) -> dict[str, Any]:
+    """The job's variables, with the ones inherited from the global ``variables:`` reduced to
+    what a job variable may hold (GitLab's job keeps the value, not the description)."""
+    merged = job.config["variables"]
+    globals_ = config.get("variables")
+    out: dict[str, Any] = {}
+    for key, value in merged.items():
+        plain = to_plain(value)
+        inherited = (
+            isinstance(globals_, YMap)
+            and key in globals_
+            and merged.key_mark(key) == globals_.key_mark(key)
+        )
+        if inherited and isinstance(plain, dict):
+            plain = {k: plain[k] for k in _JOB_VARIABLE_KEYS if k in plain}
+            if list(plain) == ["value"]:
+                plain = plain["value"]
+        out[key] = plain
+    return out
 
 
 def _unfollowed_includes(pipeline: Pipeline) -> list[Any]:
