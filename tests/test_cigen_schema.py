@@ -138,6 +138,7 @@ def test_a_generator_needs_cigen_spec_or_install(preset: str) -> None:
     assert errors(job(preset, {**given, "cigen_spec": "$CIGEN_PIP_SPEC"})) == []
     assert errors(job(preset, {**given, "install": ["pip install ./cigen"]})) == []
     assert errors(job(preset, given or None)) != []
+    assert errors(job(preset, {**given, "cigen_spec": None})) != []  # null is not given
     if given:
         (message,) = errors(job(preset, given))
         assert "is not valid under any of the given schemas" in message

@@ -622,9 +622,7 @@ def _preset_rule(preset: Preset) -> dict[str, Any]:
     for param in preset.params:
         if param.unless_given is not None:
             # this parameter, or the one that makes it unneeded
-            choices.append(
-                {"anyOf": [{"required": [param.name]}, {"required": [param.unless_given]}]}
-            )
+            choices.append({"anyOf": [_given(param.name), _given(param.unless_given)]})
     if len(choices) == 1:
         with_.update(choices[0])
     elif choices:  # pragma: no cover - no built-in preset has both
@@ -633,6 +631,11 @@ def _preset_rule(preset: Preset) -> dict[str, Any]:
     if required or choices:
         then["required"] = ["with"]
     return {"if": _is_preset(preset.name), "then": then}
+
+
+def _given(name: str) -> dict[str, Any]:
+    """The schema of a ``with:`` that gives parameter ``name`` a value other than null."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
 
 
 def _global_rule(name: str, presets: Sequence[Preset]) -> dict[str, Any] | None:
