@@ -13,14 +13,18 @@ from typing import Any
 from cigen.config import (
     artifacts,
     cache,
+    environment,
     header,
     image,
+    include,
+    inherit,
     jobmisc,
     needs,
     parallel,
     policy,
     root,
     rules,
+    trigger,
     variables,
 )
 from cigen.config.node import Check
@@ -164,4 +168,17 @@ ENTRIES: dict[str, Entry] = {
         needs.needs, allowed=(needs.CROSS_DEPENDENCY,)
     ),
     "variable(allowed_value_data: value, xyz)": _variable(("value", "xyz")),
+    # config-c: environment, trigger, inherit, include
+    "environment": environment.environment,
+    "kubernetes": environment.kubernetes,
+    "trigger": trigger.trigger,
+    "forward": trigger.forward,
+    "inherit": inherit.inherit,
+    "inherit_default": inherit.inherit_default,
+    "inherit_variables": inherit.inherit_variables,
+    "include": include.include,
+    "includes": include.includes,
+    "trigger_includes": include.trigger_includes,
+    "include_rules": include.include_rules,
+    "include_rule": include.include_rule,
 }
