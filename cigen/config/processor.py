@@ -1,13 +1,605 @@
-"""GitLab's logical validations after the entry tree (``yaml_processor.rb``) and the normalizer.
+"""GitLab's checks across jobs, after the entry tree: ``lib/gitlab/ci/yaml_processor.rb``,
+``yaml_processor/dag.rb`` and the normalizer (``lib/gitlab/ci/config/normalizer.rb``,
+``normalizer/*``, ``interpolation/matrix_interpolator.rb``).
 
-Stub until helper config-c lands: finds nothing.
+First the normalizer turns each ``parallel`` job into its instances (``rspec 1/3``,
+``rspec: [aws, app1]``), replaces ``$[[ matrix.NAME ]]`` in ``needs`` with the instance's
+values, and rewrites ``needs`` and ``dependencies`` naming a parallel job to name its
+instances (only those a ``needs:parallel:matrix`` selects). Then, job by job in order: the
+stage must be declared; each dependency and need must exist (an ``optional`` need may be
+missing) and be in the same or an earlier stage; needs may not repeat; a child pipeline's
+``artifact`` job is a dependency too; an ``on_stop`` job must stop the same environment; a
+pages job takes ``publish`` in one place. Last, ``needs`` may not loop.
+
+GitLab stops at the first of these errors (it raises), so :func:`process` reports one.
 """
 
 from __future__ import annotations
 
-from cigen.config.node import Check
-from cigen.config.root import Root
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cigen.config.node import Check, ConfigError
+from cigen.config.root import Job, Root
+from cigen.diagnostics import Mark
+from cigen.yaml.load import YMap, YSeq
+
+#: ``Ci::BuildNeed::MAX_JOB_NAME_LENGTH``.
+MAX_NEED_NAME = 255
+#: ``MatrixInterpolator::MATRIX_EXPRESSION_REGEXP`` (RE2: ``\s`` is ASCII white space).
+MATRIX_EXPRESSION = re.compile(r"\$\[\[[\t\n\f\r ]*matrix\.([a-zA-Z0-9_-]+)[\t\n\f\r ]*\]\]")
+
+# The lint rules that report each kind of error (the rest are CIG002, "schema").
+STAGE_RULE = "CIG201"
+UNKNOWN_NEED_RULE = "CIG202"
+LATER_NEED_RULE = "CIG203"
+DEPENDENCY_RULE = "CIG204"
+NEEDS_GRAPH_RULE = "CIG210"
+
+
+@dataclass(frozen=True, slots=True)
+class NeedRef:
+    """One need of an instance after the normalizer: the instance name it points at."""
+
+    name: str
+    mark: Mark
+    optional: bool = False
+    artifacts: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyRef:
+    """One ``dependencies`` entry after the normalizer."""
+
+    name: str
+    mark: Mark
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One job of the pipeline as GitLab creates it: a job, or one instance of a parallel job.
+
+    ``needs`` is ``None`` when the job has no ``needs:`` (stage ordering); ``variables`` holds
+    the instance's ``parallel:matrix`` values.
+    """
+
+    name: str
+    job: Job
+    needs: tuple[NeedRef, ...] | None = None
+    dependencies: tuple[DependencyRef, ...] | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    index: int | None = None  # 1-based instance number of a parallel job
+    total: int | None = None
+
+    @property
+    def stage(self) -> str:
+        return self.job.stage
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """The normalizer's output: instances by name (GitLab's order) and its errors."""
+
+    instances: Mapping[str, Instance]
+    errors: tuple[tuple[str, Mark], ...] = ()
+
+
+# --- parallel instances ------------------------------------------------------------------------
+
+Rows = Iterable[Sequence[tuple[str, Sequence[str]]]]
+
+
+def _matrix_combinations(rows: Rows) -> Iterator[dict[str, str]]:
+    """``MatrixStrategy.expand``: every combination of each row, rows in order."""
+    for row in rows:
+        names = [name for name, _ in row]
+        for combination in itertools.product(*(values for _, values in row)):
+            yield dict(zip(names, combination, strict=True))
+
+
+def matrix_name(job: str, variables: Mapping[str, str]) -> str:
+    """``MatrixStrategy#name``: ``job: [value, value]``."""
+    return f"{job}: [{', '.join(variables.values())}]"
+
+
+def parallel_names(job: str, parallel: Any) -> list[tuple[str, dict[str, str]]]:
+    """The instances a ``parallel`` value makes: ``(name, matrix variables)`` in order."""
+    if parallel.total is not None:
+        total = parallel.total
+        return [(f"{job} {index}/{total}", {}) for index in range(1, total + 1)]
+    rows = (row.variables for row in parallel.matrix or ())
+    return [(matrix_name(job, v), v) for v in _matrix_combinations(rows)]
+
+
+# --- $[[ matrix.NAME ]] in needs ----------------------------------------------------------------
+
+
+def _ruby_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _job_variables(job: Job) -> dict[str, str]:
+    """``job_variables`` as the interpolator prints them: each variable's ``value_with_data``
+    hash, as Ruby 3.3 writes it (``{:value=>"x"}``)."""
+    out: dict[str, str] = {}
+    for variable in job.value("variables") or ():
+        text = f":value=>{_ruby_string(variable.value)}"
+        if variable.expand is not None:
+            text += f", :raw=>{'false' if variable.expand else 'true'}"
+        out[variable.name] = "{" + text + "}"
+    return out
+
+
+class _Interpolator:
+    """``MatrixInterpolator``: replaces known names, collects the unknown ones."""
+
+    __slots__ = ("errors", "variables")
+
+    def __init__(self, variables: Mapping[str, str]) -> None:
+        self.variables = variables
+        self.errors: list[tuple[str, Mark]] = []
+
+    def text(self, value: str, mark: Mark) -> str:
+        result = value
+        for match in MATRIX_EXPRESSION.finditer(value):
+            name = match.group(1)
+            if name not in self.variables:
+                self.errors.append((f"'{name}' does not exist in matrix configuration", mark))
+                continue
+            result = result.replace(match.group(0), self.variables[name])
+        return result
+
+    def row(self, row: Sequence[tuple[str, Sequence[str]]], mark: Mark) -> Row:
+        return tuple((var, tuple(self.text(v, mark) for v in values)) for var, values in row)
+
+
+Row = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _JobNeed:
+    """A ``job`` need while normalizing: its name and ``parallel:matrix`` rows as text."""
+
+    name: str
+    mark: Mark
+    optional: bool
+    artifacts: bool
+    rows: tuple[Row, ...] | None
+
+
+def _kind_order(needs: Sequence[Any]) -> list[Any]:
+    """The needs grouped by kind, kinds in order of first appearance (``group_by``)."""
+    kinds = list(dict.fromkeys(n.kind for n in needs))
+    return [n for kind in kinds for n in needs if n.kind == kind]
+
+
+def _rows(need: Any) -> tuple[Row, ...] | None:
+    if need.parallel is None or need.parallel.matrix is None:
+        return None
+    return tuple(
+        tuple((var, tuple(values)) for var, values in row.variables) for row in need.parallel.matrix
+    )
+
+
+def _job_needs(needs: Sequence[Any], interpolator: _Interpolator | None) -> list[_JobNeed]:
+    """The ``job`` needs, every string of ``needs`` through ``interpolator`` when given."""
+    out: list[_JobNeed] = []
+    for need in _kind_order(needs):
+        if need.kind != "job":
+            for text in (need.pipeline, need.job, need.project, need.ref):
+                if interpolator is not None and isinstance(text, str):
+                    interpolator.text(text, need.mark)
+            continue
+        name, rows = need.job, _rows(need)
+        if interpolator is not None:
+            name = interpolator.text(name, need.mark)
+            if rows is not None:
+                rows = tuple(interpolator.row(row, need.mark) for row in rows)
+        out.append(_JobNeed(name, need.mark, need.optional, need.artifacts, rows))
+    return out
+
+
+Parallelized = Mapping[str, list[tuple[str, dict[str, str]]]]
+
+
+def normalize(jobs: Mapping[str, Job]) -> Normalized:
+    """``Config::Normalizer#normalize_jobs`` and its errors (each message once)."""
+    parallelized: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for name, job in jobs.items():
+        parallel = job.value("parallel")
+        if parallel is not None:
+            parallelized[name] = parallel_names(name, parallel)
+    instances: dict[str, Instance] = {}
+    errors: dict[str, Mark] = {}
+    for name, job in jobs.items():
+        own = _job_variables(job)
+        if name not in parallelized:
+            instances[name] = _instance(name, job, own, parallelized, errors)
+            continue
+        total = len(parallelized[name])
+        for index, (instance, variables) in enumerate(parallelized[name], start=1):
+            found = _instance(instance, job, {**own, **variables}, parallelized, errors)
+            instances[instance] = Instance(
+                instance,
+                job,
+                found.needs,
+                found.dependencies,
+                variables,
+                index,
+                total,
+            )
+    return Normalized(instances, tuple(errors.items()))
+
+
+def _instance(
+    name: str,
+    job: Job,
+    variables: Mapping[str, str],
+    parallelized: Parallelized,
+    errors: dict[str, Mark],
+) -> Instance:
+    """``Normalizer#normalize_job``: interpolate and expand ``needs``, expand dependencies."""
+    needs = job.value("needs")
+    expanded: tuple[NeedRef, ...] | None = None
+    if needs is not None:
+        interpolator = _Interpolator(variables)
+        found = _job_needs(needs, interpolator)
+        if interpolator.errors:
+            for text, mark in interpolator.errors:
+                errors.setdefault(f"{job.name} job: {text}", mark)
+            found = _job_needs(needs, None)
+        expanded = tuple(ref for need in found for ref in _expand_need(need, parallelized))
+    return Instance(name, job, needs=expanded, dependencies=_dependencies(job, parallelized))
+
+
+def _expand_need(need: _JobNeed, parallelized: Parallelized) -> list[NeedRef]:
+    """``expand_parallelized_needs`` for one need."""
+    if need.name not in parallelized:
+        return [NeedRef(need.name, need.mark, need.optional, need.artifacts)]
+    if need.rows is not None:
+        names = [matrix_name(need.name, v) for v in _matrix_combinations(need.rows)]
+    else:
+        names = [instance for instance, _ in parallelized[need.name]]
+    return [NeedRef(n, need.mark, need.optional, need.artifacts) for n in names]
+
+
+def _dependencies(job: Job, parallelized: Parallelized) -> tuple[DependencyRef, ...] | None:
+    """``expand_parallelized_job_names`` on ``dependencies``."""
+    found = job.node.get("dependencies")
+    if not isinstance(found, list):
+        return None
+    out: list[DependencyRef] = []
+    for index, item in enumerate(found):
+        mark = found.item_mark(index) if isinstance(found, YSeq) else job.mark
+        name = str(item)
+        if name in parallelized:
+            out.extend(DependencyRef(instance, mark) for instance, _ in parallelized[name])
+        else:
+            out.append(DependencyRef(name, mark))
+    return tuple(out)
+
+
+# --- the logical validations (YamlProcessor#run_logical_validations!) -------------------------
+
+
+class _Stop(Exception):
+    """GitLab's ``error!``: the first error ends the validation."""
+
+    def __init__(self, error: ConfigError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _fail(
+    message: str, mark: Mark, rule: str = "CIG002", *, job: Job | None = None, hint: str = ""
+) -> _Stop:
+    where = f"jobs:{job.name}" if job is not None else ""
+    return _Stop(ConfigError(message, mark, rule, where, hint))
+
+
+class _Validator:
+    """The checks of one configuration, over its normalized instances."""
+
+    __slots__ = ("instances", "positions", "stages")
+
+    def __init__(self, instances: Mapping[str, Instance], stages: Sequence[str]) -> None:
+        self.instances = instances
+        self.stages = stages
+        self.positions: dict[str, int] = {}
+        for index, stage in enumerate(stages):
+            self.positions.setdefault(stage, index)
+
+    def job(self, name: str, instance: Instance) -> None:
+        """``validate_job!``."""
+        job = instance.job
+        if instance.stage not in self.positions:
+            available = ", ".join(self.stages)
+            hint = "add it to stages or fix the name"
+            if "stage" not in job.node:
+                hint = "set stage: or add 'test' to stages"
+            raise _fail(
+                f"{name} job: chosen stage {instance.stage} does not exist; available stages "
+                f"are {available}",
+                job.stage_mark,
+                STAGE_RULE,
+                job=job,
+                hint=hint,
+            )
+        for dependency in instance.dependencies or ():
+            self.dependency(name, instance, dependency.name, dependency.mark)
+        self.needs(name, instance, instance.needs)
+        for rule in job.value("rules") or ():
+            if rule.needs is not None:
+                refs = tuple(
+                    NeedRef(n.job, n.mark, n.optional, n.artifacts)
+                    for n in rule.needs
+                    if n.kind == "job"
+                )
+                self.needs(name, instance, refs or None)
+        self.child_pipeline(name, instance)
+        self.on_stop(name, instance)
+        self.pages_publish(name, job)
+
+    def needs(self, name: str, instance: Instance, needs: Sequence[NeedRef] | None) -> None:
+        """``validate_needs_specification!``."""
+        if needs is None:
+            return
+        for need in needs:
+            self.dependency(name, instance, need.name, need.mark, "need", optional=need.optional)
+        seen: dict[str, NeedRef] = {}
+        repeated: dict[str, Mark] = {}
+        for need in needs:
+            if need.name in seen:
+                repeated.setdefault(need.name, need.mark)
+            seen.setdefault(need.name, need)
+        if repeated:
+            raise _fail(
+                f"{name} has the following needs duplicated: {', '.join(repeated)}.",
+                next(iter(repeated.values())),
+                NEEDS_GRAPH_RULE,
+                job=instance.job,
+                hint="list each job once",
+            )
+
+    def dependency(
+        self,
+        name: str,
+        instance: Instance,
+        dependency: str,
+        mark: Mark,
+        kind: str = "dependency",
+        *,
+        optional: bool = False,
+    ) -> None:
+        """``validate_job_dependency!``."""
+        job = instance.job
+        needed = self.instances.get(dependency)
+        if needed is None:
+            if optional:
+                return
+            unknown = UNKNOWN_NEED_RULE if kind == "need" else DEPENDENCY_RULE
+            hint = "define that job or fix the name"
+            if kind == "need":
+                hint += ", or mark the need optional: true"
+            raise _fail(
+                f"{name} job: undefined {kind}: {dependency}", mark, unknown, job=job, hint=hint
+            )
+        if kind == "need" and len(dependency) > MAX_NEED_NAME:
+            raise _fail(
+                f"{name} job: need `{dependency}` name is too long (maximum is {MAX_NEED_NAME} "
+                "characters)",
+                mark,
+                job=job,
+                hint="shorten the job name or its matrix values",
+            )
+        own = self.positions.get(instance.stage)
+        other = self.positions.get(needed.stage)
+        if other is None or own is None or other > own:
+            rule = LATER_NEED_RULE if kind == "need" else DEPENDENCY_RULE
+            raise _fail(
+                f"{name} job: {kind} {dependency} is not defined in current or prior stages",
+                mark,
+                rule,
+                job=job,
+                hint=f"{dependency} is in stage {needed.stage}: move one of the two jobs",
+            )
+
+    def child_pipeline(self, name: str, instance: Instance) -> None:
+        """``validate_dynamic_child_pipeline_dependencies!``: an ``artifact`` include's job."""
+        trigger = instance.job.value("trigger")
+        includes = getattr(trigger, "include", None)
+        if not isinstance(includes, list):
+            return  # Ruby's Array() of a string or hash holds no include hash
+        for item in includes:
+            if isinstance(item, dict) and isinstance(item.get("job"), str):
+                mark = item.value_mark("job") if isinstance(item, YMap) else instance.job.mark
+                self.dependency(name, instance, item["job"], mark)
+
+    def on_stop(self, name: str, instance: Instance) -> None:
+        """``validate_job_environment!``: the ``on_stop`` job stops the same environment."""
+        environment = instance.job.value("environment")
+        stop = getattr(environment, "on_stop", None)
+        if environment is None or stop is None:
+            return
+        job = instance.job
+        mark = environment.on_stop_mark or environment.mark
+        stopper = self.instances.get(stop)
+        if stopper is None:
+            raise _fail(
+                f"{name} job: on_stop job {stop} is not defined",
+                mark,
+                job=job,
+                hint="define that job or fix the name",
+            )
+        other = stopper.job.value("environment")
+        if other is None:
+            raise _fail(
+                f"{name} job: on_stop job {stop} does not have environment defined",
+                mark,
+                job=job,
+                hint=f"give {stop} environment: {{name: {environment.name}, action: stop}}",
+            )
+        if other.name != environment.name:
+            raise _fail(
+                f"{name} job: on_stop job {stop} have different environment name",
+                mark,
+                job=job,
+                hint=f"{stop} stops {other.name}, not {environment.name}",
+            )
+        if other.action != "stop":
+            raise _fail(
+                f"{name} job: on_stop job {stop} needs to have action stop defined",
+                mark,
+                job=job,
+                hint=f"set environment:action: stop in {stop}",
+            )
+
+    def pages_publish(self, name: str, job: Job) -> None:
+        """``validate_job_pages_publish!``: ``publish`` in one place only."""
+        pages = job.node.get("pages")
+        if not isinstance(pages, dict) or job.node.get("publish") is None:
+            return
+        if "publish" not in pages:
+            return
+        raise _fail(
+            f"{name} job: use either {name}:publish or {name}:pages:publish",
+            job.node.value_mark("publish"),
+            job=job,
+            hint="keep one of the two",
+        )
+
+
+# --- needs that loop (YamlProcessor::Dag, Ruby's TSort) ---------------------------------------
+
+
+def ruby_inspect_strings(items: Sequence[str]) -> str:
+    """Ruby's ``Array#inspect`` of strings: ``["a", "b"]``."""
+    return "[" + ", ".join(_inspect(item) for item in items) + "]"
+
+
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v", "\a": "\\a"}
+_ESCAPES.update({"\b": "\\b", "\x1b": "\\e", '"': '\\"', "\\": "\\\\"})
+
+
+def _inspect(text: str) -> str:
+    out = []
+    for index, char in enumerate(text):
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char == "#" and text[index + 1 : index + 2] in ("{", "$", "@"):
+            out.append("\\#")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def cycle(graph: Mapping[str, Sequence[str]]) -> tuple[str, str, str] | None:
+    """The error Ruby's ``TSort#tsort`` raises on ``graph``, or ``None``: ``(message, node,
+    target)``, where ``node`` needs ``target`` in the cycle reported.
+
+    Tarjan's algorithm as TSort runs it (nodes in order, children in order), iteratively so
+    that long chains do not exhaust Python's stack: a node that needs itself fails when its
+    children are visited ("self-dependency"), a larger loop when its component is complete.
+    """
+    ids: dict[str, int | None] = {}
+    stack: list[str] = []
+    # frames: [node, node id, stack length, next child index, lowest id reached]
+    frames: list[list[Any]] = []
+
+    def enter(node: str) -> tuple[str, str, str] | None:
+        node_id = len(ids)
+        ids[node] = node_id
+        frames.append([node, node_id, len(stack), 0, node_id])
+        stack.append(node)
+        children = graph.get(node)
+        if children is not None and node in children:
+            return f"self-dependency: {node}", node, node
+        return None
+
+    for root in graph:
+        if root in ids:
+            continue
+        found = enter(root)
+        if found:
+            return found
+        while frames:
+            frame = frames[-1]
+            node, node_id, depth, index, lowest = frame
+            children = graph.get(node) or ()
+            if index < len(children):
+                frame[3] = index + 1
+                child = children[index]
+                if child in ids:
+                    child_id = ids[child]
+                    if child_id is not None and child_id < lowest:
+                        frame[4] = child_id
+                    continue
+                found = enter(child)
+                if found:
+                    return found
+                continue
+            frames.pop()
+            if node_id == lowest:
+                component = stack[depth:]
+                del stack[depth:]
+                for member in component:
+                    ids[member] = None
+                if len(component) != 1:
+                    members = set(component)
+                    target = next(t for t in graph.get(node) or () if t in members)
+                    text = f"topological sort failed: {ruby_inspect_strings(component)}"
+                    return text, node, target
+            if frames and lowest < frames[-1][4]:
+                frames[-1][4] = lowest
+    return None
+
+
+def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
+    """``check_circular_dependencies``."""
+    graph = {name: [n.name for n in inst.needs or ()] for name, inst in instances.items()}
+    found = cycle(graph)
+    if found is None:
+        return None
+    text, node, target = found
+    instance = instances[node]
+    mark = next(n.mark for n in instance.needs or () if n.name == target)
+    return ConfigError(
+        f"The pipeline has circular dependencies: {text}",
+        mark,
+        NEEDS_GRAPH_RULE,
+        f"jobs:{instance.job.name}",
+        "remove one of the needs in the loop",
+    )
+
+
+# --- entry point -----------------------------------------------------------------------------
 
 
 def process(root: Root, c: Check) -> None:
-    return None
+    """``YamlProcessor#run_logical_validations!`` on a valid entry tree: at most one error."""
+    normalized = normalize(root.jobs)
+    if normalized.errors:
+        text = ", ".join(message for message, _ in normalized.errors)
+        c.errors.append(
+            ConfigError(
+                text,
+                normalized.errors[0][1],
+                hint="use a variable of this job's parallel:matrix",
+            )
+        )
+        return
+    validator = _Validator(normalized.instances, root.stages)
+    try:
+        for name, instance in normalized.instances.items():
+            validator.job(name, instance)
+    except _Stop as stop:
+        c.errors.append(stop.error)
+        return
+    error = _circular(normalized.instances)
+    if error is not None:
+        c.errors.append(error)
