@@ -449,7 +449,8 @@ def _job_composed(c: Check, node: YMap, loc: str, values: Mapping[str, Any]) -> 
 
 def _bridge_composed(c: Check, node: YMap, mark: Mark, loc: str, values: Mapping[str, Any]) -> None:
     pipelines = needs.bridge_pipelines(values.get("needs"))
-    if values.get("trigger") is None and not pipelines:
+    # ``trigger_defined?``: a trigger is written, valid or not (its own errors say what is wrong)
+    if node.get("trigger") is None and not pipelines:
         c.add(
             loc,
             "config",
