@@ -138,9 +138,7 @@ def include(c: Check, value: Any, mark: Mark, loc: str) -> Include | None:
         if _truthy(value.get("artifact")) and blank(value.get("job")):
             c.add(loc, "config", "must specify the job where to fetch the artifact from", mark)
         found = value.get("rules")
-        if found is not None and not (
-            isinstance(found, list) and all(is_hash(v) for v in found)
-        ):
+        if found is not None and not (isinstance(found, list) and all(is_hash(v) for v in found)):
             c.add(loc, "rules", "should be an array of hashes", value_mark(value, "rules", mark))
     if len(c.errors) > count:
         return None
@@ -268,4 +266,3 @@ def external_rules_error(value: Any, mark: Mark) -> ConfigError | None:
         return None
     first = c.errors[0]
     return ConfigError(f"include:{first.message}", first.mark, where="include")
-

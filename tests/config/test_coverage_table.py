@@ -161,4 +161,3 @@ def test_scanner_finds_each_kind_of_site(tmp_path: Path) -> None:
     )
     found = [key.rpartition(":")[2] for key, _ in validation_sites(tmp_path)]
     assert found == ["2", "3", "7", "12", "14", "15", "16"]
-

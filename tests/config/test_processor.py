@@ -1,0 +1,357 @@
+"""The checks across jobs (``lib/gitlab/ci/yaml_processor.rb``, ``yaml_processor/dag.rb``) and
+the normalizer (``lib/gitlab/ci/config/normalizer.rb``, ``normalizer/*``,
+``interpolation/matrix_interpolator.rb``): where each error points, which rule reports it, and
+the instances the normalizer makes. GitLab's messages themselves are checked by the
+conformance cases (``cases/yaml_processor*.yaml``, ``cases/normalizer.yaml``).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from cigen.config import validate
+from cigen.config.node import ConfigError
+from cigen.config.processor import (
+    cycle,
+    matrix_name,
+    normalize,
+    ruby_inspect_strings,
+)
+from cigen.config.root import root
+from cigen.yaml.load import YMap, load_text
+
+
+def _config(text: str) -> YMap:
+    loaded = load_text(".gitlab-ci.yml", textwrap.dedent(text))
+    assert loaded.ok and isinstance(loaded.body, YMap)
+    return loaded.body
+
+
+def _error(text: str) -> ConfigError:
+    errors = validate(_config(text)).errors
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def _at(error: ConfigError) -> tuple[int, int]:
+    return error.mark.line, error.mark.col
+
+
+def test_unknown_stage_points_at_the_stage() -> None:
+    error = _error(
+        """\
+        rspec:
+          script: rspec
+          stage: tset
+        """
+    )
+    assert _at(error) == (3, 10)
+    assert (error.rule, error.where) == ("CIG201", "jobs:rspec")
+    assert error.hint == "add it to stages or fix the name"
+
+
+def test_default_stage_missing_points_at_the_job() -> None:
+    error = _error(
+        """\
+        stages: [build]
+        rspec:
+          script: rspec
+        """
+    )
+    assert error.message.endswith("available stages are .pre, build, .post")
+    assert _at(error) == (2, 1)
+    assert error.hint == "set stage: or add 'test' to stages"
+
+
+def test_undefined_need_points_at_the_need() -> None:
+    error = _error(
+        """\
+        build:
+          script: make
+        test:
+          script: make test
+          needs:
+            - build
+            - job: biuld
+        """
+    )
+    assert error.message == "test job: undefined need: biuld"
+    assert _at(error) == (7, 7)
+    assert error.rule == "CIG202"
+    assert error.hint.endswith("or mark the need optional: true")
+
+
+def test_need_in_a_later_stage() -> None:
+    error = _error(
+        """\
+        build:
+          stage: build
+          script: make
+          needs: [test]
+        test:
+          script: make test
+        """
+    )
+    assert _at(error) == (4, 11)
+    assert error.rule == "CIG203"
+    assert error.hint == "test is in stage test: move one of the two jobs"
+
+
+def test_dependency_errors_point_at_the_item() -> None:
+    undefined = _error(
+        """\
+        test:
+          script: make test
+          dependencies:
+            - build
+        """
+    )
+    assert undefined.message == "test job: undefined dependency: build"
+    assert (_at(undefined), undefined.rule) == ((4, 7), "CIG204")
+    later = _error(
+        """\
+        test:
+          script: make test
+          dependencies: [deploy]
+        deploy:
+          stage: deploy
+          script: make deploy
+        """
+    )
+    assert (_at(later), later.rule) == ((3, 18), "CIG204")
+
+
+def test_duplicated_need_points_at_the_repeat() -> None:
+    error = _error(
+        """\
+        build:
+          stage: build
+          script: make
+        test:
+          script: make test
+          needs: [build, build]
+        """
+    )
+    assert error.message == "test has the following needs duplicated: build."
+    assert (_at(error), error.rule) == ((6, 18), "CIG210")
+
+
+def test_rules_needs_are_checked() -> None:
+    error = _error(
+        """\
+        test:
+          script: make test
+          rules:
+            - if: $A
+              needs: [nothing]
+        """
+    )
+    assert error.message == "test job: undefined need: nothing"
+    assert _at(error) == (5, 15)
+
+
+def test_child_pipeline_artifact_job_is_a_dependency() -> None:
+    error = _error(
+        """\
+        child:
+          trigger:
+            include:
+              - artifact: generated.yml
+                job: generate
+        """
+    )
+    assert error.message == "child job: undefined dependency: generate"
+    assert _at(error) == (5, 14)
+
+
+def test_child_pipeline_include_as_a_string_or_hash_is_not_checked() -> None:
+    for include in ("generated.yml", "[generated.yml]"):
+        model = validate(_config(f"child:\n  trigger:\n    include: {include}\n"))
+        assert model.errors == ()
+
+
+@pytest.mark.parametrize(
+    ("close", "message", "hint"),
+    [
+        ("", "on_stop job close is not defined", "define that job or fix the name"),
+        (
+            "close: {script: x}",
+            "on_stop job close does not have environment defined",
+            "give close environment: {name: review, action: stop}",
+        ),
+        (
+            "close: {script: x, environment: {name: other, action: stop}}",
+            "on_stop job close have different environment name",
+            "close stops other, not review",
+        ),
+        (
+            "close: {script: x, environment: review}",
+            "on_stop job close needs to have action stop defined",
+            "set environment:action: stop in close",
+        ),
+    ],
+)
+def test_on_stop_errors_point_at_on_stop(close: str, message: str, hint: str) -> None:
+    error = _error(
+        f"review:\n  script: x\n  environment: {{name: review, on_stop: close}}\n{close}\n"
+    )
+    assert error.message == f"review job: {message}"
+    assert error.hint == hint
+    assert _at(error) == (3, 40)
+
+
+def test_pages_publish_twice_points_at_publish() -> None:
+    error = _error(
+        """\
+        pages:
+          script: x
+          pages: {publish: out}
+          publish: public
+        """
+    )
+    assert _at(error) == (4, 12)
+
+
+def test_too_long_need_name() -> None:
+    long = "a" * 253
+    error = _error(
+        f"{long}:\n  stage: build\n  script: x\n  parallel: 2\nb:\n  script: x\n  needs: [{long}]\n"
+    )
+    assert error.message.startswith(f"b job: need `{long} 1/2` name is too long")
+    assert _at(error) == (7, 11)
+
+
+def test_circular_dependency_points_at_a_need_in_the_loop() -> None:
+    error = _error(
+        """\
+        a:
+          script: x
+          needs: [c]
+        b:
+          script: x
+          needs: [a]
+        c:
+          script: x
+          needs: [b]
+        """
+    )
+    assert error.message.endswith('topological sort failed: ["a", "c", "b"]')
+    assert (_at(error), error.rule, error.where) == ((3, 11), "CIG210", "jobs:a")
+
+
+def test_normalizer_error_points_at_the_expression() -> None:
+    error = _error(
+        """\
+        build:
+          stage: build
+          script: x
+        test:
+          script: x
+          needs:
+            - pipeline: $PARENT
+              job: $[[ matrix.NAME ]]
+        """
+    )
+    assert error.message == "test job: 'NAME' does not exist in matrix configuration"
+    assert _at(error) == (7, 7)
+    assert error.rule == "CIG002"
+
+
+def test_entry_errors_stop_the_cross_job_checks() -> None:
+    model = validate(_config("a:\n  script: x\n  stage: nope\n  when: sometimes\n"))
+    assert [e.message for e in model.errors] == [
+        "jobs:a when should be one of: on_success, on_failure, always, manual, delayed"
+    ]
+
+
+def test_normalize_makes_the_instances_gitlab_creates() -> None:
+    model = root(
+        _config(
+            """\
+            build:
+              stage: build
+              script: x
+              variables: {FLAG: "1"}
+              parallel:
+                matrix:
+                  - {OS: [linux, mac], ARCH: amd64}
+            unit:
+              script: x
+              parallel: 2
+              needs: [build]
+              dependencies: [build]
+            """
+        )
+    )
+    normalized = normalize(model.jobs)
+    assert normalized.errors == ()
+    assert list(normalized.instances) == [
+        "build: [linux, amd64]",
+        "build: [mac, amd64]",
+        "unit 1/2",
+        "unit 2/2",
+    ]
+    first = normalized.instances["build: [linux, amd64]"]
+    assert dict(first.variables) == {"OS": "linux", "ARCH": "amd64"}
+    assert (first.index, first.total, first.stage) == (1, 2, "build")
+    unit = normalized.instances["unit 2/2"]
+    assert [n.name for n in unit.needs or ()] == ["build: [linux, amd64]", "build: [mac, amd64]"]
+    assert [d.name for d in unit.dependencies or ()] == [n.name for n in unit.needs or ()]
+    assert (unit.index, unit.total) == (2, 2)
+
+
+def test_interpolation_uses_the_instance_values_and_job_variables() -> None:
+    model = root(
+        _config(
+            """\
+            build:
+              stage: build
+              script: x
+              parallel: {matrix: [{OS: [linux]}]}
+            test:
+              script: x
+              variables: {V: "1", RAW: {value: "2", expand: false}}
+              parallel: {matrix: [{OS: [linux]}]}
+              needs:
+                - job: build
+                  parallel: {matrix: [{OS: ["$[[ matrix.OS ]]"]}]}
+                - job: $[[ matrix.V ]]-$[[ matrix.RAW ]]
+                  optional: true
+            """
+        )
+    )
+    instance = normalize(model.jobs).instances["test: [linux]"]
+    names = [n.name for n in instance.needs or ()]
+    assert names == ["build: [linux]", '{:value=>"1"}-{:value=>"2", :raw=>true}']
+
+
+def test_matrix_name() -> None:
+    assert matrix_name("rspec", {"A": "x", "B": "y"}) == "rspec: [x, y]"
+
+
+def test_cycle_follows_ruby_tsort() -> None:
+    assert cycle({"a": ["b"], "b": []}) is None
+    assert cycle({"a": ["a"]}) == ("self-dependency: a", "a", "a")
+    assert cycle({"a": ["b"], "b": ["a"]}) == ('topological sort failed: ["a", "b"]', "a", "b")
+    # a need on a name that is not a node (an optional need) has no children
+    assert cycle({"a": ["gone"], "b": ["a"]}) is None
+    # a loop below the first node is reported from its own first node
+    found = cycle({"x": ["a"], "a": ["b"], "b": ["c"], "c": ["a"]})
+    assert found == ('topological sort failed: ["a", "b", "c"]', "a", "b")
+
+
+def test_cycle_on_a_long_chain_is_iterative() -> None:
+    size = 20_000
+    graph = {f"j{i}": [f"j{i + 1}"] for i in range(size)}
+    graph[f"j{size}"] = []
+    assert cycle(graph) is None
+    graph[f"j{size}"] = ["j0"]
+    found = cycle(graph)
+    assert found is not None and found[1:] == ("j0", "j1")
+
+
+def test_ruby_inspect_strings_escapes_like_ruby() -> None:
+    text = ruby_inspect_strings(['a"b', "c\\d", "e\nf", "#{x}", "#$y", "#z", "\x01", "é"])
+    assert text == r'["a\"b", "c\\d", "e\nf", "\#{x}", "\#$y", "#z", "\x01", "é"]'
