@@ -285,23 +285,17 @@ def _dependencies(job: Job, parallelized: Parallelized) -> tuple[DependencyRef, 
 # --- the logical validations (YamlProcessor#run_logical_validations!) -------------------------
 
 
-class _Stop(Exception):
-    """GitLab's ``error!``: the first error ends the validation."""
-
-    def __init__(self, error: ConfigError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _fail(
+def _error(
     message: str, mark: Mark, rule: str = "CIG002", *, job: Job | None = None, hint: str = ""
-) -> _Stop:
+) -> ConfigError:
     where = f"jobs:{job.name}" if job is not None else ""
-    return _Stop(ConfigError(message, mark, rule, where, hint))
+    return ConfigError(message, mark, rule, where, hint)
 
 
 class _Validator:
-    """The checks of one configuration, over its normalized instances."""
+    """The checks of one configuration, over its normalized instances. Each check yields the
+    error GitLab's ``error!`` raises; GitLab stops at the first, :func:`errors` goes on as if
+    each were fixed in turn."""
 
     __slots__ = ("instances", "positions", "stages")
 
@@ -312,7 +306,7 @@ class _Validator:
         for index, stage in enumerate(stages):
             self.positions.setdefault(stage, index)
 
-    def job(self, name: str, instance: Instance) -> None:
+    def job(self, name: str, instance: Instance) -> Iterator[ConfigError]:
         """``validate_job!``."""
         job = instance.job
         if instance.stage not in self.positions:
@@ -320,7 +314,7 @@ class _Validator:
             hint = "add it to stages or fix the name"
             if "stage" not in job.node:
                 hint = "set stage: or add 'test' to stages"
-            raise _fail(
+            yield _error(
                 f"{name} job: chosen stage {instance.stage} does not exist; available stages "
                 f"are {available}",
                 job.stage_mark,
@@ -329,8 +323,8 @@ class _Validator:
                 hint=hint,
             )
         for dependency in instance.dependencies or ():
-            self.dependency(name, instance, dependency.name, dependency.mark)
-        self.needs(name, instance, instance.needs)
+            yield from self.dependency(name, instance, dependency.name, dependency.mark)
+        yield from self.needs(name, instance, instance.needs)
         for rule in job.value("rules") or ():
             if rule.needs is not None:
                 refs = tuple(
@@ -338,25 +332,29 @@ class _Validator:
                     for n in rule.needs
                     if n.kind == "job"
                 )
-                self.needs(name, instance, refs or None)
-        self.child_pipeline(name, instance)
-        self.on_stop(name, instance)
-        self.pages_publish(name, job)
+                yield from self.needs(name, instance, refs or None)
+        yield from self.child_pipeline(name, instance)
+        yield from self.on_stop(name, instance)
+        yield from self.pages_publish(name, job)
 
-    def needs(self, name: str, instance: Instance, needs: Sequence[NeedRef] | None) -> None:
+    def needs(
+        self, name: str, instance: Instance, needs: Sequence[NeedRef] | None
+    ) -> Iterator[ConfigError]:
         """``validate_needs_specification!``."""
         if needs is None:
             return
         for need in needs:
-            self.dependency(name, instance, need.name, need.mark, "need", optional=need.optional)
-        seen: dict[str, NeedRef] = {}
+            yield from self.dependency(
+                name, instance, need.name, need.mark, "need", optional=need.optional
+            )
+        seen: set[str] = set()
         repeated: dict[str, Mark] = {}
         for need in needs:
             if need.name in seen:
                 repeated.setdefault(need.name, need.mark)
-            seen.setdefault(need.name, need)
+            seen.add(need.name)
         if repeated:
-            raise _fail(
+            yield _error(
                 f"{name} has the following needs duplicated: {', '.join(repeated)}.",
                 next(iter(repeated.values())),
                 NEEDS_GRAPH_RULE,
@@ -373,8 +371,8 @@ class _Validator:
         kind: str = "dependency",
         *,
         optional: bool = False,
-    ) -> None:
-        """``validate_job_dependency!``."""
+    ) -> Iterator[ConfigError]:
+        """``validate_job_dependency!``: at most one error."""
         job = instance.job
         needed = self.instances.get(dependency)
         if needed is None:
@@ -384,22 +382,24 @@ class _Validator:
             hint = "define that job or fix the name"
             if kind == "need":
                 hint += ", or mark the need optional: true"
-            raise _fail(
+            yield _error(
                 f"{name} job: undefined {kind}: {dependency}", mark, unknown, job=job, hint=hint
             )
+            return
         if kind == "need" and len(dependency) > MAX_NEED_NAME:
-            raise _fail(
+            yield _error(
                 f"{name} job: need `{dependency}` name is too long (maximum is {MAX_NEED_NAME} "
                 "characters)",
                 mark,
                 job=job,
                 hint="shorten the job name or its matrix values",
             )
+            return
         own = self.positions.get(instance.stage)
         other = self.positions.get(needed.stage)
         if other is None or own is None or other > own:
             rule = LATER_NEED_RULE if kind == "need" else DEPENDENCY_RULE
-            raise _fail(
+            yield _error(
                 f"{name} job: {kind} {dependency} is not defined in current or prior stages",
                 mark,
                 rule,
@@ -407,7 +407,7 @@ class _Validator:
                 hint=f"{dependency} is in stage {needed.stage}: move one of the two jobs",
             )
 
-    def child_pipeline(self, name: str, instance: Instance) -> None:
+    def child_pipeline(self, name: str, instance: Instance) -> Iterator[ConfigError]:
         """``validate_dynamic_child_pipeline_dependencies!``: an ``artifact`` include's job."""
         trigger = instance.job.value("trigger")
         includes = getattr(trigger, "include", None)
@@ -416,9 +416,9 @@ class _Validator:
         for item in includes:
             if isinstance(item, dict) and isinstance(item.get("job"), str):
                 mark = item.value_mark("job") if isinstance(item, YMap) else instance.job.mark
-                self.dependency(name, instance, item["job"], mark)
+                yield from self.dependency(name, instance, item["job"], mark)
 
-    def on_stop(self, name: str, instance: Instance) -> None:
+    def on_stop(self, name: str, instance: Instance) -> Iterator[ConfigError]:
         """``validate_job_environment!``: the ``on_stop`` job stops the same environment."""
         environment = instance.job.value("environment")
         stop = getattr(environment, "on_stop", None)
@@ -427,49 +427,36 @@ class _Validator:
         job = instance.job
         mark = environment.on_stop_mark or environment.mark
         stopper = self.instances.get(stop)
+        other = None if stopper is None else stopper.job.value("environment")
         if stopper is None:
-            raise _fail(
-                f"{name} job: on_stop job {stop} is not defined",
-                mark,
-                job=job,
-                hint="define that job or fix the name",
+            message, hint = "is not defined", "define that job or fix the name"
+        elif other is None:
+            message = "does not have environment defined"
+            hint = f"give {stop} environment: {{name: {environment.name}, action: stop}}"
+        elif other.name != environment.name:
+            message = "have different environment name"
+            hint = f"{stop} stops {other.name}, not {environment.name}"
+        elif other.action != "stop":
+            message, hint = (
+                "needs to have action stop defined",
+                f"set environment:action: stop in {stop}",
             )
-        other = stopper.job.value("environment")
-        if other is None:
-            raise _fail(
-                f"{name} job: on_stop job {stop} does not have environment defined",
-                mark,
-                job=job,
-                hint=f"give {stop} environment: {{name: {environment.name}, action: stop}}",
-            )
-        if other.name != environment.name:
-            raise _fail(
-                f"{name} job: on_stop job {stop} have different environment name",
-                mark,
-                job=job,
-                hint=f"{stop} stops {other.name}, not {environment.name}",
-            )
-        if other.action != "stop":
-            raise _fail(
-                f"{name} job: on_stop job {stop} needs to have action stop defined",
-                mark,
-                job=job,
-                hint=f"set environment:action: stop in {stop}",
-            )
+        else:
+            return
+        yield _error(f"{name} job: on_stop job {stop} {message}", mark, job=job, hint=hint)
 
-    def pages_publish(self, name: str, job: Job) -> None:
+    def pages_publish(self, name: str, job: Job) -> Iterator[ConfigError]:
         """``validate_job_pages_publish!``: ``publish`` in one place only."""
         pages = job.node.get("pages")
         if not isinstance(pages, dict) or job.node.get("publish") is None:
             return
-        if "publish" not in pages:
-            return
-        raise _fail(
-            f"{name} job: use either {name}:publish or {name}:pages:publish",
-            job.node.value_mark("publish"),
-            job=job,
-            hint="keep one of the two",
-        )
+        if "publish" in pages:
+            yield _error(
+                f"{name} job: use either {name}:publish or {name}:pages:publish",
+                job.node.value_mark("publish"),
+                job=job,
+                hint="keep one of the two",
+            )
 
 
 # --- needs that loop (YamlProcessor::Dag, Ruby's TSort) ---------------------------------------
@@ -580,26 +567,26 @@ def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def process(root: Root, c: Check) -> None:
-    """``YamlProcessor#run_logical_validations!`` on a valid entry tree: at most one error."""
+def errors(root: Root) -> Iterator[ConfigError]:
+    """Every cross-job error of a valid entry tree, in GitLab's order: the first is the one
+    GitLab reports (it stops there), each next one what it reports once the previous ones are
+    fixed."""
     normalized = normalize(root.jobs)
     if normalized.errors:
         text = ", ".join(message for message, _ in normalized.errors)
-        c.errors.append(
-            ConfigError(
-                text,
-                normalized.errors[0][1],
-                hint="use a variable of this job's parallel:matrix",
-            )
-        )
-        return
+        hint = "use a variable of this job's parallel:matrix"
+        yield ConfigError(text, normalized.errors[0][1], hint=hint)
     validator = _Validator(normalized.instances, root.stages)
-    try:
-        for name, instance in normalized.instances.items():
-            validator.job(name, instance)
-    except _Stop as stop:
-        c.errors.append(stop.error)
-        return
+    for name, instance in normalized.instances.items():
+        yield from validator.job(name, instance)
     error = _circular(normalized.instances)
     if error is not None:
-        c.errors.append(error)
+        yield error
+
+
+def process(root: Root, c: Check) -> None:
+    """``YamlProcessor#run_logical_validations!`` on a valid entry tree: GitLab stops at the
+    first error, so this adds at most one."""
+    first = next(errors(root), None)
+    if first is not None:
+        c.errors.append(first)

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from cigen.config import validate
+from cigen.config import processor, validate
 from cigen.config.node import ConfigError
 from cigen.config.processor import (
     cycle,
@@ -355,3 +355,35 @@ def test_cycle_on_a_long_chain_is_iterative() -> None:
 def test_ruby_inspect_strings_escapes_like_ruby() -> None:
     text = ruby_inspect_strings(['a"b', "c\\d", "e\nf", "#{x}", "#$y", "#z", "\x01", "é"])
     assert text == r'["a\"b", "c\\d", "e\nf", "\#{x}", "\#$y", "#z", "\x01", "é"]'
+
+
+def test_errors_goes_on_past_the_first() -> None:
+    model = root(
+        _config(
+            """\
+            a:
+              stage: nope
+              script: x
+              needs: [missing, {job: gone, optional: true}]
+              environment: {name: review, on_stop: stop}
+            b:
+              script: x
+              needs: [a, a]
+            c:
+              script: x
+              needs: [c]
+            """
+        )
+    )
+    assert model.errors == ()
+    assert [e.message for e in processor.errors(model)] == [
+        "a job: chosen stage nope does not exist; available stages are .pre, build, test, "
+        "deploy, .post",
+        "a job: undefined need: missing",
+        "a job: on_stop job stop is not defined",
+        "b job: need a is not defined in current or prior stages",
+        "b job: need a is not defined in current or prior stages",
+        "b has the following needs duplicated: a.",
+        "The pipeline has circular dependencies: self-dependency: c",
+    ]
+    assert [e.message for e in validate(_config("a:\n  script: x\n")).errors] == []
