@@ -247,6 +247,7 @@ def test_normalizer_error_points_at_the_expression() -> None:
         build:
           stage: build
           script: x
+          parallel: 2
         test:
           script: x
           needs:
@@ -255,7 +256,7 @@ def test_normalizer_error_points_at_the_expression() -> None:
         """
     )
     assert error.message == "test job: 'NAME' does not exist in matrix configuration"
-    assert _at(error) == (7, 7)
+    assert _at(error) == (8, 7)
     assert error.rule == "CIG002"
 
 
