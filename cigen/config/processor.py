@@ -218,14 +218,13 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
         # GitLab leaves the jobs as they are: no $[[ matrix.* ]] in needs is replaced.
         for name, job in jobs.items():
             needs = job.value("needs")
-            found = None if needs is None else _job_needs(needs, None)
-            refs = None if found is None else tuple(_expand_need(n, {}) for n in found)
-            instances[name] = Instance(
-                name,
-                job,
-                needs=None if refs is None else tuple(ref for group in refs for ref in group),
-                dependencies=_dependencies(job, {}),
-            )
+            written = None
+            if needs is not None:
+                written = tuple(
+                    NeedRef(n.name, n.mark, n.optional, n.artifacts)
+                    for n in _job_needs(needs, None)
+                )
+            instances[name] = Instance(name, job, written, _dependencies(job, {}))
         return Normalized(instances)
     for name, job in jobs.items():
         own = _job_variables(job)
