@@ -2,14 +2,17 @@
 row, and every row names the conformance cases that exercise it.
 
 The validations are found by reading GitLab's Ruby source (``../shared/reference/gitlab-18.9``):
-each ``validates``, ``errors.add``, ``errors.push``/``<<``, ``error!``, ``add_warning``, raised
-error with its own message, and literal error list of an ``UnknownStrategy#errors`` in the
-entry classes (``lib/gitlab/ci/config/entry/**``), ``lib/gitlab/config/entry/validators.rb``,
-``lib/gitlab/ci/yaml_processor.rb`` (and ``yaml_processor/``), and the include, header
-and interpolation code (``lib/gitlab/ci/config/external/**``, ``header/**``,
-``interpolation/**``). A row is ``{validation: "lib/...rb:LINE", what:, cases: [...]}``; a case is
-``"<case file stem>::<case name>"`` (the conformance test's id). A row without cases says why:
-``pending: <who>`` (its entry is being ported) or ``unreachable: <reason>``.
+each ``validates`` (and ``validates_with``), ``errors.add``, ``errors.push``/``<<``,
+``error!``, ``add_warning``, raised error with its own message, and literal error list of an
+``UnknownStrategy#errors``, in the entry classes (``lib/gitlab/ci/config/entry/**``),
+``lib/gitlab/config/entry/validators.rb``, ``lib/gitlab/ci/yaml_processor.rb`` (and
+``yaml_processor/``), and the include, header and interpolation code
+(``lib/gitlab/ci/config/external/**``, ``header/**``, ``interpolation/**``).
+
+A row is ``{validation: "lib/...rb:LINE", what:, cases: [...]}``; a case is a conformance case,
+``"<case file>::<case name>"`` (``environment.yaml::unknown key``), or a test,
+``"tests/<path>.py::<test function>"``. A row without cases says why: ``pending: <who>`` (its
+entry is being ported) or ``unreachable: <reason>``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ SCANNED = (
 #: A line that adds an error or a warning. Raised errors count unless they only pass another
 #: error's message on, or signal a programming error.
 SITE = re.compile(
-    r"""^(?:validates\s+:
+    r"""^(?:validates\s+:|validates_with\s
      | .*\berrors\.add\(
      | .*(?:\berrors|@errors|@params_errors)\s*(?:\.push\(|<<)
      | (?!def\s).*(?<![\w.])error!\(
@@ -87,8 +90,24 @@ def _case_ids() -> set[str]:
     ids: set[str] = set()
     for path in sorted(CASES.glob("*.yaml")):
         body = load_text(path.name, path.read_bytes()).body
-        ids.update(f"{path.stem}::{case['name']}" for case in body["cases"])
+        ids.update(f"{path.name}::{case['name']}" for case in body["cases"])
     return ids
+
+
+def _exists(case: str, known: set[str]) -> bool:
+    """A conformance case, or a test function in a file under ``tests/``."""
+    if case in known:
+        return True
+    path, _, name = case.partition("::")
+    if not (path.startswith("tests/") and path.endswith(".py") and name):
+        return False
+    source = HERE.parents[1] / path
+    if not source.is_file():
+        return False
+    return (
+        re.search(rf"^def {re.escape(name)}\(", source.read_text(encoding="utf-8"), re.M)
+        is not None
+    )
 
 
 def _sort_key(validation: str) -> tuple[str, int]:
@@ -116,7 +135,7 @@ def test_rows_name_existing_cases() -> None:
         f"{row['validation']}: {case}"
         for row in _table()
         for case in row.get("cases") or []
-        if case not in known
+        if not _exists(str(case), known)
     ]
     assert not missing, "rows naming cases that do not exist:\n" + "\n".join(missing)
 
