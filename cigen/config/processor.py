@@ -184,7 +184,28 @@ def _rows(need: Any) -> tuple[Row, ...] | None:
     )
 
 
-def _job_needs(needs: Sequence[Any], interpolator: _Interpolator | None) -> list[_JobNeed]:
+def job_name_marks(node: YMap) -> dict[Mark, Mark]:
+    """For each ``{job: ...}`` need of a job (in ``needs`` and ``rules:needs``): the position
+    of the need -> the position of its job name, which errors point at."""
+    out: dict[Mark, Mark] = {}
+    stack: list[Any] = [node.get("needs"), node.get("rules")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, YMap):
+            if isinstance(value.get("job"), str):
+                out[value.mark] = value.value_mark("job")
+            stack.extend(value.get(key) for key in ("needs", "rules") if key in value)
+        elif isinstance(value, YSeq):
+            for index, item in enumerate(value):
+                if isinstance(item, YMap) and isinstance(item.get("job"), str):
+                    out[value.item_mark(index)] = item.value_mark("job")
+                stack.append(item)
+    return out
+
+
+def _job_needs(
+    needs: Sequence[Any], interpolator: _Interpolator | None, marks: Mapping[Mark, Mark]
+) -> list[_JobNeed]:
     """The ``job`` needs, every string of ``needs`` through ``interpolator`` when given."""
     out: list[_JobNeed] = []
     for need in _kind_order(needs):
@@ -198,7 +219,8 @@ def _job_needs(needs: Sequence[Any], interpolator: _Interpolator | None) -> list
             name = interpolator.text(name, need.mark)
             if rows is not None:
                 rows = tuple(interpolator.row(row, need.mark) for row in rows)
-        out.append(_JobNeed(name, need.mark, need.optional, need.artifacts, rows))
+        mark = marks.get(need.mark, need.mark)
+        out.append(_JobNeed(name, mark, need.optional, need.artifacts, rows))
     return out
 
 
@@ -228,12 +250,14 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
         return Normalized(instances)
     for name, job in jobs.items():
         own = _job_variables(job)
+        marks = job_name_marks(job.node)
         if name not in parallelized:
-            instances[name] = _instance(name, job, own, parallelized, errors)
+            instances[name] = _instance(name, job, own, parallelized, errors, marks)
             continue
         total = len(parallelized[name])
         for index, (instance, variables) in enumerate(parallelized[name], start=1):
-            found = _instance(instance, job, {**own, **variables}, parallelized, errors)
+            merged = {**own, **variables}
+            found = _instance(instance, job, merged, parallelized, errors, marks)
             instances[instance] = Instance(
                 instance,
                 job,
@@ -252,17 +276,18 @@ def _instance(
     variables: Mapping[str, str],
     parallelized: Parallelized,
     errors: dict[str, Mark],
+    marks: Mapping[Mark, Mark],
 ) -> Instance:
     """``Normalizer#normalize_job``: interpolate and expand ``needs``, expand dependencies."""
     needs = job.value("needs")
     expanded: tuple[NeedRef, ...] | None = None
     if needs is not None:
         interpolator = _Interpolator(variables)
-        found = _job_needs(needs, interpolator)
+        found = _job_needs(needs, interpolator, marks)
         if interpolator.errors:
             for text, mark in interpolator.errors:
                 errors.setdefault(f"{job.name} job: {text}", mark)
-            found = _job_needs(needs, None)
+            found = _job_needs(needs, None, marks)
         expanded = tuple(ref for need in found for ref in _expand_need(need, parallelized))
     return Instance(name, job, needs=expanded, dependencies=_dependencies(job, parallelized))
 
@@ -337,10 +362,12 @@ class _Validator:
         for dependency in instance.dependencies or ():
             yield from self.dependency(name, instance, dependency.name, dependency.mark)
         yield from self.needs(name, instance, instance.needs)
-        for rule in job.value("rules") or ():
+        rules = job.value("rules") or ()
+        marks = job_name_marks(job.node) if rules else {}
+        for rule in rules:
             if rule.needs is not None:
                 refs = tuple(
-                    NeedRef(n.job, n.mark, n.optional, n.artifacts)
+                    NeedRef(n.job, marks.get(n.mark, n.mark), n.optional, n.artifacts)
                     for n in rule.needs
                     if n.kind == "job"
                 )
