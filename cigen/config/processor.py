@@ -244,7 +244,7 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
             if needs is not None:
                 written = tuple(
                     NeedRef(n.name, n.mark, n.optional, n.artifacts)
-                    for n in _job_needs(needs, None)
+                    for n in _job_needs(needs, None, job_name_marks(job.node))
                 )
             instances[name] = Instance(name, job, written, _dependencies(job, {}))
         return Normalized(instances)
