@@ -78,7 +78,7 @@ def test_undefined_need_points_at_the_need() -> None:
         """
     )
     assert error.message == "test job: undefined need: biuld"
-    assert _at(error) == (7, 14)
+    assert _at(error) == (7, 12)
     assert error.rule == "CIG202"
     assert error.hint.endswith("or mark the need optional: true")
 
