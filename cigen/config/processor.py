@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cigen.config.node import Check, ConfigError
@@ -38,6 +38,7 @@ UNKNOWN_NEED_RULE = "CIG202"
 LATER_NEED_RULE = "CIG203"
 DEPENDENCY_RULE = "CIG204"
 NEEDS_GRAPH_RULE = "CIG210"
+CHILD_PIPELINE_RULE = "CIG211"
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,7 +456,8 @@ class _Validator:
         for item in includes:
             if isinstance(item, dict) and isinstance(item.get("job"), str):
                 mark = item.value_mark("job") if isinstance(item, YMap) else instance.job.mark
-                yield from self.dependency(name, instance, item["job"], mark)
+                for error in self.dependency(name, instance, item["job"], mark):
+                    yield replace(error, rule=CHILD_PIPELINE_RULE)
 
     def on_stop(self, name: str, instance: Instance) -> Iterator[ConfigError]:
         """``validate_job_environment!``: the ``on_stop`` job stops the same environment."""

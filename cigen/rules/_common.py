@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
@@ -166,3 +167,43 @@ def need_items(job: Job, key: str = "needs") -> Iterator[tuple[str, Mark, bool]]
             name = item["job"]
             if isinstance(name, str):
                 yield name, item.value_mark("job"), item.get("optional") is True
+
+
+def cross_job_errors(ctx: LintContext) -> list[Any] | None:
+    """GitLab's checks across jobs (``cigen.config.processor.errors``: every error, in GitLab's
+    order), or ``None`` when GitLab would not reach them: no entry tree, an assembly error, or
+    errors in the entry tree itself. Computed once per run."""
+    shared = ctx.shared
+    if "cross_job_errors" not in shared:
+        shared["cross_job_errors"] = _cross_job_errors(ctx)
+    found: list[Any] | None = shared["cross_job_errors"]
+    return found
+
+
+def _cross_job_errors(ctx: LintContext) -> list[Any] | None:
+    from cigen.config import processor
+
+    pipeline = ctx.pipeline
+    model = pipeline.model
+    if model is None or pipeline.assembly_failed or len(model.errors) > 1:
+        return None
+    found = list(processor.errors(model))
+    # A valid entry tree's model holds at most the first of these (GitLab stops there).
+    if model.errors and (not found or model.errors[0] != found[0]):
+        return None
+    return found
+
+
+def from_cross_job(
+    ctx: LintContext, code: str, name: str, severity: Severity, *, explainable: bool
+) -> Iterator[Diagnostic]:
+    """The cross-job errors rule ``code`` reports; ``explainable``: a not-followed include may
+    define the missing job, so the finding is info with a note while includes are missing."""
+    for error in cross_job_errors(ctx) or ():
+        if error.rule != code:
+            continue
+        level, text = severity, error.text
+        if explainable and ctx.pipeline.incomplete:
+            level, text = Severity.INFO, text + ctx.unfollowed_hint()
+        job = error.where.removeprefix("jobs:") or None
+        yield at(error.mark, code, name, level, text, job=job, anchor=error.message)

@@ -35,7 +35,13 @@ from collections.abc import Iterator
 
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
-from cigen.rules._common import job_named, need_items, stage_positions
+from cigen.rules._common import (
+    cross_job_errors,
+    from_cross_job,
+    job_named,
+    need_items,
+    stage_positions,
+)
 from cigen.suggest import did_you_mean
 
 CODE = "CIG204"
@@ -45,6 +51,16 @@ SUMMARY = "dependencies names a missing, later or un-needed job"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if cross_job_errors(ctx) is not None:
+        # GitLab's own check (yaml_processor.rb): parallel instances, needs:parallel:matrix
+        yield from from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)
+        return
+    yield from _guess(ctx)
+
+
+def _guess(ctx: LintContext) -> Iterator[Diagnostic]:
+    """While the entry tree has errors GitLab checks nothing across jobs; this reads the
+    configuration as written, to say what it would report next."""
     order = stage_positions(ctx)
     incomplete = ctx.pipeline.incomplete
     for job in ctx.pipeline.jobs.values():
