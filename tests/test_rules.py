@@ -464,6 +464,25 @@ CASES = [
         },
         [],
     ),
+    # GitLab's cross-job check (yaml_processor.rb, normalizer): instances must exist
+    case(
+        "needs-parallel-instance-that-does-not-exist",
+        {
+            CI: "build:\n  stage: build\n  script: [make]\n  parallel:\n    matrix:\n"
+            "      - OS: [linux, mac]\n"
+            "test:\n  needs:\n    - job: build\n      parallel:\n        matrix:\n"
+            "          - OS: [windows]\n    - build 1/2\n  script: [t]\n"
+        },
+        [(CI, 9, 12, "CIG202")],
+    ),
+    case(
+        "dependencies-parallel-instance-that-does-not-exist",
+        {
+            CI: "build:\n  stage: build\n  script: [make]\n  parallel: 2\n"
+            "test:\n  dependencies: [build 3/3]\n  script: [t]\n"
+        },
+        [(CI, 6, 18, "CIG204")],
+    ),
     case(
         "needs-later-stage",
         {
