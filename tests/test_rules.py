@@ -473,7 +473,7 @@ CASES = [
             "test:\n  needs:\n    - job: build\n      parallel:\n        matrix:\n"
             "          - OS: [windows]\n    - build 1/2\n  script: [t]\n"
         },
-        [(CI, 9, 12, "CIG202")],
+        [(CI, 9, 12, "CIG202"), (CI, 13, 7, "CIG202")],  # matrix instances are named "build: [..]"
     ),
     case(
         "dependencies-parallel-instance-that-does-not-exist",
