@@ -174,6 +174,8 @@ class _JobNeed:
 def _kind_order(needs: Sequence[Any]) -> list[Any]:
     """The needs grouped by kind, kinds in order of first appearance (``group_by``)."""
     kinds = list(dict.fromkeys(n.kind for n in needs))
+    if len(kinds) < 2:
+        return list(needs)
     return [n for kind in kinds for n in needs if n.kind == kind]
 
 
@@ -204,9 +206,7 @@ def job_name_marks(node: YMap) -> dict[Mark, Mark]:
     return out
 
 
-def _job_needs(
-    needs: Sequence[Any], interpolator: _Interpolator | None, marks: Mapping[Mark, Mark]
-) -> list[_JobNeed]:
+def _job_needs(needs: Sequence[Any], interpolator: _Interpolator | None) -> list[_JobNeed]:
     """The ``job`` needs, every string of ``needs`` through ``interpolator`` when given."""
     out: list[_JobNeed] = []
     for need in _kind_order(needs):
@@ -220,8 +220,7 @@ def _job_needs(
             name = interpolator.text(name, need.mark)
             if rows is not None:
                 rows = tuple(interpolator.row(row, need.mark) for row in rows)
-        mark = marks.get(need.mark, need.mark)
-        out.append(_JobNeed(name, mark, need.optional, need.artifacts, rows))
+        out.append(_JobNeed(name, need.mark, need.optional, need.artifacts, rows))
     return out
 
 
@@ -245,20 +244,19 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
             if needs is not None:
                 written = tuple(
                     NeedRef(n.name, n.mark, n.optional, n.artifacts)
-                    for n in _job_needs(needs, None, job_name_marks(job.node))
+                    for n in _job_needs(needs, None)
                 )
             instances[name] = Instance(name, job, written, _dependencies(job, {}))
         return Normalized(instances)
     for name, job in jobs.items():
         own = _job_variables(job)
-        marks = job_name_marks(job.node)
         if name not in parallelized:
-            instances[name] = _instance(name, job, own, parallelized, errors, marks)
+            instances[name] = _instance(name, job, own, parallelized, errors)
             continue
         total = len(parallelized[name])
         for index, (instance, variables) in enumerate(parallelized[name], start=1):
             merged = {**own, **variables}
-            found = _instance(instance, job, merged, parallelized, errors, marks)
+            found = _instance(instance, job, merged, parallelized, errors)
             instances[instance] = Instance(
                 instance,
                 job,
@@ -277,18 +275,17 @@ def _instance(
     variables: Mapping[str, str],
     parallelized: Parallelized,
     errors: dict[str, Mark],
-    marks: Mapping[Mark, Mark],
 ) -> Instance:
     """``Normalizer#normalize_job``: interpolate and expand ``needs``, expand dependencies."""
     needs = job.value("needs")
     expanded: tuple[NeedRef, ...] | None = None
     if needs is not None:
         interpolator = _Interpolator(variables)
-        found = _job_needs(needs, interpolator, marks)
+        found = _job_needs(needs, interpolator)
         if interpolator.errors:
             for text, mark in interpolator.errors:
                 errors.setdefault(f"{job.name} job: {text}", mark)
-            found = _job_needs(needs, None, marks)
+            found = _job_needs(needs, None)
         expanded = tuple(ref for need in found for ref in _expand_need(need, parallelized))
     return Instance(name, job, needs=expanded, dependencies=_dependencies(job, parallelized))
 
@@ -330,6 +327,11 @@ def _error(
     return ConfigError(message, mark, rule, where, hint)
 
 
+def _name_mark(job: Job, mark: Mark) -> Mark:
+    """Where the job name of the need written at ``mark`` is (only looked up for errors)."""
+    return job_name_marks(job.node).get(mark, mark)
+
+
 class _Validator:
     """The checks of one configuration, over its normalized instances. Each check yields the
     error GitLab's ``error!`` raises; GitLab stops at the first, :func:`errors` goes on as if
@@ -363,12 +365,10 @@ class _Validator:
         for dependency in instance.dependencies or ():
             yield from self.dependency(name, instance, dependency.name, dependency.mark)
         yield from self.needs(name, instance, instance.needs)
-        rules = job.value("rules") or ()
-        marks = job_name_marks(job.node) if rules else {}
-        for rule in rules:
+        for rule in job.value("rules") or ():
             if rule.needs is not None:
                 refs = tuple(
-                    NeedRef(n.job, marks.get(n.mark, n.mark), n.optional, n.artifacts)
+                    NeedRef(n.job, n.mark, n.optional, n.artifacts)
                     for n in rule.needs
                     if n.kind == "job"
                 )
@@ -396,7 +396,7 @@ class _Validator:
         if repeated:
             yield _error(
                 f"{name} has the following needs duplicated: {', '.join(repeated)}.",
-                next(iter(repeated.values())),
+                _name_mark(instance.job, next(iter(repeated.values()))),
                 NEEDS_GRAPH_RULE,
                 job=instance.job,
                 hint="list each job once",
@@ -423,14 +423,18 @@ class _Validator:
             if kind == "need":
                 hint += ", or mark the need optional: true"
             yield _error(
-                f"{name} job: undefined {kind}: {dependency}", mark, unknown, job=job, hint=hint
+                f"{name} job: undefined {kind}: {dependency}",
+                _name_mark(job, mark) if kind == "need" else mark,
+                unknown,
+                job=job,
+                hint=hint,
             )
             return
         if kind == "need" and len(dependency) > MAX_NEED_NAME:
             yield _error(
                 f"{name} job: need `{dependency}` name is too long (maximum is {MAX_NEED_NAME} "
                 "characters)",
-                mark,
+                _name_mark(job, mark),
                 job=job,
                 hint="shorten the job name or its matrix values",
             )
@@ -441,7 +445,7 @@ class _Validator:
             rule = LATER_NEED_RULE if kind == "need" else DEPENDENCY_RULE
             yield _error(
                 f"{name} job: {kind} {dependency} is not defined in current or prior stages",
-                mark,
+                _name_mark(job, mark) if kind == "need" else mark,
                 rule,
                 job=job,
                 hint=f"{dependency} is in stage {needed.stage}: move one of the two jobs",
@@ -595,7 +599,7 @@ def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
         return None
     text, node, target = found
     instance = instances[node]
-    mark = next(n.mark for n in instance.needs or () if n.name == target)
+    mark = _name_mark(instance.job, next(n.mark for n in instance.needs or () if n.name == target))
     return ConfigError(
         f"The pipeline has circular dependencies: {text}",
         mark,
