@@ -295,6 +295,26 @@ CASES = [
         # the schema's include pattern rejects the same value
         [(CI, 2, 12, "CIG002"), (CI, 2, 12, "CIG106")],
     ),
+    case(
+        "include-rules-unknown-key",
+        {
+            CI: "include:\n  - local: a.yml\n    rules:\n      - if: $A\n        when: never\n"
+            "        then: skip\n" + BUILD,
+            "a.yml": ".a:\n  script: [x]\n",
+        },
+        # include:rules:rule config contains unknown keys: then (and the editor schema's finding)
+        [(CI, 6, 9, "CIG002"), (CI, 6, 9, "CIG106")],
+    ),
+    case(
+        "include-rules-when",
+        {
+            CI: "include:\n  - local: a.yml\n    rules:\n      - if: $A\n        when: manual\n"
+            + BUILD,
+            "a.yml": ".a:\n  script: [x]\n",
+        },
+        # include:rules:rule when unknown value: manual (and the editor schema's finding)
+        [(CI, 5, 15, "CIG002"), (CI, 5, 15, "CIG106")],
+    ),
     # --- include-inputs CIG107 (2.4) ----------------------------------------------------------
     case(
         "inputs-unknown",

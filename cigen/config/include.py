@@ -233,7 +233,9 @@ def include_rule(c: Check, value: Any, mark: Mark, loc: str) -> IncludeRule | No
     if condition is not None and not (
         isinstance(condition, str) and expressions.validate(condition) is None
     ):
-        c.add(loc, "if", "Invalid expression syntax", value_mark(value, "if", mark))
+        # A string that does not parse is reported by invalid-expression, with the reason.
+        rule = "CIG401" if isinstance(condition, str) else "CIG002"
+        c.add(loc, "if", "Invalid expression syntax", value_mark(value, "if", mark), rule=rule)
     when = data.get("when")
     if when is not None and ruby_text(when) not in RULE_WHEN:
         c.add(loc, "when", f"unknown value: {ruby_text(when)}", value_mark(value, "when", mark))
@@ -265,4 +267,4 @@ def external_rules_error(value: Any, mark: Mark) -> ConfigError | None:
     if not c.errors:
         return None
     first = c.errors[0]
-    return ConfigError(f"include:{first.message}", first.mark, where="include")
+    return ConfigError(f"include:{first.message}", first.mark, first.rule, where="include")

@@ -255,6 +255,16 @@ def _follow(
             "template: or component:",
         )
         return
+    if entry.rules is not None:
+        # GitLab checks the rules' shape first (External::Rules): a bad one fails the pipeline.
+        from cigen.config.include import external_rules_error
+
+        item = entry.item
+        where = item.value_mark("rules") if isinstance(item, YMap) else entry.mark
+        error = external_rules_error(entry.rules, where)
+        if error is not None and error.rule != "CIG401":  # invalid-expression reports those
+            state.event("include-invalid", error.mark, error.message)
+            return
     if entry.rules is not None and state.include_rules is not None:
         if not state.include_rules(entry.rules):
             return
