@@ -95,10 +95,11 @@ def _case_ids() -> set[str]:
 
 
 def _exists(case: str, known: set[str]) -> bool:
-    """A conformance case, or a test function in a file under ``tests/``."""
-    if case in known:
-        return True
+    """A conformance case (``file.yaml::name``, or ``file::name``), or a test function in a
+    file under ``tests/``."""
     path, _, name = case.partition("::")
+    if case in known or f"{path}.yaml::{name}" in known:
+        return True
     if not (path.startswith("tests/") and path.endswith(".py") and name):
         return False
     source = HERE.parents[1] / path
