@@ -24,6 +24,7 @@ from cigen.config.node import (
     is_hash,
     is_string,
     location,
+    ruby_length,
     ruby_text,
     type_name,
     value_mark,
@@ -102,13 +103,6 @@ class Environment:
         return self.action or "start"
 
 
-def _length(value: Any) -> int:
-    """ActiveModel's ``LengthValidator``: ``length`` when the value has one, else ``to_s``'s."""
-    if isinstance(value, (str, list, dict)):
-        return len(value)
-    return len(ruby_text(value))
-
-
 def environment(c: Check, value: Any, mark: Mark, loc: str) -> Environment | None:
     """``Entry::Environment``: own checks, then ``kubernetes`` when they pass."""
     count = len(c.errors)
@@ -157,7 +151,7 @@ def _hash_checks(c: Check, value: Any, mark: Mark, loc: str) -> None:
         where = value_mark(value, "url", mark)
         if not is_string(url):
             c.add(loc, "url", type_name(str), where)
-        if _length(url) > URL_MAX:
+        if ruby_length(url) > URL_MAX:
             c.add(loc, "url", f"is too long (maximum is {URL_MAX} characters)", where)
     action = value.get("action")
     if action is not None:

@@ -24,9 +24,9 @@ from cigen.config.node import (
     ConfigError,
     allowed_keys,
     blank,
+    flat_items,
     is_hash,
     is_string,
-    item_mark,
     location,
     parse_duration,
     ruby_text,
@@ -101,7 +101,7 @@ def includes(
     if len(c.errors) > count:
         return None
     out: list[Include] = []
-    for item, where in _flat_items(value, mark):
+    for item, where in flat_items(value, mark):
         if item is None:
             continue  # an unspecified entry
         found = include(c, item, where, location(loc, "include"))
@@ -113,17 +113,6 @@ def includes(
 def trigger_includes(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Include, ...] | None:
     """``trigger:include``: :func:`includes` with at most :data:`TRIGGER_INCLUDE_MAX`."""
     return includes(c, value, mark, loc, max_size=TRIGGER_INCLUDE_MAX)
-
-
-def _flat_items(value: Any, mark: Mark) -> list[tuple[Any, Mark]]:
-    """``[config].flatten`` with each item's position."""
-    if not isinstance(value, list):
-        return [(value, mark)]
-    out: list[tuple[Any, Mark]] = []
-    for index, item in enumerate(value):
-        where = item_mark(value, index, mark)
-        out.extend(_flat_items(item, where) if isinstance(item, list) else [(item, where)])
-    return out
 
 
 def include(c: Check, value: Any, mark: Mark, loc: str) -> Include | None:
@@ -211,7 +200,7 @@ def include_rules(c: Check, value: Any, mark: Mark, loc: str) -> tuple[IncludeRu
     if len(c.errors) > count:
         return None
     out: list[IncludeRule] = []
-    for item, where in _flat_items(value, mark):
+    for item, where in flat_items(value, mark):
         if item is None:
             continue
         found = include_rule(c, item, where, location(loc, "rule"))
