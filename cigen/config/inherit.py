@@ -27,21 +27,6 @@ from cigen.diagnostics import Mark
 
 #: ``Inherit::ALLOWED_KEYS``.
 INHERIT_KEYS = ("default", "variables")
-#: ``Default::ALLOWED_KEYS``: what ``inherit:default`` may list.
-DEFAULT_VALUES = (
-    "before_script",
-    "after_script",
-    "hooks",
-    "cache",
-    "image",
-    "services",
-    "interruptible",
-    "timeout",
-    "retry",
-    "tags",
-    "artifacts",
-    "id_tokens",
-)
 
 Choice = bool | tuple[str, ...]
 
@@ -67,6 +52,13 @@ class Inherit:
 NOTHING_SET = Inherit(Mark("<default>", 1, 1))
 
 
+def default_keys() -> tuple[str, ...]:
+    """What ``inherit:default`` may list: ``default:``'s keywords (``Default::ALLOWED_KEYS``)."""
+    from cigen.config.root import DEFAULT_KEYS  # root builds jobs with this module
+
+    return DEFAULT_KEYS
+
+
 def inherit(c: Check, value: Any, mark: Mark, loc: str) -> Inherit | None:
     """``Entry::Inherit``: a hash of ``default`` and ``variables``."""
     if not is_hash(value):
@@ -81,9 +73,8 @@ def inherit(c: Check, value: Any, mark: Mark, loc: str) -> Inherit | None:
         if found is None:
             continue  # unspecified: the default, true
         where = value_mark(value, key, mark)
-        choice = _choice(
-            c, found, where, location(loc, key), DEFAULT_VALUES if key == "default" else None
-        )
+        allowed = default_keys() if key == "default" else None
+        choice = _choice(c, found, where, location(loc, key), allowed)
         if choice is not None:
             parts[key] = choice
     if len(c.errors) > count:
@@ -93,7 +84,7 @@ def inherit(c: Check, value: Any, mark: Mark, loc: str) -> Inherit | None:
 
 def inherit_default(c: Check, value: Any, mark: Mark, loc: str) -> Choice | None:
     """``Inherit::Default`` alone (as GitLab's spec tests it)."""
-    return _choice(c, value, mark, loc, DEFAULT_VALUES)
+    return _choice(c, value, mark, loc, default_keys())
 
 
 def inherit_variables(c: Check, value: Any, mark: Mark, loc: str) -> Choice | None:
