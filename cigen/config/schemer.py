@@ -6,7 +6,9 @@ GitLab validates a few entry values against JSON schemas of its own
 output text, e.g. ``object at root is missing required properties: namespace``. This module
 implements the keywords those schemas use (``type``, ``properties``, ``required``,
 ``additionalProperties``, ``minLength``, ``maxLength``) and reports in json_schemer's order: the
-keywords in the order the schema writes them, depth first.
+keywords in the order the schema writes them, depth first. The texts are those of the
+json_schemer GitLab runs (its specs show ``object property at `/x` is a disallowed additional
+property``).
 """
 
 from __future__ import annotations
@@ -78,10 +80,7 @@ def _keyword(
                 continue
             inner = (*path, str(name))
             if value is False:
-                yield (
-                    f"object property at {_where(inner)} is not defined and schema does not "
-                    "allow additional properties"
-                )
+                yield f"object property at {_where(inner)} is a disallowed additional property"
             else:
                 yield from _schema(value, item, inner)
     elif keyword == "minLength" and isinstance(instance, str) and len(instance) < value:
