@@ -246,10 +246,12 @@ SCHEMA_LOOSER_THAN_GITLAB = {
 
 
 def gitlab_errors(doc: YMap) -> list[str]:
-    """What GitLab's entry tree (as ported in cigen.config) says about one document."""
-    from cigen.config import validate
+    """What GitLab's entry tree (as ported in cigen.config) says about one document. Only the
+    entry tree: the schema tests are fragments, whose needs, stages and on_stop jobs may name
+    jobs they leave out, which yaml_processor.rb's checks across jobs would then refuse."""
+    from cigen.config.root import root
 
-    return [f"{e.mark.line}:{e.mark.col} {e.message}" for e in validate(doc).errors]
+    return [f"{e.mark.line}:{e.mark.col} {e.message}" for e in root(doc).errors]
 
 
 @pytest.mark.parametrize(
