@@ -331,7 +331,10 @@ def test_plan_json_names_the_matching_instance_and_all_dependencies(tmp_path, ca
 def test_plan_refuses_an_unknown_matrix_variable(tmp_path, capsys) -> None:
     code = _run(tmp_path, CI.replace("matrix.PROVIDER", "matrix.REGION"))
     assert code == 1
+    # the validator (cigen.config.processor, the normalizer's errors) refuses it first
     assert capsys.readouterr().out.splitlines() == [
-        "no pipeline: GitLab refuses to create it:",
-        "  test job: 'REGION' does not exist in matrix configuration",
+        "no pipeline: test job: 'REGION' does not exist in matrix configuration",
+        "cigen's detail, not GitLab's output (1 error(s) in all):",
+        "  .gitlab-ci.yml:16:7: test job: 'REGION' does not exist in matrix configuration"
+        "  <- the error GitLab shows",
     ]
