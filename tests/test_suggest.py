@@ -60,14 +60,15 @@ def test_closest() -> None:
         pytest.param(
             "build:\n  script: [make]\ntest:\n  needs: [Build]\n  script: [make]\n",
             (4, 11, "CIG202"),
-            "test job: undefined need: Build (did you mean 'build'?); define that job, fix the "
-            "name or mark the need optional: true",
+            "test job: undefined need: Build; did you mean 'build'? If not, define that job or "
+            "fix the name, or mark the need optional: true",
             id="needs",
         ),
         pytest.param(
             "build:\n  script: [make]\ntest:\n  dependencies: [biuld]\n  script: [make]\n",
             (4, 18, "CIG204"),
-            "test job: undefined dependency: biuld (did you mean 'build'?); fix the name",
+            "test job: undefined dependency: biuld; did you mean 'build'? If not, define that job "
+            "or fix the name",
             id="dependencies",
         ),
         pytest.param(

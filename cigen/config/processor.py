@@ -422,6 +422,11 @@ class _Validator:
             hint = "define that job or fix the name"
             if kind == "need":
                 hint += ", or mark the need optional: true"
+            from cigen.suggest import closest
+
+            match = closest(dependency, (i.name for i in self.instances.values()))
+            if match is not None:
+                hint = f"did you mean {match!r}? If not, {hint}"
             yield _error(
                 f"{name} job: undefined {kind}: {dependency}",
                 _name_mark(job, mark) if kind == "need" else mark,
