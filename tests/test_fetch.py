@@ -567,3 +567,32 @@ def test_a_file_with_a_yaml_error_leaves_the_lock_alone(
         assert run_fetch(root) == 2
     assert "the lock is unchanged" in capsys.readouterr().err
     assert (root / LOCK_NAME).read_bytes() == before
+
+
+def test_remote_integrity_is_checked_when_fetching_and_offline(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``file/remote.rb``: ``integrity: sha256-<base64 of the SHA-256 digest>``; a mismatch is
+    GitLab's "failed integrity check!" error."""
+    import base64
+    import hashlib
+
+    content = b"remote-job:\n  script: [x]\n"
+    good = "sha256-" + base64.b64encode(hashlib.sha256(content).digest()).decode()
+    fake.public["/raw/ci.yml"] = (200, "text/plain", content)
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        text = f"include:\n  - remote: {url}/raw/ci.yml\n    integrity: {{}}\n"
+        root = project(tmp_path, text.format("sha256-AAAA"))
+        assert run_fetch(root, "--remote", "--allow-http") == 1
+        assert f"Remote file `{url}/raw/ci.yml` failed integrity check!" in capsys.readouterr().err
+        write_files(root, {".gitlab-ci.yml": text.format(good)})
+        assert run_fetch(root, "--remote", "--allow-http") == 0
+    assert not [d for d in findings(root) if d.code == "CIG104"]
+    write_files(root, {".gitlab-ci.yml": text.format("sha256-AAAA")})
+    (info,) = [d for d in findings(root) if d.code == "CIG104"]
+    assert "does not match its integrity: value" in info.message

@@ -51,13 +51,15 @@ class Request:
 
     ``kind`` is ``project`` (``target`` the project path, ``ref`` as written, ``file`` the
     path in it), ``template`` (``target`` the template name), ``component`` (``target`` the
-    address ``<host>/<project>/<name>@<version>``) or ``remote`` (``target`` the URL).
+    address ``<host>/<project>/<name>@<version>``) or ``remote`` (``target`` the URL,
+    ``integrity`` its ``integrity:`` value, ``sha256-<base64>``).
     """
 
     kind: str
     target: str
     ref: str = ""
     file: str = ""
+    integrity: str = ""
 
     @property
     def key(self) -> str:
@@ -157,6 +159,16 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def intact(sha256: bytes, integrity: str) -> bool:
+    """Whether a remote include's ``integrity: sha256-<base64>`` names this sha256
+    (``file/remote.rb``, ``verify_integrity``)."""
+    import base64
+    import hmac
+
+    expected = integrity.removeprefix("sha256-")
+    return hmac.compare_digest(base64.b64encode(sha256).decode("ascii"), expected)
+
+
 def cache_path(cache: Path, sha256: str) -> Path:
     return cache / sha256[:2] / sha256
 
@@ -211,6 +223,12 @@ class LockedSource:
             return Unavailable(
                 f"{request.describe()} is not in {LOCK_NAME}; run `cigen fetch` to fetch it "
                 "once, then lint offline (names it defines are unknown until then)"
+            )
+        if request.integrity and not intact(bytes.fromhex(entry.sha256), request.integrity):
+            return Unavailable(
+                f"{request.describe()}: the content in {LOCK_NAME} does not match its "
+                "integrity: value; run `cigen fetch --remote` (GitLab refuses a remote file "
+                "that fails its integrity check)"
             )
         data = cached(self.cache, entry.sha256)
         if data is None:

@@ -22,6 +22,7 @@ can create. What GitLab does for each kind (``lib/gitlab/ci/config/external/file
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from cigen.resolve.external import (
     LockEntry,
     Request,
     Unavailable,
+    intact,
     store,
 )
 from cigen.yaml.load import MAX_BYTES
@@ -182,6 +184,8 @@ class OnlineSource:
                 "`cigen fetch --remote` to fetch it once"
             )
         data = self.fetcher.url(request.target)
+        if request.integrity and not intact(hashlib.sha256(data).digest(), request.integrity):
+            raise Missing(f"Remote file `{request.target}` failed integrity check!")
         return data, LockEntry(store(self.cache, data))
 
     def _commit(self, project: str, ref: str) -> str:

@@ -427,6 +427,9 @@ def _requests(state: _State, entry: _Entry, origin: _Origin | None) -> list[Requ
             return f"project include {entry.target!r} needs project: and file:; it is not followed"
         ref = values.get("ref", "")
         return [Request("project", values["target"], ref, p) for p in paths]
+    integrity = item.get("integrity") if entry.kind == "remote" else None
+    if isinstance(integrity, str):
+        return [Request("remote", values["target"], integrity=integrity)]
     return [Request(entry.kind, values["target"])]
 
 
