@@ -99,7 +99,11 @@ def fake() -> FakeGitLab:
         "ci/components",
         {
             C09: {"templates/build.yml": b"old: {script: [x]}\n"},
-            C10: {"templates/build/template.yml": COMPONENT_YML, "templates/ctx.yml": CTX_YML},
+            C10: {
+                "templates/build/template.yml": COMPONENT_YML,
+                "templates/ctx.yml": CTX_YML,
+                "templates/inc.yml": b"spec:\n  include: [a.yml]\n---\nj: {script: [x]}\n",
+            },
             C11: {"templates/build.yml": b"new: {script: [x]}\n"},
         },
         {"main": C11},
@@ -596,3 +600,20 @@ def test_remote_integrity_is_checked_when_fetching_and_offline(
     write_files(root, {".gitlab-ci.yml": text.format("sha256-AAAA")})
     (info,) = [d for d in findings(root) if d.code == "CIG104"]
     assert "does not match its integrity: value" in info.message
+
+
+def test_a_component_cannot_use_spec_include(
+    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``file/component.rb``, ``validate_component_spec!``: GitLab's error, at the include."""
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        address = f"{host_of(url)}/ci/components/inc@1.0.0"
+        root = project(tmp_path, f"include:\n  - component: {address}\n")
+        assert run_fetch(root) == 0
+    (error,) = [d for d in findings(root) if d.code == "CIG106"]
+    assert (error.path, error.line, error.col) == (".gitlab-ci.yml", 2, 16)
+    assert error.message == (
+        f"Component `{address}` cannot use `spec:include`. This keyword is not supported in "
+        "components"
+    )

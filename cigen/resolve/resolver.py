@@ -457,6 +457,15 @@ def _follow_external(
             loaded = state.files[name] = load_text(name, got.data, size=len(got.data))
         component = None
         if request.kind == "component":
+            spec = loaded.header.get("spec") if isinstance(loaded.header, dict) else None
+            if isinstance(spec, dict) and "include" in spec:
+                state.event(
+                    "include-invalid",
+                    entry.mark,
+                    f"Component `{request.target}` cannot use `spec:include`. This keyword is "
+                    "not supported in components",
+                )
+                continue
             component = {
                 "name": request.target.rpartition("@")[0].rpartition("/")[2],
                 "sha": got.entry.commit,
