@@ -617,3 +617,14 @@ def test_a_component_cannot_use_spec_include(
         f"Component `{address}` cannot use `spec:include`. This keyword is not supported in "
         "components"
     )
+
+
+def test_a_lock_leading_outside_the_project_is_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
+    outside = tmp_path / "elsewhere.lock"
+    outside.write_text('{"includes": {}, "lockfileVersion": 1}\n')
+    (root / LOCK_NAME).symlink_to(outside)
+    assert main(["lint", str(root / ".gitlab-ci.yml"), "--root", str(root)]) == 2
+    assert "leads outside the project root" in capsys.readouterr().err

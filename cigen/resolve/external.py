@@ -152,6 +152,8 @@ def read_lock(root: Path) -> Lock | None:
     path = root / LOCK_NAME
     if not path.exists():
         return None
+    if root.resolve() not in path.resolve().parents:
+        raise CigenError(f"{path} leads outside the project root; make it a regular file")
     return parse_lock(read_bounded(path, "the include lock file"), LOCK_NAME)
 
 
