@@ -628,3 +628,11 @@ def test_a_lock_leading_outside_the_project_is_not_read(
     (root / LOCK_NAME).symlink_to(outside)
     assert main(["lint", str(root / ".gitlab-ci.yml"), "--root", str(root)]) == 2
     assert "leads outside the project root" in capsys.readouterr().err
+
+
+def test_component_hosts_compare_as_ci_server_fqdn() -> None:
+    from cigen.resolve.fetch import server_fqdn
+
+    assert server_fqdn("https://GitLab.example.com:443/") == "gitlab.example.com"
+    assert server_fqdn("http://user:pw@gitlab.example.com:80") == "gitlab.example.com"
+    assert server_fqdn("https://gitlab.example.com:8443") == "gitlab.example.com:8443"

@@ -76,9 +76,9 @@ class Fetcher:
         return self._session
 
     def host(self) -> str:
-        from urllib.parse import urlsplit
-
-        return str(urlsplit(self.session.gl.url).netloc).rpartition("@")[2].lower()
+        """The GitLab's host as ``$CI_SERVER_FQDN`` names it (a port only when not the
+        scheme's default)."""
+        return server_fqdn(str(self.session.gl.url))
 
     def commit(self, project: str, ref: str) -> str:
         from cigen.gitlab_api import ref_commit
@@ -130,6 +130,15 @@ class Fetcher:
             f"remote include {asked!r} is not fetched over {scheme or 'this scheme'}: use an "
             "https:// URL (or pass --allow-http to accept plain HTTP)"
         )
+
+
+def server_fqdn(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 class Missing(CigenError):
