@@ -552,13 +552,13 @@ def test_a_crash_on_one_project_is_recorded(
 
     def crash_on_11(client: Any, info: Any, setup: Any) -> Any:
         if info.id == 11:
-            raise RuntimeError("boom")
+            raise RuntimeError(f"boom with {TOKEN}")
         return real(client, info, setup)
 
     monkeypatch.setattr(cigen.scan.run, "scan_project", crash_on_11)
     records = scan(url, tmp_path / "s.jsonl", GROUP).records
     assert records[11]["status"] == "internal-error"
-    assert "RuntimeError: boom" in records[11]["reason"]
+    assert "RuntimeError: boom with [MASKED]" in records[11]["reason"]
     assert records[10]["status"] == "linted"
 
 
