@@ -63,7 +63,13 @@ class RemoteProject(Project):
 
     def files(self) -> list[str]:
         if self._files is None:
-            self._files = list(self.client.tree(self.project_id, self.ref))
+            from cigen.project import MAX_WALK_FILES
+
+            names = list(self.client.tree(self.project_id, self.ref))
+            if len(names) > MAX_WALK_FILES:
+                self.truncated = True
+                del names[MAX_WALK_FILES:]
+            self._files = names
         return self._files
 
 
