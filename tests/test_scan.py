@@ -567,3 +567,28 @@ def test_readme_shows_the_generated_scan_pipeline() -> None:
     golden = (root / "tests" / "golden" / "generate" / "scan.yml").read_text(encoding="utf-8")
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert golden[golden.index("stages:") :] in readme
+
+
+def test_includes_of_other_projects_are_read_once_per_scan(gitlab: Any, tmp_path: Path) -> None:
+    """``project:`` includes follow ``lib/gitlab/ci/config/external/file/project.rb`` through
+    ``cigen fetch``'s online source: the ref pinned to its commit, the file read at it."""
+    fake, url = gitlab
+    sha = "a" * 40
+    fake.add_repository(
+        "platform/ci-templates", {sha: {"build.yml": BUILD}}, {"HEAD": sha, "main": sha}
+    )
+    uses = b"include:\n  - project: platform/ci-templates\n    file: /build.yml\n"
+    fake.add_project(40, "platform/one", {".gitlab-ci.yml": uses}, group=3)
+    fake.add_project(41, "platform/two", {".gitlab-ci.yml": uses}, group=3)
+    listing = Listing(projects=("40", "41"))
+    records = scan(url, tmp_path / "s.jsonl", listing).records
+    for pid in (40, 41):
+        assert records[pid]["jobs"] == [
+            {"name": "build", "tags": ["docker"], "outcome": "runs", "runners": [1]}
+        ]
+        assert codes(records[pid]) == []
+    reads = [r.path for r in fake.requests if "ci-templates" in r.path]
+    assert len(reads) == len(set(reads)) == 2  # the commit of HEAD, then the file: once each
+    plain = scan(url, tmp_path / "p.jsonl", listing, follow_includes=False).records
+    assert plain[40]["jobs"] == []
+    assert "CIG104" in [c[0] for c in codes(plain[40])]  # include not followed

@@ -83,6 +83,13 @@ def _report_options(func: Any) -> Any:
     "An existing file is resumed: unchanged projects are kept.",
 )
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming --output.")
+@click.option(
+    "--follow-includes/--no-follow-includes",
+    default=True,
+    show_default=True,
+    help="Read includes of other projects, templates and components through the API "
+    "(remote URLs are never fetched by a scan).",
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option(
     "--deadline",
@@ -117,6 +124,7 @@ def run(
     shard: str | None,
     output: Path | None,
     fresh: bool,
+    follow_includes: bool,
     workers: int,
     deadline: float | None,
     retries: int,
@@ -172,7 +180,10 @@ def run(
     client = ScanClient(session, deadline=Deadline(deadline), workers=workers, retries=retries)
     with session.gl:
         result = run_scan(
-            client, ScanSettings(listing, (index, total), workers, fresh), setup, output
+            client,
+            ScanSettings(listing, (index, total), workers, fresh, follow_includes),
+            setup,
+            output,
         )
     _reports(result.records, report_md, report_html)
     click.echo(

@@ -99,8 +99,8 @@ def config_location(ci_config_path: str | None) -> tuple[str, str | None]:
 
 def resolve_project_config(client: ScanClient, info: ProjectInfo, root: Path) -> ProjectConfig:
     """The one place that finds a project's configuration: the plug point for following
-    configurations kept in other projects or at URLs (``cigen fetch``), which are reported
-    as not followed for now."""
+    configurations kept in other projects or at URLs, which are reported as not followed for
+    now (the includes *inside* a configuration are followed through ``LintSetup.external``)."""
     if info.empty or info.default_branch is None:
         return ProjectConfig("no-config", reason="the repository is empty")
     kind, where = config_location(info.ci_config_path)
@@ -125,6 +125,9 @@ class LintSetup:
     config: Config
     schema: Mapping[str, Any]
     root: Path
+    external: Any = None
+    """Where external includes come from (a :class:`cigen.resolve.external.Source`, shared by
+    every project: each include is read once per scan); None: not followed."""
 
 
 def base_record(info: ProjectInfo) -> dict[str, Any]:
@@ -180,7 +183,11 @@ def _lint(
 
     variables = dict(setup.config.variables)
     pipeline = resolve(
-        project, entry, include_rules=include_rules_for(None, variables), variables=variables
+        project,
+        entry,
+        include_rules=include_rules_for(None, variables),
+        variables=variables,
+        external=setup.external,
     )
     available = client.runners(info.id)
     runners = tuple(runner for runner, _ in available)

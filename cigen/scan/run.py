@@ -9,6 +9,7 @@ resumes where it stopped.
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ class ScanSettings:
     shard: tuple[int, int] = (1, 1)
     workers: int = 4
     fresh: bool = False
+    follow_includes: bool = True
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,12 @@ def run_scan(
 
     try:
         with tempfile.TemporaryDirectory(prefix="cigen-scan-") as root:
-            setup = LintSetup(lint_setup.config, lint_setup.schema, Path(root))
+            setup = LintSetup(
+                lint_setup.config,
+                lint_setup.schema,
+                Path(root),
+                _includes(client, Path(root)) if settings.follow_includes else None,
+            )
             with ThreadPoolExecutor(max_workers=max(settings.workers, 1)) as pool:
                 done = list(pool.map(lambda i: one(i, setup), mine))
     finally:
@@ -123,3 +130,27 @@ def _still_valid(client: ScanClient, info: ProjectInfo, old: Mapping[str, Any]) 
         raise
     except CigenError:
         return False  # scanned again, and the scan records why it cannot be read
+
+
+def _includes(client: ScanClient, root: Path) -> Any:
+    """External includes (other projects, templates, components; not remote URLs) read through
+    ``cigen fetch``'s online source, once per scan, with the scan's client."""
+    from cigen.resolve.fetch import Fetcher, OnlineSource
+
+    return _OncePerScan(OnlineSource(Fetcher(lambda: client.session), root / "includes"))
+
+
+class _OncePerScan:
+    """A source shared by the scan's threads: each include is fetched by one thread while the
+    others asking for it wait for that answer."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def get(self, request: Any) -> Any:
+        with self._lock:
+            lock = self._locks.setdefault(request.key, threading.Lock())
+        with lock:
+            return self._source.get(request)
