@@ -99,3 +99,18 @@ def test_closest_runner_tag(tmp_path: Path) -> None:
         "(did you mean 'docker' for 'dokcer'?); closest: r lacks [dokcer]. Add the missing tags "
         "to a runner or change the job's tags."
     )
+
+
+def test_cross_job_finding_an_unfollowed_include_may_explain(tmp_path: Path) -> None:
+    """GitLab's check (cigen.config.processor) through needs-unknown-job: a job a remote
+    include may define is info, with the note, under the engine's one policy."""
+    text = (
+        "include: 'https://example.com/ci.yml'\n"
+        "build:\n  script: [make]\n  parallel: {matrix: [{OS: [linux]}]}\n"
+        "test:\n  needs: ['build: [mac]']\n  script: [make]\n"
+    )
+    result = lint_tree(tmp_path, {".gitlab-ci.yml": text})
+    (diag,) = [d for d in result.diagnostics if d.code == "CIG202"]
+    assert (diag.line, diag.col, diag.severity.label) == (6, 11, "info")
+    assert diag.message.startswith("test job: undefined need: build: [mac];")
+    assert "include that was not followed: https://example.com/ci.yml" in diag.message

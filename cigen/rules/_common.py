@@ -198,12 +198,18 @@ def from_cross_job(
     ctx: LintContext, code: str, name: str, severity: Severity, *, explainable: bool
 ) -> Iterator[Diagnostic]:
     """The cross-job errors rule ``code`` reports; ``explainable``: a not-followed include may
-    define the missing job, so the finding is info with a note while includes are missing."""
+    define the missing job (the engine's one policy decides what that does to the level)."""
     for error in cross_job_errors(ctx) or ():
         if error.rule != code:
             continue
-        level, text = severity, error.text
-        if explainable and ctx.pipeline.incomplete:
-            level, text = Severity.INFO, text + ctx.unfollowed_hint()
         job = error.where.removeprefix("jobs:") or None
-        yield at(error.mark, code, name, level, text, job=job, anchor=error.message)
+        yield at(
+            error.mark,
+            code,
+            name,
+            severity,
+            error.text,
+            job=job,
+            anchor=error.message,
+            explainable=explainable,
+        )
