@@ -160,6 +160,11 @@ def test_fetch_then_lint_offline_gives_the_findings_of_local_files(
         host = host_of(url)
     out = capsys.readouterr()
     assert "4 includes locked in .cigen.lock" in out.out
+    assert (
+        f"  component:{host_of(url)}/ci/components/build@~latest: 1.0.0 {C10[:12]} sha256"
+        in out.out
+    )
+    assert "  template:Jobs/Lint.gitlab-ci.yml: sha256 " in out.out
     assert TOKEN not in out.out + out.err
     lock = parse_lock((root / LOCK_NAME).read_bytes(), LOCK_NAME)
     assert set(lock.entries) == {

@@ -577,6 +577,10 @@ def fetch_cmd(
         click.echo(f"{LOCK_NAME} is up to date ({len(result.lock.entries)} includes)")
         return EXIT_FINDINGS if result.errors else EXIT_CLEAN
     _write_lock(result, old)
+    from cigen.resolve.fetch import described
+
+    for line in described(result.lock):
+        click.echo(f"  {line}")
     click.echo(f"{len(result.lock.entries)} includes locked in {LOCK_NAME}")
     return EXIT_FINDINGS if result.errors else EXIT_CLEAN
 

@@ -303,6 +303,18 @@ def fetch(
     return FetchResult(Lock(dict(source.entries)), tuple(source.errors), pipeline)
 
 
+def described(lock: Lock) -> list[str]:
+    """One line per locked include: what it resolved to."""
+    out: list[str] = []
+    for key in sorted(lock.entries):
+        entry = lock.entries[key]
+        parts = [entry.version] if entry.version and entry.version != entry.commit else []
+        parts += [entry.commit[:12]] if entry.commit else []
+        parts.append(f"sha256 {entry.sha256[:12]}")
+        out.append(f"{key}: {' '.join(parts)}")
+    return out
+
+
 def changes(old: Lock | None, new: Lock) -> list[str]:
     """What differs between the committed lock and a fresh resolution, one line each."""
     before = dict(old.entries) if old is not None else {}

@@ -1,14 +1,16 @@
 """A project, remote, template or component include, which is not read offline.
 
 ## What it does
-Notes includes that need the network or a GitLab instance: ``project``, ``remote``,
-``template`` and ``component`` includes, and local includes whose path uses a variable known only
-when the pipeline is created. Findings that their content could explain (an unknown
-``extends`` parent, ``!reference`` target or ``needs`` job, a job without script) are then
-reported at info level instead of as errors.
+Notes includes whose content this lint does not have: ``project``, ``remote``, ``template`` and
+``component`` includes that ``cigen fetch`` has not fetched yet (not in ``.cigen.lock``, or
+their content missing from the include cache), ``artifact`` includes, and includes whose path
+uses a variable known only when the pipeline is created. Findings that their content could
+explain (an unknown ``extends`` parent, ``!reference`` target or ``needs`` job, a job without
+script) are then reported at info level instead of as errors.
 
 ## Why is this bad?
-It is not bad; it says what this lint could not see.
+It is not bad; it says what this lint could not see. Run ``cigen fetch`` once (and commit
+``.cigen.lock``): the lint then follows these includes offline like local files.
 
 ## Example
 ```yaml
