@@ -1,21 +1,46 @@
-"""The project tree: where the root is, and reading files inside it (and only inside it).
+"""The project tree: where the root is, and the one way cigen reads a file.
 
-Every file is read and parsed once per run (:meth:`Project.load` caches). Paths handed in are
+:func:`read_file` (and :meth:`Project.load`, built on the same :func:`read_regular`) is the only
+way any file is read: only a regular file (never a FIFO, device or directory, opened without
+blocking and without following a final symlink), at most ``limit`` bytes (GitLab's 2 MiB
+``max_yaml_size_bytes`` by default), and only inside the project root once symlinks are
+resolved. A file named explicitly on the command line that lies outside the root may be read
+(the user chose it); a symlink inside the root that leads out never is. Refusals name the file
+and what it was for, never its content; :func:`excerpt` is how a message quotes a value.
+
+Every CI file is read and parsed once per run (:meth:`Project.load` caches). Paths handed in are
 repository paths as GitLab sees them: POSIX, relative to the root, a leading ``/`` optional.
-Nothing outside the root is ever read, whether reached through ``..``, an absolute path or a
-symlink.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cigen.errors import CigenError
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
+
+#: How many characters of a value an error message quotes.
+EXCERPT = 60
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_KINDS = (
+    (stat.S_ISDIR, os.strerror(errno.EISDIR)),
+    (stat.S_ISFIFO, "a named pipe (FIFO), not a regular file"),
+    (stat.S_ISCHR, "a character device, not a regular file"),
+    (stat.S_ISBLK, "a block device, not a regular file"),
+    (stat.S_ISSOCK, "a socket, not a regular file"),
+)
 
 
 def find_root(target: Path, explicit: Path | None) -> Path:
@@ -37,7 +62,100 @@ class Outside(Exception):
 
 
 class Missing(Exception):
-    """No such file in the project."""
+    """No such file in the project, or not one cigen reads (``reason`` says which)."""
+
+    def __init__(self, path: str, reason: str | None = None) -> None:
+        self.absent = reason is None
+        self.reason = os.strerror(errno.ENOENT) if reason is None else reason
+        super().__init__(f"{path}: {self.reason}")
+
+
+class NotRegular(Missing):
+    """A directory, FIFO, device or socket where a file was expected."""
+
+
+def excerpt(value: object, limit: int = EXCERPT) -> str:
+    """``repr(value)``, cut to about ``limit`` characters: how messages quote file content."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def inside(root: Path, real: Path) -> bool:
+    """Whether the resolved path ``real`` is ``root`` or below it."""
+    return real == root or root in real.parents
+
+
+def read_regular(real: Path, limit: int = MAX_BYTES) -> tuple[bytes, int]:
+    """At most ``limit + 1`` bytes of the regular file at ``real``, and the file's size.
+
+    Opened without following a final symlink and without blocking (a FIFO cannot hang the
+    read); anything but a regular file is :class:`NotRegular`, a missing file :class:`Missing`.
+    """
+    try:
+        fd = os.open(real, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise Missing(str(real)) from None
+    except OSError as exc:
+        raise Missing(str(real), exc.strerror or type(exc).__name__) from None
+    try:
+        info = os.fstat(fd)
+        for test, kind in _KINDS:
+            if test(info.st_mode):
+                raise NotRegular(str(real), kind)
+        if not stat.S_ISREG(info.st_mode):  # pragma: no cover - every other kind is above
+            raise NotRegular(str(real), "not a regular file")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(limit + 1 - total, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise Missing(str(real), exc.strerror or type(exc).__name__) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks), max(info.st_size, total)
+
+
+def read_file(
+    path: Path,
+    *,
+    root: Path,
+    what: str,
+    limit: int = MAX_BYTES,
+    explicit: bool = False,
+    missing_ok: bool = False,
+    label: str | None = None,
+) -> bytes | None:
+    """The bytes of ``path``, ``what`` it is for naming it in errors: the one bounded read.
+
+    ``path`` must resolve inside ``root`` (symlinks followed), unless ``explicit`` (named on
+    the command line) and outside ``root`` as written. Refusals (outside, missing unless
+    ``missing_ok``, not a regular file, over ``limit`` bytes, unreadable) are a
+    :class:`CigenError` naming ``label`` (default: ``path``) and never quoting content.
+    """
+    shown = label if label is not None else path.as_posix()
+    root = root.resolve()
+    written = Path(os.path.normpath(path.absolute()))
+    real = Path(os.path.realpath(path))
+    if not inside(root, real) and not (explicit and not inside(root, written)):
+        raise CigenError(
+            f"{shown}: cannot read {what}: it leads outside the project root {root} "
+            "(through '..' or a symlink); name a file inside the project"
+        )
+    try:
+        data, size = read_regular(real, limit)
+    except Missing as exc:
+        if missing_ok and exc.absent:
+            return None
+        raise CigenError(f"{shown}: cannot read {what}: {exc.reason}") from None
+    if size > limit:
+        raise CigenError(
+            f"{shown}: cannot read {what}: it is {size:,} bytes, over the limit of {limit:,}"
+        )
+    return data
 
 
 @dataclass
@@ -79,11 +197,13 @@ class Project:
         rel = self.normalize(repo_path)
         candidate = self.root / rel
         resolved = Path(os.path.realpath(candidate))
-        if resolved != self.root and self.root not in resolved.parents:
+        if not inside(self.root, resolved):
             raise Outside(repo_path)
-        if not resolved.is_file():
-            raise Missing(repo_path)
         return resolved
+
+    def read(self, repo_path: str, limit: int = MAX_BYTES) -> tuple[bytes, int]:
+        """At most ``limit + 1`` bytes of a project file and its size (:func:`read_regular`)."""
+        return read_regular(self.real(repo_path), limit)
 
     def load(self, repo_path: str) -> Loaded:
         """Parse a file once; later calls get the same :class:`Loaded`."""
@@ -91,13 +211,7 @@ class Project:
         cached = self._cache.get(rel)
         if cached is not None:
             return cached
-        real = self.real(rel)
-        try:
-            size = real.stat().st_size
-            with real.open("rb") as handle:
-                data = handle.read(MAX_BYTES + 1) if size > MAX_BYTES else handle.read()
-        except OSError as exc:
-            raise Missing(f"{repo_path}: {exc.strerror}") from None
+        data, size = self.read(rel)
         loaded = load_text(rel, data, size=size)
         self._cache[rel] = loaded
         return loaded

@@ -1,4 +1,8 @@
-"""The one module that knows where cigen's data files live."""
+"""The one module that knows where cigen's data files live.
+
+Data files, shipped ones included, are read by :func:`cigen.project.read_file` (regular files
+only, size-capped, confined to their folder).
+"""
 
 from __future__ import annotations
 
@@ -12,21 +16,43 @@ from typing import Any
 from cigen.errors import CigenError
 
 
-@cache
-def own_schema(name: str) -> dict[str, Any]:
-    """A JSON schema shipped in ``schemas/`` (config, runners, cigen.yml, presets)."""
-    text = resources.files("cigen.schemas").joinpath(name).read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
+def shipped(package: str, name: str) -> bytes:
+    """A data file shipped with cigen (``package`` is ``cigen.schemas`` or ``cigen.presets``)."""
+    from cigen.project import read_file
+
+    folder = Path(str(resources.files(package)))
+    data = read_file(folder / name, root=folder, what=f"cigen's data file {name}")
+    assert data is not None
     return data
 
 
-def gitlab_ci_schema(path: Path | None = None) -> dict[str, Any]:
-    """GitLab's CI schema: ``path`` if given, else the copy in check-jsonschema's package data."""
+@cache
+def own_schema(name: str) -> dict[str, Any]:
+    """A JSON schema shipped in ``schemas/`` (config, runners, cigen.yml, presets)."""
+    data: dict[str, Any] = json.loads(shipped("cigen.schemas", name))
+    return data
+
+
+def _schema_bytes(path: Path, root: Path | None) -> bytes:
+    from cigen.project import read_file
+
+    data = read_file(
+        path,
+        root=root if root is not None else path.parent,
+        what="the GitLab CI schema",
+        explicit=True,
+        label=f"--schema {path}",
+    )
+    assert data is not None
+    return data
+
+
+def gitlab_ci_schema(path: Path | None = None, *, root: Path | None = None) -> dict[str, Any]:
+    """GitLab's CI schema: ``path`` (read inside ``root``) if given, else the copy in
+    check-jsonschema's package data."""
     if path is not None:
         try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise CigenError(f"--schema {path}: {exc.strerror}") from None
+            data: dict[str, Any] = json.loads(_schema_bytes(path, root))
         except ValueError as exc:
             raise CigenError(f"--schema {path}: not valid JSON ({exc})") from None
         if not isinstance(data, dict):
@@ -42,13 +68,13 @@ def gitlab_ci_schema(path: Path | None = None) -> dict[str, Any]:
     return _bundled_gitlab_schema()
 
 
-def gitlab_ci_schema_digest(path: Path | None = None) -> str:
+def gitlab_ci_schema_digest(path: Path | None = None, *, root: Path | None = None) -> str:
     """A digest of the schema file's bytes (keys the schema cache); empty when unreadable."""
     import hashlib
 
     try:
-        data = (path or bundled_gitlab_schema_path()).read_bytes()
-    except (OSError, CigenError):
+        data = _schema_bytes(path or bundled_gitlab_schema_path(), root if path else None)
+    except CigenError:
         return ""
     return hashlib.sha256(data).hexdigest()
 
@@ -73,7 +99,7 @@ def bundled_gitlab_schema_path() -> Path:
 
 @cache
 def _bundled_gitlab_schema() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(bundled_gitlab_schema_path().read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(_schema_bytes(bundled_gitlab_schema_path(), None))
     return data
 
 

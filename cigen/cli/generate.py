@@ -56,11 +56,13 @@ def generate_text(config: Path, *, source: str | None = None) -> Generated:
     from cigen.generate.output import output_text
     from cigen.generate.presets import load_catalog
     from cigen.generate.spec import load_spec
+    from cigen.project import find_root
 
     label = config.as_posix()
-    spec = load_spec(config, label)
+    root = find_root(config, None)
+    spec = load_spec(config, label, root=root)
     label_folder = (Path(label).parent / "presets").as_posix()
-    catalog = load_catalog(spec.folder / "presets", label_folder)
+    catalog = load_catalog(spec.folder / "presets", label_folder, root=root)
     composed = compose(spec, catalog)
     used = tuple(dict.fromkeys(job.preset for job in spec.jobs))
     text = output_text(composed.data, source or label, list(used))
@@ -177,6 +179,7 @@ def generate(
     from cigen.diagnostics import Severity
     from cigen.generate.output import stale_diff, write_output
     from cigen.generate.spec import SpecErrors
+    from cigen.project import find_root
 
     target = output if output is not None else (DEFAULT_OUTPUT if check else None)
     try:
@@ -193,12 +196,13 @@ def generate(
     for warning in generated.warnings:
         click.echo(f"cigen: warning: {warning}", err=True)
     spec = generated.spec
+    root = find_root(config, None)
     inventory_path = runners_path if runners_path is not None else spec.runners
     runners = None
     if inventory_path is not None:
         from cigen.runners.inventory import load_inventory
 
-        runners = load_inventory(inventory_path)
+        runners = load_inventory(inventory_path, root=root, explicit=runners_path is not None)
     diags = paused_only_as_warnings(
         lint_generated(generated.text, runners), generated.text, runners
     )
@@ -214,7 +218,7 @@ def generate(
         click.echo(_report(diags, generated), err=True, nl=False)
     if check:
         assert target is not None
-        diff = stale_diff(target, generated.text)
+        diff = stale_diff(target, generated.text, root=root)
         if diff is None:
             return 0
         click.echo(diff, nl=False)
@@ -224,7 +228,7 @@ def generate(
     if output is None:
         click.echo(generated.text, nl=False)
         return 0
-    changed = write_output(output, generated.text, force=force)
+    changed = write_output(output, generated.text, force=force, root=root)
     state = "wrote" if changed else "unchanged:"
     click.echo(f"cigen: {state} {output.as_posix()}", err=True)
     return 0
@@ -246,9 +250,10 @@ _config_option = click.option(
 
 def _catalog(config: Path) -> dict[str, Any]:
     from cigen.generate.presets import load_catalog
+    from cigen.project import find_root
 
     label_folder = (Path(config.as_posix()).parent / "presets").as_posix()
-    return load_catalog(config.parent / "presets", label_folder)
+    return load_catalog(config.parent / "presets", label_folder, root=find_root(config, None))
 
 
 @click.group()

@@ -130,17 +130,19 @@ def cli() -> None:
 
 
 def _load_config(path: Path, root: Path | None, explicit: Path | None) -> Any:
+    from dataclasses import replace
+
     from cigen.lint.settings import Config, find_config, load_config
     from cigen.project import find_root
 
     project_root = find_root(path, root)
     if explicit is not None:
-        config = load_config(explicit)
+        config = load_config(explicit, root=project_root, explicit=True)
     else:
         found = find_config(path, project_root)
-        config = load_config(found) if found is not None else Config()
+        config = load_config(found, root=project_root) if found is not None else Config()
     _confine(config, project_root)
-    return config
+    return replace(config, root=project_root)
 
 
 def _confine(config: Any, root: Path) -> None:
@@ -163,6 +165,7 @@ def _confine(config: Any, root: Path) -> None:
 
 def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> Any:
     """Runners from ``--runners`` (a file or ``gitlab``), else from the config file."""
+    explicit = source is not None
     if source is None and config.runners is not None:
         source = config.runners
         if source != "gitlab" and config.source is not None:
@@ -179,7 +182,8 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
         )
     from cigen.runners.inventory import load_inventory
 
-    return load_inventory(Path(source))
+    root = config.root if config.root is not None else Path.cwd()
+    return load_inventory(Path(source), root=root, explicit=explicit)
 
 
 @cli.command()

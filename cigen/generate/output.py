@@ -40,19 +40,24 @@ def is_generated(text: str) -> bool:
     return any(_MARKER_LINE.match(line) for line in text.splitlines()[:HEADER_LINES])
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+def _read(path: Path, root: Path | None) -> str | None:
+    """The generated file's current text (``None`` when it does not exist), read inside
+    ``root`` (default: its folder) by :func:`cigen.project.read_file`."""
+    from cigen.project import read_file
+
+    base = root if root is not None else path.parent
+    data = read_file(path, root=base, what="the generated file", explicit=True, missing_ok=True)
+    if data is None:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise CigenError(f"{path}: cannot read: {reason}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CigenError(f"{path}: cannot read the generated file: not UTF-8 text") from None
 
 
-def stale_diff(path: Path, text: str) -> str | None:
+def stale_diff(path: Path, text: str, *, root: Path | None = None) -> str | None:
     """A unified diff from the file at ``path`` to ``text``; ``None`` when they are equal."""
-    current = _read(path)
+    current = _read(path, root)
     if current == text:
         return None
     label = path.as_posix()
@@ -65,7 +70,9 @@ def stale_diff(path: Path, text: str) -> str | None:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def write_output(path: Path, text: str, *, force: bool, mode: int | None = None) -> bool:
+def write_output(
+    path: Path, text: str, *, force: bool, mode: int | None = None, root: Path | None = None
+) -> bool:
     """Write ``text`` atomically; refuses a file cigen did not write unless ``force``.
 
     With ``mode``, the file gets these permissions even when its text is already current.
@@ -75,7 +82,7 @@ def write_output(path: Path, text: str, *, force: bool, mode: int | None = None)
 
     if path.is_dir():
         raise CigenError(f"{path} is a directory")
-    current = _read(path)
+    current = _read(path, root)
     if current == text:
         if mode is not None:
             _chmod(path, mode)

@@ -208,7 +208,7 @@ class Preset:
 
 def builtin_presets() -> dict[str, Preset]:
     """The presets shipped with cigen, by name."""
-    from cigen.resources import preset_folder
+    from cigen.resources import preset_folder, shipped
 
     found: dict[str, Preset] = {}
     folder = preset_folder()
@@ -216,8 +216,8 @@ def builtin_presets() -> dict[str, Preset]:
         name = str(entry.name)
         if name.endswith(SUFFIX) and entry.is_file():
             stem = name[: -len(SUFFIX)]
-            preset = parse_preset(entry.read_bytes(), f"<built-in>/{name}", stem, builtin=True)
-            _add(found, preset)
+            data = shipped("cigen.presets", name)
+            _add(found, parse_preset(data, f"<built-in>/{name}", stem, builtin=True))
     return found
 
 
@@ -233,29 +233,32 @@ def _add(found: dict[str, Preset], preset: Preset) -> None:
         found[item.name] = item
 
 
-def project_presets(folder: Path, label_folder: str) -> dict[str, Preset]:
-    """The presets in a project's ``presets/`` folder (none if it does not exist)."""
+def project_presets(
+    folder: Path, label_folder: str, *, root: Path | None = None
+) -> dict[str, Preset]:
+    """The presets in a project's ``presets/`` folder (none if it does not exist), each read
+    inside the project ``root`` (default: the folder) by :func:`cigen.project.read_file`."""
+    from cigen.project import read_file
+
     if not folder.is_dir():
         return {}
     found: dict[str, Preset] = {}
     for path in sorted(folder.glob(f"*{SUFFIX}")):
-        if not path.is_file():
-            continue
         label = f"{label_folder}/{path.name}" if label_folder else path.name
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CigenError(f"{label}: cannot read preset: {exc.strerror or exc}") from None
+        data = read_file(path, root=root or folder, what="preset", label=label)
+        assert data is not None
         stem = path.name[: -len(SUFFIX)]
         _add(found, parse_preset(data, label, stem, builtin=False))
     return found
 
 
-def load_catalog(project_folder: Path | None, label_folder: str = "presets") -> dict[str, Preset]:
+def load_catalog(
+    project_folder: Path | None, label_folder: str = "presets", *, root: Path | None = None
+) -> dict[str, Preset]:
     """Built-in presets, then the project's, which add to them or replace them by name."""
     catalog = builtin_presets()
     if project_folder is not None:
-        for name, preset in project_presets(project_folder, label_folder).items():
+        for name, preset in project_presets(project_folder, label_folder, root=root).items():
             catalog[name] = replace(preset, overrides_builtin=name in catalog)
     return dict(sorted(catalog.items()))
 

@@ -26,9 +26,9 @@ JUPYTER_BASE_PACKAGES = ("jupyter_server", "ipykernel")
 
 def jupyter_dockerfile(base_image: str, packages: Sequence[str], port: int) -> str:
     from cigen.generate.render import environment
-    from cigen.resources import preset_folder
+    from cigen.resources import shipped
 
-    template = preset_folder().joinpath(JUPYTER_TEMPLATE).read_text(encoding="utf-8")
+    template = shipped("cigen.presets", JUPYTER_TEMPLATE).decode("utf-8")
     wanted = list(dict.fromkeys((*JUPYTER_BASE_PACKAGES, *packages)))
     rendered: str = (
         environment()

@@ -126,14 +126,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_yaml(path: Path, label: str, what: str) -> Any:
-    """The positioned data of a YAML file; any load problem is a located :class:`CigenError`."""
-    from cigen.yaml.load import read_bounded
+def load_yaml(path: Path, label: str, what: str, *, root: Path | None = None) -> Any:
+    """The positioned data of a YAML file named on the command line, read inside ``root``
+    (default: its folder); any problem is a located :class:`CigenError`."""
+    from cigen.project import read_file
 
-    try:
-        data = read_bounded(path, what)
-    except CigenError as exc:
-        raise CigenError(str(exc).replace(str(path), label, 1)) from None
+    base = root if root is not None else path.parent
+    data = read_file(path, root=base, what=what, explicit=True, label=label)
+    assert data is not None
     return parse_yaml(data, label)
 
 
@@ -173,10 +173,10 @@ def _reject_references(value: Any, label: str) -> None:
             _reject_references(item, label)
 
 
-def load_spec(path: Path, label: str | None = None) -> Spec:
-    """Read and validate cigen.yml at ``path``; ``label`` is how messages name it."""
+def load_spec(path: Path, label: str | None = None, *, root: Path | None = None) -> Spec:
+    """Read and validate cigen.yml at ``path`` (inside ``root``); ``label`` names it."""
     label = label if label is not None else path.as_posix()
-    body = load_yaml(path, label, "cigen.yml")
+    body = load_yaml(path, label, "cigen.yml", root=root)
     if not isinstance(body, YMap):
         got = "an empty file" if body is None else _kind(body)
         raise CigenError(f"{label}:1:1: cigen.yml is a mapping with a 'jobs' key, got {got}")

@@ -185,7 +185,7 @@ def lint(
     if schema is None:
         from cigen.resources import gitlab_ci_schema
 
-        schema = gitlab_ci_schema(config.schema)
+        schema = gitlab_ci_schema(config.schema, root=pipeline.root)
     if validator_factory is not None:
         checker = validator_factory(schema)
     else:

@@ -26,6 +26,8 @@ class Config:
     schema: Path | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     source: Path | None = None
+    root: Path | None = None
+    """The project root the files named here must stay inside (set by the CLI)."""
 
 
 def find_config(start: Path, root: Path) -> Path | None:
@@ -53,14 +55,19 @@ def _canonical(names: Iterable[str], where: str, source: Path) -> frozenset[str]
     return frozenset(out)
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a config file; any problem is a :class:`CigenError` (exit 2)."""
+def load_config(path: Path, *, root: Path | None = None, explicit: bool = False) -> Config:
+    """Read and validate a config file inside ``root`` (default: its folder; ``explicit``:
+    named on the command line); any problem is a :class:`CigenError` (exit 2)."""
+    from cigen.project import read_file
     from cigen.yaml.load import load_text, to_plain
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CigenError(f"{path}: {exc.strerror}") from None
+    data = read_file(
+        path,
+        root=root if root is not None else path.parent,
+        what="the cigen configuration",
+        explicit=explicit,
+    )
+    assert data is not None
     loaded = load_text(path.name, data)
     if not loaded.ok:
         problem = next(p for p in loaded.problems if p.fatal)

@@ -328,12 +328,15 @@ def _follow(
                 "includes from the repository root only",
             )
             continue
-        except Missing:
+        except Missing as exc:
             state.event(
                 "include-not-found",
                 entry.mark,
                 f"local file {repo_path!r} does not exist in the project; fix the path "
-                "(paths are relative to the repository root)",
+                "(paths are relative to the repository root)"
+                if exc.absent
+                else f"local file {repo_path!r} cannot be read ({exc.reason}); GitLab "
+                "includes only regular files of the repository",
             )
             continue
         yield from _include_loaded(state, entry, rel, loaded, chain, None)

@@ -267,12 +267,10 @@ def read_dockerfile(root: Path, candidates: list[str]) -> tuple[str, str] | None
     for candidate in candidates:
         try:
             rel = project.normalize(candidate)
-            real = project.real(rel)
-            with real.open("rb") as handle:
-                data = handle.read(MAX_DOCKERFILE_BYTES)
-        except (Outside, Missing, OSError):
+            data, _size = project.read(rel, MAX_DOCKERFILE_BYTES)
+        except (Outside, Missing):
             continue
-        return rel, data.decode("utf-8", "replace")
+        return rel, data[:MAX_DOCKERFILE_BYTES].decode("utf-8", "replace")
     return None
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -177,20 +176,31 @@ def assumes_protected_ref(runner: Runner, protected_ref: bool | None) -> bool:
 
 def runners_schema() -> dict[str, Any]:
     """The inventory JSON Schema, read from the ``cigen.schemas`` package data."""
-    text = resources.files("cigen.schemas").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    from cigen.resources import own_schema
+
+    return own_schema(SCHEMA_RESOURCE)
 
 
-def load_inventory(path: Path) -> tuple[Runner, ...]:
-    """Read, validate and default a runner inventory file: its runners.
+def load_inventory(
+    path: Path, *, root: Path | None = None, explicit: bool = False
+) -> tuple[Runner, ...]:
+    """Read, validate and default a runner inventory file.
 
-    Every problem (unreadable file, YAML syntax, schema violation, duplicate runner names) is a
-    :class:`CigenError` whose message starts with the path, and the line when it is known.
+    The file is read by :func:`cigen.project.read_file` inside ``root`` (default: its folder;
+    ``explicit``: named on the command line). Every problem (unreadable file, YAML syntax,
+    schema violation, duplicate runner names) is a :class:`CigenError` whose message starts
+    with the path, and the line when it is known.
     """
-    from cigen.yaml.load import load_text, read_bounded, to_plain
+    from cigen.project import read_file
+    from cigen.yaml.load import load_text, to_plain
 
-    raw = read_bounded(path, "runner inventory")
+    raw = read_file(
+        path,
+        root=root if root is not None else path.parent,
+        what="runner inventory",
+        explicit=explicit,
+    )
+    assert raw is not None
     loaded = load_text(path.name, raw)
     fatal = [p for p in loaded.problems if p.fatal or p.kind == "duplicate-key"]
     if fatal:

@@ -28,7 +28,6 @@ over :data:`MAX_EXPANDED_NODES` nodes end the load with a problem instead of run
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -592,36 +591,6 @@ def scalar_text(value: Any) -> str:
     if value is None:
         return ""
     return str(value)
-
-
-def read_bounded(path: str | os.PathLike[str], what: str) -> bytes:
-    """A regular file's bytes, refusing FIFOs, devices and files over :data:`MAX_BYTES`.
-
-    Raises :class:`cigen.errors.CigenError` naming ``what`` the file is for.
-    """
-    import stat
-    from pathlib import Path
-
-    from cigen.errors import CigenError
-
-    path = Path(path)
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise CigenError(f"{path}: cannot read {what}: Is a directory")
-        if not stat.S_ISREG(info.st_mode):
-            raise CigenError(f"{path}: cannot read {what}: not a regular file")
-        if info.st_size > MAX_BYTES:
-            raise CigenError(
-                f"{path}: {what} is {info.st_size:,} bytes, over the limit of {MAX_BYTES:,}"
-            )
-        with path.open("rb") as handle:
-            data: bytes = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise CigenError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise CigenError(f"{path}: {what} is over the limit of {MAX_BYTES:,} bytes")
-    return data
 
 
 def to_plain(value: Any) -> Any:
