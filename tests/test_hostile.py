@@ -523,6 +523,193 @@ CASES: list[Case] = [
 ]
 
 
+# --- class 1: every file cigen reads is a regular file inside the root (issue 11) -----------
+#: A credentials file beside the project, as ``~/.git-credentials`` would be: YAML reads it as
+#: one string, which a schema error would quote whole.
+CREDENTIALS = f"https://user:{MARKER}@example.com\n"
+GEN_YML = "registry: r\njobs:\n  hi: {preset: hello}\n"
+GEN_FILES: Files = {
+    "cigen.yml": GEN_YML,
+    "presets/hello.yaml": PRESET_HEAD + "    - echo hi\n",
+}
+
+
+def _credentials(root: Path) -> Path:
+    secret = root.parent / "credentials"
+    secret.write_text(CREDENTIALS, encoding="utf-8")
+    return secret
+
+
+def _link(name: str, target: Callable[[Path], Path] = _credentials) -> Callable[[Path], None]:
+    """Setup: ``name`` in the project is a symlink to ``target(root)``."""
+
+    def setup(root: Path) -> None:
+        link = root / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.exists() or link.is_symlink():
+            link.unlink()
+        link.symlink_to(target(root))
+
+    return setup
+
+
+def _fifo(name: str) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        (root / name).unlink(missing_ok=True)
+        os.mkfifo(root / name)
+
+    return setup
+
+
+def _outside_folder(root: Path) -> Path:
+    folder = root.parent / "outside-presets"
+    folder.mkdir(exist_ok=True)
+    (folder / "hello.yaml").write_text(CREDENTIALS, encoding="utf-8")
+    return folder
+
+
+def _dev(name: str) -> Callable[[Path], Path]:
+    return lambda _root: Path("/dev") / name
+
+
+def _reader_case(
+    case_id: str,
+    files: Files,
+    setup: Callable[[Path], None],
+    command: tuple[str, ...],
+    name: str,
+    *marks: Any,
+) -> Case:
+    return Case(
+        f"read-{case_id}",
+        files,
+        frozenset({2}),
+        command,
+        names=(name,),
+        setup=setup,
+        marks=marks,
+    )
+
+
+_DEV = pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+_LINT = ("lint", "--root", ".", CI)
+_CHECK = ("generate", "--check")
+
+CASES += [
+    _reader_case("config-symlink", {CI: JOB}, _link(".cigen.yaml"), _LINT, ".cigen.yaml"),
+    _reader_case(
+        "config-explicit-symlink",
+        {CI: JOB},
+        _link("cfg.yaml"),
+        ("lint", "--root", ".", "--config", "cfg.yaml", CI),
+        "cfg.yaml",
+    ),
+    _reader_case(
+        "config-explicit-fifo",
+        {CI: JOB},
+        _fifo("cfg.yaml"),
+        ("lint", "--root", ".", "--config", "cfg.yaml", CI),
+        "cfg.yaml",
+        _FIFO,
+    ),
+    _reader_case(
+        "config-explicit-dev-zero",
+        {CI: JOB},
+        _link("cfg.yaml", _dev("zero")),
+        ("lint", "--root", ".", "--config", "cfg.yaml", CI),
+        "cfg.yaml",
+        _DEV,
+    ),
+    _reader_case(
+        "config-runners-symlink",
+        {CI: JOB, ".cigen.yaml": "runners: inv.yml\n"},
+        _link("inv.yml"),
+        _LINT,
+        ".cigen.yaml",
+    ),
+    _reader_case(
+        "runners-explicit-symlink",
+        {CI: JOB},
+        _link("inv.yml"),
+        ("lint", "--root", ".", "--runners", "inv.yml", CI),
+        "inv.yml",
+    ),
+    _reader_case(
+        "runners-explicit-dev-zero",
+        {CI: JOB},
+        lambda _root: None,
+        ("lint", "--root", ".", "--runners", "/dev/zero", CI),
+        "/dev/zero",
+        _DEV,
+    ),
+    _reader_case(
+        "runners-explicit-fifo",
+        {CI: JOB},
+        _fifo("inv.yml"),
+        ("plan", "--root", ".", "--runners", "inv.yml", CI),
+        "inv.yml",
+        _FIFO,
+    ),
+    _reader_case(
+        "schema-explicit-symlink",
+        {CI: JOB},
+        _link("schema.json"),
+        ("lint", "--root", ".", "--schema", "schema.json", CI),
+        "schema.json",
+    ),
+    _reader_case(
+        "config-schema-symlink",
+        {CI: JOB, ".cigen.yaml": "schema: schema.json\n"},
+        _link("schema.json"),
+        _LINT,
+        ".cigen.yaml",
+    ),
+    _reader_case("cigen-yml-symlink", GEN_FILES, _link("cigen.yml"), _CHECK, "cigen.yml"),
+    _reader_case(
+        "cigen-yml-explicit-symlink",
+        GEN_FILES,
+        _link("other.yml"),
+        ("generate", "-c", "other.yml"),
+        "other.yml",
+    ),
+    _reader_case(
+        "preset-symlink", GEN_FILES, _link("presets/hello.yaml"), _CHECK, "presets/hello.yaml"
+    ),
+    _reader_case(
+        "preset-fifo",
+        GEN_FILES,
+        _fifo("presets/hello.yaml"),
+        _CHECK,
+        "presets/hello.yaml",
+        _FIFO,
+    ),
+    _reader_case(
+        "presets-folder-symlink",
+        {"cigen.yml": GEN_YML},
+        _link("presets", _outside_folder),
+        _CHECK,
+        "presets/hello.yaml",
+    ),
+    _reader_case(
+        "generate-runners-symlink",
+        {**GEN_FILES, "cigen.yml": "runners: inv.yml\n" + GEN_YML},
+        _link("inv.yml"),
+        _CHECK,
+        "inv.yml",
+    ),
+    _reader_case("check-target-symlink", GEN_FILES, _link(CI), _CHECK, CI),
+    _reader_case("check-target-fifo", GEN_FILES, _fifo(CI), _CHECK, CI, _FIFO),
+    _reader_case("check-target-dev-zero", GEN_FILES, _link(CI, _dev("zero")), _CHECK, CI, _DEV),
+    _reader_case(
+        "output-symlink",
+        GEN_FILES,
+        _link("out.yml"),
+        ("generate", "-o", "out.yml"),
+        "out.yml",
+    ),
+]
+
+
 def _entry_bytes(root: Path) -> dict[str, bytes]:
     """The entry file's bytes when it is a regular file (never opens a FIFO)."""
     entry = root / CI

@@ -683,8 +683,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the schema file (default: schemas/cigen.schema.json of this checkout)",
     )
     args = parser.parse_args(argv)
+    from cigen.atomic import write_atomic
+    from cigen.project import read_file
+
     path: Path = args.path
-    old = path.read_text(encoding="utf-8")
+    data = read_file(path, root=path.parent, what="the editor schema", explicit=True)
+    assert data is not None
+    old = data.decode("utf-8")
     new = schema_text(editor_schema(builtin_presets(), json.loads(old)))
     if args.check_schema:
         if old != new:
@@ -692,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     if old != new:
-        path.write_text(new, encoding="utf-8")
+        write_atomic(path, new)
     print(f"{path}: {'written' if old != new else 'unchanged'}")
     return 0
 
