@@ -80,6 +80,11 @@ def excerpt(value: object, limit: int = EXCERPT) -> str:
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
+def quoting(message: str, value: object) -> str:
+    """``message`` (a jsonschema error's, say) with its quote of ``value`` cut to an excerpt."""
+    return message.replace(repr(value), excerpt(value)) if len(repr(value)) > EXCERPT else message
+
+
 def inside(root: Path, real: Path) -> bool:
     """Whether the resolved path ``real`` is ``root`` or below it."""
     return real == root or root in real.parents

@@ -238,3 +238,192 @@ def test_lint_report_is_written_atomically(
     assert "No space left on device" in capsys.readouterr().err
     assert (project / "report.json").read_text(encoding="utf-8") == "previous report\n"
     assert names(project) == [".gitlab-ci.yml", "cigen.yml", "report.json"]
+
+
+# --- hostile targets and signals (issue 11, class 2) ---------------------------------------------
+
+_FIFO = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+
+
+@_FIFO
+def test_a_fifo_at_the_target_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "out.yml")
+    with pytest.raises(CigenError, match=r"a named pipe \(FIFO\), not a regular file"):
+        write_atomic(tmp_path / "out.yml", "x: 1\n")
+    assert stat.S_ISFIFO((tmp_path / "out.yml").lstat().st_mode)
+    assert names(tmp_path) == ["out.yml"]
+
+
+def test_a_socket_at_the_target_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(tmp_path / "s.yml"))
+        with pytest.raises(CigenError, match="a socket, not a regular file"):
+            write_atomic(tmp_path / "s.yml", "x: 1\n")
+    assert names(tmp_path) == ["s.yml"]
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_device_is_never_replaced(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``-o /dev/null`` would otherwise replace the device with a regular file (as root)."""
+    before = os.stat("/dev/null")
+    assert main(["generate", "-o", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/null" in err and "a character device, not a regular file" in err
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+@_FIFO
+def test_lint_report_to_a_fifo_is_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / ".gitlab-ci.yml").write_text("job:\n  script: [x]\n", encoding="utf-8")
+    os.mkfifo(project / "report.txt")
+    assert main(["lint", "--root", ".", "-o", "report.txt"]) == 2
+    assert "report.txt" in capsys.readouterr().err
+    assert stat.S_ISFIFO((project / "report.txt").lstat().st_mode)
+
+
+@pytest.mark.parametrize("special", [stat.S_ISUID, stat.S_ISGID, stat.S_ISVTX])
+def test_setuid_setgid_and_sticky_bits_are_dropped(tmp_path: Path, special: int) -> None:
+    target = tmp_path / "tool.sh"
+    target.write_text("#!/bin/sh\n", encoding="utf-8")
+    target.chmod(0o750 | special)
+    write_atomic(target, "#!/bin/sh\necho new\n")
+    assert mode(target) == 0o750
+
+
+def test_temporary_name_is_random_and_created_exclusively(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write opens a fresh random name with O_CREAT|O_EXCL|O_NOFOLLOW (real opens,
+    recorded on the way through)."""
+    opened: list[tuple[str, int]] = []
+    real_open = os.open
+
+    def recording(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        opened.append((os.fspath(path), flags))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr("cigen.atomic.os.open", recording)
+    target = tmp_path / "out.yml"
+    write_atomic(target, "a\n")
+    write_atomic(target, "b\n")
+    temps = [(name, flags) for name, flags in opened if name.endswith(".tmp")]
+    assert len(temps) == 2 and temps[0][0] != temps[1][0]
+    for name, flags in temps:
+        assert Path(name).parent == tmp_path
+        assert len(Path(name).name.split(".")[-2]) == 32  # 128 random bits
+        wanted = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        assert flags & wanted == wanted
+    assert names(tmp_path) == ["out.yml"]
+
+
+def test_planted_symlinks_are_never_followed(tmp_path: Path) -> None:
+    """Links planted at every name an older cigen used leave their targets untouched."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n", encoding="utf-8")
+    project = tmp_path / "p"
+    project.mkdir()
+    for name in (".out.yml.tmp", ".out.yml.0.tmp", "out.yml.tmp", ".out.yml"):
+        (project / name).symlink_to(victim)
+    write_atomic(project / "out.yml", "new\n")
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert (project / "out.yml").read_text(encoding="utf-8") == "new\n"
+
+
+#: A child that starts writing, reports the moment its temporary file is on disk, then waits
+#: (in fsync) for the parent's signal.
+_SLOW_WRITER = """
+import os, sys, time
+from pathlib import Path
+import cigen.atomic
+from cigen.cli.main import main
+
+ready = Path(sys.argv[1])
+real_fsync = os.fsync
+
+def slow_fsync(fd):
+    real_fsync(fd)
+    ready.write_text("writing")
+    time.sleep(60)
+
+cigen.atomic.os.fsync = slow_fsync
+sys.exit(main(["generate", "-c", sys.argv[2], "-o", sys.argv[3]]))
+"""
+
+
+@pytest.mark.parametrize(("signum", "code"), [(15, 143), (2, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_write_removes_the_temporary_file(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "cigen.yml").write_text(SIMPLE, encoding="utf-8")
+    out = tmp_path / ".gitlab-ci.yml"
+    old = "# Generated by cigen from cigen.yml\nold: {}\n"
+    out.write_text(old, encoding="utf-8")
+    ready = tmp_path / "ready"
+    with subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITER, str(ready), "cigen.yml", ".gitlab-ci.yml"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+    ) as child:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.exists(), child.stderr.read() if child.stderr else ""
+        assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+        child.send_signal(signal.Signals(signum))
+        _out, err = child.communicate(timeout=60)
+    assert child.returncode == code, err
+    assert b"Traceback" not in err
+    assert out.read_text(encoding="utf-8") == old
+    assert names(tmp_path) == [".gitlab-ci.yml", "cigen.yml", "ready"]
+
+
+def _unshare_works() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=16k tmpfs /mnt"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs unshare -rm and tmpfs mounts")
+def test_a_full_disk_is_exit_2_and_keeps_the_old_file(project: Path) -> None:
+    """A real full file system: a 64 KiB tmpfs in a private mount namespace, filled first."""
+    import subprocess
+    import sys
+
+    disk = project / "disk"
+    disk.mkdir()
+    script = f"""
+set -u
+mount -t tmpfs -o size=64k tmpfs {disk}
+printf '# Generated by cigen\\nold: {{}}\\n' > {disk}/out.yml
+head -c 1000000 /dev/zero > {disk}/filler 2>/dev/null
+{sys.executable} -m cigen generate -c cigen.yml -o {disk}/out.yml
+echo "exit=$?"
+ls -A {disk}
+cat {disk}/out.yml
+"""
+    run = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert "exit=2" in run.stdout, run.stdout + run.stderr
+    assert "No space left on device" in run.stderr
+    assert f"cannot write {disk}/out.yml" in run.stderr
+    assert "Traceback" not in run.stderr
+    listing = run.stdout.split("exit=2\n", 1)[1]
+    assert listing.split()[:2] == ["filler", "out.yml"]
+    assert listing.endswith("# Generated by cigen\nold: {}\n")

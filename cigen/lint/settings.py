@@ -100,6 +100,7 @@ def _text(value: Any) -> str:
 def _validate(raw: Any, path: Path) -> None:
     import jsonschema
 
+    from cigen.project import quoting
     from cigen.resources import own_schema
     from cigen.yaml.load import YMap, YSeq
 
@@ -114,7 +115,7 @@ def _validate(raw: Any, path: Path) -> None:
                 mark, node = node.item_mark(part), node[part]
         where = f":{mark.line}:{mark.col}" if mark is not None else ""
         field_path = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise CigenError(f"{path}{where}: {field_path}: {error.message}")
+        raise CigenError(f"{path}{where}: {field_path}: {quoting(error.message, error.instance)}")
 
 
 def apply(config: Config, diags: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -377,17 +377,20 @@ def _error_path(error: Any) -> list[str | int]:
 
 
 def _describe(error: Any) -> str:
+    from cigen.project import excerpt, quoting
+
     validator = error.validator
     instance = error.instance
     if validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = ", ".join(error.schema.get("properties", {}))
         extra = [str(key) for key in instance if key not in error.schema.get("properties", {})]
-        return f"unknown key {', '.join(map(repr, extra))} (allowed: {allowed})"
+        return f"unknown key {', '.join(map(excerpt, extra))} (allowed: {allowed})"
     if validator == "required":
         missing = [key for key in error.validator_value if key not in instance]
         return f"missing required key {', '.join(map(repr, missing))}"
     if validator == "type":
-        got = f"expected {_type_words(error.validator_value)}, got {_kind(instance)} {instance!r}"
+        got = f"expected {_type_words(error.validator_value)}, got {_kind(instance)} "
+        got += excerpt(instance)
         if error.validator_value == "string" and isinstance(instance, (bool, int, float)):
             got += " (quote it to keep it a string)"
         return got
@@ -409,7 +412,7 @@ def _describe(error: Any) -> str:
     if validator == "pattern" and error.validator_value == _defined_pattern("quantity"):
         return f"{instance!r} is not a Kubernetes quantity such as 500m, 2 or 64Gi"
     if validator == "uniqueItems":
-        return f"tags must be unique, got {instance!r}"
+        return f"tags must be unique, got {excerpt(instance)}"
     if validator == "maxItems":
         return (
             f"at most {error.validator_value} tags per runner (GitLab's limit), got {len(instance)}"
@@ -417,8 +420,8 @@ def _describe(error: Any) -> str:
     if validator == "minLength":
         return "must not be empty"
     if validator == "pattern" and isinstance(instance, str) and "," in instance:
-        return f"tag {instance!r} contains a comma; GitLab would split it into several tags"
-    return str(error.message)
+        return f"tag {excerpt(instance)} contains a comma; GitLab would split it into several tags"
+    return quoting(str(error.message), instance)
 
 
 def _defined_pattern(name: str) -> str:
