@@ -267,11 +267,11 @@ def test_a_socket_at_the_target_is_refused(tmp_path: Path) -> None:
 @pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
 def test_a_device_is_never_replaced(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``-o /dev/null`` would otherwise replace the device with a regular file (as root)."""
-    before = os.stat("/dev/null")
+    before = Path("/dev/null").stat()
     assert main(["generate", "-o", "/dev/null"]) == 2
     err = capsys.readouterr().err
     assert "/dev/null" in err and "a character device, not a regular file" in err
-    after = os.stat("/dev/null")
+    after = Path("/dev/null").stat()
     assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
 
 
