@@ -68,17 +68,6 @@ def gitlab_ci_schema(path: Path | None = None, *, root: Path | None = None) -> d
     return _bundled_gitlab_schema()
 
 
-def gitlab_ci_schema_digest(path: Path | None = None, *, root: Path | None = None) -> str:
-    """A digest of the schema file's bytes (keys the schema cache); empty when unreadable."""
-    import hashlib
-
-    try:
-        data = _schema_bytes(path or bundled_gitlab_schema_path(), root if path else None)
-    except CigenError:
-        return ""
-    return hashlib.sha256(data).hexdigest()
-
-
 def bundled_gitlab_schema_path() -> Path:
     """Where check-jsonschema keeps its copy of GitLab's schema.
 

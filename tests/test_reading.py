@@ -170,9 +170,8 @@ def test_excerpt_is_short(value: object) -> None:
 
 # --- the rule itself: no other way to read a file ----------------------------------------------
 
-#: Modules allowed to open files themselves: the reader, the writer, and the schema cache
-#: (another change removes it; it reads only its own digests).
-OWN_IO = {"cigen/project.py", "cigen/atomic.py", "cigen/lint/cache.py"}
+#: Modules allowed to open files themselves: the reader and the writer.
+OWN_IO = {"cigen/project.py", "cigen/atomic.py"}
 READERS = {"open", "read_text", "read_bytes", "fdopen"}
 
 
