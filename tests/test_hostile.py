@@ -374,7 +374,6 @@ CASES: list[Case] = [
     lint_case(
         "reference-bomb",
         {CI: reference_bomb(40)},
-        timeout=SHORT,
     ),
     lint_case("include-self", {CI: "include: .gitlab-ci.yml\n" + JOB}),
     lint_case(
@@ -500,7 +499,6 @@ CASES: list[Case] = [
     _preset(
         "nested-loops",
         "echo {% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
-        timeout=SHORT,
     ),
     Case(
         "generate-fifo",
@@ -508,7 +506,6 @@ CASES: list[Case] = [
         command=("generate", "--check"),
         names=("cigen.yml",),
         setup=_fifo_cigen_yml,
-        timeout=SHORT,
         marks=(_FIFO,),
     ),
     Case(
@@ -517,7 +514,6 @@ CASES: list[Case] = [
         command=("generate", "--check"),
         names=("cigen.yml",),
         setup=_dev_zero_cigen_yml,
-        timeout=SHORT,
         marks=(pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero"),),
     ),
 ]
