@@ -84,7 +84,22 @@ def at(
 def fingerprint(diag: Diagnostic, ordinal: int = 0) -> str:
     """A fingerprint that ignores line and column, so moving a finding keeps it the same."""
     parts = (diag.path, diag.code, diag.job or "", diag.anchor, diag.message, str(ordinal))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def portable(diag: Diagnostic) -> Diagnostic:
+    """``diag`` with text that is valid Unicode: the bytes of a file name that is not UTF-8
+    (lone surrogates) written as ``\\xNN`` (:func:`cigen.terminal.unicode_text`)."""
+    from dataclasses import replace
+
+    from cigen.terminal import unicode_text
+
+    fields = (diag.path, diag.message, diag.job or "", diag.anchor)
+    clean = tuple(unicode_text(text) for text in fields)
+    if clean == fields:
+        return diag
+    path, message, job, anchor = clean
+    return replace(diag, path=path, message=message, job=job or diag.job, anchor=anchor)
 
 
 def fingerprints(diags: Sequence[Diagnostic]) -> list[str]:

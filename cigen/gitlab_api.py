@@ -21,26 +21,37 @@ Environment: this module never reads ``os.environ``. The caller passes the envir
 ``env`` (the CLI passes ``os.environ``); explicit arguments win over it:
 
 - URL: ``url``, else ``GITLAB_URL``, else ``CI_SERVER_URL``;
-- token: ``token``, else ``GITLAB_TOKEN``;
+- token: ``token``, else ``GITLAB_TOKEN`` (surrounding whitespace is stripped);
 - project: ``project``, else ``CI_PROJECT_ID``.
 
-With ``config_section``, URL and token come from that python-gitlab config section instead
-(``gitlab.Gitlab.from_config``); the project still comes from ``project``/``CI_PROJECT_ID``.
+With ``config_section``, URL and credentials come from that python-gitlab config section
+instead; the project still comes from ``project``/``CI_PROJECT_ID``.
 
-Every failure is a :class:`CigenError` that says what to check. Secrets (the token, and
-anything that looks like a token or URL credentials) never appear in messages.
+The server is not trusted (issue 11): the token goes only to the configured scheme, host and
+port (a redirect elsewhere is refused before anything is sent; lists are read by page number,
+never by following the server's ``Link`` URLs); every response is read up to
+:data:`MAX_RESPONSE_BYTES`; a session has a deadline (``deadline`` seconds, default
+:data:`DEADLINE`) besides the per-request ``timeout``, kept even by a server that drips its
+answer; at most :data:`MAX_PAGES` pages of a list are read; rate-limit answers (``429`` with
+``Retry-After``) and server errors are reported, never waited for or retried.
+
+Every failure is a :class:`CigenError` that says what to check. Secrets (the token, the URL's
+credentials in every spelling, runner tokens once created, anything that looks like a token)
+never appear in messages, warnings or tracebacks (:mod:`cigen.redact`).
 """
 
 from __future__ import annotations
 
-import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from cigen.errors import CigenError
+from cigen.redact import environment_secrets, scrub, url_secrets
 from cigen.runners.inventory import Runner, Scope, make_runner
 from cigen.runners.sync import LiveRunner
 
@@ -49,6 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Session",
+    "api_tags",
     "connect",
     "create_runner",
     "fetch_inventory",
@@ -57,18 +69,43 @@ __all__ = [
     "update_runner",
 ]
 
-MASK = "[MASKED]"
+#: Runners listed per page (GitLab's maximum).
+PER_PAGE = 100
+#: Pages of the runner list read at most (10,000 runners).
+MAX_PAGES = 100
+#: Bytes of one response read at most.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: Seconds the whole inventory read may take.
+DEADLINE = 120.0
+#: Redirects followed (on the configured host only).
+MAX_REDIRECTS = 5
+#: GitLab's limits on a runner's tags (``Ci::Runner`` ``TAG_LIST_MAX_LENGTH``; tag names are at
+#: most 255 characters); the inventory schema allows 50 tags of at most 1,024 characters.
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 1024
 
-_SECRET_FIELD = re.compile(
-    r"(?i)((?:private|job|oauth|access)[-_]?token|authorization|password)"
-    r"""(["']?\s*[:=]\s*["']?(?:bearer\s+)?)[^\s&"',;}]+"""
-)
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-# Prefixes of GitLab's token types (personal, OAuth, deploy, runner, CI job, trigger, ...).
-_GITLAB_TOKEN = re.compile(
-    r"\bgl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct|tst|wt)-[A-Za-z0-9_-]{8,}"
-)
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+class Refused(Exception):
+    """A request cigen will not make or finish (another host, too large, too late)."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the token may go: scheme, host and port of the configured URL."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, url: str) -> Origin:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or (443 if scheme == "https" else 80)
+        return cls(scheme, (parts.hostname or "").lower(), port)
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
 
 
 def fetch_inventory(
@@ -79,44 +116,47 @@ def fetch_inventory(
     config_section: str | None = None,
     config_files: Sequence[str] | None = None,
     timeout: float = 10,
+    deadline: float = DEADLINE,
     env: Mapping[str, str] | None = None,
 ) -> tuple[Runner, ...]:
     """All runners available to ``project``, with their matching facts, as :class:`Runner`.
 
-    ``timeout`` (seconds) applies to each HTTP request, also with a config section (it replaces
-    the section's ``timeout``). Runner names come from the API's ``name``, else
-    ``description``, else ``runner-<id>``; names used by several runners get ``-<id>`` appended.
-    The result is ordered by runner id.
+    ``timeout`` (seconds) applies to each HTTP request, ``deadline`` to the whole read. Runner
+    names come from the API's ``name``, else ``description``, else ``runner-<id>``; names used
+    by several runners get ``-<id>`` appended. The result is ordered by runner id.
     """
     environ: Mapping[str, str] = env if env is not None else {}
-    project_id = project or environ.get("CI_PROJECT_ID")
+    project_id = (project or environ.get("CI_PROJECT_ID") or "").strip()
     if not project_id:
         raise CigenError(
             "no GitLab project given: pass the project (numeric id or full path such as "
             "group/app) or set CI_PROJECT_ID"
-        )
-
+        ) from None
     session = connect(
         url=url,
         token=token,
         config_section=config_section,
         config_files=config_files,
         timeout=timeout,
+        deadline=deadline,
         env=environ,
         needs="the read_api scope whose user is a Maintainer of the project",
     )
     with session.gl:
-        return _fetch(session.gl, project_id, session.secrets, timeout)
+        return _fetch(session, project_id)
 
 
 @dataclass
 class Session:
-    """A python-gitlab client, with what error messages need: the URL to show, the secrets
-    to mask (the API token, and runner tokens once created) and the timeout."""
+    """A python-gitlab client talking to one origin only, with what error messages need: the
+    URL to show, the secrets to mask (the API token, the URL's credentials, and runner tokens
+    once created), the timeout and the deadline."""
 
     gl: gitlab.Gitlab
     secrets: list[str]
     timeout: float
+    shown: str = ""
+    deadline: float = DEADLINE
 
     def fail(
         self, exc: Exception, action: str, *, missing: str, forbidden: str | None = None
@@ -126,11 +166,87 @@ class Session:
             exc,
             action,
             missing=missing,
-            url=_display_url(self.gl.url),
+            url=self.shown,
             secrets=self.secrets,
             timeout=self.timeout,
+            deadline=self.deadline,
             forbidden=forbidden,
         )
+
+    def get(
+        self,
+        path: str,
+        action: str,
+        *,
+        missing: str,
+        query: Mapping[str, Any] | None = None,
+        forbidden: str | None = None,
+    ) -> tuple[Any, Mapping[str, str]]:
+        """``GET path``: the decoded JSON and the headers; every failure a :class:`CigenError`."""
+        try:
+            response = self.gl.http_request(
+                "get",
+                path,
+                query_data=dict(query or {}),
+                obey_rate_limit=False,
+                retry_transient_errors=False,
+            )
+            return response.json(), response.headers
+        except Exception as exc:  # python-gitlab, requests, or the guard: all become one line
+            raise self.fail(exc, action, missing=missing, forbidden=forbidden) from None
+
+    def pages(
+        self,
+        path: str,
+        action: str,
+        *,
+        missing: str,
+        query: Mapping[str, Any] | None = None,
+        forbidden: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of a list, page by page (by number: the server's ``Link`` URLs are not
+        followed), at most :data:`MAX_PAGES` pages."""
+        items: list[dict[str, Any]] = []
+        for page in range(1, MAX_PAGES + 1):
+            found, headers = self.get(
+                path,
+                action,
+                missing=missing,
+                query={**(query or {}), "page": page, "per_page": PER_PAGE},
+                forbidden=forbidden,
+            )
+            if not isinstance(found, list) or not all(isinstance(i, dict) for i in found):
+                raise _unexpected(self.shown, action, "a runner list that is not a list of runners")
+            items += found
+            following = headers.get("X-Next-Page")
+            if following is not None:
+                if not following.strip() or not found:
+                    return items
+            elif len(found) < PER_PAGE:
+                return items
+        raise CigenError(
+            f"GitLab at {self.shown} answers more than {MAX_PAGES} pages while {action}; "
+            f"cigen reads at most {MAX_PAGES * PER_PAGE:,} runners"
+        ) from None
+
+    def detail(
+        self, runner_id: int, action: str, *, missing: str, forbidden: str | None = None
+    ) -> dict[str, Any]:
+        """``GET /runners/:id``, checked to be that runner with tags GitLab would hold."""
+        found, _headers = self.get(
+            f"/runners/{runner_id}", action, missing=missing, forbidden=forbidden
+        )
+        if not isinstance(found, dict) or _runner_id(found) != runner_id:
+            raise _unexpected(
+                self.shown, action, f"a runner detail that is not runner #{runner_id}"
+            )
+        try:
+            api_tags(found.get("tag_list"))
+        except ValueError as exc:
+            raise _unexpected(
+                self.shown, action, f"a runner GitLab would not hold ({exc})"
+            ) from None
+        return found
 
 
 def connect(
@@ -140,54 +256,210 @@ def connect(
     config_section: str | None = None,
     config_files: Sequence[str] | None = None,
     timeout: float = 10,
+    deadline: float = DEADLINE,
     env: Mapping[str, str] | None = None,
     needs: str = "the read_api scope",
 ) -> Session:
     """A client for the GitLab that ``url``/``token``, the environment or ``config_section``
-    name (see the module documentation); ``needs`` says what the token needs, for messages."""
+    name (see the module documentation); ``needs`` says what the token needs, for messages.
+
+    Its session sends only to the configured origin, reads at most
+    :data:`MAX_RESPONSE_BYTES` per answer and nothing after ``deadline`` seconds.
+    """
     import gitlab
     import gitlab.config
 
     environ: Mapping[str, str] = env if env is not None else {}
-    secrets: list[str] = []
+    secrets = environment_secrets(environ)
+    if token:
+        secrets += [token, token.strip()]
+    credentials: dict[str, Any] = {}
     if config_section is not None:
         if url or token:
             raise CigenError(
                 "give either a python-gitlab config section or a GitLab URL and token, not both"
-            )
+            ) from None
         files = list(config_files) if config_files is not None else None
+        where = ", ".join(files) if files else "python-gitlab's default config files"
         try:
-            gl = gitlab.Gitlab.from_config(config_section, files)
-        except gitlab.config.ConfigError as exc:
-            where = ", ".join(files) if files else "python-gitlab's default config files"
+            config = gitlab.config.GitlabConfigParser(gitlab_id=config_section, config_files=files)
+        except (gitlab.config.ConfigError, ValueError, TypeError, OSError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
             raise CigenError(
                 f"python-gitlab config section {config_section!r} is unusable: "
-                f"{_scrub(str(exc), secrets) or type(exc).__name__}. "
-                f"Check the section name and its url/private_token in {where}"
+                f"{scrub(reason, secrets)[:300]}. Check the section name and its url, "
+                f"private_token and timeout in {where}"
             ) from None
-        gl.timeout = timeout
-        secrets += [
-            str(value)
-            for value in (gl.private_token, gl.oauth_token, gl.job_token, gl.http_password)
-            if value
-        ]
+        base_url = str(config.url or "")
+        for key in ("private_token", "oauth_token", "job_token"):
+            value = getattr(config, key, None)
+            if value:
+                secrets.append(str(value))
+                credentials[key] = _checked_token(str(value), f"{key} of section {config_section}")
+        if config.http_username and config.http_password:
+            secrets.append(str(config.http_password))
+            credentials["http_username"] = str(config.http_username)
+            credentials["http_password"] = str(config.http_password)
+        credentials["ssl_verify"] = config.ssl_verify
+        what = f"the url of python-gitlab config section {config_section!r}"
     else:
-        base_url = url or environ.get("GITLAB_URL") or environ.get("CI_SERVER_URL")
-        api_token = token or environ.get("GITLAB_TOKEN")
-        if api_token:
-            secrets.append(api_token)
-        if not base_url:
+        base_url = url or environ.get("GITLAB_URL") or environ.get("CI_SERVER_URL") or ""
+        what = (
+            "the GitLab URL"
+            if url
+            else "GITLAB_URL"
+            if environ.get("GITLAB_URL")
+            else ("CI_SERVER_URL")
+        )
+        if not base_url.strip():
             raise CigenError(
                 "no GitLab URL given: pass the URL, set GITLAB_URL (or CI_SERVER_URL), "
                 "or name a python-gitlab config section"
-            )
-        if not api_token:
+            ) from None
+        api_token = token or environ.get("GITLAB_TOKEN") or ""
+        if not api_token.strip():
             raise CigenError(
                 f"no GitLab token given: set GITLAB_TOKEN to a token with {needs}, "
                 "or name a python-gitlab config section"
-            )
-        gl = gitlab.Gitlab(base_url, private_token=api_token, timeout=timeout)
-    return Session(gl, secrets, timeout)
+            ) from None
+        credentials["private_token"] = _checked_token(api_token, "GITLAB_TOKEN")
+    secrets += url_secrets(base_url)
+    base_url, shown = _checked_url(base_url, what, secrets)
+    session = _guarded_session(Origin.of(base_url), deadline)
+    gl = gitlab.Gitlab(
+        base_url,
+        timeout=timeout,
+        session=session,
+        retry_transient_errors=False,
+        keep_base_url=False,
+        **credentials,
+    )
+    return Session(gl, secrets, timeout, shown, deadline)
+
+
+def _checked_token(raw: str, what: str) -> str:
+    """The token without surrounding whitespace; refused if it holds anything else odd."""
+    value = raw.strip()
+    if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
+        raise CigenError(
+            f"{what} holds whitespace, control or non-ASCII characters inside the token; a "
+            "GitLab token never does: check how the variable is set"
+        ) from None
+    return value
+
+
+def _checked_url(raw: str, what: str, secrets: Sequence[str]) -> tuple[str, str]:
+    """``(url, url as shown)``: an http(s) URL with a host and a valid port, else exit 2."""
+    value = raw.strip()
+    shown = _display_url(value, secrets)
+    problem = ""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+        problem = "its port is not a number from 1 to 65535"
+    if parts is not None and not problem:
+        if not value.isprintable() or any(c.isspace() for c in value):
+            problem = "it holds whitespace or control characters"
+        elif parts.scheme.lower() not in ("http", "https"):
+            problem = "it must start with https:// (or http://)"
+        elif not parts.hostname:
+            problem = "it names no host"
+        elif port == 0:
+            problem = "its port is not a number from 1 to 65535"
+    if problem:
+        raise CigenError(
+            f"{what} {shown!r} is not a usable GitLab URL: {problem}; give the server's URL, "
+            "such as https://gitlab.example.com"
+        ) from None
+    return value, shown
+
+
+def _display_url(url: str, secrets: Sequence[str]) -> str:
+    """``url`` without user information (``user:password@``), and cut to 200 characters."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return scrub(url, secrets)[:200]
+    if parts.username is None and parts.password is None:
+        return scrub(url, secrets)[:200]
+    netloc = f"{host}:{port}" if port is not None else host
+    return scrub(urlunsplit(parts._replace(netloc=netloc)), secrets)[:200]
+
+
+@cache
+def _adapter_class() -> type[Any]:
+    """An ``HTTPAdapter`` that sends to one origin only, with a size cap and a deadline."""
+    from requests.adapters import HTTPAdapter
+
+    class Guard(HTTPAdapter):
+        origin: Origin
+        deadline_at: float
+        late: str
+
+        def send(  # type: ignore[override]
+            self, request: Any, stream: bool = False, timeout: Any = None, **kw: Any
+        ) -> Any:
+            target = Origin.of(request.url)
+            if target != self.origin:
+                raise Refused(
+                    f"was sent elsewhere ({target.scheme}://{target.host}:{target.port}, by a "
+                    f"redirect); cigen sends the token only to {self.origin}"
+                )
+            left = self.deadline_at - time.monotonic()
+            if left <= 0:
+                raise Refused(self.late)
+            if isinstance(timeout, (int, float)):
+                timeout = min(float(timeout), left)
+            response = super().send(request, stream=True, timeout=timeout, **kw)
+            if response.status_code == 429:
+                response.close()
+                raise Refused("answered 429 Too Many Requests (cigen does not wait and retry)")
+            _read_capped(response, self.deadline_at, self.late)
+            return response
+
+    return Guard
+
+
+def _read_capped(response: Any, deadline_at: float, late: str) -> None:
+    """Read the body now: at most :data:`MAX_RESPONSE_BYTES` bytes, and nothing after the
+    deadline (each read returns what has arrived, so a dripping server is cut off)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise Refused(f"sent a response of {int(declared):,} bytes")
+    body = bytearray()
+    raw = response.raw
+    while True:
+        if time.monotonic() > deadline_at:
+            response.close()
+            raise Refused(late)
+        chunk = raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            break
+        body += chunk
+        if len(body) > MAX_RESPONSE_BYTES:
+            response.close()
+            raise Refused(f"sent a response over {MAX_RESPONSE_BYTES:,} bytes")
+    response._content = bytes(body)  # what requests' ``.content`` returns from now on
+
+
+def _guarded_session(origin: Origin, deadline: float) -> Any:
+    import requests
+
+    session = requests.Session()
+    session.max_redirects = MAX_REDIRECTS
+    session.headers["Accept-Encoding"] = "identity"
+    adapter = _adapter_class()()
+    adapter.origin = origin
+    adapter.deadline_at = time.monotonic() + deadline
+    adapter.late = f"did not finish answering within {deadline:g} s, the time cigen allows"
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def runner_from_api(detail: Mapping[str, Any], name: str | None = None) -> Runner:
@@ -195,73 +467,95 @@ def runner_from_api(detail: Mapping[str, Any], name: str | None = None) -> Runne
 
     ``protected`` is ``access_level == "ref_protected"``; ``paused`` is the ``paused`` field,
     else ``not active``; ``name`` defaults to the entity's ``name``, else its
-    ``description``, else ``runner-<id>``.
+    ``description``, else ``runner-<id>``. Tags are :func:`api_tags`.
     """
     paused_field = detail.get("paused")
-    paused = paused_field if isinstance(paused_field, bool) else not detail.get("active", True)
+    paused = paused_field if isinstance(paused_field, bool) else detail.get("active") is False
     run_untagged = detail.get("run_untagged")
     description = detail.get("description")
-    runner_id = detail.get("id")
     return make_runner(
         name if name is not None else _base_name(detail),
-        [str(tag) for tag in detail.get("tag_list") or ()],
+        api_tags(detail.get("tag_list")),
         run_untagged=run_untagged if isinstance(run_untagged, bool) else None,
         paused=bool(paused),
         protected=detail.get("access_level") == "ref_protected",
-        id=runner_id if isinstance(runner_id, int) else None,
+        id=_runner_id(detail),
         description=description if isinstance(description, str) and description else None,
     )
 
 
-def _fetch(
-    gl: gitlab.Gitlab, project_id: str, secrets: Sequence[str], timeout: float
-) -> tuple[Runner, ...]:
-    import gitlab.exceptions
-    import requests
+def api_tags(raw: object) -> list[str]:
+    """A runner's ``tag_list`` as tags: a list, or a comma-separated string (as the API
+    accepts it); each tag stripped, empty ones and repeats dropped.
 
-    api_errors = (gitlab.exceptions.GitlabError, requests.exceptions.RequestException)
-    shown_url = _display_url(gl.url)
+    A tag that is not text, longer than :data:`MAX_TAG_LENGTH`, or more than :data:`MAX_TAGS`
+    tags are not a runner GitLab would have: :class:`ValueError`.
+    """
+    if raw is None:
+        return []
+    items: list[object]
+    if isinstance(raw, str):
+        items = list(raw.split(","))
+    elif isinstance(raw, list):
+        items = []
+        for item in raw:
+            items += item.split(",") if isinstance(item, str) else [item]
+    else:
+        raise ValueError(f"tag_list is a {type(raw).__name__}, not a list")
+    tags: list[str] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ValueError(f"a tag is a {type(item).__name__}, not text")
+        tag = str(item).strip()
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValueError(f"a tag is {len(tag):,} characters long")
+        if tag and tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"{len(tags)} tags, over GitLab's limit of {MAX_TAGS}")
+    return tags
 
-    def fail(exc: Exception, action: str, *, missing: str) -> CigenError:
-        return _failure(
-            exc, action, missing=missing, url=shown_url, secrets=secrets, timeout=timeout
+
+def _runner_id(detail: Mapping[str, Any]) -> int | None:
+    value = detail.get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _fetch(session: Session, project_id: str) -> tuple[Runner, ...]:
+    action = f"reading project {project_id!r}"
+    project, _headers = session.get(
+        f"/projects/{quote(project_id, safe='')}",
+        action,
+        missing=f"project {project_id!r} was not found (404): check the project id or full "
+        "path (group/app) and that the token's user can see the project",
+    )
+    numeric = _runner_id(project) if isinstance(project, dict) else None
+    if numeric is None:
+        raise _unexpected(session.shown, action, "a project without a numeric id")
+    summaries = session.pages(
+        f"/projects/{numeric}/runners",
+        f"listing the runners of project {project_id!r}",
+        missing=f"the runners of project {project_id!r} were not found (404)",
+    )
+    ids = sorted({i for i in map(_runner_id, summaries) if i is not None})
+    details = [
+        session.detail(
+            runner_id,
+            f"reading runner #{runner_id}",
+            missing=f"runner #{runner_id} was not found (404); it was probably deleted while "
+            "the inventory was read: try again",
         )
-
-    try:
-        project = gl.projects.get(project_id)
-    except api_errors as exc:
-        raise fail(
-            exc,
-            f"reading project {project_id!r}",
-            missing=(
-                f"project {project_id!r} was not found (404): check the project id or full path "
-                "(group/app) and that the token's user can see the project"
-            ),
-        ) from None
-    try:
-        summaries = project.runners.list(get_all=True, per_page=100)
-    except api_errors as exc:
-        raise fail(
-            exc,
-            f"listing the runners of project {project_id!r}",
-            missing=f"the runners of project {project_id!r} were not found (404)",
-        ) from None
-
-    details: list[dict[str, Any]] = []
-    for summary in sorted(summaries, key=lambda item: int(item.id)):
-        try:
-            details.append(dict(gl.runners.get(summary.id).attributes))
-        except api_errors as exc:
-            raise fail(
-                exc,
-                f"reading runner #{summary.id}",
-                missing=(
-                    f"runner #{summary.id} was not found (404); it was probably deleted "
-                    "while the inventory was read: try again"
-                ),
-            ) from None
+        for runner_id in ids
+    ]
     names = _unique_names(details)
     return tuple(runner_from_api(detail, name) for detail, name in zip(details, names, strict=True))
+
+
+def _unexpected(url: str, action: str, what: str) -> CigenError:
+    return CigenError(
+        f"GitLab at {url} sent {what} while {action}: check that the URL is the GitLab "
+        "server's root (without /api/v4)"
+    )
 
 
 def _base_name(detail: Mapping[str, Any]) -> str:
@@ -269,7 +563,7 @@ def _base_name(detail: Mapping[str, Any]) -> str:
         value = detail.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()
-    return f"runner-{detail.get('id')}"
+    return f"runner-{_runner_id(detail)}"
 
 
 def _unique_names(details: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -277,14 +571,14 @@ def _unique_names(details: Sequence[Mapping[str, Any]]) -> list[str]:
     bases = [_base_name(detail) for detail in details]
     counts = Counter(bases)
     names = [
-        f"{base}-{detail.get('id')}" if counts[base] > 1 else base
+        f"{base}-{_runner_id(detail)}" if counts[base] > 1 else base
         for base, detail in zip(bases, details, strict=True)
     ]
     taken: set[str] = set()
     unique: list[str] = []
     for name, detail in zip(names, details, strict=True):
         while name in taken:  # "x-5" named so by a user, and a second "x" with id 5
-            name = f"{name}-{detail.get('id')}"
+            name = f"{name}-{_runner_id(detail)}"
         taken.add(name)
         unique.append(name)
     return unique
@@ -298,6 +592,7 @@ def _failure(
     url: str,
     secrets: Sequence[str],
     timeout: float,
+    deadline: float = DEADLINE,
     forbidden: str | None = None,
 ) -> CigenError:
     """A :class:`CigenError` for ``exc`` raised while doing ``action``; secrets scrubbed.
@@ -307,7 +602,9 @@ def _failure(
     import gitlab.exceptions
     import requests
 
-    if isinstance(exc, gitlab.exceptions.GitlabParsingError):
+    if isinstance(exc, Refused):
+        text = f"GitLab at {url} {exc} while {action}; nothing more was read"
+    elif isinstance(exc, (requests.exceptions.JSONDecodeError, UnicodeDecodeError)):
         text = (
             f"GitLab at {url} sent a response that is not JSON while {action}: check that the "
             "URL is the GitLab server's root (without /api/v4)"
@@ -332,6 +629,8 @@ def _failure(
             message = _message_text(exc.error_message)
             detail = f": {message}" if message else ""
             text = f"GitLab at {url} answered {status} while {action}{detail}"
+    elif isinstance(exc, requests.exceptions.TooManyRedirects):
+        text = f"GitLab at {url} redirected more than {MAX_REDIRECTS} times while {action}"
     elif isinstance(exc, requests.exceptions.Timeout):
         text = (
             f"GitLab at {url} did not answer within {timeout:g} s while {action}: check the "
@@ -342,12 +641,13 @@ def _failure(
             f"cannot connect to GitLab at {url} while {action} ({_reason(exc)}): check the "
             "URL and that the server is reachable from here"
         )
+    elif isinstance(exc, requests.RequestException):
+        text = f"GitLab at {url} could not be read while {action} ({_reason(exc)})"
     else:
         text = (
-            f"cannot use the GitLab URL {url} ({_reason(exc)}): give the server's URL, such "
-            "as https://gitlab.example.com"
+            f"GitLab at {url} sent an answer cigen cannot use while {action} ({type(exc).__name__})"
         )
-    return CigenError(_scrub(text, secrets))
+    return CigenError(scrub(text, secrets))
 
 
 def _message_text(message: object) -> str:
@@ -358,35 +658,13 @@ def _message_text(message: object) -> str:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc)
-    found = _ERRNO.search(text)
-    if found:
-        return found.group(1).strip()
+    marker = text.find("[Errno ")
+    if marker >= 0:
+        tail = text[text.find("]", marker) + 1 :].strip()
+        return tail.split("'")[0].split('"')[0].split(")")[0].strip() or "refused"
     if "timed out" in text.lower():
         return "timed out"
     return " ".join(text.split())[:200] or type(exc).__name__
-
-
-def _display_url(url: str) -> str:
-    """``url`` without user information (``user:password@``)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _scrub(url, ())
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=host))
-
-
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with the given secrets, token-like strings and URL credentials masked."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    text = _URL_CREDENTIALS.sub(rf"\1{MASK}@", text)
-    text = _SECRET_FIELD.sub(rf"\1\2{MASK}", text)
-    return _GITLAB_TOKEN.sub(MASK, text)
 
 
 # --- managing runners (cigen runners apply / diff) ----------------------------------------------
@@ -412,70 +690,59 @@ def live_runners(
     found: dict[Scope, tuple[LiveRunner, ...]] = {}
     for scope in dict.fromkeys(scopes):
         summaries = _scope_runners(session, scope, owners)
-        details = [
-            _detail(session, summary.id)
-            for summary in sorted(summaries, key=lambda item: int(item.id))
-            if getattr(summary, "runner_type", scope.runner_type) == scope.runner_type
-        ]
-        found[scope] = tuple(_live(detail) for detail in details)
+        ids = sorted(
+            {
+                runner_id
+                for summary in summaries
+                if summary.get("runner_type", scope.runner_type) == scope.runner_type
+                and (runner_id := _runner_id(summary)) is not None
+            }
+        )
+        found[scope] = tuple(
+            _live(
+                session.detail(
+                    runner_id,
+                    f"reading runner #{runner_id}",
+                    missing=f"runner #{runner_id} was not found (404); it was probably deleted: "
+                    "try again",
+                    forbidden=_MANAGE_FORBIDDEN,
+                )
+            )
+            for runner_id in ids
+        )
     return owners, found
 
 
-def _scope_runners(session: Session, scope: Scope, owners: dict[Scope, int]) -> list[Any]:
-    import gitlab.exceptions
-    import requests
-
-    api_errors = (gitlab.exceptions.GitlabError, requests.exceptions.RequestException)
-    gl = session.gl
-    filters: dict[str, Any] = {"get_all": True, "per_page": 100, "type": scope.runner_type}
+def _scope_runners(
+    session: Session, scope: Scope, owners: dict[Scope, int]
+) -> list[dict[str, Any]]:
+    query = {"type": scope.runner_type}
     if scope.kind == "instance":
-        action = "listing the instance runners"
-        try:
-            return list(gl.runners.all(**filters))
-        except api_errors as exc:
-            raise session.fail(
-                exc,
-                action,
-                missing="the instance runners were not found (404)",
-                forbidden="listing instance runners needs an administrator's token",
-            ) from None
-    manager: Any = gl.projects if scope.kind == "project" else gl.groups
-    try:
-        owner = manager.get(scope.owner)
-    except api_errors as exc:
-        raise session.fail(
-            exc,
-            f"reading {scope}",
-            missing=(
-                f"{scope} was not found (404): check the id or full path and that the "
-                "token's user can see it"
-            ),
-        ) from None
-    owners[scope] = int(owner.id)
-    try:
-        return list(owner.runners.list(**filters))
-    except api_errors as exc:
-        raise session.fail(
-            exc,
-            f"listing the runners of {scope}",
-            missing=f"the runners of {scope} were not found (404)",
-            forbidden=_MANAGE_FORBIDDEN,
-        ) from None
-
-
-def _detail(session: Session, runner_id: int) -> dict[str, Any]:
-    import gitlab.exceptions
-    import requests
-
-    try:
-        return dict(session.gl.runners.get(runner_id).attributes)
-    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
-        raise session.fail(
-            exc,
-            f"reading runner #{runner_id}",
-            missing=f"runner #{runner_id} was not found (404); it was probably deleted: try again",
-            forbidden=_MANAGE_FORBIDDEN,
-        ) from None
+        return session.pages(
+            "/runners/all",
+            "listing the instance runners",
+            missing="the instance runners were not found (404)",
+            query=query,
+            forbidden="listing instance runners needs an administrator's token",
+        )
+    action = f"reading {scope}"
+    owner, _headers = session.get(
+        f"/{scope.kind}s/{quote(str(scope.owner), safe='')}",
+        action,
+        missing=f"{scope} was not found (404): check the id or full path and that the "
+        "token's user can see it",
+    )
+    owner_id = _runner_id(owner) if isinstance(owner, dict) else None
+    if owner_id is None:
+        raise _unexpected(session.shown, action, f"a {scope.kind} without a numeric id")
+    owners[scope] = owner_id
+    return session.pages(
+        f"/{scope.kind}s/{owner_id}/runners",
+        f"listing the runners of {scope}",
+        missing=f"the runners of {scope} were not found (404)",
+        query=query,
+        forbidden=_MANAGE_FORBIDDEN,
+    )
 
 
 def _live(detail: Mapping[str, Any]) -> LiveRunner:
@@ -486,7 +753,7 @@ def _live(detail: Mapping[str, Any]) -> LiveRunner:
         id=int(detail["id"]),
         description=str(detail.get("description") or ""),
         runner_type=str(detail.get("runner_type") or ""),
-        tag_list=tuple(str(tag) for tag in detail.get("tag_list") or ()),
+        tag_list=tuple(api_tags(detail.get("tag_list"))),
         run_untagged=bool(detail.get("run_untagged")),
         locked=bool(detail.get("locked")),
         access_level=str(detail.get("access_level") or "not_protected"),
@@ -514,8 +781,8 @@ def create_runner(session: Session, runner: Runner, owners: Mapping[Scope, int])
         if session.gl.user is None:
             session.gl.auth()
         user: Any = session.gl.user
-        created = user.runners.create(body)
-    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+        created = user.runners.create(body, obey_rate_limit=False)
+    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException, Refused) as exc:
         raise session.fail(
             exc, action, missing=f"{runner.scope} was not found (404)", forbidden=_MANAGE_FORBIDDEN
         ) from None
@@ -530,8 +797,8 @@ def update_runner(session: Session, runner_id: int, fields: Mapping[str, Any]) -
     import requests
 
     try:
-        session.gl.runners.update(runner_id, dict(fields))
-    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+        session.gl.runners.update(runner_id, dict(fields), obey_rate_limit=False)
+    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException, Refused) as exc:
         raise session.fail(
             exc,
             f"updating runner #{runner_id}",

@@ -52,6 +52,13 @@ unknown projects and runners are 404, ``forbidden_runner_ids`` 403. ``delay`` ma
 answer slow, for timeouts; ``overrides`` answers a path with anything (a 500, an HTML page).
 Every request is recorded in ``FakeGitLab.requests``.
 
+Hostile knobs (a server that is not GitLab, or a compromised one): ``redirects`` answers a path
+with a redirect (to another host, say) before any token check; ``next_base`` makes the
+``Link: rel="next"`` URLs point at another server; ``endless`` makes every runners page claim
+a further full page; ``override_headers`` adds headers to an ``overrides`` answer (a 429 with
+``Retry-After``); ``drip`` sends each answer's body one byte at a time, that many seconds
+apart.
+
 Usage::
 
     fake = FakeGitLab(runners=[runner_detail(1, tags=["docker"])])
@@ -242,6 +249,17 @@ class FakeGitLab:
             return int(raw) if int(raw) in self.groups else None
         return next((gid for gid, path in self.groups.items() if path == raw), None)
 
+    redirects: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Raw request path -> (3xx status, Location), answered before the token check."""
+    next_base: str | None = None
+    """Base URL (``http://host:port``) of the ``rel="next"`` links; ``None``: this server."""
+    endless: bool = False
+    """Every runners page is full and names a next page (a server that never ends a list)."""
+    override_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Raw request path -> extra headers of its ``overrides`` answer."""
+    drip: float = 0.0
+    """Seconds between the bytes of every body (a server that answers, but slowly)."""
+
     def project_id(self, raw: str) -> int | None:
         if raw.isdigit():
             return int(raw) if int(raw) in self.projects else None
@@ -308,11 +326,15 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path in fake.public:
             self._send(*fake.public[parts.path])
             return
+        if parts.path in fake.redirects:
+            status, location = fake.redirects[parts.path]
+            self._send(status, "text/plain", b"moved", {"Location": location})
+            return
         if self.headers.get("PRIVATE-TOKEN") != fake.token:
             self._json(401, {"message": "401 Unauthorized"})
             return
         if parts.path in fake.overrides:
-            self._send(*fake.overrides[parts.path])
+            self._send(*fake.overrides[parts.path], fake.override_headers.get(parts.path))
             return
         if fake.queued.get(parts.path):
             status, headers = fake.queued[parts.path].pop(0)
@@ -611,10 +633,14 @@ class _Handler(BaseHTTPRequestHandler):
         total = len(items)
         pages = max(math.ceil(total / per_page), 1)
         chunk = items[(page - 1) * per_page : page * per_page]
+        if fake.endless:
+            items = items or [dict.fromkeys(SUMMARY_FIELDS) | {"id": 1}]
+            chunk = [items[i % len(items)] for i in range(per_page)]
+            total, pages = per_page * (page + 1), page + 1
 
         def link(number: int) -> str:
             params = {**query, "page": str(number), "per_page": str(per_page)}
-            return f"{self._base()}{path}?{urlencode(params)}"
+            return f"{fake.next_base or self._base()}{path}?{urlencode(params)}"
 
         relations = []
         if page < pages:
@@ -655,7 +681,15 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        drip = self.server.fake.drip
+        if not drip:
+            self.wfile.write(data)
+            return
+        for index in range(len(data)):
+            if self.server.stopping.wait(drip):
+                return
+            self.wfile.write(data[index : index + 1])
+            self.wfile.flush()
 
 
 def _blob_id(content: bytes) -> str:

@@ -207,7 +207,8 @@ def test_unreachable_port() -> None:
 
 def test_url_without_scheme() -> None:
     message = str(fetch_error("gitlab.example.com"))
-    assert "cannot use the GitLab URL gitlab.example.com" in message
+    assert "the GitLab URL 'gitlab.example.com' is not a usable GitLab URL" in message
+    assert "must start with https://" in message
 
 
 def test_not_a_gitlab_server(url: str, fake: FakeGitLab) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from cigen.errors import CigenError
+from cigen.terminal import visible
 
 __all__ = ["Generated", "generate_text", "lint_generated", "register"]
 
@@ -134,9 +135,8 @@ def _report(diags: tuple[Any, ...], generated: Generated) -> str:
         job = where[origins[name]]
         mark = job.mark
         of = "" if name == job.name else f" of cigen.yml job {job.name!r}"
-        hints.append(
-            f"  job {name!r} (preset {job.preset}{of}) is at {mark.path}:{mark.line}:{mark.col}\n"
-        )
+        hint = f"job {name!r} (preset {job.preset}{of}) is at {mark.path}:{mark.line}:{mark.col}"
+        hints.append(f"  {visible(hint)}\n")
     return report + "".join(hints)
 
 
@@ -194,7 +194,7 @@ def generate(
             )
         return 2
     for warning in generated.warnings:
-        click.echo(f"cigen: warning: {warning}", err=True)
+        click.echo(f"cigen: warning: {visible(str(warning))}", err=True)
     spec = generated.spec
     root = find_root(config, None)
     inventory_path = runners_path if runners_path is not None else spec.runners
@@ -221,7 +221,7 @@ def generate(
         diff = stale_diff(target, generated.text, root=root)
         if diff is None:
             return 0
-        click.echo(diff, nl=False)
+        click.echo(visible(diff, keep_lines=True), nl=False)
         name = target.as_posix()
         click.echo(f"cigen: {name} is out of date; run: cigen generate -o {name}", err=True)
         return 1
@@ -272,7 +272,7 @@ def presets_list(config: Path) -> int:
         if not preset.builtin:
             replaces = ", replaces the built-in" if preset.overrides_builtin else ""
             origin = f"  [{preset.source}{replaces}]"
-        click.echo(f"{name:<{width}}  {preset.summary}{origin}")
+        click.echo(visible(f"{name:<{width}}  {preset.summary}{origin}"))
     return 0
 
 
@@ -327,7 +327,7 @@ def presets_show(name: str, config: Path, as_schema: bool) -> int:
         for example in preset.examples:
             lines.extend(f"  {line}" for line in example.rstrip("\n").splitlines())
             lines.append("")
-    click.echo("\n".join(lines).rstrip("\n"))
+    click.echo(visible("\n".join(lines).rstrip("\n"), keep_lines=True))
     return 0
 
 

@@ -17,6 +17,7 @@ import click
 
 from cigen import __version__
 from cigen.errors import CigenError
+from cigen.terminal import visible
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 FORMATS = ("text", "json", "codequality", "sarif")
@@ -121,6 +122,16 @@ class _Cli(click.Group):
 
             register(self)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # click would turn it into exit 1
+            raise _ClosedPipe from None
+
+
+class _ClosedPipe(Exception):
+    """The reader of standard output went away (``cigen plan | head``)."""
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -393,14 +404,14 @@ def _say_refused(result: Any) -> None:
     if not result.detail:
         click.echo("no pipeline: GitLab refuses to create it:")
         for error in result.errors:
-            click.echo(f"  {error}")
+            click.echo(f"  {visible(str(error))}")
         return
-    click.echo(f"no pipeline: {result.message}")
+    click.echo(f"no pipeline: {visible(result.message)}")
     click.echo(f"cigen's detail, not GitLab's output ({len(result.detail)} error(s) in all):")
     first, *rest = result.detail
-    click.echo(f"  {first}  <- the error GitLab shows")
+    click.echo(f"  {visible(str(first))}  <- the error GitLab shows")
     for line in rest:
-        click.echo(f"  {line}")
+        click.echo(f"  {visible(str(line))}")
 
 
 @cli.command()
@@ -447,17 +458,17 @@ def plan(
         click.echo(draw.mermaid(data) if fmt == "mermaid" else draw.dot(data), nl=False)
         return code
     if result.status == "filtered":
-        click.echo(f"no pipeline: {result.message}")
+        click.echo(f"no pipeline: {visible(result.message)}")
         if not result.workflow.created:
-            click.echo(f"  {result.workflow.reason}")
+            click.echo(f"  {visible(result.workflow.reason)}")
         return code
     if result.status == "refused":
         _say_refused(result)
         return code
     for item in data["jobs"]:
-        line = f"{item['stage']:<16} {item['name']:<40} {item['when']}"
+        line = f"{visible(item['stage']):<16} {visible(item['name']):<40} {item['when']}"
         if "runners" in item:
-            line += "  -> " + (", ".join(item["runners"]) or "NO RUNNER (stuck)")
+            line += "  -> " + (visible(", ".join(item["runners"])) or "NO RUNNER (stuck)")
         click.echo(line)
     return EXIT_CLEAN
 
@@ -480,9 +491,9 @@ def explain(
     from cigen.pipeline.plan import variable_origins
 
     pipeline, ctx, result, _config = _planned(path, root, variables, context)
-    click.echo(f"workflow: {result.workflow.reason}")
+    click.echo(f"workflow: {visible(result.workflow.reason)}")
     if result.status == "refused":
-        click.echo(f"no pipeline: {result.message}")
+        click.echo(f"no pipeline: {visible(result.message)}")
         return EXIT_FINDINGS
     if not result.workflow.created:
         return EXIT_CLEAN
@@ -492,25 +503,26 @@ def explain(
     for planned in found:
         decision = planned.decision
         state = f"runs ({decision.when})" if decision.included else "does not run"
-        click.echo(f"{planned.name}: {state}; decided by {decision.decided_by}")
+        click.echo(f"{visible(planned.name)}: {state}; decided by {visible(decision.decided_by)}")
         if planned.name != planned.definition:
             click.echo(
                 f"  instance {planned.instance.index if planned.instance else '?'}"
-                f" of {planned.definition!r}"
+                f" of {visible(repr(planned.definition))}"
             )
-        click.echo(f"  {decision.reason}")
+        click.echo(f"  {visible(decision.reason)}")
         origins = variable_origins(pipeline, ctx, result, planned)
         read = dict(decision.variables_read)
         click.echo("  variables read:" if read else "  no variable read")
         for name, value in read.items():
             shown = "undefined" if value is None else repr(value)
             origin = origins.get(name, ("", "not defined"))[1] if value is not None else ""
-            click.echo(f"    ${name} = {shown}" + (f"  ({origin})" if origin else ""))
+            line = f"    ${name} = {shown}" + (f"  ({origin})" if origin else "")
+            click.echo(visible(line))
         own = {k: v for k, v in origins.items() if v[1] != "predefined" and k not in read}
         if own:
             click.echo("  other variables it saw:")
             for name, (value, origin) in own.items():
-                click.echo(f"    ${name} = {value!r}  ({origin})")
+                click.echo(visible(f"    ${name} = {value!r}  ({origin})"))
     return EXIT_CLEAN
 
 
@@ -713,12 +725,65 @@ def _assembly_problem(pipeline: Any) -> str | None:
     return None
 
 
+#: Exit code when standard output was closed early: 128 + SIGPIPE, what a shell reports for a
+#: program the closed pipe killed.
+EXIT_CLOSED_PIPE = 141
+#: Longest error message shown (a message quoting a huge value is cut).
+MAX_MESSAGE = 2000
+
+
+def _tell(text: str, *, lines: bool = False) -> None:
+    """A message on stderr: secrets masked, control characters (newlines too, unless
+    ``lines``) escaped, length capped. Nothing happens if stderr is gone too."""
+    import contextlib
+
+    from cigen.redact import environment_secrets, scrub
+
+    text = scrub(text, environment_secrets(os.environ))
+    if not lines and len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + " [...]"
+    with contextlib.suppress(OSError):
+        click.echo(visible(text, keep_lines=lines), err=True)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so the exit flush cannot fail again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: run the CLI and map every outcome to an exit code."""
+    """Entry point: run the CLI and map every outcome to an exit code.
+
+    0 clean, 1 error findings, 2 a usage, configuration or environment error (a full disk
+    included), 3 a bug in cigen (also with ``CIGEN_DEBUG=1``, which adds a traceback with
+    secrets masked), 130 interrupted, 141 standard output closed early (quietly).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     # One short run over acyclic data: the collector would only walk the parsed tree again and
     # again (growth bends above 20k jobs); reference counting frees what is dropped.
     gc.disable()
+    try:
+        code = _run(args)
+        if code not in (EXIT_CLOSED_PIPE,):
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_CLOSED_PIPE
+    except OSError as exc:
+        _tell(f"cigen: error: cannot write the output: {exc.strerror or exc}")
+        _quiet_stdout()
+        return EXIT_USAGE
+    finally:
+        gc.enable()
+
+
+def _run(args: list[str]) -> int:
     try:
         result = cli.main(args=args, prog_name="cigen", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -735,19 +800,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("Aborted.", err=True)
         return 130
     except CigenError as exc:
-        click.echo(f"cigen: error: {exc}", err=True)
+        _tell(f"cigen: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except _ClosedPipe:
+        _quiet_stdout()
+        return EXIT_CLOSED_PIPE
+    except OSError as exc:  # every read is a CigenError: this is output that could not go out
+        if isinstance(exc, BrokenPipeError):
+            _quiet_stdout()
+            return EXIT_CLOSED_PIPE
+        _tell(f"cigen: error: cannot write the output: {exc.strerror or exc}")
+        _quiet_stdout()
+        return EXIT_USAGE
     except Exception as exc:
         if os.environ.get("CIGEN_DEBUG"):
-            raise
-        click.echo(
-            f"cigen: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in cigen; please report it (set CIGEN_DEBUG=1 for a traceback).",
-            err=True,
-        )
+            import traceback
+
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            _tell(text.rstrip("\n"), lines=True)
+        _tell(f"cigen: internal error: {type(exc).__name__}: {exc}")
+        _tell("This is a bug in cigen; please report it (set CIGEN_DEBUG=1 for a traceback).")
         return EXIT_CRASH
-    finally:
-        gc.enable()
     return result if isinstance(result, int) else EXIT_CLEAN

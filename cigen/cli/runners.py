@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from cigen.errors import CigenError
+from cigen.terminal import visible
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_INVENTORY = Path("runners.yml")
@@ -129,13 +130,14 @@ def jobs(
                 f for f, on in (("paused", runner.paused), ("protected", runner.protected)) if on
             ]
             where = f" ns={runner.namespace}" if runner.namespace else ""
-            head = f"{runner.name} [{', '.join(runner.tag_order or sorted(runner.tags))}]{where}"
+            tags = ", ".join(runner.tag_order or sorted(runner.tags))
+            head = visible(f"{runner.name} [{tags}]{where}")
             click.echo(head + (f" ({', '.join(flags)})" if flags else ""))
             for name in per_runner[runner.name]:
-                click.echo(f"  {name}")
+                click.echo(f"  {visible(name)}")
         click.echo("no runner can take:" if stuck else "every job has a runner")
         for item in stuck:
-            click.echo(f"  {item['job']} [{', '.join(item['tags'])}]")
+            click.echo(visible(f"  {item['job']} [{', '.join(item['tags'])}]"))
     return EXIT_FINDINGS if stuck else EXIT_CLEAN
 
 
@@ -153,14 +155,16 @@ def export(
     """
     from cigen.cli.main import _runner_inventory
     from cigen.lint.settings import Config
-    from cigen.runners.inventory import dump_inventory
+    from cigen.runners.inventory import check_inventory, dump_inventory
     from cigen.yaml.dump import dump
 
     opts = {"project": project, "gitlab_config_section": gitlab_config_section}
     inventory = _runner_inventory(runners_source, Config(), opts)
     if inventory is None:
         raise CigenError("runners export needs --runners FILE|gitlab")
-    click.echo(dump(dump_inventory(inventory), "Runner inventory exported by cigen"), nl=False)
+    data = dump_inventory(inventory)
+    check_inventory(data)  # never write a file cigen could not read back
+    click.echo(dump(data, "Runner inventory exported by cigen"), nl=False)
     return EXIT_CLEAN
 
 
@@ -196,13 +200,12 @@ def render(
     already filled in are kept) and <name>/values.yaml for the gitlab-runner Helm chart.
     """
     from cigen.runners.files import kept_values, write_files
-    from cigen.runners.inventory import load_inventory
     from cigen.runners.render import render as render_files
     from cigen.runners.render import stream
 
     if check and out_dir is None:
         raise click.UsageError("--check compares with the files below -o DIR: give -o DIR")
-    runners_found = load_inventory(inventory)
+    runners_found = _named_inventory(inventory)
     url = gitlab_url or os.environ.get("GITLAB_URL") or os.environ.get("CI_SERVER_URL")
     if not any(runner.kubernetes is not None for runner in runners_found):
         raise CigenError(f"{inventory}: no runner has a kubernetes block; nothing to render")
@@ -248,11 +251,18 @@ def _session(gitlab_config_section: str | None) -> Any:
     return connect(env=dict(os.environ), config_section=gitlab_config_section, needs=MANAGE_NEEDS)
 
 
-def _managed(inventory: Path) -> tuple[Any, ...]:
+def _named_inventory(inventory: Path) -> tuple[Any, ...]:
+    """The inventory named on the command line, read inside its project."""
+    from cigen.project import find_root
     from cigen.runners.inventory import load_inventory
+
+    return load_inventory(inventory, root=find_root(inventory, None), explicit=True)
+
+
+def _managed(inventory: Path) -> tuple[Any, ...]:
     from cigen.runners.sync import managed
 
-    found = load_inventory(inventory)
+    found = _named_inventory(inventory)
     if not managed(found):
         raise CigenError(
             f"{inventory}: no runner has a scope (instance, {{group: ...}} or {{project: ...}}), "

@@ -10,12 +10,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cigen.diagnostics import Diagnostic, fingerprints
+from cigen.diagnostics import Diagnostic, fingerprints, portable
 
 _SEVERITY = {"info": "info", "warning": "minor", "error": "major"}
 
 
 def render(diags: Sequence[Diagnostic], *, rules: Mapping[str, Any], tool_version: str) -> str:
+    diags = [portable(d) for d in diags]
     issues = [
         {
             "type": "issue",

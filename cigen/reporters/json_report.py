@@ -11,10 +11,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cigen.diagnostics import Diagnostic
+from cigen.diagnostics import Diagnostic, portable
 
 
 def as_dict(diag: Diagnostic) -> dict[str, Any]:
+    diag = portable(diag)
     return {
         "code": diag.code,
         "name": diag.name,

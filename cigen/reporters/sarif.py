@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from cigen.diagnostics import Diagnostic, fingerprints
+from cigen.diagnostics import Diagnostic, fingerprints, portable
 
 _LEVEL = {"info": "note", "warning": "warning", "error": "error"}
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -32,11 +32,14 @@ def render(diags: Sequence[Diagnostic], *, rules: Mapping[str, Any], tool_versio
             "ruleId": d.code,
             "ruleIndex": codes.index(d.code) if d.code in rules else -1,
             "level": _LEVEL[d.severity.label],
-            "message": {"text": d.message},
+            "message": {"text": portable(d).message},
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": quote(d.path), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {
+                            "uri": quote(d.path.encode("utf-8", "surrogateescape")),
+                            "uriBaseId": "%SRCROOT%",
+                        },
                         "region": {"startLine": d.line, "startColumn": d.col},
                     }
                 }

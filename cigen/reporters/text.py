@@ -6,10 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cigen.diagnostics import Diagnostic
+from cigen.terminal import visible
 
 
 def render(diags: Sequence[Diagnostic], *, rules: Mapping[str, Any], tool_version: str) -> str:
-    lines = [f"{d.path}:{d.line}:{d.col}: {d.code} {d.name} {d.message}" for d in diags]
+    """One line a finding; paths and messages from the input are :func:`visible` (a newline in
+    a job name cannot start a line of its own, an escape sequence cannot reach the terminal)."""
+    lines = [
+        f"{visible(d.path)}:{d.line}:{d.col}: {d.code} {d.name} {visible(d.message)}" for d in diags
+    ]
     return "\n".join(lines) + ("\n" if lines else "")
 
 

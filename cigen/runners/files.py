@@ -34,16 +34,19 @@ def kept_values(out_dir: Path, runners: Iterable[Runner]) -> dict[str, dict[str,
             relative = secret_path(runner, secret["metadata"]["name"])
             path = out_dir / relative
             if path.is_file():
-                values = _secret_values(path)
+                values = _secret_values(path, out_dir)
                 if values:
                     kept[relative] = values
     return kept
 
 
-def _secret_values(path: Path) -> dict[str, str]:
-    from cigen.yaml.load import load_text, read_bounded, to_plain
+def _secret_values(path: Path, out_dir: Path) -> dict[str, str]:
+    from cigen.project import read_file
+    from cigen.yaml.load import load_text, to_plain
 
-    loaded = load_text(path.name, read_bounded(path, "Secret manifest"))
+    data = read_file(path, root=out_dir, what="Secret manifest")
+    assert data is not None
+    loaded = load_text(path.name, data)
     if any(problem.fatal for problem in loaded.problems):
         raise CigenError(
             f"{path}: cannot read the Secret manifest to keep its values; fix or remove the file"

@@ -25,7 +25,6 @@ matching predicate (``Ci::Runner#match_build_if_online?`` without the "online" p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ __all__ = [
     "Scope",
     "assumes_protected_ref",
     "can_take",
+    "check_inventory",
     "dump_inventory",
     "load_inventory",
     "make_runner",
@@ -340,6 +340,24 @@ def _semantic_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
                 )
         for where, message in check_spec(name, spec):
             yield ([*here, "kubernetes", *where], message)
+
+
+def check_inventory(data: Mapping[str, Any]) -> None:
+    """Refuse (:class:`CigenError`) inventory data that :func:`load_inventory` would reject:
+    what cigen writes (``runners export``) it can always read back."""
+    import jsonschema
+
+    schema = runners_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    error = next(iter(validator.iter_errors(data)), None)
+    if error is not None:
+        where = _dotted(_error_path(error)) or "top level"
+        raise CigenError(
+            f"the inventory cigen would write is not valid: {where}: {_describe(error)}"
+        )
+    for where_path, message in _semantic_problems(data):
+        where = _dotted(list(where_path))
+        raise CigenError(f"the inventory cigen would write is not valid: {where}: {message}")
 
 
 def _validate(path: Path, text: str, data: dict[str, Any]) -> None:
