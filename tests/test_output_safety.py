@@ -37,7 +37,7 @@ def cigen(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
     environ = {k: v for k, v in os.environ.items() if k not in ("CIGEN_DEBUG", "GITLAB_TOKEN")}
     environ.update(env or {})
     command = [sys.executable, "-m", "cigen", *args]
-    return subprocess.run(command, cwd=cwd, env=environ, capture_output=True)
+    return subprocess.run(command, cwd=cwd, env=environ, capture_output=True, check=False)
 
 
 # --- exit codes ---------------------------------------------------------------------------------
