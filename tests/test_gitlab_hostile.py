@@ -372,3 +372,28 @@ def test_export_is_always_an_inventory_the_schema_accepts(details: list[dict[str
     text = dump(data, "exported")
     loaded = load_text("runners.yml", text.encode("utf-8"))
     assert loaded.ok and to_plain(loaded.body) == data
+
+
+def test_export_refuses_a_runner_its_schema_rejects(
+    url: str,
+    fake: FakeGitLab,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """GitLab refuses a runner with neither tags nor run_untagged; a server may still send one:
+    ``runners export`` exits 2 instead of writing an inventory that cannot be read back."""
+    from cigen.cli.main import main
+
+    detail = runner_detail(1, name="odd", run_untagged=False)
+    detail["tag_list"] = [" ", ""]
+    fake.runners = [detail, runner_detail(2, name="fine", tags=["docker"])]
+    monkeypatch.setenv("GITLAB_URL", url)
+    monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
+    monkeypatch.setenv("CI_PROJECT_ID", "7")
+    assert main(["runners", "export", "--runners", "gitlab"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "runners[0].run_untagged" in captured.err
+    fake.runners = [runner_detail(2, name="fine", tags=["docker"])]
+    assert main(["runners", "export", "--runners", "gitlab"]) == 0
+    assert "name: fine" in capsys.readouterr().out
