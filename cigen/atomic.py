@@ -33,7 +33,7 @@ from types import FrameType
 
 from cigen.errors import CigenError
 
-__all__ = ["write_atomic", "write_new"]
+__all__ = ["open_append", "write_atomic", "write_new"]
 
 #: Permission bits never copied from an old file to its replacement.
 _DROPPED = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
@@ -94,6 +94,24 @@ def write_new(path: Path, text: str) -> None:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def open_append(path: Path) -> int:
+    """A descriptor appending to ``path`` (created when missing), for files written a line at
+    a time (``cigen scan`` records). Only a regular file: never through a symlink, never a
+    FIFO or device (exit 2)."""
+    _existing_mode(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(
+            path, flags | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0), 0o666
+        )
+    except OSError as exc:
+        raise CigenError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # pragma: no cover - swapped after the check
+        os.close(fd)
+        raise CigenError(f"cannot write {path}: not a regular file")
+    return fd
 
 
 def _written_beside(path: Path, text: str, mode: int) -> Path:

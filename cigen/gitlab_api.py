@@ -59,11 +59,13 @@ if TYPE_CHECKING:
     import gitlab
 
 __all__ = [
+    "Refused",
     "Session",
     "api_tags",
     "connect",
     "create_runner",
     "fetch_inventory",
+    "guard_adapter_class",
     "live_runners",
     "runner_from_api",
     "update_runner",
@@ -77,6 +79,9 @@ MAX_PAGES = 100
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 #: Seconds the whole inventory read may take.
 DEADLINE = 120.0
+#: Seconds one answer may take to arrive in full (a server dripping it byte by byte).
+MAX_RESPONSE_SECONDS = 120.0
+SLOW = f"took more than {MAX_RESPONSE_SECONDS:g} s to send one answer"
 #: Redirects followed (on the configured host only).
 MAX_REDIRECTS = 5
 #: GitLab's limits on a runner's tags (``Ci::Runner`` ``TAG_LIST_MAX_LENGTH``; tag names are at
@@ -156,7 +161,7 @@ class Session:
     secrets: list[str]
     timeout: float
     shown: str = ""
-    deadline: float = DEADLINE
+    deadline: float | None = DEADLINE
 
     def fail(
         self, exc: Exception, action: str, *, missing: str, forbidden: str | None = None
@@ -256,7 +261,7 @@ def connect(
     config_section: str | None = None,
     config_files: Sequence[str] | None = None,
     timeout: float = 10,
-    deadline: float = DEADLINE,
+    deadline: float | None = DEADLINE,
     env: Mapping[str, str] | None = None,
     needs: str = "the read_api scope",
 ) -> Session:
@@ -264,7 +269,8 @@ def connect(
     name (see the module documentation); ``needs`` says what the token needs, for messages.
 
     Its session sends only to the configured origin, reads at most
-    :data:`MAX_RESPONSE_BYTES` per answer and nothing after ``deadline`` seconds.
+    :data:`MAX_RESPONSE_BYTES` per answer and nothing after ``deadline`` seconds (``None``:
+    no deadline for the session, for callers with their own, as ``cigen scan``).
     """
     import gitlab
     import gitlab.config
@@ -391,34 +397,57 @@ def _display_url(url: str, secrets: Sequence[str]) -> str:
 
 
 @cache
+def guard_adapter_class() -> type[Any]:
+    """The ``HTTPAdapter`` of every session :func:`connect` makes: it sends to one origin
+    only, reads at most :data:`MAX_RESPONSE_BYTES` per answer, and nothing after the session's
+    deadline or :data:`MAX_RESPONSE_SECONDS` for one answer. A subclass may set
+    ``refuse_rate_limits`` to false to see ``429`` answers and wait itself (``cigen scan``)."""
+    return _adapter_class()
+
+
+@cache
 def _adapter_class() -> type[Any]:
-    """An ``HTTPAdapter`` that sends to one origin only, with a size cap and a deadline."""
     from requests.adapters import HTTPAdapter
 
     class Guard(HTTPAdapter):
         origin: Origin
-        deadline_at: float
-        late: str
+        deadline_at: float = float("inf")
+        late: str = ""
+        refuse_rate_limits: bool = True
 
-        def send(  # type: ignore[override]
-            self, request: Any, stream: bool = False, timeout: Any = None, **kw: Any
+        def guard(self, source: Any) -> None:
+            """Take over ``source``'s origin and deadline (a guard this one replaces)."""
+            self.origin = source.origin
+            self.deadline_at = source.deadline_at
+            self.late = source.late
+
+        def send(
+            self,
+            request: Any,
+            stream: bool = False,
+            timeout: Any = None,
+            verify: Any = True,
+            cert: Any = None,
+            proxies: Any = None,
         ) -> Any:
             target = Origin.of(request.url)
             if target != self.origin:
                 raise Refused(
                     f"was sent elsewhere ({target.scheme}://{target.host}:{target.port}, by a "
-                    f"redirect); cigen sends the token only to {self.origin}"
+                    f"redirect or a link); cigen sends the token only to {self.origin}"
                 )
             left = self.deadline_at - time.monotonic()
             if left <= 0:
                 raise Refused(self.late)
             if isinstance(timeout, (int, float)):
                 timeout = min(float(timeout), left)
-            response = super().send(request, stream=True, timeout=timeout, **kw)
-            if response.status_code == 429:
+            response = super().send(request, True, timeout, verify, cert, proxies)
+            if response.status_code == 429 and self.refuse_rate_limits:
                 response.close()
                 raise Refused("answered 429 Too Many Requests (cigen does not wait and retry)")
-            _read_capped(response, self.deadline_at, self.late)
+            stop = min(self.deadline_at, time.monotonic() + MAX_RESPONSE_SECONDS)
+            late = self.late if stop == self.deadline_at else SLOW
+            _read_capped(response, stop, late)
             return response
 
     return Guard
@@ -447,7 +476,7 @@ def _read_capped(response: Any, deadline_at: float, late: str) -> None:
     response._content = bytes(body)  # what requests' ``.content`` returns from now on
 
 
-def _guarded_session(origin: Origin, deadline: float) -> Any:
+def _guarded_session(origin: Origin, deadline: float | None) -> Any:
     import requests
 
     session = requests.Session()
@@ -455,8 +484,9 @@ def _guarded_session(origin: Origin, deadline: float) -> Any:
     session.headers["Accept-Encoding"] = "identity"
     adapter = _adapter_class()()
     adapter.origin = origin
-    adapter.deadline_at = time.monotonic() + deadline
-    adapter.late = f"did not finish answering within {deadline:g} s, the time cigen allows"
+    if deadline is not None:
+        adapter.deadline_at = time.monotonic() + deadline
+        adapter.late = f"did not finish answering within {deadline:g} s, the time cigen allows"
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -592,7 +622,7 @@ def _failure(
     url: str,
     secrets: Sequence[str],
     timeout: float,
-    deadline: float = DEADLINE,
+    deadline: float | None = DEADLINE,
     forbidden: str | None = None,
 ) -> CigenError:
     """A :class:`CigenError` for ``exc`` raised while doing ``action``; secrets scrubbed.

@@ -21,6 +21,7 @@ import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TextIO
 
 from cigen.errors import CigenError
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
@@ -122,6 +123,26 @@ def read_regular(real: Path, limit: int = MAX_BYTES) -> tuple[bytes, int]:
     finally:
         os.close(fd)
     return b"".join(chunks), max(info.st_size, total)
+
+
+def open_text(path: Path, *, what: str, label: str | None = None) -> TextIO:
+    """A file named on the command line, opened for reading line by line (files too large to
+    read whole, such as ``cigen scan`` records): only a regular file, opened without blocking
+    and without following a final symlink. Refusals are a :class:`CigenError`."""
+    shown = label if label is not None else path.as_posix()
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise CigenError(f"{shown}: cannot read {what}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        for test, kind in _KINDS:
+            if test(info.st_mode):
+                raise CigenError(f"{shown}: cannot read {what}: {kind}")
+        return os.fdopen(fd, encoding="utf-8", errors="replace")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_file(

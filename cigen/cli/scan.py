@@ -175,6 +175,7 @@ def run(
         env=dict(os.environ),
         config_section=gitlab_config_section,
         timeout=timeout,
+        deadline=None,  # the scan's own Deadline bounds it (and each answer is bounded)
         needs="the read_api scope whose user is a Maintainer of the projects (runners)",
     )
     client = ScanClient(session, deadline=Deadline(deadline), workers=workers, retries=retries)
@@ -270,15 +271,12 @@ def _codes(values: Sequence[str], option: str) -> frozenset[str]:
 
 def _project_list(path: Path) -> tuple[str, ...]:
     """Project ids or full paths, one per line; blank lines and ``#`` comments skipped."""
-    from cigen.yaml.load import MAX_BYTES
+    from cigen.project import read_file
 
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise CigenError(f"--projects {path}: cannot read ({exc.strerror})") from None
-    if len(data) > MAX_BYTES:
-        raise CigenError(f"--projects {path}: over the limit of {MAX_BYTES:,} bytes")
+    data = read_file(
+        path, root=Path.cwd(), what="the project list", explicit=True, label=f"--projects {path}"
+    )
+    assert data is not None
     names = []
     for raw in data.decode("utf-8", "replace").splitlines():
         text = raw.split("#", 1)[0].strip()

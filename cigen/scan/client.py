@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cigen.errors import CigenError
-from cigen.gitlab_api import Session, runner_from_api
+from cigen.gitlab_api import Refused, Session, runner_from_api
 from cigen.runners.inventory import Runner
 
 if TYPE_CHECKING:
@@ -137,9 +137,14 @@ def polite_adapter(
 ) -> HTTPAdapter:
     """The HTTP adapter described in the module documentation."""
     import requests
-    from requests.adapters import HTTPAdapter as Base
 
-    class Polite(Base):
+    from cigen.gitlab_api import guard_adapter_class
+
+    Base = guard_adapter_class()
+
+    class Polite(Base):  # type: ignore[misc, valid-type]
+        refuse_rate_limits = False  # 429 is waited for here, bounded by MAX_WAIT and the deadline
+
         def send(
             self,
             request: requests.PreparedRequest,
@@ -245,6 +250,7 @@ class ScanClient:
         adapter = polite_adapter(
             self.throttle, deadline, retries=retries, backoff=backoff, pool=max(workers, 1)
         )
+        adapter.guard(session.gl.session.get_adapter("https://"))  # type: ignore[attr-defined]
         session.gl.session.mount("http://", adapter)
         session.gl.session.mount("https://", adapter)
         self._lock = threading.Lock()
@@ -384,7 +390,11 @@ class ScanClient:
             if none_if_missing and exc.response_code == 404:
                 return None
             raise self.session.fail(exc, action, missing=missing) from None
-        except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+        except (
+            gitlab.exceptions.GitlabError,
+            requests.exceptions.RequestException,
+            Refused,
+        ) as exc:
             raise self.session.fail(exc, action, missing=missing) from None
 
     def _list(
@@ -402,7 +412,11 @@ class ScanClient:
                 per_page=100,
                 obey_rate_limit=False,
             )
-        except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
+        except (
+            gitlab.exceptions.GitlabError,
+            requests.exceptions.RequestException,
+            Refused,
+        ) as exc:
             raise self.session.fail(exc, action, missing=missing) from None
         return [item for item in items if isinstance(item, dict)]
 

@@ -56,10 +56,9 @@ def read_records(paths: Sequence[Path]) -> dict[int, dict[str, Any]]:
     """
     found: dict[int, dict[str, Any]] = {}
     for path in paths:
-        try:
-            handle = path.open(encoding="utf-8")
-        except OSError as exc:
-            raise CigenError(f"cannot read {path}: {exc.strerror}") from None
+        from cigen.project import open_text
+
+        handle = open_text(path, what="scan records")
         with handle:
             _read(path, handle, found)
     return found
@@ -94,10 +93,9 @@ class Appender:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        try:
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise CigenError(f"cannot write {path}: {exc.strerror}") from None
+        from cigen.atomic import open_append
+
+        self._fd = open_append(path)
 
     def add(self, record: Mapping[str, Any]) -> None:
         data = line(record).encode("utf-8")
