@@ -42,6 +42,7 @@ never appear in messages, warnings or tracebacks (:mod:`cigen.redact`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -474,6 +475,7 @@ def _read_capped(response: Any, deadline_at: float, late: str) -> None:
             response.close()
             raise Refused(f"sent a response over {MAX_RESPONSE_BYTES:,} bytes")
     response._content = bytes(body)  # what requests' ``.content`` returns from now on
+    response._content_consumed = True  # and ``iter_content`` too
 
 
 def _guarded_session(origin: Origin, deadline: float | None) -> Any:
@@ -855,7 +857,7 @@ def pin_host(session: Session) -> None:
             target = urlsplit(response.headers.get("location") or "")
             if target.netloc and (target.scheme, target.hostname, target.port) != home:
                 raise CigenError(
-                    f"GitLab at {_display_url(session.gl.url)} redirected a request to another "
+                    f"GitLab at {session.shown} redirected a request to another "
                     f"host ({target.hostname}); cigen sends the token only to the configured "
                     "GitLab: use that host's URL instead"
                 )
@@ -881,7 +883,7 @@ def _api_get(session: Session, path: str, action: str, missing: str) -> Any:
         if exc.response_code == 404:
             raise NotFound(missing) from None
         raise session.fail(exc, action, missing=missing) from None
-    except requests.exceptions.RequestException as exc:
+    except (requests.exceptions.RequestException, Refused) as exc:
         raise session.fail(exc, action, missing=missing) from None
 
 
@@ -914,7 +916,7 @@ def repository_file(session: Session, project: str, path: str, sha: str, limit: 
         if exc.response_code == 404:
             raise NotFound(missing) from None
         raise session.fail(exc, action, missing=missing) from None
-    except requests.exceptions.RequestException as exc:
+    except (requests.exceptions.RequestException, Refused) as exc:
         raise session.fail(exc, action, missing=missing) from None
 
 
@@ -961,7 +963,7 @@ def releases(session: Session, project: str) -> list[tuple[str, str]]:
         if exc.response_code == 404:
             raise NotFound(missing) from None
         raise session.fail(exc, action, missing=missing) from None
-    except requests.exceptions.RequestException as exc:
+    except (requests.exceptions.RequestException, Refused) as exc:
         raise session.fail(exc, action, missing=missing) from None
     out: list[tuple[str, str]] = []
     for item in items:

@@ -52,8 +52,8 @@ unknown projects and runners are 404, ``forbidden_runner_ids`` 403. ``delay`` ma
 answer slow, for timeouts; ``overrides`` answers a path with anything (a 500, an HTML page).
 Every request is recorded in ``FakeGitLab.requests``.
 
-Hostile knobs (a server that is not GitLab, or a compromised one): ``redirects`` answers a path
-with a redirect (to another host, say) before any token check; ``next_base`` makes the
+Hostile knobs (a server that is not GitLab, or a compromised one): ``redirects`` (above) sends
+a path elsewhere, with any 3xx status; ``next_base`` makes the
 ``Link: rel="next"`` URLs point at another server; ``endless`` makes every runners page claim
 a further full page; ``override_headers`` adds headers to an ``overrides`` answer (a 429 with
 ``Retry-After``); ``drip`` sends each answer's body one byte at a time, that many seconds
@@ -180,8 +180,9 @@ class FakeGitLab:
     """CI template key (``Jobs/Build``, no ``.gitlab-ci.yml``) -> content."""
     public: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     """Raw request path -> (status, content type, body), answered without a token check."""
-    redirects: dict[str, str] = field(default_factory=dict)
-    """Raw request path -> the URL a 302 answer sends the client to (after the token check)."""
+    redirects: dict[str, str | tuple[int, str]] = field(default_factory=dict)
+    """Raw request path -> the URL a 302 answer sends the client to (after the token check),
+    or ``(3xx status, URL)``."""
 
     def add_repository(
         self, path: str, commits: dict[str, dict[str, bytes]], refs: dict[str, str]
@@ -249,8 +250,6 @@ class FakeGitLab:
             return int(raw) if int(raw) in self.groups else None
         return next((gid for gid, path in self.groups.items() if path == raw), None)
 
-    redirects: dict[str, tuple[int, str]] = field(default_factory=dict)
-    """Raw request path -> (3xx status, Location), answered before the token check."""
     next_base: str | None = None
     """Base URL (``http://host:port``) of the ``rel="next"`` links; ``None``: this server."""
     endless: bool = False
@@ -326,10 +325,6 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path in fake.public:
             self._send(*fake.public[parts.path])
             return
-        if parts.path in fake.redirects:
-            status, location = fake.redirects[parts.path]
-            self._send(status, "text/plain", b"moved", {"Location": location})
-            return
         if self.headers.get("PRIVATE-TOKEN") != fake.token:
             self._json(401, {"message": "401 Unauthorized"})
             return
@@ -341,7 +336,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, "application/json", b'{"message": "queued"}', headers)
             return
         if parts.path in fake.redirects:
-            self._send(302, "text/plain", b"", {"Location": fake.redirects[parts.path]})
+            target = fake.redirects[parts.path]
+            status, location = target if isinstance(target, tuple) else (302, target)
+            self._send(status, "text/plain", b"", {"Location": location})
             return
         segments = [unquote(s) for s in parts.path.split("/")]
         if self._scan(segments, parts.path, query) or self._repository(segments, query):

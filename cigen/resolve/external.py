@@ -147,14 +147,11 @@ def parse_lock(data: bytes, where: str) -> Lock:
 
 def read_lock(root: Path) -> Lock | None:
     """The project's lock, or None when it has none."""
-    from cigen.yaml.load import read_bounded
+    from cigen.project import read_file
 
     path = root / LOCK_NAME
-    if not path.exists():
-        return None
-    if root.resolve() not in path.resolve().parents:
-        raise CigenError(f"{path} leads outside the project root; make it a regular file")
-    return parse_lock(read_bounded(path, "the include lock file"), LOCK_NAME)
+    data = read_file(path, root=root, what="the include lock file", missing_ok=True)
+    return None if data is None else parse_lock(data, LOCK_NAME)
 
 
 def digest(data: bytes) -> str:
@@ -200,16 +197,16 @@ def store(cache: Path, data: bytes) -> str:
 
 def cached(cache: Path | None, sha256: str) -> bytes | None:
     """The cached content with this sha256, or None (absent, unreadable or altered)."""
-    from cigen.yaml.load import read_bounded
+    from cigen.project import read_file
 
     if cache is None:
         return None
     path = cache_path(cache, sha256)
     try:
-        data = read_bounded(path, "a cached include")
+        data = read_file(path, root=cache, what="a cached include")
     except CigenError:
         return None
-    return data if digest(data) == sha256 else None
+    return data if data is not None and digest(data) == sha256 else None
 
 
 @dataclass(frozen=True)

@@ -337,12 +337,12 @@ def changes(old: Lock | None, new: Lock) -> list[str]:
 def previous_lock(path: Path) -> Lock | None:
     """The lock ``cigen fetch`` is about to replace: None when there is none, or when it is a
     broken lock file (rewritten); a file that is not a lock at all is never overwritten."""
+    from cigen.project import read_file
     from cigen.resolve.external import parse_lock
-    from cigen.yaml.load import read_bounded
 
-    if not path.exists():
+    data = read_file(path, root=path.parent, what="the include lock file", missing_ok=True)
+    if data is None:
         return None
-    data = read_bounded(path, "the include lock file")
     try:
         return parse_lock(data, path.name)
     except CigenError:
