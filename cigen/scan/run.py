@@ -112,10 +112,10 @@ def _scan_one(
     except DeadlinePassed as exc:
         return (dict(old) if old is not None else not_scanned(info, str(exc))), "not-scanned"
     except Exception as exc:  # a cigen bug on one project must not stop the scan
-        from cigen.gitlab_api import _scrub
+        from cigen.redact import scrub
         from cigen.scan.project import base_record
 
-        reason = _scrub(
+        reason = scrub(
             f"cigen crashed on this project ({type(exc).__name__}: {exc}); the other projects "
             "were scanned; please report this",
             client.session.secrets,
