@@ -641,3 +641,23 @@ def test_component_hosts_compare_as_ci_server_fqdn() -> None:
     assert server_fqdn("https://GitLab.example.com:443/") == "gitlab.example.com"
     assert server_fqdn("http://user:pw@gitlab.example.com:80") == "gitlab.example.com"
     assert server_fqdn("https://gitlab.example.com:8443") == "gitlab.example.com:8443"
+
+
+def test_expand_provenance_names_the_fetched_files(
+    fake: FakeGitLab,
+    env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serve(fake) as url:
+        monkeypatch.setenv("GITLAB_URL", url)
+        root = project(tmp_path, main_yml(host_of(url)))
+        assert run_fetch(root) == 0
+    capsys.readouterr()
+    # offline: each key that came from a fetched file says which project, ref and file
+    main(["expand", str(root / ".gitlab-ci.yml"), "--root", str(root), "--provenance"])
+    out = capsys.readouterr().out
+    assert "# ci/templates@main:jobs/test.yml:" in out
+    assert "# ci/components@1.0.0:templates/build/template.yml:" in out
+    assert "# template:Jobs/Lint.gitlab-ci.yml:" in out

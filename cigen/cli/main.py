@@ -690,7 +690,7 @@ def expand(
 
     config = _load_config(path, root, None)
     known = {**config.variables, **_parse_vars(variables)}
-    pipeline = load_pipeline(path, root=root, variables=known)
+    pipeline = load_pipeline(path, root=root, variables=known, cache=_include_cache())
     problem = _assembly_problem(pipeline)
     if problem is not None:
         raise CigenError(f"cannot expand: {problem}; `cigen lint` shows every problem")
