@@ -23,7 +23,9 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeAlias
+from typing import Final, TypeAlias
+
+from cigen.regex import compile_re2
 
 __all__ = [
     "And",
@@ -97,28 +99,6 @@ class ExpressionRuntimeError(ExpressionError):
 # --------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _re2() -> tuple[Any, Any]:
-    """The RE2 binding and its options, imported on first use (startup time matters)."""
-    import re2
-
-    options = re2.Options()
-    options.log_errors = False
-    return re2, options
-
-
-@functools.lru_cache(maxsize=2048)
-def _compile_re2(source: str) -> Any:
-    """The compiled RE2 object, or None when RE2 rejects the pattern."""
-    re2, options = _re2()
-    try:
-        return re2.compile(source, options)
-    except re2.error:
-        return None
-    except (TypeError, ValueError):  # pragma: no cover - defensive (e.g. NUL bytes)
-        return None
-
-
 @dataclass(frozen=True)
 class Regex:
     """An RE2 regular expression value (``Gitlab::UntrustedRegexp``); equality is by source."""
@@ -127,7 +107,7 @@ class Regex:
 
     def search(self, text: str) -> bool:
         """Unanchored search: true when the pattern matches anywhere in ``text``."""
-        compiled = _compile_re2(self.source)
+        compiled = compile_re2(self.source)
         if compiled is None:  # pragma: no cover - Regex values are only built from valid sources
             raise ExpressionRuntimeError("Invalid regular expression!")
         return compiled.search(text) is not None
@@ -142,7 +122,7 @@ Value: TypeAlias = str | bool | int | float | Regex | None
 
 def compile_regex(source: str) -> Regex:
     """A :class:`Regex` for an RE2 source; :class:`ExpressionSyntaxError` if RE2 rejects it."""
-    if _compile_re2(source) is None:
+    if compile_re2(source) is None:
         raise ExpressionSyntaxError("Invalid regular expression!")
     return Regex(source)
 

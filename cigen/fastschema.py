@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 #: Keywords that only annotate.
@@ -41,9 +40,15 @@ class _Unsupported(Exception):
     """A keyword or a value this checker does not handle; jsonschema must decide."""
 
 
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _search(pattern: str, text: str) -> bool:
+    """Whether ``pattern`` is found in ``text``, on RE2 (linear time); a pattern RE2 refuses
+    is jsonschema's to decide."""
+    from cigen.regex import re2_search
+
+    found = re2_search(pattern, text)
+    if found is None:
+        raise _Unsupported(pattern)
+    return found
 
 
 def _is_number(value: Any) -> bool:
@@ -171,7 +176,7 @@ class _Checker:
         if key == "maxLength":
             return bool(len(value) <= arg)
         if key == "pattern":
-            return _regex(arg).search(value) is not None
+            return _search(arg, value)
         if key in _ARRAY_KEYS | _OBJECT_KEYS | _NUMBER_KEYS:
             return True
         raise _Unsupported(key)
@@ -211,15 +216,15 @@ class _Checker:
                 self.valid(item, sub)
                 for pattern, sub in arg.items()
                 for name, item in value.items()
-                if _regex(pattern).search(name)
+                if _search(pattern, name)
             )
         if key == "additionalProperties":
             known = schema.get("properties", {})
-            patterns = [_regex(p) for p in schema.get("patternProperties", {})]
+            patterns = list(schema.get("patternProperties", {}))
             extra = [
                 name
                 for name in value
-                if name not in known and not any(p.search(name) for p in patterns)
+                if name not in known and not any(_search(p, name) for p in patterns)
             ]
             return all(self.valid(value[name], arg) for name in extra)
         if key == "maxProperties":

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TextIO
+from typing import Any, TextIO
 
 from cigen.errors import CigenError
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
@@ -296,14 +295,20 @@ class Project:
         ``/``: a pattern that does matches nothing, as in GitLab.
         """
         regex = wildcard_regex(pattern)
-        return [name for name in self.files() if regex.fullmatch(name)]
+        if regex is None:  # pragma: no cover - every character is escaped
+            return []
+        return [name for name in self.files() if regex.fullmatch(_utf8(name))]
 
 
 MAX_WALK_FILES = 200_000  # at most this many project files are listed
 GIT_TIMEOUT = 30  # seconds `git ls-files` may take
 
 
-def wildcard_regex(pattern: str) -> re.Pattern[str]:
+def wildcard_regex(pattern: str) -> Any:
+    """GitLab's wildcard include as an RE2 expression (``*`` within a folder, ``**`` across
+    folders, ``?`` one character), matched in linear time whatever the pattern."""
+    from cigen.regex import compile_re2
+
     out: list[str] = []
     index = 0
     while index < len(pattern):
@@ -316,10 +321,21 @@ def wildcard_regex(pattern: str) -> re.Pattern[str]:
             out.append("[^/]*")
         elif char == "?":
             out.append("[^/]")
+        elif char.isascii() and (char.isalnum() or char == "_"):
+            out.append(char)
         else:
-            out.append(re.escape(char))
+            out.append(f"\\x{{{ord(char):x}}}")
         index += 1
-    return re.compile("".join(out))
+    return compile_re2("".join(out))
+
+
+def _utf8(name: str) -> str:
+    """A file name as text RE2 can take: each byte that is not UTF-8 becomes U+FFFD."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return name
 
 
 def is_wildcard(path: str) -> bool:

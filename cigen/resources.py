@@ -64,6 +64,14 @@ def gitlab_ci_schema(path: Path | None = None, *, root: Path | None = None) -> d
             cls.check_schema(data)
         except jsonschema.exceptions.SchemaError as exc:
             raise CigenError(f"--schema {path}: not a valid JSON schema ({exc.message})") from None
+        from cigen.regex import unsupported_patterns
+
+        bad = next(unsupported_patterns(data), None)
+        if bad is not None:
+            raise CigenError(
+                f"--schema {path}: pattern {bad[:60]!r} is not a regular expression RE2 can run "
+                "(cigen matches schema patterns in linear time: no lookarounds or backreferences)"
+            ) from None
         return data
     return _bundled_gitlab_schema()
 

@@ -76,8 +76,10 @@ def make_validator(schema: Mapping[str, Any]) -> Any:
     """A jsonschema validator for ``schema`` (draft from its ``$schema``, else draft 7)."""
     import jsonschema
 
+    from cigen.regex import linear_validator
+
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    return cls(schema)
+    return linear_validator(cls)(schema)
 
 
 def validate(
@@ -374,9 +376,9 @@ def _issue(
         extra = [k for k in value if k not in allowed]
         patterns = error.schema.get("patternProperties", {})
         if patterns:
-            import re
+            from cigen.regex import re2_search
 
-            extra = [k for k in extra if not any(re.search(p, k) for p in patterns)]
+            extra = [k for k in extra if not any(re2_search(p, k) for p in patterns)]
         if extra:
             name = extra[0]
             return SchemaIssue(

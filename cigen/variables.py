@@ -30,16 +30,38 @@ def has_reference(text: str) -> bool:
     return REFERENCE.search(text) is not None
 
 
+#: Characters an expansion may reach (GitLab's ``MAX_NODE_SIZE`` of 1 MB for a configuration
+#: value); past it the text stays as written, as with unknown variables.
+MAX_EXPANDED = 1024 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def substitute(text: str, replace: Callable[[str], str | None]) -> str:
-    """``text`` with each reference replaced by ``replace(name)``; ``None`` keeps it as written."""
+    """``text`` with each reference replaced by ``replace(name)``; ``None`` keeps it as written.
+
+    A result over :data:`MAX_EXPANDED` characters (many references to a long value) is not
+    built: ``text`` comes back as written.
+    """
     if "$" not in text and "%" not in text:
         return text
+    budget = [MAX_EXPANDED - len(text)]
 
     def sub(found: re.Match[str]) -> str:
         value = replace(name_of(found))
-        return found.group(0) if value is None else value
+        if value is None:
+            return found.group(0)
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            raise _TooLarge
+        return value
 
-    return REFERENCE.sub(sub, text)
+    try:
+        return REFERENCE.sub(sub, text)
+    except _TooLarge:
+        return text
 
 
 def expand(text: str, variables: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:

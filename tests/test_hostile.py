@@ -706,6 +706,159 @@ CASES += [
 ]
 
 
+# --- classes 5 and 6: linear time and bounded size (issue 11) -------------------------------
+_PLAN = ("plan", "--root", ".", CI)
+
+
+def _budget(case_id: str, script_line: str) -> Case:
+    """A project preset whose template would build, loop or recurse without end."""
+    return _preset(f"budget-{case_id}", script_line)
+
+
+CASES += [
+    lint_case(
+        "inputs-unclosed-blocks",
+        {
+            CI: "include:\n  - local: t.yml\n    inputs: {a: x}\n" + JOB,
+            "t.yml": "spec:\n  inputs:\n    a: {}\n---\nt:\n  script:\n    - '"
+            + "$[[ ab " * 150_000
+            + "'\n",
+        },
+        {0, 1},
+        names=(CI, "t.yml"),
+    ),
+    lint_case(
+        "inputs-output-bomb",
+        {
+            CI: "include:\n  - local: t.yml\n    inputs: {a: '" + "x" * 500_000 + "'}\n" + JOB,
+            "t.yml": "spec:\n  inputs:\n    a: {}\n---\nt:\n  script:\n    - '"
+            + "$[[ inputs.a ]]" * 5_000
+            + "'\n",
+        },
+        {1},
+        names=(CI, "t.yml"),
+        stdout_has=("interpolation adds more than",),
+    ),
+    lint_case(
+        "needs-colon-brackets",
+        {CI: JOB + "b:\n  script: [x]\n  needs: ['" + ": [" * 300_000 + "']\n"},
+    ),
+    Case(
+        "plan-group-name-bomb",
+        {CI: "? 'a" + ": [x]" * 20_000 + "'\n:\n  script: [x]\n"},  # a key over 1,024
+        frozenset({0, 1}),
+        _PLAN,
+    ),
+    Case(
+        "plan-parallel-huge",
+        {CI: "job:\n  script: [x]\n  parallel: 100000000\n"},
+        frozenset({0, 1}),
+        _PLAN,
+    ),
+    Case(
+        "plan-matrix-huge",
+        {
+            CI: "job:\n  script: [x]\n  parallel:\n    matrix:\n      - A: ["
+            + ", ".join(str(i) for i in range(3000))
+            + "]\n        B: ["
+            + ", ".join(str(i) for i in range(3000))
+            + "]\n"
+        },
+        frozenset({0, 1}),
+        _PLAN,
+    ),
+    Case(
+        "plan-brace-bomb",
+        {CI: "job:\n  script: [x]\n  rules:\n    - changes: ['" + "{a,b}" * 60 + "']\n"},
+        frozenset({0, 1}),
+        (*_PLAN, "--changed", "a.txt"),
+    ),
+    Case(
+        "plan-variable-doubling",
+        {
+            CI: "variables:\n  V0: '"
+            + "x" * 1000
+            + "'\n"
+            + "".join(f"  V{i}: '${{V{i - 1}}}${{V{i - 1}}}'\n" for i in range(1, 200))
+            + "job:\n  script: [x]\n  rules:\n    - if: $V199 == 'y'\n    - changes: [$V199]\n"
+        },
+        frozenset({0, 1}),
+        (*_PLAN, "--changed", "a.txt"),
+    ),
+    Case(
+        "plan-variable-chain",
+        {
+            CI: "variables:\n"
+            + "".join(f"  V{i}: $V{i + 1}\n" for i in range(30_000))
+            + "job:\n  script: [x]\n  rules:\n    - changes: [$V0]\n"
+        },
+        frozenset({0, 1}),
+        (*_PLAN, "--changed", "a.txt"),
+    ),
+    Case(
+        "include-glob-stars",
+        {
+            CI: "include: '" + "**a" * 300 + "**b.yml'\n" + JOB,
+            **{f"d{i}/" + "a" * 200 + ".yml": "x: 1\n" for i in range(50)},
+        },
+        frozenset({0, 1}),
+    ),
+    Case(
+        "preset-pattern-lookahead",
+        {
+            "cigen.yml": "registry: r\njobs:\n  hi: {preset: hello}\n",
+            "presets/hello.yaml": PRESET_HEAD.replace(
+                "default: x,", "default: x, pattern: '^(?!y)x$',"
+            )
+            + "    - echo hi\n",
+        },
+        frozenset({2}),
+        ("generate", "--check"),
+        names=("presets/hello.yaml",),
+        stdout_has=(),
+    ),
+    Case(
+        "preset-pattern-backtracking",
+        {
+            "cigen.yml": "registry: r\njobs:\n  hi: {preset: hello, with: {who: '"
+            + "a" * 100_000
+            + "!'}}\n",
+            "presets/hello.yaml": PRESET_HEAD.replace(
+                "default: x,", "default: a, pattern: '^(a+)+$',"
+            )
+            + "    - echo hi\n",
+        },
+        frozenset({2}),
+        ("generate", "--check"),
+        names=("cigen.yml",),
+    ),
+    _budget("center", "echo {{ 'x'|center(1000000000) }}"),
+    _budget("ljust", "echo {{ 'x'.ljust(1000000000) }}"),
+    _budget("format-filter", "echo {{ '%999999999s'|format('x') }}"),
+    _budget("percent", "echo {{ '%999999999s' % 'x' }}"),
+    _budget("str-format", "echo {{ '{:>999999999}'.format('x') }}"),
+    _budget(
+        "replace-chain",
+        "echo {{ ('x' * 1000)|replace('x', 'x' * 1000)|replace('x', 'x' * 1000) }}",
+    ),
+    _budget(
+        "tilde-doubling",
+        "echo {% set ns = namespace(s='xxxxxxxx') %}"
+        "{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+    ),
+    _budget("macro-recursion", "echo {% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}"),
+    _budget(
+        "string-loops",
+        "echo {% set s = 'x' * 1000 %}{% for a in s %}{% for b in s %}{% for c in s %}"
+        "{% endfor %}{% endfor %}{% endfor %}",
+    ),
+    _budget("output", "echo {% for i in range(900000) %}xxxxxxxxxxxxxxxxxxxx{% endfor %}"),
+    _budget("join", "echo {{ (['x' * 900000] * 100)|join(',') }}"),
+    _budget("lipsum", "echo {{ lipsum(100000) }}"),
+    _budget("list-append", "echo {% set l = [1] %}{{ l.append(2) }}"),
+]
+
+
 def _entry_bytes(root: Path) -> dict[str, bytes]:
     """The entry file's bytes when it is a regular file (never opens a FIFO)."""
     entry = root / CI

@@ -296,6 +296,8 @@ def parse_preset(data: bytes, label: str, expected_name: str, *, builtin: bool) 
     )
     for param in params:
         _check_param(body, param)
+        if not builtin:
+            _check_patterns(body, param)
         _check_holds(body, param, params)
     parts = _parts(body)
     for_each = _for_each(body, params)
@@ -419,6 +421,19 @@ def _for_each(body: YMap, params: tuple[Param, ...]) -> ForEach | None:
             f"{'the job' if node['as'] == JOB_NAME else 'a parameter'}; choose another"
         )
     return ForEach(node["param"], node["as"])
+
+
+def _check_patterns(body: YMap, param: Param) -> None:
+    """A project preset's patterns run on RE2 (linear time): one RE2 refuses is an error."""
+    from cigen.regex import unsupported_patterns
+
+    bad = next(unsupported_patterns(dict(param.schema)), None)
+    if bad is not None:
+        raise CigenError(
+            f"{where(body['params'][param.name].mark)}: params.{param.name}: pattern "
+            f"{bad[:60]!r} is not a regular expression RE2 can run; cigen matches the patterns "
+            "of project presets in linear time (no lookarounds or backreferences)"
+        )
 
 
 def _check_param(body: YMap, param: Param) -> None:

@@ -13,12 +13,16 @@ rewriting of ``needs`` (``$[[ matrix.NAME ]]`` filled in per instance by
 from __future__ import annotations
 
 import itertools
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from cigen.yaml.load import scalar_text
+
+#: GitLab's limit on the jobs one ``parallel`` creates (``Product::Parallel::PARALLEL_LIMIT``).
+PARALLEL_LIMIT = 200
 
 __all__ = [
     "Instance",
@@ -29,15 +33,71 @@ __all__ = [
     "interpolate_matrix",
 ]
 
-# Ruby: name.sub(%r{([\b\s:]+((\[.*\])|(\d+[\s:\/\\]+\d+))){1,3}\s*\z}, '').strip ; ``[\b]`` in
-# a Ruby character class is a backspace.
-_GROUP_SUFFIX: Final = re.compile(r"([\x08\s:]+((\[.*\])|(\d+[\s:/\\]+\d+))){1,3}\s*\Z")
+
+def _is_sep(char: str) -> bool:
+    return char in "\x08:" or char.isspace()
+
+
+def _is_part_sep(char: str) -> bool:
+    return char in ":/\\" or char.isspace()
+
+
+def _run_ends(name: str, test: Callable[[str], bool]) -> list[int]:
+    """For each position, where the run of characters passing ``test`` from there ends."""
+    ends = list(range(len(name) + 1))
+    for index in range(len(name) - 1, -1, -1):
+        if test(name[index]):
+            ends[index] = ends[index + 1]
+    return ends
 
 
 def group_name(name: str) -> str:
     """``CI_JOB_GROUP_NAME``: ``"rspec 1/3"`` and ``"build: [amd64]"`` group as ``rspec`` and
-    ``build``."""
-    return _GROUP_SUFFIX.sub("", name, count=1).strip()
+    ``build``.
+
+    GitLab strips the first match of
+    ``([\\b\\s:]+((\\[.*\\])|(\\d+[\\s:\\/\\\\]+\\d+))){1,3}\\s*\\z`` and then surrounding
+    whitespace. The expression backtracks exponentially on names such as
+    ``a: [x]: [x]...``, so the suffix is found here by working back from the end: ``ends[k]``
+    marks the positions from which the rest of the name is ``k`` such parts and whitespace.
+    """
+    trimmed = name.rstrip()
+    if not trimmed or not (trimmed.endswith("]") or trimmed[-1].isdecimal()):
+        return name.strip()  # every suffix GitLab strips ends with "]" or a digit
+    size = len(name)
+    seps = _run_ends(name, _is_sep)
+    digits = _run_ends(name, str.isdecimal)
+    part_seps = _run_ends(name, _is_part_sep)
+    newline = [size] * (size + 1)  # the first "\n" at or after each position
+    for index in range(size - 1, -1, -1):
+        newline[index] = index if name[index] == "\n" else newline[index + 1]
+    spaces = _run_ends(name, str.isspace)
+    ends = [spaces[q] == size for q in range(size + 1)]
+    matched = [False] * (size + 1)
+    for _count in range(3):
+        closing = [size] * (size + 1)  # the first "]" at or after r followed by a shorter suffix
+        for index in range(size - 1, -1, -1):
+            good = name[index] == "]" and ends[index + 1]
+            closing[index] = index if good else closing[index + 1]
+        current = [False] * (size + 1)
+        for start in range(size):
+            part = seps[start]
+            if part == start or part >= size:
+                continue
+            if name[part] == "[":
+                found = closing[part + 1]
+                current[start] = found < size and newline[part + 1] > found
+            else:
+                middle = digits[part]
+                tail = part_seps[middle]
+                last = digits[tail]
+                current[start] = middle > part and tail > middle and last > tail and ends[last]
+        ends = current
+        matched = [m or c for m, c in zip(matched, current, strict=True)]
+    for start in range(size):
+        if matched[start]:
+            return name[:start].strip()
+    return name.strip()
 
 
 @dataclass(frozen=True)
@@ -58,11 +118,19 @@ def _values(value: object) -> list[str]:
 
 
 def _matrix(config: object) -> list[dict[str, str]] | None:
+    """The combinations, in order; ``None`` when there is no matrix or more than GitLab's
+    200 jobs (``Product::Matrix`` refuses it: nothing is expanded, CIG002 reports it)."""
     if not isinstance(config, Mapping) or "matrix" not in config:
         return None
     entries = config.get("matrix")
     if not isinstance(entries, Sequence) or isinstance(entries, str):
         return None
+    total = 0
+    for entry in entries:
+        if isinstance(entry, Mapping) and entry:
+            total += math.prod(len(_values(v)) for v in entry.values())
+            if total > PARALLEL_LIMIT:
+                return None
     combos: list[dict[str, str]] = []
     for entry in entries:
         if not isinstance(entry, Mapping) or not entry:
@@ -89,6 +157,8 @@ def instances(name: str, parallel: object) -> tuple[Instance, ...]:
     if parallel is None:
         return (Instance(name),)
     total = _number(parallel)
+    if total is not None and total > PARALLEL_LIMIT:
+        return (Instance(name),)  # GitLab refuses more than 200; CIG002 reports it
     if total is not None and total > 0:
         return tuple(Instance(f"{name} {i}/{total}", i, total) for i in range(1, total + 1))
     combos = _matrix(parallel)

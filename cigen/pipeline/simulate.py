@@ -436,29 +436,125 @@ def expand_variables_nested(
         return dict(variables)
 
     done: dict[str, str] = {}
-
-    def resolve(name: str) -> str:
-        if name in done:
-            return done[name]
+    for name in _dependency_order(deps):  # references first: no recursion, however deep
         value = variables[name]
         if name not in raw and _COLLECTION_RE.search(value):
-
-            def replace(m: re.Match[str]) -> str:
-                ref = m.group("a") or m.group("b") or m.group("c")
-                if not ref:
-                    return m.group(0)
-                return resolve(ref) if ref in variables else ""
-
-            value = _COLLECTION_RE.sub(replace, value)
+            value = _expanded_once(value, variables, done)
         done[name] = value
+    return {k: done[k] for k in variables}
+
+
+#: Characters one expanded variable value may have (GitLab's ``MAX_NODE_SIZE`` of 1 MB for a
+#: configuration value): values that reference values that reference values can double with
+#: every step; past this a value stays as written.
+MAX_EXPANDED_VALUE = 1024 * 1024
+
+
+class _TooLarge(Exception):
+    """An expansion past :data:`MAX_EXPANDED_VALUE`."""
+
+
+def _expanded_once(value: str, variables: Mapping[str, str], done: Mapping[str, str]) -> str:
+    """``value`` with its references replaced by the expanded values in ``done`` (undefined
+    ones by nothing); left as written when that would pass :data:`MAX_EXPANDED_VALUE`."""
+    budget = [MAX_EXPANDED_VALUE - len(value)]
+
+    def replace(m: re.Match[str]) -> str:
+        ref = m.group("a") or m.group("b") or m.group("c")
+        if not ref:
+            return m.group(0)
+        found = done[ref] if ref in variables else ""
+        budget[0] -= len(found)
+        if budget[0] < 0:
+            raise _TooLarge
+        return found
+
+    try:
+        return _COLLECTION_RE.sub(replace, value)
+    except _TooLarge:
         return value
 
-    return {k: resolve(k) for k in variables}
+
+def _dependency_order(deps: Mapping[str, list[str]]) -> list[str]:
+    """Every name after the names it references (``deps`` has no cycle)."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in deps:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(deps[root]))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                order.append(node)
+                stack.pop()
+            elif child not in seen:
+                seen.add(child)
+                stack.append((child, iter(deps[child])))
+    return order
 
 
 # --------------------------------------------------------------------------------------------
 # Globs: Ruby File.fnmatch(pattern, path, FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB)
 # --------------------------------------------------------------------------------------------
+
+
+def brace_count(pattern: str, limit: int = CHANGES_MAX_PATTERN_COMPARISONS) -> int:
+    """How many patterns :func:`brace_expand` makes of ``pattern``, counted without making
+    them and stopping past ``limit`` (``{a,b}{c,d}...`` doubles with every group)."""
+    lbrace = rbrace = -1
+    nest = 0
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "{":
+            if nest == 0:
+                lbrace = i
+            nest += 1
+        if c == "}" and lbrace >= 0:
+            nest -= 1
+            if nest == 0:
+                rbrace = i
+                break
+        if c == "\\":
+            i += 1
+        i += 1
+    if lbrace < 0 and rbrace < 0:
+        return 1
+    if lbrace < 0 or rbrace < 0:
+        return 0
+    prefix, suffix = pattern[:lbrace], pattern[rbrace + 1 :]
+    total = 0
+    for alternative in _alternatives(pattern, lbrace, rbrace):
+        total += brace_count(prefix + alternative + suffix, limit)
+        if total > limit:
+            return total
+    return total
+
+
+def _alternatives(pattern: str, lbrace: int, rbrace: int) -> list[str]:
+    """The comma-separated alternatives between the braces at ``lbrace`` and ``rbrace``."""
+    out: list[str] = []
+    p = lbrace
+    while p < rbrace:
+        p += 1
+        start = p
+        depth = 0
+        while p < rbrace and not (pattern[p] == "," and depth == 0):
+            if pattern[p] == "{":
+                depth += 1
+            if pattern[p] == "}":
+                depth -= 1
+            if pattern[p] == "\\":
+                p += 1
+                if p == rbrace:
+                    break
+            p += 1
+        out.append(pattern[start:p])
+    return out
 
 
 @functools.lru_cache(maxsize=4096)
@@ -642,7 +738,13 @@ def _fnmatch_one(p: str, s: str) -> bool:
 
 
 def fnmatch(pattern: str, path: str) -> bool:
-    """Ruby ``File.fnmatch?(pattern, path, FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB)``."""
+    """Ruby ``File.fnmatch?(pattern, path, FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB)``.
+
+    A pattern whose braces make more than :data:`CHANGES_MAX_PATTERN_COMPARISONS` patterns is
+    not expanded (callers check :func:`brace_count` first and say so); it counts as a match.
+    """
+    if brace_count(pattern) > CHANGES_MAX_PATTERN_COMPARISONS:
+        return True
     return any(_fnmatch_one(p, path) for p in brace_expand(pattern))
 
 
@@ -708,7 +810,7 @@ def changes_satisfied(
     globs = unique
     if not globs:
         return _ClauseResult(False, "changes: no paths")
-    if len(modified) * len(globs) > CHANGES_MAX_PATTERN_COMPARISONS:
+    if len(modified) * sum(brace_count(g) for g in globs) > CHANGES_MAX_PATTERN_COMPARISONS:
         return _ClauseResult(True, "changes: comparison limit exceeded, assumed matched")
     for path in modified:
         for glob in globs:
@@ -758,7 +860,7 @@ def exists_satisfied(
                 return _ClauseResult(True, f"exists: {glob!r} found")
             continue
         for path in paths:
-            comparisons += 1
+            comparisons += brace_count(glob)
             if comparisons > EXISTS_MAX_PATTERN_COMPARISONS:
                 return _ClauseResult(True, "exists: comparison limit exceeded, assumed matched")
             if fnmatch(glob, path):

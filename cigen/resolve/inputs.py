@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.yaml.load import Reference, YMap, YSeq, scalar_text
 
-BLOCK = re.compile(r"\$\[\[\s*(\S.*?\S)\s*\]\]")
 _TYPES = ("string", "number", "boolean", "array")
 MAX_BLOCKS = 10_000
+#: GitLab's ``Interpolation::Config::MAX_NODES`` ("config too large").
+MAX_NODES = 500_000
+#: Characters interpolation may add to one file (each block may insert a whole input value).
+MAX_INTERPOLATED = 16 * 1024 * 1024
+#: GitLab's ``Interpolation::Config::MAX_NODES`` ("config too large").
+MAX_NODES = 500_000
+#: Characters interpolation may add to one file (each block may insert a whole input value).
+MAX_INTERPOLATED = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +55,11 @@ def _type_ok(kind: str, value: Any) -> bool:
 
 
 def _regex_matches(pattern: str, value: str) -> bool | None:
-    try:
-        import re2
+    """Whether RE2 (GitLab's ``Gitlab::UntrustedRegexp``) finds ``pattern`` in ``value``;
+    ``None`` when RE2 refuses the pattern. Linear time, whatever the pattern."""
+    from cigen.regex import re2_search
 
-        return re2.search(pattern, value) is not None
-    except ImportError:  # pragma: no cover - google-re2 is a dependency
-        return re.search(pattern, value) is not None
-    except Exception:
-        return None
+    return re2_search(pattern, value)
 
 
 def bind(
@@ -158,6 +162,47 @@ def _apply_function(value: Any, func: str) -> Any:
     raise ValueError(f"unknown interpolation function: `{func}`")
 
 
+def blocks(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, inner)`` of each ``$[[ ... ]]`` block, left to right, exactly as GitLab's
+    ``\\$\\[\\[\\s*(\\S.*?\\S)\\s*\\]\\]`` finds them, but in linear time (the expression itself
+    backtracks quadratically on a line of unclosed ``$[[``)."""
+    size = len(text)
+    position = 0
+    closing = last = -1  # the first "]]" past the scan point, and the last non-space before it
+    newline_from, newline = size + 1, -1  # the first "\n" at or after newline_from
+    while True:
+        start = text.find("$[[", position)
+        if start < 0:
+            return
+        first = start + 3
+        while first < size and text[first].isspace():
+            first += 1
+        if first >= size:
+            return
+        if closing <= first:
+            closing = text.find("]]", first + 1)
+            if closing < 0:
+                return  # nothing closes after this point: no block can
+            last = closing - 1
+            while text[last].isspace():
+                last -= 1
+        if not newline_from <= first <= (newline if newline >= 0 else size):
+            newline_from, newline = first, text.find("\n", first)
+        position = start + 1
+        end, inner_last = closing, last
+        if inner_last == first:  # one character before the first "]]": a later one may do
+            end = text.find("]]", closing + 1)
+            if end < 0:
+                continue
+            inner_last = end - 1
+            while text[inner_last].isspace():
+                inner_last -= 1
+        if 0 <= newline <= inner_last:
+            continue  # "." does not cross a newline, and any later "]]" is further still
+        yield start, end + 2, text[first : inner_last + 1]
+        position = end + 2
+
+
 def _stringify(value: Any) -> str:
     if isinstance(value, list):
         import json
@@ -190,28 +235,41 @@ class _Interpolator:
         self.component = component
         self.problems: list[InputProblem] = []
         self.blocks = 0
+        self.nodes = 0
+        self.added = 0
+        self.nodes = 0
+        self.added = 0
 
     def text(self, text: str, mark: Mark) -> Any:
         if "$[[" not in text:
             return text
-        # one block alone keeps its value's type; a lazy match must not span two blocks
-        whole = BLOCK.fullmatch(text) if text.count("$[[") == 1 else None
+        found = list(blocks(text))
         try:
-            if whole:
+            # one block alone keeps its value's type; a lazy match must not span two blocks
+            if len(found) == 1 and found[0][:2] == (0, len(text)) and text.count("$[[") == 1:
                 self.blocks += 1
-                return _evaluate(whole.group(1), self.values, self.component)
-
-            def sub(match: re.Match[str]) -> str:
+                return _evaluate(found[0][2], self.values, self.component)
+            parts: list[str] = []
+            done = 0
+            for start, end, inner in found:
                 self.blocks += 1
-                return _stringify(_evaluate(match.group(1), self.values, self.component))
-
-            return BLOCK.sub(sub, text)
+                inserted = _stringify(_evaluate(inner, self.values, self.component))
+                self.added += len(inserted)
+                if self.added > MAX_INTERPOLATED:
+                    raise ValueError(
+                        f"interpolation adds more than {MAX_INTERPOLATED:,} characters to the "
+                        "file; insert large values fewer times"
+                    )
+                parts += [text[done:start], inserted]
+                done = end
+            return "".join([*parts, text[done:]])
         except ValueError as exc:
             self.problems.append(InputProblem(mark, str(exc)))
             return text
 
     def value(self, value: Any, mark: Mark) -> Any:
-        if self.blocks > MAX_BLOCKS:
+        self.nodes += 1
+        if self.blocks > MAX_BLOCKS or self.nodes > MAX_NODES or self.added > MAX_INTERPOLATED:
             return value
         if isinstance(value, str):
             return self.text(value, mark)
@@ -249,5 +307,9 @@ def interpolate(
     if worker.blocks > MAX_BLOCKS:
         worker.problems.append(
             InputProblem(mark, f"more than {MAX_BLOCKS} interpolation blocks in one file")
+        )
+    if worker.nodes > MAX_NODES:
+        worker.problems.append(
+            InputProblem(mark, f"config too large: more than {MAX_NODES:,} values to interpolate")
         )
     return result, worker.problems

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -129,7 +128,26 @@ def job_of(where: str, names: list[str]) -> str | None:
     return None
 
 
-_PARALLEL_NAME = re.compile(r"^(?P<base>.+?)(?: \d+/\d+|: \[.*\])$")
+def parallel_base(name: str) -> str | None:
+    """The job a parallel instance name belongs to (``job 1/3`` or ``job: [a, b]``), else
+    ``None``; what ``^(.+?)(?: \\d+/\\d+|: \\[.*\\])$`` matches, without its quadratic
+    backtracking on names full of ``: [``."""
+    end = len(name) - 1 if name.endswith("\n") else len(name)  # "$" may match before it
+    body = name[:end]
+    cut = body.find("\n")
+    if cut >= 0:
+        body = body[:cut]  # "." stops at a newline
+        if cut != end:
+            return None
+    if body.endswith("]"):
+        matrix = body.find(": [", 1)
+        if 0 < matrix <= len(body) - 4:
+            return body[:matrix]
+    head, space, tail = body.rpartition(" ")
+    left, slash, right = tail.partition("/")
+    if space and head and slash and left.isdecimal() and right.isdecimal():
+        return head
+    return None
 
 
 def job_named(ctx: LintContext, name: str) -> Job | None:
@@ -137,9 +155,9 @@ def job_named(ctx: LintContext, name: str) -> Job | None:
     jobs = ctx.pipeline.jobs
     if name in jobs:
         return jobs[name]
-    match = _PARALLEL_NAME.match(name)
-    if match and match.group("base") in jobs:
-        return jobs[match.group("base")]
+    base = parallel_base(name)
+    if base is not None and base in jobs:
+        return jobs[base]
     return None
 
 
