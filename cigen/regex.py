@@ -50,30 +50,17 @@ def re2_search(pattern: str, text: str) -> bool | None:
         return compiled.search(text.encode("utf-8", "replace").decode("utf-8")) is not None
 
 
-def _found(pattern: str, text: str, fallback: bool) -> bool:
-    found = re2_search(pattern, text)
-    if found is None:
-        if not fallback:
-            raise ValueError(f"pattern {pattern!r} is not a regular expression RE2 can run")
-        import re
-
-        return re.search(pattern, text) is not None  # cigen's own schemas only
-    return found
-
-
 @functools.cache
-def linear_validator(base: type[Any], fallback: bool = False) -> type[Any]:
-    """``base`` (a jsonschema validator class) matching patterns with RE2.
-
-    ``fallback``: a pattern RE2 refuses runs on Python's ``re`` (only for the schemas cigen
-    ships, whose patterns are written to be linear); otherwise it is a ``ValueError``, which
-    callers check for when they load a schema (:func:`unsupported_patterns`).
-    """
+def linear_validator(base: type[Any]) -> type[Any]:
+    """``base`` (a jsonschema validator class) matching ``pattern``, ``patternProperties``
+    and ``additionalProperties`` with RE2. Schemas are checked for patterns RE2 cannot run
+    when they are loaded (:func:`unsupported_patterns`); should one get here anyway, a
+    ``pattern`` fails and a ``patternProperties`` key matches nothing."""
     import jsonschema
     from jsonschema.exceptions import ValidationError
 
     def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterator[Any]:
-        if validator.is_type(instance, "string") and not _found(patrn, instance, fallback):
+        if validator.is_type(instance, "string") and not re2_search(patrn, instance):
             yield ValidationError(f"{instance!r} does not match {patrn!r}")
 
     def pattern_properties(
@@ -83,7 +70,7 @@ def linear_validator(base: type[Any], fallback: bool = False) -> type[Any]:
             return
         for patrn, subschema in patterns.items():
             for key, value in instance.items():
-                if _found(patrn, key, fallback):
+                if re2_search(patrn, key):
                     yield from validator.descend(value, subschema, path=key, schema_path=patrn)
 
     def additional_properties(
@@ -96,7 +83,7 @@ def linear_validator(base: type[Any], fallback: bool = False) -> type[Any]:
         extras = [
             key
             for key in instance
-            if key not in known and not any(_found(p, key, fallback) for p in patterns)
+            if key not in known and not any(re2_search(p, key) for p in patterns)
         ]
         if validator.is_type(allowed, "object"):
             for extra in extras:

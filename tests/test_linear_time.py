@@ -172,3 +172,51 @@ def test_schemas_match_patterns_on_re2() -> None:
     assert any("Additional properties" in m for m in messages)
     assert list(validator.iter_errors({"aaa": "x", "name": "bb"})) == []
     assert list(unsupported_patterns({"items": [{"pattern": "(?!x)"}]})) == ["(?!x)"]
+
+
+def test_every_shipped_pattern_runs_on_re2() -> None:
+    """cigen's own schemas and built-in presets need no lookaround either (a project copying
+    a built-in preset gets patterns RE2 runs)."""
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    for path in sorted((repo / "schemas").glob("*.json")):
+        assert list(unsupported_patterns(json.loads(path.read_text(encoding="utf-8")))) == []
+    for path in sorted((repo / "presets").glob("*.yaml")):
+        assert list(unsupported_patterns(yaml.safe_load(path.read_text(encoding="utf-8")))) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("ci/child.yml", True),
+        ("../x.yml", False),
+        ("a/../b.yml", False),
+        ("/abs.yml", False),
+        ("a/..b.yml", True),
+        (".yml", False),
+        ("a\n.yml", False),
+    ],
+)
+def test_rewritten_path_pattern_keeps_its_meaning(value: str, valid: bool) -> None:
+    """child-pipeline's ``file`` pattern, rewritten without lookaheads for RE2."""
+    from pathlib import Path
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    preset = yaml.safe_load((repo / "presets" / "child-pipeline.yaml").read_text(encoding="utf-8"))
+    patterns = [p for p in _patterns(preset) if p.endswith(r"\.ya?ml$")]
+    assert patterns and all(re2_search(p, value) is valid for p in patterns)
+
+
+def _patterns(value: object) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["pattern"]] if isinstance(value.get("pattern"), str) else []
+        return found + [p for item in value.values() for p in _patterns(item)]
+    if isinstance(value, list):
+        return [p for item in value for p in _patterns(item)]
+    return []
