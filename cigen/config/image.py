@@ -13,10 +13,11 @@ below it never run. The entry functions take the option for GitLab's specs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cigen.config import schemer
 from cigen.config.node import (
     Check,
     allowed_keys,
@@ -45,11 +46,30 @@ PORT_KEYS = ("number", "protocol", "name")
 PORT_PROTOCOLS = ("http", "https")
 #: ``PullPolicy::ALLOWED_POLICIES``.
 PULL_POLICIES = ("always", "never", "if-not-present")
+
+
 # executor_opts.json: per section, each property's types and string length bounds; no other
 # properties are allowed.
-_EXECUTOR_OPTS: dict[str, tuple[tuple[str, tuple[str, ...], int, int], ...]] = {
-    "docker": (("platform", ("string",), 1, 64), ("user", ("string",), 1, 255)),
-    "kubernetes": (("user", ("string", "integer"), 1, 255),),
+def _text(types: str | list[str], longest: int) -> dict[str, Any]:
+    return {"type": types, "minLength": 1, "maxLength": longest}
+
+
+#: ``schemas/imageable/executor_opts.json``: the keywords json_schemer checks, in its order.
+EXECUTOR_OPTS_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {
+        "docker": {
+            "type": "object",
+            "properties": {"platform": _text("string", 64), "user": _text("string", 255)},
+            "additionalProperties": False,
+        },
+        "kubernetes": {
+            "type": "object",
+            "properties": {"user": _text(["string", "integer"], 255)},
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
 }
 
 
@@ -177,7 +197,7 @@ def _imageable_checks(c: Check, own: str, value: Any, mark: Mark, with_image_por
         c.add(
             own, "entrypoint", "should be an array of strings", value_mark(node, "entrypoint", mark)
         )
-    for text, path in executor_opts_errors(executor_opts(value) or {}):
+    for text, path in schemer.located_errors(EXECUTOR_OPTS_SCHEMA, executor_opts(value) or {}):
         c.add(own, "executor_opts", text, _mark_at(node, path, mark))
 
 
@@ -348,55 +368,6 @@ def pull_policy(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] |
     if len(c.errors) > count:
         return None
     return tuple(value) if isinstance(value, list) else (value,)
-
-
-# --- executor options (executor_opts.json through json_schemer) --------------------------------
-
-
-def executor_opts_errors(opts: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """json_schemer's messages for ``executor_opts`` (schema order, then unknown properties in
-    the order written), each with the path of the value it is about."""
-    for section, props in _EXECUTOR_OPTS.items():
-        if section not in opts:
-            continue
-        found = opts[section]
-        if not isinstance(found, dict):
-            yield f"value at {_pointer(section)} is not an object", (section,)
-            continue
-        for name, types, shortest, longest in props:
-            if name not in found:
-                continue
-            item, where = found[name], _pointer(section, name)
-            path = (section, name)
-            if not _has_json_type(item, types):
-                if len(types) == 1:
-                    yield f"value at {where} is not a {types[0]}", path
-                else:
-                    listed = ", ".join(f'"{t}"' for t in types)
-                    yield f"value at {where} is not one of the types: [{listed}]", path
-            if isinstance(item, str) and len(item) < shortest:
-                yield f"string length at {where} is less than: {shortest}", path
-            if isinstance(item, str) and len(item) > longest:
-                yield f"string length at {where} is greater than: {longest}", path
-        known = {name for name, *_ in props}
-        for key in found:
-            if key not in known:
-                text = f"object property at {_pointer(section, str(key))}"
-                yield f"{text} is a disallowed additional property", (section, str(key))
-
-
-def _has_json_type(value: Any, types: tuple[str, ...]) -> bool:
-    if "string" in types and isinstance(value, str):
-        return True
-    if "integer" in types and not isinstance(value, bool):
-        # json_schemer: an integer, or a number whose floor is itself (1.0)
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    return False
-
-
-def _pointer(*tokens: str) -> str:
-    """JSON pointer of a value, as json_schemer formats it in a message."""
-    return "`" + "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens) + "`"
 
 
 def _mark_at(node: Mapping[str, Any], path: tuple[str, ...], mark: Mark) -> Mark:

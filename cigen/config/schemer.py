@@ -39,7 +39,14 @@ def too_large(value: Any) -> bool:
 
 def errors(schema: Mapping[str, Any], instance: Any) -> list[str]:
     """json_schemer's classic error messages for ``instance``, in its order."""
-    return list(_schema(schema, instance, ()))
+    return [text for text, _ in located_errors(schema, instance)]
+
+
+def located_errors(
+    schema: Mapping[str, Any], instance: Any
+) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Each message of :func:`errors` with the path of the value it is about (for a position)."""
+    return _schema(schema, instance, ())
 
 
 def _where(path: Sequence[str]) -> str:
@@ -49,7 +56,9 @@ def _where(path: Sequence[str]) -> str:
     return f"`{pointer}`"
 
 
-def _schema(schema: Any, instance: Any, path: tuple[str, ...]) -> Iterator[str]:
+def _schema(
+    schema: Any, instance: Any, path: tuple[str, ...]
+) -> Iterator[tuple[str, tuple[str, ...]]]:
     if schema is False:
         return  # only reachable through additionalProperties, which words its own message
     if not isinstance(schema, Mapping):
@@ -60,11 +69,11 @@ def _schema(schema: Any, instance: Any, path: tuple[str, ...]) -> Iterator[str]:
 
 def _keyword(
     keyword: str, value: Any, schema: Mapping[str, Any], instance: Any, path: tuple[str, ...]
-) -> Iterator[str]:
+) -> Iterator[tuple[str, tuple[str, ...]]]:
     where = _where(path)
     if keyword == "type":
         if not _has_type(value, instance):
-            yield _type_message(value, where)
+            yield _type_message(value, where), path
     elif keyword == "properties" and isinstance(instance, dict):
         for name, sub in value.items():
             if name in instance:
@@ -72,7 +81,7 @@ def _keyword(
     elif keyword == "required" and isinstance(instance, dict):
         missing = [name for name in value if name not in instance]
         if missing:
-            yield f"object at {where} is missing required properties: {', '.join(missing)}"
+            yield f"object at {where} is missing required properties: {', '.join(missing)}", path
     elif keyword == "additionalProperties" and isinstance(instance, dict):
         known = schema.get("properties") or {}
         for name, item in instance.items():
@@ -80,13 +89,14 @@ def _keyword(
                 continue
             inner = (*path, str(name))
             if value is False:
-                yield f"object property at {_where(inner)} is a disallowed additional property"
+                text = f"object property at {_where(inner)} is a disallowed additional property"
+                yield text, inner
             else:
                 yield from _schema(value, item, inner)
     elif keyword == "minLength" and isinstance(instance, str) and len(instance) < value:
-        yield f"string length at {where} is less than: {value}"
+        yield f"string length at {where} is less than: {value}", path
     elif keyword == "maxLength" and isinstance(instance, str) and len(instance) > value:
-        yield f"string length at {where} is greater than: {value}"
+        yield f"string length at {where} is greater than: {value}", path
 
 
 def _type_message(kind: Any, where: str) -> str:
