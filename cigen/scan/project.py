@@ -26,7 +26,7 @@ from cigen.scan.client import DeadlinePassed, ProjectInfo, ScanClient
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
 
 #: The record format's version (raised only when a field changes meaning or goes away).
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 #: GitLab's default CI configuration path.
 DEFAULT_CONFIG = ".gitlab-ci.yml"
 #: Statuses whose record a rerun keeps when the configuration did not change.
@@ -128,6 +128,10 @@ class LintSetup:
     external: Any = None
     """Where external includes come from (a :class:`cigen.resolve.external.Source`, shared by
     every project: each include is read once per scan); None: not followed."""
+    includes: Any = None
+    """How a rerun checks the includes a record names (a
+    :class:`cigen.scan.includes.IncludeCheck`, shared like ``external``); None: a record that
+    names some is scanned again."""
 
 
 def base_record(info: ProjectInfo) -> dict[str, Any]:
@@ -143,6 +147,7 @@ def base_record(info: ProjectInfo) -> dict[str, Any]:
         "status": "",
         "reason": None,
         "files": {},
+        "includes": {},
         "findings": [],
         "jobs": [],
         "runners": [],
@@ -182,14 +187,16 @@ def _lint(
     from cigen.reporters.json_report import as_dict
     from cigen.resolve.resolver import resolve
     from cigen.runners.assign import outcomes
+    from cigen.scan.includes import Recorder, fingerprints
 
     variables = dict(setup.config.variables)
+    recorder = Recorder(setup.external) if setup.external is not None else None
     pipeline = resolve(
         project,
         entry,
         include_rules=include_rules_for(None, variables),
         variables=variables,
-        external=setup.external,
+        external=recorder,
     )
     available = client.runners(info.id)
     runners = tuple(runner for runner, _ in available)
@@ -214,6 +221,7 @@ def _lint(
     return {
         "status": "linted",
         "files": dict(sorted(blobs.items())),
+        "includes": fingerprints(recorder),
         "findings": [{**as_dict(d), "anchor": d.anchor} for d in result.diagnostics],
         "jobs": jobs,
         "runners": runner_facts(available),
@@ -236,10 +244,14 @@ def runner_facts(available: Sequence[tuple[Runner, str]]) -> list[dict[str, Any]
     ]
 
 
-def unchanged(client: ScanClient, info: ProjectInfo, record: Mapping[str, Any]) -> bool:
+def unchanged(
+    client: ScanClient, info: ProjectInfo, record: Mapping[str, Any], setup: LintSetup
+) -> bool:
     """Whether ``record`` still holds for the project: the same default branch and CI
-    configuration path, every file it read at the same blob id (one request per file), and
-    the same runners with the same matching facts (runner details are read once per scan)."""
+    configuration path, every file it read at the same blob id (one request per file), every
+    file included from elsewhere the same (:class:`cigen.scan.includes.IncludeCheck`, each
+    answer shared by every project), and the same runners with the same matching facts
+    (runner details are read once per scan)."""
     if record.get("status") not in KEEPABLE or record.get("version") != RECORD_VERSION:
         return False
     if record.get("project") != base_record(info)["project"]:
@@ -251,6 +263,11 @@ def unchanged(client: ScanClient, info: ProjectInfo, record: Mapping[str, Any]) 
         found = client.file(info.id, str(path), info.default_branch)
         if found is None or found.blob_id != blob:
             return False
+    includes = record.get("includes")
+    if not isinstance(includes, dict):
+        return False
+    if includes and (setup.includes is None or not setup.includes.unchanged(includes)):
+        return False
     if record.get("status") == "linted":
         return bool(record.get("runners") == runner_facts(client.runners(info.id)))
     return True

@@ -71,11 +71,13 @@ def run_scan(
 
     try:
         with tempfile.TemporaryDirectory(prefix="cigen-scan-") as root:
+            external = _includes(client, Path(root)) if settings.follow_includes else None
             setup = LintSetup(
                 lint_setup.config,
                 lint_setup.schema,
                 Path(root),
-                _includes(client, Path(root)) if settings.follow_includes else None,
+                external,
+                _include_check(client, external) if external is not None else None,
             )
             with ThreadPoolExecutor(max_workers=max(settings.workers, 1)) as pool:
                 done = list(pool.map(lambda i: one(i, setup), mine))
@@ -106,7 +108,7 @@ def _scan_one(
             "not-scanned"
         )
     try:
-        if old is not None and _still_valid(client, info, old):
+        if old is not None and _still_valid(client, info, old, setup):
             return dict(old), "kept"
         return scan_project(client, info, setup), "scanned"
     except DeadlinePassed as exc:
@@ -123,9 +125,11 @@ def _scan_one(
         return {**base_record(info), "status": "internal-error", "reason": reason}, "scanned"
 
 
-def _still_valid(client: ScanClient, info: ProjectInfo, old: Mapping[str, Any]) -> bool:
+def _still_valid(
+    client: ScanClient, info: ProjectInfo, old: Mapping[str, Any], setup: LintSetup
+) -> bool:
     try:
-        return unchanged(client, info, old)
+        return unchanged(client, info, old, setup)
     except DeadlinePassed:
         raise
     except CigenError:
@@ -138,6 +142,20 @@ def _includes(client: ScanClient, root: Path) -> Any:
     from cigen.resolve.fetch import Fetcher, OnlineSource
 
     return _OncePerScan(OnlineSource(Fetcher(lambda: client.session), root / "includes"))
+
+
+def _include_check(client: ScanClient, external: Any) -> Any:
+    """The rerun's check of included files, sharing the scan's source and client."""
+    from cigen.gitlab_api import NotFound, ref_commit
+    from cigen.scan.includes import IncludeCheck
+
+    def commit(project: str, ref: str) -> str | None:
+        try:
+            return ref_commit(client.session, project, ref)
+        except NotFound:
+            return None
+
+    return IncludeCheck(external, commit)
 
 
 class _OncePerScan:

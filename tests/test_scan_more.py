@@ -9,6 +9,7 @@ refuses follows ``GET /projects/:id`` (``lib/api/projects.rb``: 404 ``Project No
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from cigen.scan.client import Listing, listed_key
 from cigen.scan.outputs import MAX_NAME, safe_name
 from cigen.scan.records import read_records, shard_of
 from tests.gitlab_server import FakeGitLab, serve
-from tests.test_scan import BROKEN, TOKEN, client_for, estate
+from tests.test_scan import BROKEN, TOKEN, client_for, estate, scan
 
 HERE = Path(__file__).resolve().parent
 
@@ -230,3 +231,198 @@ def test_listing_with_refusals_keeps_ids_in_order(gitlab: Any) -> None:
         (10, "platform/app", True),
         (20, "other/thing", True),
     ]
+
+
+# --- includes from other projects, templates and components: fingerprints and reruns -------------
+
+SHA_A, SHA_B, SHA_C = "a" * 40, "b" * 40, "c" * 40
+REL_1, REL_2 = "1" * 40, "2" * 40
+TEMPLATE_BUILD = b"include:\n  - local: /jobs.yml\nbuild:\n  tags: [docker]\n  script: [make]\n"
+TEMPLATE_JOBS = b"unit:\n  script: [pytest]\n"
+COMPONENT = b"lint-component:\n  script: [lint]\n"
+
+
+def _includer(host: str) -> bytes:
+    return f"""\
+include:
+  - project: platform/ci-templates
+    ref: main
+    file: /build.yml
+  - component: {host}/platform/components/lint@~latest
+  - template: Jobs/Lint.gitlab-ci.yml
+  - project: platform/not-yet
+    file: /x.yml
+  - remote: https://ci.example.com/shared.yml
+""".encode()
+
+
+def _shared_estate(fake: FakeGitLab, url: str) -> None:
+    fake.add_repository(
+        "platform/ci-templates",
+        {SHA_A: {"build.yml": TEMPLATE_BUILD, "jobs.yml": TEMPLATE_JOBS}},
+        {"main": SHA_A, "HEAD": SHA_A},
+    )
+    fake.add_repository(
+        "platform/components", {REL_1: {"templates/lint.yml": COMPONENT}}, {"main": REL_1}
+    )
+    fake.add_release("platform/components", "1.0.0", REL_1)
+    fake.templates["Jobs/Lint"] = "template-lint:\n  script: [lint]\n"
+    uses = _includer(url.split("://", 1)[1])
+    fake.add_project(40, "platform/one", {".gitlab-ci.yml": uses}, group=3)
+    fake.add_project(41, "platform/two", {".gitlab-ci.yml": uses}, group=3)
+
+
+SHARED = Listing(projects=("40", "41"))
+
+
+def _jobs(record: dict[str, Any]) -> list[str]:
+    return sorted(job["name"] for job in record["jobs"])
+
+
+def _reads(fake: FakeGitLab, needle: str) -> list[str]:
+    return [r.path for r in fake.requests if needle in r.path]
+
+
+def test_records_fingerprint_every_file_included_from_elsewhere(
+    gitlab: Any, tmp_path: Path
+) -> None:
+    """``lib/gitlab/ci/config/external/file/project.rb`` (ref pinned to a commit, nested local
+    includes read at it), ``file/template.rb``, ``file/component.rb``, ``file/remote.rb``."""
+    fake, url = gitlab
+    _shared_estate(fake, url)
+    host = url.split("://", 1)[1]
+    records = scan(url, tmp_path / "s.jsonl", SHARED).records
+    assert _jobs(records[40]) == ["build", "lint-component", "template-lint", "unit"]
+    includes = records[40]["includes"]
+    assert includes == records[41]["includes"]
+    sha = {k: v.get("sha256") for k, v in includes.items()}
+    assert includes == {
+        f"component:{host}/platform/components/lint@~latest": {
+            "kind": "component",
+            "address": f"{host}/platform/components/lint@~latest",
+            "project": "platform/components",
+            "file": "templates/lint.yml",
+            "version": "1.0.0",
+            "commit": REL_1,
+            "sha256": hashlib.sha256(COMPONENT).hexdigest(),
+        },
+        "project:platform/ci-templates@main:build.yml": {
+            "kind": "project",
+            "project": "platform/ci-templates",
+            "ref": "main",
+            "file": "build.yml",
+            "commit": SHA_A,
+            "sha256": hashlib.sha256(TEMPLATE_BUILD).hexdigest(),
+        },
+        f"project:platform/ci-templates@{SHA_A}:jobs.yml": {  # the nested local include
+            "kind": "project",
+            "project": "platform/ci-templates",
+            "ref": SHA_A,
+            "file": "jobs.yml",
+            "commit": SHA_A,
+            "sha256": hashlib.sha256(TEMPLATE_JOBS).hexdigest(),
+        },
+        "project:platform/not-yet@HEAD:x.yml": {
+            "kind": "project",
+            "project": "platform/not-yet",
+            "ref": "HEAD",
+            "file": "x.yml",
+            "missing": includes["project:platform/not-yet@HEAD:x.yml"]["missing"],
+        },
+        "remote:https://ci.example.com/shared.yml": {
+            "kind": "remote",
+            "url": "https://ci.example.com/shared.yml",
+        },
+        "template:Jobs/Lint.gitlab-ci.yml": {
+            "kind": "template",
+            "name": "Jobs/Lint.gitlab-ci.yml",
+            "sha256": sha["template:Jobs/Lint.gitlab-ci.yml"],
+        },
+    }
+    assert "platform/not-yet" in includes["project:platform/not-yet@HEAD:x.yml"]["missing"]
+
+
+def test_a_rerun_checks_included_files_once_per_scan_and_rescans_what_changed(
+    gitlab: Any, tmp_path: Path
+) -> None:
+    fake, url = gitlab
+    _shared_estate(fake, url)
+    out = tmp_path / "s.jsonl"
+    first = scan(url, out, SHARED)
+    text = out.read_text()
+
+    fake.requests.clear()  # nothing changed: one commit lookup per ref, shared; no file read
+    again = scan(url, out, SHARED)
+    assert (again.kept, again.scanned) == (2, 0) and out.read_text() == text
+    assert _reads(fake, "ci-templates") == [
+        "/api/v4/projects/platform%2Fci-templates/repository/commits/main"
+    ]
+    assert _reads(fake, "not-yet") == [
+        "/api/v4/projects/platform%2Fnot-yet/repository/commits/HEAD"
+    ]
+    assert len(_reads(fake, "/templates/gitlab_ci_ymls/")) == 1
+    assert _reads(fake, "platform%2Fcomponents") == [
+        "/api/v4/projects/platform%2Fcomponents/releases",
+        "/api/v4/projects/platform%2Fcomponents/repository/files/templates%2Flint.yml/raw",
+    ]
+
+    # main moves to a commit with the same files: each file read once at it, records kept
+    fake.add_repository(
+        "platform/ci-templates",
+        {SHA_B: {"build.yml": TEMPLATE_BUILD, "jobs.yml": TEMPLATE_JOBS, "new.txt": b"x"}},
+        {"main": SHA_B},
+    )
+    fake.requests.clear()
+    moved = scan(url, out, SHARED)
+    assert (moved.kept, moved.scanned) == (2, 0) and out.read_text() == text
+    assert sorted(_reads(fake, "ci-templates")) == [
+        "/api/v4/projects/platform%2Fci-templates/repository/commits/main",
+        "/api/v4/projects/platform%2Fci-templates/repository/files/build.yml/raw",
+        "/api/v4/projects/platform%2Fci-templates/repository/files/jobs.yml/raw",
+    ]
+
+    # the nested local include changes at the next commit: both projects are read again
+    fake.add_repository(
+        "platform/ci-templates",
+        {SHA_C: {"build.yml": TEMPLATE_BUILD, "jobs.yml": b"e2e:\n  script: [e2e]\n"}},
+        {"main": SHA_C},
+    )
+    changed = scan(url, out, SHARED)
+    assert (changed.kept, changed.scanned) == (0, 2)
+    assert _jobs(changed.records[40]) == ["build", "e2e", "lint-component", "template-lint"]
+    assert (
+        changed.records[41]["includes"]["project:platform/ci-templates@main:build.yml"]["commit"]
+        == SHA_C
+    )
+    assert first.records[40]["includes"] != changed.records[40]["includes"]
+    assert scan(url, out, SHARED).kept == 2
+
+
+@pytest.mark.parametrize("change", ["template", "component", "appears", "unfollowed"])
+def test_a_change_of_any_included_kind_rescans(gitlab: Any, tmp_path: Path, change: str) -> None:
+    fake, url = gitlab
+    _shared_estate(fake, url)
+    out = tmp_path / "s.jsonl"
+    scan(url, out, SHARED)
+    follow = True
+    if change == "template":
+        fake.templates["Jobs/Lint"] = "template-lint:\n  script: [lint, --strict]\n"
+    elif change == "component":
+        fake.add_repository("platform/components", {REL_2: {"templates/lint.yml": COMPONENT}}, {})
+        fake.add_release("platform/components", "1.1.0", REL_2)
+    elif change == "appears":
+        fake.add_repository(
+            "platform/not-yet", {SHA_A: {"x.yml": b"late:\n  script: [x]\n"}}, {"HEAD": SHA_A}
+        )
+    else:
+        follow = False  # the records name includes this scan does not follow
+    result = scan(url, out, SHARED, follow_includes=follow)
+    assert (result.kept, result.scanned) == (0, 2)
+    record = result.records[40]
+    if change == "component":
+        key = next(k for k in record["includes"] if k.startswith("component:"))
+        assert record["includes"][key]["version"] == "1.1.0"
+    if change == "appears":
+        assert "late" in _jobs(record)
+    if change == "unfollowed":
+        assert record["includes"] == {}
