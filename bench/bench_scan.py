@@ -8,9 +8,10 @@ Usage::
 The estate: ``--projects`` projects in 5 groups, each with 2 subgroups; runners at all three
 levels (3 instance runners, one runner per group and subgroup, one project runner per 20
 projects). Configurations cycle through include styles: one file; a local include; a wildcard
-local include; an include of another project (not followed: info); a custom CI configuration
-path; ``extends`` with ``!reference``; a job whose tags no runner carries (stuck); a
-configuration GitLab refuses; an empty repository.
+local include; an include of another project (followed through the API, with a nested local
+include); a component (``~latest``) and a CI template; a custom CI configuration path;
+``extends`` with ``!reference``; a job whose tags no runner carries (stuck); a configuration
+GitLab refuses; an empty repository.
 
 It times, each with real ``cigen scan`` processes talking HTTP to the server:
 
@@ -19,7 +20,10 @@ It times, each with real ``cigen scan`` processes talking HTTP to the server:
   ``cigen scan merge``; the figure is the wall time of the four;
 
 and prints projects per minute for both, then checks that the merged records file is
-byte-for-byte the one-shard file (and the Markdown reports equal).
+byte-for-byte the one-shard file (and the Markdown reports and the per-project Code Quality and
+SARIF files equal). Then three reruns over the one-shard file: nothing changed; the shared
+templates' branch moved to a commit with the same files (the includers are kept); a file
+included from there changed (only its includers are read again).
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ STYLES: list[dict[str, bytes]] = [
         "ci/b.yml": b"unit:\n  tags: [docker]\n  script: [pytest]\n",
     },
     {".gitlab-ci.yml": b"include:\n  - project: shared/templates\n    file: /build.yml\n" + SINGLE},
+    {
+        ".gitlab-ci.yml": b"include:\n  - component: $HOST/shared/components/lint@~latest\n"
+        b"  - template: Jobs/Lint.gitlab-ci.yml\n" + SINGLE
+    },
     {"ci/pipeline.yml": SINGLE},  # with ci_config_path
     {
         ".gitlab-ci.yml": b".base:\n  tags: [docker]\n  script: [make]\n"
@@ -58,6 +66,17 @@ STYLES: list[dict[str, bytes]] = [
     {".gitlab-ci.yml": b"stages: [build]\ndeploy:\n  stage: deploy\n  script: [x]\n"},
     {},  # empty repository
 ]
+
+
+TEMPLATES = {
+    "build.yml": b"include:\n  - local: /jobs.yml\nbuild-shared:\n  script: [make]\n",
+    "jobs.yml": b"unit-shared:\n  tags: [docker]\n  script: [pytest]\n",
+}
+
+
+def shared(fake: FakeGitLab, commit: str, files: dict[str, bytes]) -> None:
+    """The shared templates' ``HEAD`` at ``commit`` holding ``files``."""
+    fake.add_repository("shared/templates", {commit: files}, {"HEAD": commit, "main": commit})
 
 
 def estate(count: int) -> FakeGitLab:
@@ -86,6 +105,12 @@ def estate(count: int) -> FakeGitLab:
         )  # fmt: skip
     fake = FakeGitLab(projects={}, groups=groups, group_parents=parents, scoped_runners=True)
     fake.runners = runners
+    shared(fake, "a" * 40, TEMPLATES)
+    fake.add_repository(
+        "shared/components", {"c" * 40: {"templates/lint.yml": COMMON}}, {"main": "c" * 40}
+    )
+    fake.add_release("shared/components", "1.0.0", "c" * 40)
+    fake.templates["Jobs/Lint"] = "lint-template:\n  script: [lint]\n"
     for i in range(count):
         pid = 1000 + i
         style = STYLES[i % len(STYLES)]
@@ -102,6 +127,14 @@ def estate(count: int) -> FakeGitLab:
                               projects=[pid])
             )  # fmt: skip
     return fake
+
+
+def name_host(fake: FakeGitLab, url: str) -> None:
+    """Component addresses name the server's host, known once it listens."""
+    host = url.split("://", 1)[1].encode()
+    for files in fake.branch_files.values():
+        for name, data in files.items():
+            files[name] = data.replace(b"$HOST", host)
 
 
 def cigen(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
@@ -128,6 +161,7 @@ def main() -> None:
     args = parser.parse_args()
     fake = estate(args.projects)
     with serve(fake) as url, tempfile.TemporaryDirectory() as tmp:
+        name_host(fake, url)
         work = Path(tmp)
         env = {**os.environ, "GITLAB_URL": url, "GITLAB_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
         env.pop("CI_NODE_INDEX", None)
@@ -135,7 +169,8 @@ def main() -> None:
         common = ["scan", "--instance", "--workers", str(args.workers), "--exit-zero"]
 
         started = time.perf_counter()
-        line = finish(cigen(*common, "-o", "one.jsonl", "--report-md", "one.md", env=env, cwd=work))
+        line = finish(cigen(*common, "-o", "one.jsonl", "--report-md", "one.md",
+                            "--per-project-dir", "one-pp", env=env, cwd=work))  # fmt: skip
         one = time.perf_counter() - started
         print(f"1 shard : {args.projects} projects in {one:6.1f} s = "
               f"{args.projects / one * 60:7.0f} projects/min   [{line}]")  # fmt: skip
@@ -153,20 +188,35 @@ def main() -> None:
         for text in lines:
             print(f"          [{text}]")
         shards = [f"shard-{i}.jsonl" for i in (1, 2, 3, 4)]
-        finish(cigen("scan", "merge", *shards, "-o", "merged.jsonl", "--report-md", "merged.md",
-                     "--exit-zero", env=env, cwd=work))  # fmt: skip
+        outputs = ["-o", "merged.jsonl", "--report-md", "merged.md"]
+        outputs += ["--per-project-dir", "merged-pp", "--exit-zero"]
+        finish(cigen("scan", "merge", *shards, *outputs, env=env, cwd=work))
         same = (work / "merged.jsonl").read_bytes() == (work / "one.jsonl").read_bytes()
         same_report = (work / "merged.md").read_text() == (work / "one.md").read_text()
+        per_project = tree(work / "one-pp")
+        same_pp = tree(work / "merged-pp") == per_project
         records = len((work / "one.jsonl").read_text().splitlines())
-        print(f"merged 4 shards == 1 shard: records {same}, report {same_report} "
-              f"({records} records)")  # fmt: skip
+        print(f"merged 4 shards == 1 shard: records {same}, report {same_report}, "
+              f"per-project files {same_pp} ({records} records, {len(per_project)} "
+              "per-project files)")  # fmt: skip
 
-        started = time.perf_counter()
-        line = finish(cigen(*common, "-o", "one.jsonl", env=env, cwd=work))
-        again = time.perf_counter() - started
-        print(f"rerun (resume, nothing changed): {again:6.1f} s   [{line}]")
-        if not (same and same_report):
+        for label, change in (
+            ("nothing changed", None),
+            ("shared templates moved, same files", ("b" * 40, TEMPLATES)),
+            ("shared jobs.yml changed", ("d" * 40, {**TEMPLATES, "jobs.yml": COMMON})),
+        ):
+            if change is not None:
+                shared(fake, *change)
+            started = time.perf_counter()
+            line = finish(cigen(*common, "-o", "one.jsonl", env=env, cwd=work))
+            again = time.perf_counter() - started
+            print(f"rerun ({label}): {again:6.1f} s   [{line}]")
+        if not (same and same_report and same_pp):
             raise SystemExit(1)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
 if __name__ == "__main__":
