@@ -426,3 +426,27 @@ def test_a_change_of_any_included_kind_rescans(gitlab: Any, tmp_path: Path, chan
         assert "late" in _jobs(record)
     if change == "unfollowed":
         assert record["includes"] == {}
+
+
+def test_a_rerun_with_other_lint_settings_scans_again(
+    env: Any, tmp_path: Path, capsys: Any
+) -> None:
+    args = ["scan", "--group", "platform", "--exit-zero", "-o", "s.jsonl"]
+    main([*args, "--var", "DEPLOY_TOKEN=hunter2-secret"])
+    text = (tmp_path / "s.jsonl").read_text()
+    assert "hunter2-secret" not in text  # the variables are in the digest only
+    digests = {r["settings"] for r in read_records([tmp_path / "s.jsonl"]).values()}
+    assert len(digests) == 1 and len(digests.pop()) == 64
+    main([*args, "--var", "DEPLOY_TOKEN=hunter2-secret"])
+    assert (tmp_path / "s.jsonl").read_text() == text  # the same settings: records kept
+    assert "(3 scanned, 4 unchanged and kept" in capsys.readouterr().err  # 3 are not keepable
+    records = read_records([tmp_path / "s.jsonl"])
+    main([*args, "--select", "CIG201", "--var", "DEPLOY_TOKEN=hunter2-secret"])
+    assert "(7 scanned, 0 unchanged and kept" in capsys.readouterr().err
+    again = read_records([tmp_path / "s.jsonl"])
+    assert {r["settings"] for r in again.values()} != {r["settings"] for r in records.values()}
+    assert codes_of(again[10]) == [] and codes_of(again[13]) == ["CIG201"]
+
+
+def codes_of(record: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in record["findings"]]

@@ -128,10 +128,33 @@ class LintSetup:
     external: Any = None
     """Where external includes come from (a :class:`cigen.resolve.external.Source`, shared by
     every project: each include is read once per scan); None: not followed."""
+    settings: str = ""
+    """The digest of what else decides a record (:func:`settings_digest`): a record made with
+    other settings is scanned again."""
     includes: Any = None
     """How a rerun checks the includes a record names (a
     :class:`cigen.scan.includes.IncludeCheck`, shared like ``external``); None: a record that
     names some is scanned again."""
+
+
+def settings_digest(config: Config, follow_includes: bool) -> str:
+    """A digest of the lint settings and the cigen version: rules selected and ignored,
+    severities, variables (hashed: a record never holds their values) and whether includes are
+    followed."""
+    import hashlib
+    import json
+
+    from cigen import __version__
+
+    facts = {
+        "cigen": __version__,
+        "select": sorted(config.select),
+        "ignore": sorted(config.ignore),
+        "severity": sorted((code, level.label) for code, level in config.severity.items()),
+        "variables": sorted(config.variables.items()),
+        "follow_includes": follow_includes,
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
 def base_record(info: ProjectInfo) -> dict[str, Any]:
@@ -164,7 +187,7 @@ def scan_project(client: ScanClient, info: ProjectInfo, setup: LintSetup) -> dic
     :class:`~cigen.scan.client.DeadlinePassed` is raised, not recorded: the caller marks the
     project as not scanned.
     """
-    record = base_record(info)
+    record = {**base_record(info), "settings": setup.settings}
     if info.problem is not None:
         return {**record, "status": "unreadable", "reason": info.problem}
     try:
@@ -255,6 +278,8 @@ def unchanged(
     if record.get("status") not in KEEPABLE or record.get("version") != RECORD_VERSION:
         return False
     if record.get("project") != base_record(info)["project"]:
+        return False
+    if record.get("settings") != setup.settings:
         return False
     files = record.get("files")
     if not isinstance(files, dict) or info.default_branch is None:

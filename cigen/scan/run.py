@@ -20,7 +20,13 @@ from typing import Any
 
 from cigen.errors import CigenError
 from cigen.scan.client import DeadlinePassed, Listing, ProjectInfo, ScanClient
-from cigen.scan.project import LintSetup, not_scanned, scan_project, unchanged
+from cigen.scan.project import (
+    LintSetup,
+    not_scanned,
+    scan_project,
+    settings_digest,
+    unchanged,
+)
 from cigen.scan.records import Appender, read_records, shard_of, write_records
 
 DEADLINE_REASON = "the scan's deadline passed before this project was read"
@@ -77,6 +83,7 @@ def run_scan(
                 lint_setup.schema,
                 Path(root),
                 external,
+                settings_digest(lint_setup.config, external is not None),
                 _include_check(client, external) if external is not None else None,
             )
             with ThreadPoolExecutor(max_workers=max(settings.workers, 1)) as pool:
