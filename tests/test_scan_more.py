@@ -398,7 +398,7 @@ def test_a_rerun_checks_included_files_once_per_scan_and_rescans_what_changed(
     assert scan(url, out, SHARED).kept == 2
 
 
-@pytest.mark.parametrize("change", ["template", "component", "appears", "unfollowed"])
+@pytest.mark.parametrize("change", ["template", "component", "appears", "gone", "unfollowed"])
 def test_a_change_of_any_included_kind_rescans(gitlab: Any, tmp_path: Path, change: str) -> None:
     fake, url = gitlab
     _shared_estate(fake, url)
@@ -414,6 +414,8 @@ def test_a_change_of_any_included_kind_rescans(gitlab: Any, tmp_path: Path, chan
         fake.add_repository(
             "platform/not-yet", {SHA_A: {"x.yml": b"late:\n  script: [x]\n"}}, {"HEAD": SHA_A}
         )
+    elif change == "gone":
+        del fake.refs["platform/ci-templates"]["main"]
     else:
         follow = False  # the records name includes this scan does not follow
     result = scan(url, out, SHARED, follow_includes=follow)
@@ -426,6 +428,9 @@ def test_a_change_of_any_included_kind_rescans(gitlab: Any, tmp_path: Path, chan
         assert "late" in _jobs(record)
     if change == "unfollowed":
         assert record["includes"] == {}
+    if change == "gone":
+        entry = record["includes"]["project:platform/ci-templates@main:build.yml"]
+        assert "reference `main` does not exist" in entry["missing"]
 
 
 def test_a_rerun_with_other_lint_settings_scans_again(
