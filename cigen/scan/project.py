@@ -139,8 +139,9 @@ class LintSetup:
 
 def settings_digest(config: Config, follow_includes: bool) -> str:
     """A digest of the lint settings and the cigen version: rules selected and ignored,
-    severities, variables (hashed: a record never holds their values) and whether includes are
-    followed."""
+    severities, variables and whether includes are followed. A record never holds the
+    variables' values, and the digest is a slow one (PBKDF2, computed once per scan), so that a
+    value cannot be cheaply guessed back from it either."""
     import hashlib
     import json
 
@@ -154,7 +155,8 @@ def settings_digest(config: Config, follow_includes: bool) -> str:
         "variables": sorted(config.variables.items()),
         "follow_includes": follow_includes,
     }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+    data = json.dumps(facts, sort_keys=True).encode()
+    return hashlib.pbkdf2_hmac("sha256", data, b"cigen scan settings", 50_000).hex()
 
 
 def base_record(info: ProjectInfo) -> dict[str, Any]:
