@@ -16,6 +16,7 @@ from cigen.diagnostics import Mark, Severity
 from cigen.yaml.load import Loaded, YMap
 
 if TYPE_CHECKING:
+    from cigen.config.jobs import PipelineJob
     from cigen.config.root import Root
 
 #: Top-level keys that are never jobs (``default`` and ``workflow`` are, when they look like one).
@@ -170,6 +171,16 @@ class Pipeline:
         from cigen.config import validate
 
         return validate(self.config)
+
+    @cached_property
+    def model_jobs(self) -> Mapping[str, PipelineJob]:
+        """The visible jobs of :attr:`model` as GitLab creates them (``default:`` and global
+        variables taken, parallel instances named): the one job model rules read."""
+        if self.model is None:
+            return {}
+        from cigen.config.jobs import pipeline_jobs
+
+        return pipeline_jobs(self.model)
 
     @property
     def incomplete(self) -> bool:

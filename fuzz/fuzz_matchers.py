@@ -14,9 +14,9 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
+    from cigen.config.processor import parallel_base
     from cigen.pipeline.parallel import group_name
     from cigen.resolve.inputs import blocks
-    from cigen.rules._common import parallel_base
 
 BLOCK = re.compile(r"\$\[\[\s*(\S.*?\S)\s*\]\]")
 GROUP = re.compile(r"([\x08\s:]+((\[.*\])|(\d+[\s:/\\]+\d+))){1,3}\s*\Z")

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cigen.config.processor import parallel_base
 from cigen.pipeline.parallel import PARALLEL_LIMIT, group_name, instances
 from cigen.pipeline.simulate import (
     CHANGES_MAX_PATTERN_COMPARISONS,
@@ -25,7 +26,6 @@ from cigen.pipeline.simulate import (
 from cigen.project import wildcard_regex
 from cigen.regex import compile_re2, linear_validator, re2_search, unsupported_patterns
 from cigen.resolve.inputs import blocks
-from cigen.rules._common import parallel_base
 from cigen.variables import MAX_EXPANDED, expand
 
 # lib/gitlab/ci/config/interpolation/block.rb: PATTERN

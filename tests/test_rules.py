@@ -503,6 +503,22 @@ CASES = [
         },
         [(CI, 6, 18, "CIG204")],
     ),
+    # while the entry tree has errors GitLab checks nothing across jobs; cigen runs the same
+    # checks over the jobs that validated: a job with errors of its own still exists ...
+    case(
+        "needs-on-a-job-with-errors-of-its-own",
+        {CI: "build:\n  script: [make]\n  tgas: [a]\ntest:\n  needs: [build]\n  script: [t]\n"},
+        [(CI, 3, 3, "CIG002")],
+    ),
+    # ... and the other jobs' stages and needs are what GitLab reports once that is fixed
+    case(
+        "stage-and-needs-next-to-an-entry-error",
+        {
+            CI: "build:\n  script: [make]\n  tgas: [a]\ntest:\n  stage: tset\n"
+            "  needs: [biuld, build]\n  script: [t]\n"
+        },
+        [(CI, 3, 3, "CIG002"), (CI, 5, 10, "CIG201"), (CI, 6, 11, "CIG202")],
+    ),
     case(
         "needs-later-stage",
         {
@@ -946,6 +962,23 @@ CASES = [
             + TRIGGER.replace("job: generate", "job: gen")
         },
         [(CI, 2, 15, "CIG104"), (CI, 12, 14, "CIG211")],
+    ),
+    # the job model takes default: (cigen.config.jobs): artifacts inherited keep the file ...
+    case(
+        "trigger-artifact-kept-by-default-artifacts",
+        {CI: "default:\n  artifacts:\n    paths: [child.yml]\n" + GEN + TRIGGER},
+        [],
+    ),
+    # ... unless inherit:default says no (inherit/default.rb)
+    case(
+        "trigger-artifact-default-not-inherited",
+        {
+            CI: "default:\n  artifacts:\n    paths: [child.yml]\n"
+            + GEN
+            + "  inherit:\n    default: [image]\n"
+            + TRIGGER
+        },
+        [(CI, 14, 19, "CIG211")],
     ),
     case(
         "trigger-artifact-variable-in-path",

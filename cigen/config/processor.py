@@ -115,6 +115,28 @@ def parallel_names(job: str, parallel: Any) -> list[tuple[str, dict[str, str]]]:
     return [(matrix_name(job, v), v) for v in _matrix_combinations(rows)]
 
 
+def parallel_base(name: str) -> str | None:
+    """The job a parallel instance name belongs to (``job 1/3`` or ``job: [a, b]``), else
+    ``None``; what ``^(.+?)(?: \\d+/\\d+|: \\[.*\\])$`` matches, without its quadratic
+    backtracking on names full of ``: [``."""
+    end = len(name) - 1 if name.endswith("\n") else len(name)  # "$" may match before it
+    body = name[:end]
+    cut = body.find("\n")
+    if cut >= 0:
+        body = body[:cut]  # "." stops at a newline
+        if cut != end:
+            return None
+    if body.endswith("]"):
+        matrix = body.find(": [", 1)
+        if 0 < matrix <= len(body) - 4:
+            return body[:matrix]
+    head, space, tail = body.rpartition(" ")
+    left, slash, right = tail.partition("/")
+    if space and head and slash and left.isdecimal() and right.isdecimal():
+        return head
+    return None
+
+
 # --- $[[ matrix.NAME ]] in needs ----------------------------------------------------------------
 
 
@@ -337,11 +359,17 @@ class _Validator:
     error GitLab's ``error!`` raises; GitLab stops at the first, :func:`errors` goes on as if
     each were fixed in turn."""
 
-    __slots__ = ("instances", "positions", "stages")
+    __slots__ = ("instances", "positions", "stages", "unchecked")
 
-    def __init__(self, instances: Mapping[str, Instance], stages: Sequence[str]) -> None:
+    def __init__(
+        self,
+        instances: Mapping[str, Instance],
+        stages: Sequence[str],
+        unchecked: frozenset[str] = frozenset(),
+    ) -> None:
         self.instances = instances
         self.stages = stages
+        self.unchecked = unchecked
         self.positions: dict[str, int] = {}
         for index, stage in enumerate(stages):
             self.positions.setdefault(stage, index)
@@ -416,7 +444,7 @@ class _Validator:
         job = instance.job
         needed = self.instances.get(dependency)
         if needed is None:
-            if optional:
+            if optional or self._unchecked(dependency):
                 return
             unknown = UNKNOWN_NEED_RULE if kind == "need" else DEPENDENCY_RULE
             hint = "define that job or fix the name"
@@ -455,6 +483,16 @@ class _Validator:
                 job=job,
                 hint=f"{dependency} is in stage {needed.stage}: move one of the two jobs",
             )
+
+    def _unchecked(self, name: str) -> bool:
+        """Whether ``name`` (or the job its parallel instance name belongs to) is a job left
+        out of the model for errors of its own: it exists, whatever else is wrong with it."""
+        if not self.unchecked:
+            return False
+        if name in self.unchecked:
+            return True
+        base = parallel_base(name)
+        return base is not None and base in self.unchecked
 
     def child_pipeline(self, name: str, instance: Instance) -> Iterator[ConfigError]:
         """``validate_dynamic_child_pipeline_dependencies!``: an ``artifact`` include's job."""
@@ -537,7 +575,8 @@ def _inspect(text: str) -> str:
 
 def cycle(graph: Mapping[str, Sequence[str]]) -> tuple[str, str, str] | None:
     """The error Ruby's ``TSort#tsort`` raises on ``graph``, or ``None``: ``(message, node,
-    target)``, where ``node`` needs ``target`` in the cycle reported.
+    target)``, where ``node`` needs ``target`` in the cycle reported (the need that closes the
+    loop: the last job of the loop needing its first).
 
     Tarjan's algorithm as TSort runs it (nodes in order, children in order), iteratively so
     that long chains do not exhaust Python's stack: a node that needs itself fails when its
@@ -587,10 +626,10 @@ def cycle(graph: Mapping[str, Sequence[str]]) -> tuple[str, str, str] | None:
                 for member in component:
                     ids[member] = None
                 if len(component) != 1:
-                    members = set(component)
-                    target = next(t for t in graph.get(node) or () if t in members)
+                    # the need that closes the loop: the last member to need its first
+                    closing = next(m for m in reversed(component) if node in graph[m])
                     text = f"topological sort failed: {ruby_inspect_strings(component)}"
-                    return text, node, target
+                    return text, closing, node
             if frames and lowest < frames[-1][4]:
                 frames[-1][4] = lowest
     return None
@@ -617,16 +656,17 @@ def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def errors(root: Root) -> Iterator[ConfigError]:
+def errors(root: Root, unchecked: frozenset[str] = frozenset()) -> Iterator[ConfigError]:
     """Every cross-job error of a valid entry tree, in GitLab's order: the first is the one
     GitLab reports (it stops there), each next one what it reports once the previous ones are
-    fixed."""
+    fixed. ``unchecked``: names of jobs an invalid entry tree left out of ``root.jobs`` (they
+    exist, so needing them is no error)."""
     normalized = normalize(root.jobs)
     if normalized.errors:
         text = ", ".join(message for message, _ in normalized.errors)
         hint = "use a variable of this job's parallel:matrix"
         yield ConfigError(text, normalized.errors[0][1], hint=hint)
-    validator = _Validator(normalized.instances, root.stages)
+    validator = _Validator(normalized.instances, root.stages, unchecked)
     for name, instance in normalized.instances.items():
         yield from validator.job(name, instance)
     error = _circular(normalized.instances)

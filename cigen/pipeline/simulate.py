@@ -501,9 +501,8 @@ def _dependency_order(deps: Mapping[str, list[str]]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def brace_count(pattern: str, limit: int = CHANGES_MAX_PATTERN_COMPARISONS) -> int:
-    """How many patterns :func:`brace_expand` makes of ``pattern``, counted without making
-    them and stopping past ``limit`` (``{a,b}{c,d}...`` doubles with every group)."""
+def _braces(pattern: str) -> tuple[int, int]:
+    """The first top-level ``{`` and its ``}`` (``-1`` for one not there), as Ruby finds them."""
     lbrace = rbrace = -1
     nest = 0
     i = 0
@@ -522,6 +521,13 @@ def brace_count(pattern: str, limit: int = CHANGES_MAX_PATTERN_COMPARISONS) -> i
         if c == "\\":
             i += 1
         i += 1
+    return lbrace, rbrace
+
+
+def brace_count(pattern: str, limit: int = CHANGES_MAX_PATTERN_COMPARISONS) -> int:
+    """How many patterns :func:`brace_expand` makes of ``pattern``, counted without making
+    them and stopping past ``limit`` (``{a,b}{c,d}...`` doubles with every group)."""
+    lbrace, rbrace = _braces(pattern)
     if lbrace < 0 and rbrace < 0:
         return 1
     if lbrace < 0 or rbrace < 0:
@@ -561,45 +567,12 @@ def _alternatives(pattern: str, lbrace: int, rbrace: int) -> list[str]:
 def brace_expand(pattern: str) -> tuple[str, ...]:
     """Ruby's ``ruby_brace_expand``: ``a{b,c{d,e}}`` -> ``ab``, ``acd``, ``ace``. A ``{`` without
     its closing ``}`` yields no pattern at all (nothing matches)."""
-    lbrace = rbrace = -1
-    nest = 0
-    i = 0
-    n = len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "{":
-            if nest == 0:
-                lbrace = i
-            nest += 1
-        if c == "}" and lbrace >= 0:
-            nest -= 1
-            if nest == 0:
-                rbrace = i
-                break
-        if c == "\\":
-            i += 1
-            if i >= n:
-                break
-        i += 1
+    lbrace, rbrace = _braces(pattern)
     if lbrace >= 0 and rbrace >= 0:
         prefix, suffix = pattern[:lbrace], pattern[rbrace + 1 :]
         out: list[str] = []
-        p = lbrace
-        while p < rbrace:
-            p += 1
-            start = p
-            depth = 0
-            while p < rbrace and not (pattern[p] == "," and depth == 0):
-                if pattern[p] == "{":
-                    depth += 1
-                if pattern[p] == "}":
-                    depth -= 1
-                if pattern[p] == "\\":
-                    p += 1
-                    if p == rbrace:
-                        break
-                p += 1
-            out.extend(brace_expand(prefix + pattern[start:p] + suffix))
+        for alternative in _alternatives(pattern, lbrace, rbrace):
+            out.extend(brace_expand(prefix + alternative + suffix))
         return tuple(out)
     if lbrace < 0 and rbrace < 0:
         return (pattern,)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
-from cigen.model import Job
 from cigen.suggest import closest, did_you_mean
-from cigen.yaml.load import YMap, YSeq
 
 
 def from_events(
@@ -128,88 +126,36 @@ def job_of(where: str, names: list[str]) -> str | None:
     return None
 
 
-def parallel_base(name: str) -> str | None:
-    """The job a parallel instance name belongs to (``job 1/3`` or ``job: [a, b]``), else
-    ``None``; what ``^(.+?)(?: \\d+/\\d+|: \\[.*\\])$`` matches, without its quadratic
-    backtracking on names full of ``: [``."""
-    end = len(name) - 1 if name.endswith("\n") else len(name)  # "$" may match before it
-    body = name[:end]
-    cut = body.find("\n")
-    if cut >= 0:
-        body = body[:cut]  # "." stops at a newline
-        if cut != end:
-            return None
-    if body.endswith("]"):
-        matrix = body.find(": [", 1)
-        if 0 < matrix <= len(body) - 4:
-            return body[:matrix]
-    head, space, tail = body.rpartition(" ")
-    left, slash, right = tail.partition("/")
-    if space and head and slash and left.isdecimal() and right.isdecimal():
-        return head
-    return None
-
-
-def job_named(ctx: LintContext, name: str) -> Job | None:
-    """The job ``name`` refers to, allowing ``job 1/3`` and ``job: [a, b]`` parallel names."""
-    jobs = ctx.pipeline.jobs
-    if name in jobs:
-        return jobs[name]
-    base = parallel_base(name)
-    if base is not None and base in jobs:
-        return jobs[base]
-    return None
-
-
-def stage_positions(ctx: LintContext) -> dict[str, int]:
-    return {stage: index for index, stage in enumerate(ctx.pipeline.stages)}
-
-
-def need_items(job: Job, key: str = "needs") -> Iterator[tuple[str, Mark, bool]]:
-    """``(job name, position, optional)`` for each same-pipeline entry of ``needs``.
-
-    Entries with ``pipeline:`` or ``project:`` point at other pipelines and are skipped.
-    """
-    raw = job.config.get(key)
-    if isinstance(raw, YMap) and key == "needs":
-        return
-    if not isinstance(raw, YSeq):
-        return
-    for index, item in enumerate(raw):
-        mark = raw.item_mark(index)
-        if isinstance(item, str):
-            yield item, mark, False
-        elif isinstance(item, YMap) and "job" in item:
-            if "pipeline" in item or "project" in item:
-                continue
-            name = item["job"]
-            if isinstance(name, str):
-                yield name, item.value_mark("job"), item.get("optional") is True
-
-
-def cross_job_errors(ctx: LintContext) -> list[Any] | None:
+def cross_job_errors(ctx: LintContext) -> list[Any]:
     """GitLab's checks across jobs (``cigen.config.processor.errors``: every error, in GitLab's
-    order), or ``None`` when GitLab would not reach them: no entry tree, an assembly error, or
-    errors in the entry tree itself. Computed once per run."""
+    order, each as if the previous ones were fixed). Computed once per run.
+
+    GitLab reaches them only with a valid entry tree; while it has errors (reported by their
+    own rules) the same checks run over the jobs that did validate, to say what GitLab reports
+    next; a job left out for its own errors still counts as existing. Nothing without an entry
+    tree or after an assembly error."""
     shared = ctx.shared
     if "cross_job_errors" not in shared:
         shared["cross_job_errors"] = _cross_job_errors(ctx)
-    found: list[Any] | None = shared["cross_job_errors"]
+    found: list[Any] = shared["cross_job_errors"]
     return found
 
 
-def _cross_job_errors(ctx: LintContext) -> list[Any] | None:
+def _cross_job_errors(ctx: LintContext) -> list[Any]:
     from cigen.config import processor
+    from cigen.config.root import job_kind
 
     pipeline = ctx.pipeline
     model = pipeline.model
-    if model is None or pipeline.assembly_failed or len(model.errors) > 1:
-        return None
-    found = list(processor.errors(model))
-    # A valid entry tree's model holds at most the first of these (GitLab stops there).
-    if model.errors and (not found or model.errors[0] != found[0]):
-        return None
-    return found
+    if model is None or pipeline.assembly_failed:
+        return []
+    config: Mapping[str, Any] = pipeline.config or {}
+    unchecked = frozenset(
+        name
+        for name, value in config.items()
+        if name not in model.jobs and job_kind(name, value) in ("job", "bridge")
+    )
+    return list(processor.errors(model, unchecked))
 
 
 def from_cross_job(

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cigen.diagnostics import Diagnostic, Severity, at
+from cigen.diagnostics import Diagnostic, Severity
 from cigen.lint.context import LintContext
-from cigen.suggest import did_you_mean
+from cigen.rules._common import from_cross_job
 
 CODE = "CIG201"
 NAME = "unknown-stage"
@@ -40,23 +40,6 @@ SUMMARY = "a job's stage is not declared in stages"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    stages = ctx.pipeline.stages
-    available = ", ".join(stages)
-    for job in ctx.pipeline.jobs.values():
-        stage = job.stage
-        if stage in stages:
-            continue
-        if "stage" not in job.config and ctx.pipeline.incomplete:
-            continue  # the stage may be set by an include that was not followed
-        if "stage" in job.config:
-            message = (
-                f"{job.name} job: chosen stage {stage} does not exist"
-                f"{did_you_mean(stage, stages)}; available stages are "
-                f"{available}: add it to stages or fix the name"
-            )
-        else:
-            message = (
-                f"{job.name} job has no stage, so it is in 'test', which stages does not "
-                f"declare (available: {available}): set stage or add 'test' to stages"
-            )
-        yield at(job.stage_mark, CODE, NAME, SEVERITY, message, job=job.name, anchor=stage)
+    # GitLab's own check (yaml_processor.rb ``validate_job_stage!``); ``stages`` may come from
+    # an include that was not followed
+    return from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)

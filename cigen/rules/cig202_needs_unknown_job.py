@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cigen.diagnostics import Diagnostic, Severity, at
+from cigen.diagnostics import Diagnostic, Severity
 from cigen.lint.context import LintContext
-from cigen.rules._common import cross_job_errors, from_cross_job, job_named, need_items
-from cigen.suggest import did_you_mean
+from cigen.rules._common import from_cross_job
 
 CODE = "CIG202"
 NAME = "needs-unknown-job"
@@ -43,27 +42,5 @@ SUMMARY = "needs names a job that does not exist"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    if cross_job_errors(ctx) is not None:
-        # GitLab's own check (yaml_processor.rb): parallel instances, needs:parallel:matrix
-        yield from from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)
-        return
-    yield from _guess(ctx)
-
-
-def _guess(ctx: LintContext) -> Iterator[Diagnostic]:
-    """While the entry tree has errors GitLab checks nothing across jobs; this reads the
-    configuration as written, to say what it would report next."""
-    incomplete = ctx.pipeline.incomplete
-    for job in ctx.pipeline.jobs.values():
-        for name, mark, optional in need_items(job):
-            if optional or job_named(ctx, name) is not None:
-                continue
-            message = (
-                f"{job.name} job: undefined need: {name}{did_you_mean(name, ctx.pipeline.jobs)}; "
-                "define that job, fix the name or mark the need optional: true"
-            )
-            level = SEVERITY
-            if incomplete:
-                level = Severity.INFO
-                message += ctx.unfollowed_hint()
-            yield at(mark, CODE, NAME, level, message, job=job.name, anchor=name)
+    # GitLab's own check (yaml_processor.rb): parallel instances, needs:parallel:matrix
+    return from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cigen.diagnostics import Diagnostic, Severity, at
+from cigen.diagnostics import Diagnostic, Severity
 from cigen.lint.context import LintContext
-from cigen.rules._common import job_named, need_items, stage_positions
+from cigen.rules._common import from_cross_job
 
 CODE = "CIG203"
 NAME = "needs-later-stage"
@@ -47,24 +47,6 @@ SUMMARY = "needs points at a job in a later stage"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    order = stage_positions(ctx)
-    for job in ctx.pipeline.jobs.values():
-        own = order.get(job.stage)
-        if own is None:
-            continue
-        for name, mark, _optional in need_items(job):
-            needed = job_named(ctx, name)
-            if needed is None or order.get(needed.stage, -1) <= own:
-                continue
-            if ctx.pipeline.incomplete and not ("stage" in needed.config and "stage" in job.config):
-                continue  # a stage may be set by an include that was not followed
-            yield at(
-                mark,
-                CODE,
-                NAME,
-                SEVERITY,
-                f"{job.name} job: need {name} is not defined in current or prior stages "
-                f"({name} is in {needed.stage}, {job.name} in {job.stage}); move one of them",
-                job=job.name,
-                anchor=name,
-            )
+    # GitLab's own check (yaml_processor.rb ``validate_job_dependency!``); a stage may come
+    # from an include that was not followed
+    return from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)

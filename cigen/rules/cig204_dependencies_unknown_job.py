@@ -35,14 +35,7 @@ from collections.abc import Iterator
 
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
-from cigen.rules._common import (
-    cross_job_errors,
-    from_cross_job,
-    job_named,
-    need_items,
-    stage_positions,
-)
-from cigen.suggest import did_you_mean
+from cigen.rules._common import from_cross_job, from_model
 
 CODE = "CIG204"
 NAME = "dependencies-unknown-job"
@@ -51,49 +44,37 @@ SUMMARY = "dependencies names a missing, later or un-needed job"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    if cross_job_errors(ctx) is not None:
-        # GitLab's own check (yaml_processor.rb): parallel instances, needs:parallel:matrix
-        yield from from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)
-        return
-    yield from _guess(ctx)
+    # GitLab's own checks (yaml_processor.rb): parallel instances, needs:parallel:matrix
+    yield from from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)
+    yield from _not_in_needs(ctx)
 
 
-def _guess(ctx: LintContext) -> Iterator[Diagnostic]:
-    """While the entry tree has errors GitLab checks nothing across jobs; this reads the
-    configuration as written, to say what it would report next."""
-    order = stage_positions(ctx)
-    incomplete = ctx.pipeline.incomplete
-    for job in ctx.pipeline.jobs.values():
-        needs = {name for name, _mark, _opt in need_items(job)}
-        has_needs = "needs" in job.config and job.config["needs"] is not None
-        for name, mark, _optional in need_items(job, "dependencies"):
-            needed = job_named(ctx, name)
-            if needed is None:
-                level = Severity.INFO if incomplete else SEVERITY
-                hint = did_you_mean(name, ctx.pipeline.jobs)
-                message = f"{job.name} job: undefined dependency: {name}{hint}; fix the name"
-                if incomplete:
-                    message += ctx.unfollowed_hint()
-                yield at(mark, CODE, NAME, level, message, job=job.name, anchor=name)
-                continue
-            if order.get(needed.stage, -1) > order.get(job.stage, -1) >= 0:
+def _not_in_needs(ctx: LintContext) -> Iterator[Diagnostic]:
+    """``Job``'s composed check (``job.rb``: dependencies must be part of needs), at each
+    name."""
+    from cigen.config.needs import job_names
+    from cigen.yaml.load import YSeq
+
+    model = ctx.pipeline.model
+    for found in from_model(ctx, CODE, NAME, SEVERITY):
+        job = None if model is None or found.job is None else model.jobs.get(found.job)
+        if job is None:
+            yield found
+            continue
+        dependencies = job.node.get("dependencies")
+        if not isinstance(dependencies, YSeq):
+            continue
+        needs = job_names(job.value("needs")) or set()
+        for index, item in enumerate(dependencies):
+            if item not in needs:
                 yield at(
-                    mark,
+                    dependencies.item_mark(index),
                     CODE,
                     NAME,
                     SEVERITY,
-                    f"{job.name} job: dependency {name} is not defined in current or prior "
-                    f"stages ({name} is in {needed.stage}); move one of them",
+                    f"jobs:{job.name} dependencies the {item} should be part of needs; add it "
+                    "to needs",
                     job=job.name,
-                    anchor=name,
-                )
-            elif has_needs and name not in needs:
-                yield at(
-                    mark,
-                    CODE,
-                    NAME,
-                    SEVERITY,
-                    f"{job.name} job: the {name} should be part of needs; add it to needs",
-                    job=job.name,
-                    anchor=name,
+                    anchor=str(item),
+                    explainable=found.explainable,
                 )

@@ -51,12 +51,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
-from cigen.model import Job
-from cigen.rules._common import job_named, need_items, stage_positions
-from cigen.yaml.load import YMap, YSeq
+from cigen.rules._common import from_cross_job
+
+if TYPE_CHECKING:
+    from cigen.config.artifacts import Artifacts
+    from cigen.config.jobs import PipelineJob
 
 CODE = "CIG211"
 NAME = "trigger-artifact"
@@ -68,73 +71,43 @@ _PROJECT_DIR = re.compile(r"^(?:\$CI_PROJECT_DIR|\$\{CI_PROJECT_DIR\})/+")
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    order = stage_positions(ctx)
-    for job in ctx.pipeline.jobs.values():
-        trigger = job.config.get("trigger")
-        includes = trigger.get("include") if isinstance(trigger, YMap) else None
-        if not isinstance(includes, YSeq):
-            continue
-        for item in includes:
-            if not isinstance(item, YMap):
+    # an unknown or later job: GitLab's own check (yaml_processor.rb
+    # ``validate_dynamic_child_pipeline_dependencies!``)
+    yield from from_cross_job(ctx, CODE, NAME, SEVERITY, explainable=True)
+    pipeline = ctx.pipeline
+    jobs = pipeline.model_jobs
+    order = {stage: index for index, stage in enumerate(pipeline.stages)}
+    for job in jobs.values():
+        trigger = job.value("trigger")
+        for item in getattr(trigger, "includes", None) or ():
+            name, value = item.job, item.value
+            source = None if name is None else jobs.get(name)
+            if source is None or not hasattr(value, "value_mark"):
                 continue
-            name, artifact = item.get("job"), item.get("artifact")
-            if not isinstance(name, str):
-                continue
-            yield from _entry(ctx, order, job, name, item.value_mark("job"), artifact, item)
-
-
-def _entry(
-    ctx: LintContext,
-    order: dict[str, int],
-    job: Job,
-    name: str,
-    job_mark: Mark,
-    artifact: object,
-    item: YMap,
-) -> Iterator[Diagnostic]:
-    source = job_named(ctx, name)
-    anchor = f"{name}:{artifact}"
-    if source is None:
-        yield at(
-            job_mark,
-            CODE,
-            NAME,
-            SEVERITY,
-            f"{job.name} job: undefined dependency: {name} (trigger:include:job names the job "
-            f"whose artifacts hold the child pipeline); define that job or fix the name",
-            job=job.name,
-            anchor=anchor,
-            explainable=True,
-        )
-        return
-    own, theirs = order.get(job.stage), order.get(source.stage)
-    explicit = "stage" in source.config and "stage" in job.config
-    if own is not None and theirs is not None and (explicit or not ctx.pipeline.incomplete):
-        if theirs > own:
-            yield at(
-                job_mark,
-                CODE,
-                NAME,
-                SEVERITY,
-                f"{job.name} job: dependency {name} is not defined in current or prior stages "
-                f"({name} is in {source.stage}, {job.name} in {job.stage}); move {name} to an "
-                "earlier stage",
-                job=job.name,
-                anchor=anchor,
-            )
-        else:
-            yield from _waits(job, source, theirs == own, job_mark, anchor, artifact)
-    if isinstance(artifact, str):
-        yield from _kept(ctx, job, source, artifact, item.value_mark("artifact"), anchor)
+            artifact = value.get("artifact")
+            anchor = f"{name}:{artifact}"
+            own, theirs = order.get(job.stage), order.get(source.stage)
+            explicit = "stage" in source.entry.node and "stage" in job.entry.node
+            in_order = own is not None and theirs is not None and theirs <= own
+            if in_order and (explicit or not pipeline.incomplete):
+                mark = value.value_mark("job")
+                yield from _waits(job, source, theirs == own, mark, anchor, artifact)
+            if isinstance(artifact, str):
+                yield from _kept(job, source, artifact, value.value_mark("artifact"), anchor)
 
 
 def _waits(
-    job: Job, source: Job, same_stage: bool, mark: Mark, anchor: str, artifact: object
+    job: PipelineJob,
+    source: PipelineJob,
+    same_stage: bool,
+    mark: Mark,
+    anchor: str,
+    artifact: object,
 ) -> Iterator[Diagnostic]:
     """A warning when the trigger job may start before ``source`` has written the file."""
-    needs = job.config.get("needs")
-    if isinstance(needs, YSeq):
-        if any(need == source.name for need, _mark, _optional in need_items(job)):
+    needs = job.value("needs")
+    if isinstance(job.entry.node.get("needs"), list):
+        if any(need.job == source.name for need in needs or ()):
             return
         why = f"its needs do not list {source.name}"
     elif same_stage and needs is None:
@@ -154,64 +127,51 @@ def _waits(
 
 
 def _kept(
-    ctx: LintContext, job: Job, source: Job, artifact: str, mark: Mark, anchor: str
+    job: PipelineJob, source: PipelineJob, artifact: str, mark: Mark, anchor: str
 ) -> Iterator[Diagnostic]:
     """An error when ``source``'s artifacts do not hold ``artifact``."""
     if "$" in artifact:
         return  # GitLab does not expand variables there; the schema check has the last word
     wanted = _normal(artifact)
-    artifacts = source.config.get("artifacts")
+    artifacts = source.value("artifacts")
     problem = ""
-    if source.kind == "trigger":
+    if source.kind == "bridge":
         problem = f"{source.name} is a trigger job, which keeps no artifacts"
-    elif not isinstance(artifacts, YMap):
+    elif artifacts is None:
         problem = f"{source.name} keeps no artifacts"
-    elif artifacts.get("when") == "on_failure":
+    elif artifacts.when == "on_failure":
         problem = f"{source.name} keeps its artifacts only when it fails (artifacts:when)"
     else:
         problem = _paths_problem(source.name, artifacts, wanted)
     if not problem:
         return
-    level = SEVERITY
-    hint = ""
-    if ctx.pipeline.incomplete and not isinstance(artifacts, YMap):
-        level, hint = Severity.INFO, ctx.unfollowed_hint()
     yield at(
         mark,
         CODE,
         NAME,
-        level,
+        SEVERITY,
         f"{problem}, so the child pipeline file {artifact} is not there for {job.name}; "
-        f"add artifacts: paths: [{artifact}] to {source.name}{hint}",
+        f"add artifacts: paths: [{artifact}] to {source.name}",
         job=job.name,
         anchor=anchor + ":kept",
+        explainable=artifacts is None,  # an include that was not followed may add them
     )
 
 
-def _paths_problem(name: str, artifacts: YMap, wanted: str) -> str:
-    paths = _strings(artifacts.get("paths"))
+def _paths_problem(name: str, artifacts: Artifacts, wanted: str) -> str:
+    paths = artifacts.paths or ()
     normal = [_pattern(p) for p in paths]
     if None in normal:
         return ""  # a variable in a path: known only when the pipeline runs
-    kept = artifacts.get("untracked") is True or any(
-        _keeps(p, wanted) for p in normal if p is not None
-    )
+    kept = artifacts.untracked is True or any(_keeps(p, wanted) for p in normal if p is not None)
     if not kept:
         shown = ", ".join(paths) if paths else "none"
         return f"{name}'s artifacts:paths ({shown}) do not keep it"
-    for pattern in _strings(artifacts.get("exclude")):
+    for pattern in artifacts.exclude or ():
         rule = _pattern(pattern)
         if rule is not None and _keeps(rule, wanted):
             return f"{name}'s artifacts:exclude ({pattern}) drops it"
     return ""
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
 
 
 def _normal(path: str) -> str:

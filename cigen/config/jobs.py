@@ -1,0 +1,113 @@
+"""The jobs of a validated configuration as GitLab creates them: the one job model rules read.
+
+Each visible job of the entry tree (:class:`cigen.config.root.Job`, its own typed values) with
+what it takes from ``default:`` (and the deprecated top-level ``image``, ``services``,
+``cache``, ``before_script``, ``after_script``; ``default:`` wins), the global ``variables``
+(its own win), both as ``inherit:`` allows (``lib/gitlab/ci/config/entry/processable.rb``,
+``inherit/default.rb``, ``inherit/variables.rb``; trigger jobs take nothing from ``default:``),
+and its instances after the normalizer (:func:`cigen.config.processor.normalize`: ``parallel``
+instance names, ``needs`` naming instances).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cigen.config.processor import Instance, NeedRef, normalize
+from cigen.config.root import Job, Root
+from cigen.config.variables import Variable
+from cigen.diagnostics import Mark
+
+#: Deprecated top-level keys that act as ``default:`` values (``Root``'s ``inherit!``).
+GLOBAL_DEFAULTS = ("image", "services", "cache", "before_script", "after_script")
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineJob:
+    """One visible job: its entry, its effective typed values, its instances."""
+
+    entry: Job
+    values: Mapping[str, Any]  # typed values: the job's own, then those it takes from default:
+    inherited: frozenset[str]  # keys whose value came from ``default:``
+    variables: tuple[Variable, ...]  # the global variables it takes, then its own
+    instances: tuple[Instance, ...]  # one, or one per ``parallel`` instance
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def kind(self) -> str:
+        """``job`` or ``bridge`` (a trigger job)."""
+        return self.entry.kind
+
+    @property
+    def mark(self) -> Mark:
+        """Where the job's name is written."""
+        return self.entry.mark
+
+    @property
+    def stage(self) -> str:
+        return self.entry.stage
+
+    def value(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def own_mark(self, key: str) -> Mark:
+        """Where the job writes ``key``'s value; the job's name when it comes from elsewhere."""
+        node = self.entry.node
+        if key in self.inherited or key not in node:
+            return self.entry.mark
+        return node.value_mark(key)
+
+    def variable_values(self) -> dict[str, str]:
+        """``name -> value`` of the job's variables."""
+        return {v.name: v.value for v in self.variables}
+
+    @property
+    def needs(self) -> tuple[NeedRef, ...] | None:
+        """The ``needs`` of the first instance (instance names expanded); ``None`` without
+        ``needs:`` (the job waits for earlier stages)."""
+        return self.instances[0].needs if self.instances else None
+
+    def rules_needs(self) -> Iterator[NeedRef]:
+        """The same-pipeline needs of its ``rules:needs``."""
+        for rule in self.value("rules") or ():
+            for need in rule.needs or ():
+                if need.kind == "job":
+                    yield NeedRef(need.job, need.mark, need.optional, need.artifacts)
+
+
+def pipeline_jobs(root: Root) -> dict[str, PipelineJob]:
+    """Every visible job of ``root`` (the ones whose own checks passed), in order."""
+    defaults: dict[str, Any] = {k: root.values[k] for k in GLOBAL_DEFAULTS if k in root.values}
+    found = root.values.get("default")
+    if isinstance(found, Mapping):
+        defaults.update((k, v) for k, v in found.items() if v is not None)
+    globals_: tuple[Variable, ...] = root.values.get("variables") or ()
+    by_job: dict[str, list[Instance]] = {}
+    for instance in normalize(root.jobs).instances.values():
+        by_job.setdefault(instance.job.name, []).append(instance)
+    out: dict[str, PipelineJob] = {}
+    for name, job in root.jobs.items():
+        inherit = job.value("inherit")
+        values = dict(job.values)
+        inherited: set[str] = set()
+        if job.kind == "job":
+            for key, value in defaults.items():
+                if job.node.get(key) is None and (inherit is None or inherit.inherits_default(key)):
+                    values[key] = value
+                    inherited.add(key)
+        own = job.value("variables") or ()
+        written = {v.name for v in own}
+        taken = tuple(
+            v
+            for v in globals_
+            if v.name not in written and (inherit is None or inherit.inherits_variable(v.name))
+        )
+        out[name] = PipelineJob(
+            job, values, frozenset(inherited), (*taken, *own), tuple(by_job.get(name, ()))
+        )
+    return out
