@@ -53,8 +53,8 @@ def test_closest() -> None:
         pytest.param(
             "stages: [build, test]\nbuild:\n  stage: biuld\n  script: [make]\n",
             (3, 10, "CIG201"),
-            "build job: chosen stage biuld does not exist (did you mean 'build'?); available "
-            "stages are .pre, build, test, .post: add it to stages or fix the name",
+            "build job: chosen stage biuld does not exist; available stages are .pre, build, "
+            "test, .post; did you mean 'build'? If not, add it to stages or fix the name",
             id="stage",
         ),
         pytest.param(

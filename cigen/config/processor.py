@@ -354,6 +354,14 @@ def _name_mark(job: Job, mark: Mark) -> Mark:
     return job_name_marks(job.node).get(mark, mark)
 
 
+def _did_you_mean(name: str, known: Iterable[str], hint: str) -> str:
+    """``hint``, after the closest of ``known`` to ``name`` when one is close."""
+    from cigen.suggest import closest
+
+    match = closest(name, known)
+    return hint if match is None else f"did you mean {match!r}? If not, {hint}"
+
+
 class _Validator:
     """The checks of one configuration, over its normalized instances. Each check yields the
     error GitLab's ``error!`` raises; GitLab stops at the first, :func:`errors` goes on as if
@@ -382,6 +390,8 @@ class _Validator:
             hint = "add it to stages or fix the name"
             if "stage" not in job.node:
                 hint = "set stage: or add 'test' to stages"
+            else:
+                hint = _did_you_mean(instance.stage, self.stages, hint)
             yield _error(
                 f"{name} job: chosen stage {instance.stage} does not exist; available stages "
                 f"are {available}",
@@ -450,11 +460,7 @@ class _Validator:
             hint = "define that job or fix the name"
             if kind == "need":
                 hint += ", or mark the need optional: true"
-            from cigen.suggest import closest
-
-            match = closest(dependency, (i.name for i in self.instances.values()))
-            if match is not None:
-                hint = f"did you mean {match!r}? If not, {hint}"
+            hint = _did_you_mean(dependency, self.instances, hint)
             yield _error(
                 f"{name} job: undefined {kind}: {dependency}",
                 _name_mark(job, mark) if kind == "need" else mark,

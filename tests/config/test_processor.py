@@ -49,7 +49,7 @@ def test_unknown_stage_points_at_the_stage() -> None:
     )
     assert _at(error) == (3, 10)
     assert (error.rule, error.where) == ("CIG201", "jobs:rspec")
-    assert error.hint == "add it to stages or fix the name"
+    assert error.hint == "did you mean 'test'? If not, add it to stages or fix the name"
 
 
 def test_default_stage_missing_points_at_the_job() -> None:
