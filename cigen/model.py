@@ -170,7 +170,18 @@ class Pipeline:
             return None
         from cigen.config import validate
 
-        return validate(self.config)
+        return validate(self.config, self.typed_key)
+
+    def typed_key(self, name: str) -> tuple[bool, Any]:
+        """A top-level key of :attr:`config` as YAML typed it in the file that writes it
+        (``(False, 10)`` for ``10:``, ``(True, name)`` for a string)."""
+        assert self.config is not None
+        mark = self.config.key_mark(name)
+        loaded = self.files.get(mark.path)
+        body = loaded.body if loaded is not None else None
+        if isinstance(body, YMap) and name in body and body.key_mark(name) == mark:
+            return body.typed_key(name)
+        return True, name
 
     @cached_property
     def model_jobs(self) -> Mapping[str, PipelineJob]:

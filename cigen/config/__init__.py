@@ -12,19 +12,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cigen.config.root import Root
+    from cigen.config.root import Root, TypedKey
     from cigen.yaml.load import YMap
 
 
-def validate(config: YMap) -> Root:
-    """The validated model of ``config``; ``errors`` empty when GitLab accepts it."""
+def validate(config: YMap, typed_key: TypedKey | None = None) -> Root:
+    """The validated model of ``config``; ``errors`` empty when GitLab accepts it.
+    ``typed_key``: a top-level key as YAML typed it (see :func:`cigen.config.root.root`)."""
     from dataclasses import replace
 
     from cigen.config.node import Check
     from cigen.config.processor import process
     from cigen.config.root import root
 
-    model = root(config)
+    model = root(config, typed_key)
     if model.errors:
         return model
     c = Check()

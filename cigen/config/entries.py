@@ -29,22 +29,49 @@ from cigen.config import (
 )
 from cigen.config.node import Check
 from cigen.diagnostics import Mark
+from cigen.yaml.load import YMap
 
 Entry = Callable[[Check, Any, Mark, str], Any]
 
 
-def _job(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+def _processable(kind: str, name: str, raw_name: Any = root.STRING_KEY) -> Entry:
+    """A job or bridge as GitLab's specs build it: ``described_class.new(config, name:)``,
+    without a key, so its own messages say ``job`` (``bridge``) and its children's only their
+    key."""
+
+    def entry(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+        if not isinstance(value, dict):
+            c.add(loc, "config", "should be a hash", mark)
+            return None
+        return root.job(
+            c, name, value, mark, loc, kind, False, raw_name=raw_name, child_loc=""
+        )
+
+    return entry
+
+
+def _processable_only(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    """``processable_spec.rb``'s node class: ``Processable`` alone, with a ``tags`` entry."""
     if not isinstance(value, dict):
         c.add(loc, "config", "should be a hash", mark)
         return None
-    return root.job(c, "rspec", value, mark, loc, "job", workflow_rules=False)
+    return root.processable(c, "rspec", value, mark, loc)
 
 
-def _bridge(c: Check, value: Any, mark: Mark, loc: str) -> Any:
-    if not isinstance(value, dict):
-        c.add(loc, "config", "should be a hash", mark)
-        return None
-    return root.job(c, "bridge", value, mark, loc, "bridge", workflow_rules=False)
+def _jobs(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    """``Entry::Jobs`` given a hash of jobs (``Root`` only ever gives it a hash)."""
+    assert isinstance(value, YMap), "Root gives Jobs a hash"
+    marks = {name: value.key_mark(name) for name in value}
+    return root.jobs(c, value, marks, mark, False, value.typed_key)
+
+
+def _root(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    """``Entry::Root`` on a configuration hash."""
+    assert isinstance(value, YMap), "GitLab's Config refuses a document that is not a hash"
+    model = root.root(value)
+    c.errors.extend(model.errors)
+    c.warnings.extend(model.warnings)
+    return model
 
 
 def _header_root(c: Check, value: Any, mark: Mark, loc: str) -> None:
@@ -93,8 +120,15 @@ ENTRIES: dict[str, Entry] = {
     "stage": root.stage,
     "boolean": root.boolean,
     "default": root.default,
-    "job": _job,
-    "bridge": _bridge,
+    "job": _processable("job", "rspec"),
+    "job(name: pages)": _processable("job", "pages"),
+    "job(name: \"\")": _processable("job", ""),
+    "job(name: a * 256)": _processable("job", "a" * 256),
+    "bridge": _processable("bridge", "my_bridge"),
+    "processable": _processable_only,
+    "hidden": root.hidden,
+    "jobs": _jobs,
+    "root": _root,
     "header_root": _header_root,
     "header_input": _header_input,
     "header_component": header.component,

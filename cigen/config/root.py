@@ -134,6 +134,8 @@ MAX_NESTING_LEVEL = 10
 MAX_NAME_LENGTH = 255
 
 Entry = Callable[[Check, Any, Mark, str], Any]
+#: ``raw_name`` when a job's key is a YAML string (the usual case).
+STRING_KEY: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,10 +320,18 @@ JOB_ENTRIES = _processable_entries("job")
 BRIDGE_ENTRIES = _processable_entries("bridge")
 
 
-def _processable_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
-    """``Processable``'s own validations."""
+def _processable_checks(
+    c: Check, name: str, node: YMap, mark: Mark, loc: str, raw_name: Any = STRING_KEY
+) -> None:
+    """``Processable``'s own validations. ``raw_name``: the job's key as YAML typed it when it
+    is not a string: GitLab's name is then an Integer, a boolean or ``nil``, not a Symbol."""
     if blank(node):
         c.add(loc, "config", "can't be blank", mark)
+    # ``presence``: a Symbol is blank when empty (``:" "`` is not); nil and false are blank
+    if (name == "" and raw_name is STRING_KEY) or raw_name is None or raw_name is False:
+        c.add(loc, "name", "can't be blank", mark)
+    if raw_name is not STRING_KEY:
+        c.add(loc, "name", "should be a symbol", mark)  # ``type: Symbol``
     if len(name) > MAX_NAME_LENGTH:
         c.add(loc, "name", f"is too long (maximum is {MAX_NAME_LENGTH} characters)", mark)
     for pair in (("script", "trigger"), ("run", "trigger")):
@@ -396,6 +406,11 @@ def _job_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
             "should be a hash or a boolean value",
             node.value_mark("allow_failure"),
         )
+    run = node.get("run")
+    if run is not None and not isinstance(run, list):
+        # ``json_schema: run_steps``: the schema file is not in the reference, only its root
+        # type (an array, job_spec.rb) is certain; json_schemer's text for it
+        c.add(loc, "run", "value at root is not an array", node.value_mark("run"))
     confirmation = node.get("manual_confirmation")
     if confirmation is not None and not is_string(confirmation):
         c.add(loc, "manual_confirmation", type_name(str), node.value_mark("manual_confirmation"))
@@ -428,23 +443,67 @@ def _bridge_checks(c: Check, node: YMap, mark: Mark, loc: str) -> None:
 
 
 def _job_composed(c: Check, node: YMap, loc: str, values: Mapping[str, Any]) -> None:
-    """``Job``'s composed validation: ``dependencies`` must be part of ``needs``."""
+    """``Job``'s composed validations: ``dependencies`` must be part of ``needs``; ``inputs``."""
     deps = node.get("dependencies")
     found = values.get("needs")
-    if not isinstance(deps, list) or not deps or found is None or not is_array_of_strings(deps):
+    if isinstance(deps, list) and deps and isinstance(found, tuple) and found:
+        names = needs.job_names(found)
+        if names is None:
+            if any(n.kind == needs.CROSS_DEPENDENCY for n in found):
+                c.add(
+                    loc,
+                    "needs",
+                    "corresponding to dependencies must be from the same pipeline",
+                    node.value_mark("needs"),
+                )
+        else:
+            missing = [d for d in deps if d not in names]
+            if missing:
+                c.add(
+                    loc,
+                    "dependencies",
+                    f"the {', '.join(map(str, missing))} should be part of needs",
+                    node.value_mark("dependencies"),
+                    rule="CIG204",  # dependencies-unknown-job reports it, at each name
+                )
+    _inputs_composed(c, node, loc, values.get("inputs"))
+
+
+#: ``Ci::Inputs::Builder``'s input types and the article of their name in its messages.
+_INPUT_TYPES = {
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean",
+    "array": "an array",
+}
+MAX_JOB_INPUTS = 50
+
+
+def _inputs_composed(c: Check, node: YMap, loc: str, found: Any) -> None:
+    """``Job``'s ``inputs`` checks: at most 50, and each default of its declared type (the
+    ``ci_job_inputs`` feature flag is taken as enabled: cigen accepts the keyword)."""
+    given = node.get("inputs")
+    if given is None:
         return
-    names = needs.job_names(found)
-    if names is None:
+    where = node.value_mark("inputs")
+    if isinstance(given, dict) and len(given) > MAX_JOB_INPUTS:
+        c.add(loc, "inputs", f"has too many entries (maximum {MAX_JOB_INPUTS})", where)
         return
-    missing = [d for d in deps if d not in names]
-    if missing:
-        c.add(
-            loc,
-            "dependencies",
-            f"the {', '.join(missing)} should be part of needs",
-            node.value_mark("dependencies"),
-            rule="CIG204",  # dependencies-unknown-job reports it, at each name
-        )
+    for item in found or ():
+        kind = item.type
+        wanted = _INPUT_TYPES.get(kind)
+        if wanted and not _input_type_ok(kind, item.default):
+            c.add(loc, "inputs", f"`{item.name}`: default value is not {wanted}", item.mark)
+
+
+def _input_type_ok(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    return isinstance(value, list)
 
 
 def _bridge_composed(c: Check, node: YMap, mark: Mark, loc: str, values: Mapping[str, Any]) -> None:
@@ -465,12 +524,25 @@ def _bridge_composed(c: Check, node: YMap, mark: Mark, loc: str, values: Mapping
 
 
 def job(
-    c: Check, name: str, value: Any, mark: Mark, loc: str, kind: str, workflow_rules: bool
+    c: Check,
+    name: str,
+    value: Any,
+    mark: Mark,
+    loc: str,
+    kind: str,
+    workflow_rules: bool,
+    *,
+    raw_name: Any = STRING_KEY,
+    child_loc: str | None = None,
 ) -> Job | None:
-    """A job or bridge entry: own checks, then children, then composed checks."""
+    """A job or bridge entry: own checks, then children, then composed checks.
+
+    ``raw_name``: the key as YAML typed it when not a string; ``child_loc``: the location the
+    children's messages start with when not ``loc`` (GitLab's specs build a job without a key:
+    its own messages say ``job``, its children's only their key)."""
     assert isinstance(value, YMap)
     own = Check()
-    _processable_checks(own, name, value, mark, loc)
+    _processable_checks(own, name, value, mark, loc, raw_name)
     if kind == "job":
         _job_checks(own, name, value, mark, loc)
     else:
@@ -480,7 +552,7 @@ def job(
         return None
     kids = Check()
     entries = JOB_ENTRIES if kind == "job" else BRIDGE_ENTRIES
-    values = _children(kids, value, loc, entries)
+    values = _children(kids, value, loc if child_loc is None else child_loc, entries)
     if value.get("rules") is not None or workflow_rules:
         for key in ("only", "except"):
             if key not in value:
@@ -507,6 +579,24 @@ def job(
     )
 
 
+def processable(c: Check, name: str, value: YMap, mark: Mark, loc: str) -> dict[str, Any] | None:
+    """``Processable``'s checks and entries alone (with ``tags``), as its spec builds it."""
+    own = Check()
+    _processable_checks(own, name, value, mark, loc)
+    if own.errors:
+        c.extend(own)
+        return None
+    shared = ("stage", "only", "except", "rules", "variables", "inherit", "environment")
+    entries = {key: JOB_ENTRIES[key] for key in (*shared, "interruptible", "tags")}
+    kids = Check()
+    values = _children(kids, value, "", entries)
+    composed = Check()
+    _multiple_pipelines_warning(composed, value, loc)
+    c.extend(composed)
+    c.extend(kids)
+    return values
+
+
 def _multiple_pipelines_warning(c: Check, node: YMap, loc: str) -> None:
     """``Processable#validate_against_warnings``: a last rule of only ``when:`` (not never)."""
     found = node.get("rules")
@@ -524,10 +614,36 @@ def _multiple_pipelines_warning(c: Check, node: YMap, loc: str) -> None:
         )
 
 
+TypedKey = Callable[[str], tuple[bool, Any]]
+
+
+def _string_key(name: str) -> tuple[bool, Any]:
+    return True, name
+
+
+def hidden(c: Check, value: Any, mark: Mark, loc: str) -> None:
+    """``Entry::Hidden``: any value but a blank one (``validates :config, presence: true``)."""
+    if blank(value):
+        c.add(
+            loc,
+            "config",
+            "can't be blank",
+            mark,
+            hint="give the hidden key a value or remove it",
+            rule="CIG209",
+        )
+
+
 def jobs(
-    c: Check, config: Mapping[str, Any], marks: Mapping[str, Mark], mark: Mark, workflow_rules: bool
+    c: Check,
+    config: Mapping[str, Any],
+    marks: Mapping[str, Mark],
+    mark: Mark,
+    workflow_rules: bool,
+    typed_key: TypedKey = _string_key,
 ) -> dict[str, Job]:
-    """``Entry::Jobs``: every job must be a job, a bridge or hidden; one must be visible."""
+    """``Entry::Jobs``: every job must be a job, a bridge or hidden; one must be visible.
+    ``typed_key``: a job's key as YAML typed it (``(True, name)`` for a string)."""
     own = Check()
     kinds = {name: job_kind(name, value) for name, value in config.items()}
     for name, kind in kinds.items():
@@ -557,18 +673,14 @@ def jobs(
         loc = f"jobs:{name}"
         kind = kinds[name]
         if kind == "hidden":
-            if blank(value):
-                c.add(
-                    loc,
-                    "config",
-                    "can't be blank",
-                    marks[name],
-                    hint="give the hidden key a value or remove it",
-                    rule="CIG209",
-                )
+            hidden(c, value, marks[name], loc)
             continue
         assert kind is not None
-        found = job(c, name, value, marks[name], loc, kind, workflow_rules)
+        is_string_key, raw = typed_key(name)
+        raw_name = STRING_KEY if is_string_key else raw
+        if (name == "" and is_string_key) or raw is None or raw is False:
+            loc = f"jobs:{kind}"  # ``Node#location``: a blank key is named after its class
+        found = job(c, name, value, marks[name], loc, kind, workflow_rules, raw_name=raw_name)
         if found is not None:
             out[name] = found
     return out
@@ -590,8 +702,9 @@ ROOT_ENTRIES: dict[str, Entry] = {
 }
 
 
-def root(config: YMap) -> Root:
-    """Validate a resolved configuration (after includes, ``extends`` and ``!reference``)."""
+def root(config: YMap, typed_key: TypedKey | None = None) -> Root:
+    """Validate a resolved configuration (after includes, ``extends`` and ``!reference``).
+    ``typed_key``: a top-level key as YAML typed it (default: as ``config`` was loaded)."""
     c = Check()
     job_config: dict[str, Any] = {}
     marks: dict[str, Mark] = {}
@@ -613,7 +726,7 @@ def root(config: YMap) -> Root:
         values[key] = entry(c, value, where, key)
     workflow = globals_.get("workflow")
     workflow_rules = isinstance(workflow, dict) and workflow.get("rules") is not None
-    found = jobs(c, job_config, marks, config.mark, workflow_rules)
+    found = jobs(c, job_config, marks, config.mark, workflow_rules, typed_key or config.typed_key)
     declared = values.get("stages")
     stage_list = declared if isinstance(declared, tuple) else DEFAULT_STAGES
     return Root(

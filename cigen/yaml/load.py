@@ -52,13 +52,16 @@ _Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 class YMap(dict[str, Any]):
     """A mapping that remembers where each key and value was written."""
 
-    __slots__ = ("kmarks", "mark", "vmarks")
+    __slots__ = ("kmarks", "mark", "rawkeys", "vmarks")
 
     def __init__(self, mark: Mark) -> None:
         super().__init__()
         self.mark = mark
         self.kmarks: dict[str, Mark] = {}
         self.vmarks: dict[str, Mark] = {}
+        #: keys YAML typed as something else than a string (``10:``, ``true:``, ``~:``), by
+        #: their text; ``None`` when every key is a string
+        self.rawkeys: dict[str, Any] | None = None
 
     def put(self, key: str, value: Any, kmark: Mark, vmark: Mark) -> None:
         self[key] = value
@@ -70,6 +73,13 @@ class YMap(dict[str, Any]):
 
     def value_mark(self, key: str) -> Mark:
         return self.vmarks.get(key, self.key_mark(key))
+
+    def typed_key(self, key: str) -> tuple[bool, Any]:
+        """``(True, key)`` for a string key; ``(False, value)`` for a key YAML typed as a
+        number, a boolean or null."""
+        if self.rawkeys is not None and key in self.rawkeys:
+            return False, self.rawkeys[key]
+        return True, key
 
 
 class YSeq(list[Any]):
@@ -423,7 +433,15 @@ class _Composer:
                         or (isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value))
                     )
                 )
-                parent.entries.append((_key_text(key), value, parent.pending_kmark, mark, is_merge))
+                text = _key_text(key)
+                owner = cast(YMap, parent.node)
+                if not isinstance(key, str):
+                    if owner.rawkeys is None:
+                        owner.rawkeys = {}
+                    owner.rawkeys[text] = key
+                elif owner.rawkeys is not None:
+                    owner.rawkeys.pop(text, None)  # the last of duplicate keys wins
+                parent.entries.append((text, value, parent.pending_kmark, mark, is_merge))
                 parent.pending_kmark = None
         return result
 
