@@ -50,12 +50,16 @@ def _processable(kind: str, name: str, raw_name: Any = root.STRING_KEY) -> Entry
     return entry
 
 
-def _processable_only(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+def _processable_only(name: str) -> Entry:
     """``processable_spec.rb``'s node class: ``Processable`` alone, with a ``tags`` entry."""
-    if not isinstance(value, dict):
-        c.add(loc, "config", "should be a hash", mark)
-        return None
-    return root.processable(c, "rspec", value, mark, loc)
+
+    def entry(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+        if not isinstance(value, dict):
+            c.add(loc, "config", "should be a hash", mark)
+            return None
+        return root.processable(c, name, value, mark, loc)
+
+    return entry
 
 
 def _jobs(c: Check, value: Any, mark: Mark, loc: str) -> Any:
@@ -123,9 +127,10 @@ ENTRIES: dict[str, Entry] = {
     "job": _processable("job", "rspec"),
     "job(name: pages)": _processable("job", "pages"),
     "job(name: \"\")": _processable("job", ""),
-    "job(name: a * 256)": _processable("job", "a" * 256),
     "bridge": _processable("bridge", "my_bridge"),
-    "processable": _processable_only,
+    "processable": _processable_only("rspec"),
+    "processable(name: \"\")": _processable_only(""),
+    "processable(name: a * 256)": _processable_only("a" * 256),
     "hidden": root.hidden,
     "jobs": _jobs,
     "root": _root,
