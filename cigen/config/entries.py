@@ -43,9 +43,7 @@ def _processable(kind: str, name: str, raw_name: Any = root.STRING_KEY) -> Entry
         if not isinstance(value, dict):
             c.add(loc, "config", "should be a hash", mark)
             return None
-        return root.job(
-            c, name, value, mark, loc, kind, False, raw_name=raw_name, child_loc=""
-        )
+        return root.job(c, name, value, mark, loc, kind, False, raw_name=raw_name, child_loc="")
 
     return entry
 
@@ -54,7 +52,7 @@ def _processable_only(name: str) -> Entry:
     """``processable_spec.rb``'s node class: ``Processable`` alone, with a ``tags`` entry."""
 
     def entry(c: Check, value: Any, mark: Mark, loc: str) -> Any:
-        if not isinstance(value, dict):
+        if not isinstance(value, YMap):
             c.add(loc, "config", "should be a hash", mark)
             return None
         return root.processable(c, name, value, mark, loc)
@@ -126,10 +124,10 @@ ENTRIES: dict[str, Entry] = {
     "default": root.default,
     "job": _processable("job", "rspec"),
     "job(name: pages)": _processable("job", "pages"),
-    "job(name: \"\")": _processable("job", ""),
+    'job(name: "")': _processable("job", ""),
     "bridge": _processable("bridge", "my_bridge"),
     "processable": _processable_only("rspec"),
-    "processable(name: \"\")": _processable_only(""),
+    'processable(name: "")': _processable_only(""),
     "processable(name: a * 256)": _processable_only("a" * 256),
     "hidden": root.hidden,
     "jobs": _jobs,

@@ -105,7 +105,11 @@ def test_job_composed_checks_point_at_their_key() -> None:
 
 def test_hidden_blank_points_at_the_key() -> None:
     (error,) = _errors("build:\n  script: x\n.tpl:\n")
-    assert (error.message, error.mark.line, error.mark.col) == ("jobs:.tpl config can't be blank", 3, 1)
+    assert (error.message, error.mark.line, error.mark.col) == (
+        "jobs:.tpl config can't be blank",
+        3,
+        1,
+    )
     assert error.rule == "CIG209"
 
 
