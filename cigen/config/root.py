@@ -47,6 +47,7 @@ from cigen.config.node import (
 )
 from cigen.diagnostics import Mark
 from cigen.model import DEFAULT_STAGES
+from cigen.resolve.inputs import _type_ok as input_type_ok  # the one check of an input's type
 from cigen.yaml.load import YMap
 
 #: ``Root::ALLOWED_KEYS``.
@@ -492,18 +493,8 @@ def _inputs_composed(c: Check, node: YMap, loc: str, found: Any) -> None:
     for item in found or ():
         kind = item.type
         wanted = _INPUT_TYPES.get(kind)
-        if wanted and not _input_type_ok(kind, item.default):
+        if wanted and not input_type_ok(kind, item.default):
             c.add(loc, "inputs", f"`{item.name}`: default value is not {wanted}", item.mark)
-
-
-def _input_type_ok(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    return isinstance(value, list)
 
 
 def _bridge_composed(c: Check, node: YMap, mark: Mark, loc: str, values: Mapping[str, Any]) -> None:
