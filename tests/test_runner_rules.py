@@ -220,7 +220,7 @@ def test_runners_command_lists_jobs_per_runner(
 
 
 def test_job_whose_rules_never_match_needs_no_runner(tmp_path: Path) -> None:
-    ci = "off:\n  tags: [nope]\n  script: [x]\n  rules:\n    - when: never\n"
+    ci = "disabled:\n  tags: [nope]\n  script: [x]\n  rules:\n    - when: never\n"
     assert lint(tmp_path, ci) == (0, [])
 
 

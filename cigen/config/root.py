@@ -332,7 +332,15 @@ def _processable_checks(
     if (name == "" and raw_name is STRING_KEY) or raw_name is None or raw_name is False:
         c.add(loc, "name", "can't be blank", mark)
     if raw_name is not STRING_KEY:
-        c.add(loc, "name", "should be a symbol", mark)  # ``type: Symbol``
+        what = (
+            "null"
+            if raw_name is None
+            else "a boolean"
+            if isinstance(raw_name, bool)
+            else "a number"
+        )
+        hint = f"YAML 1.1 reads this key as {what}: quote the job name"
+        c.add(loc, "name", "should be a symbol", mark, hint=hint)  # ``type: Symbol``
     if len(name) > MAX_NAME_LENGTH:
         c.add(loc, "name", f"is too long (maximum is {MAX_NAME_LENGTH} characters)", mark)
     for pair in (("script", "trigger"), ("run", "trigger")):

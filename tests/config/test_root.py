@@ -39,6 +39,8 @@ def test_name_checks_point_at_the_key() -> None:
         ("jobs:10 name should be a symbol", 3, 1)
     ]
     assert _found("on:\n  script: y\n") == [("jobs:true name should be a symbol", 1, 1)]
+    (error,) = _errors("on:\n  script: y\n")
+    assert error.hint == "YAML 1.1 reads this key as a boolean: quote the job name"
     assert sorted(_found("~:\n  trigger: a/b\n")) == [
         ("jobs:bridge name can't be blank", 1, 1),
         ("jobs:bridge name should be a symbol", 1, 1),
