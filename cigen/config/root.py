@@ -616,10 +616,6 @@ def _multiple_pipelines_warning(c: Check, node: YMap, loc: str) -> None:
 TypedKey = Callable[[str], tuple[bool, Any]]
 
 
-def _string_key(name: str) -> tuple[bool, Any]:
-    return True, name
-
-
 def hidden(c: Check, value: Any, mark: Mark, loc: str) -> None:
     """``Entry::Hidden``: any value but a blank one (``validates :config, presence: true``)."""
     if blank(value):
@@ -639,7 +635,7 @@ def jobs(
     marks: Mapping[str, Mark],
     mark: Mark,
     workflow_rules: bool,
-    typed_key: TypedKey = _string_key,
+    typed_key: TypedKey,
 ) -> dict[str, Job]:
     """``Entry::Jobs``: every job must be a job, a bridge or hidden; one must be visible.
     ``typed_key``: a job's key as YAML typed it (``(True, name)`` for a string)."""
