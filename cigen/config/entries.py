@@ -124,6 +124,7 @@ ENTRIES: dict[str, Entry] = {
     "default": root.default,
     "job": _processable("job", "rspec"),
     "job(name: pages)": _processable("job", "pages"),
+    "job(name: pages:staging)": _processable("job", "pages:staging"),
     'job(name: "")': _processable("job", ""),
     "bridge": _processable("bridge", "my_bridge"),
     "processable": _processable_only("rspec"),
