@@ -125,8 +125,12 @@ def test_per_project_reports_from_a_scan_and_from_merged_shards(env: Any, tmp_pa
     assert [(i["check_name"], i["severity"], i["location"]) for i in broken] == [
         ("unknown-stage", "major", {"path": ".gitlab-ci.yml", "lines": {"begin": 3}})
     ]
-    train = json.loads(files["platform%2Fml%2Ftrain.sarif"])["runs"][0]["results"]
+    run = json.loads(files["platform%2Fml%2Ftrain.sarif"])["runs"][0]
+    train = run["results"]
     assert {(r["ruleId"], r["level"]) for r in train} >= {("CIG301", "error"), ("CIG104", "note")}
+    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert rules == sorted({r["ruleId"] for r in train})  # its own rules only, in order
+    assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in train)
     assert json.loads(files["platform%2Fapp.codequality.json"]) == []
 
     for index in (1, 2):

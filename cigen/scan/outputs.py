@@ -17,6 +17,8 @@ from cigen.errors import CigenError
 
 #: The per-project formats and their file suffixes.
 SUFFIXES = {"codequality": ".codequality.json", "sarif": ".sarif"}
+#: Files written (and flushed to disk) together.
+BATCH = 256
 #: Longest name kept as is (bytes, before the suffix); longer names end in a digest.
 MAX_NAME = 180
 _KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -66,9 +68,14 @@ def diagnostics(findings: Iterable[Mapping[str, Any]]) -> list[Any]:
 def write_per_project(
     records: Mapping[int, Mapping[str, Any]], folder: Path, formats: Sequence[str]
 ) -> int:
-    """Write the chosen formats for every linted project into ``folder``; how many files."""
+    """Write the chosen formats for every linted project into ``folder``; how many files.
+
+    A SARIF file's rules table names the rules of its own findings only (the registry's full
+    table, with every rule's documentation, would be most of every file). The files are
+    written :data:`BATCH` at a time, each batch flushed to disk once
+    (:func:`cigen.atomic.write_many`)."""
     from cigen import __version__
-    from cigen.atomic import write_atomic
+    from cigen.atomic import write_many
     from cigen.reporters import REPORTERS
     from cigen.rules import RULES
 
@@ -76,15 +83,21 @@ def write_per_project(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CigenError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+    batch: list[tuple[Path, str]] = []
     written = 0
     for key in sorted(records):
         record = records[key]
         if record.get("status") != "linted":
             continue
         diags = diagnostics(record.get("findings", ()))
+        rules = {code: RULES[code] for code in sorted({d.code for d in diags}) if code in RULES}
         name = safe_name(str(record["project"]["path"]))
         for fmt in formats:
-            text = REPORTERS[fmt](diags, rules=RULES, tool_version=__version__)
-            write_atomic(folder / f"{name}{SUFFIXES[fmt]}", text)
-            written += 1
-    return written
+            text = REPORTERS[fmt](diags, rules=rules, tool_version=__version__)
+            batch.append((folder / f"{name}{SUFFIXES[fmt]}", text))
+        if len(batch) >= BATCH:
+            write_many(batch)
+            written += len(batch)
+            batch = []
+    write_many(batch)
+    return written + len(batch)
