@@ -7,6 +7,9 @@ The steps, each in its own module:
   deadline); lists projects, reads files at the default branch, reads runners once each;
 - :mod:`cigen.scan.project`: one project's record (configuration read, resolved, linted and
   matched against the runners available to the project);
+- :mod:`cigen.scan.includes`: fingerprints of the files included from other projects,
+  templates and components, and a rerun's check of them (once per scan, shared);
 - :mod:`cigen.scan.records`: records as JSON lines (resumable), shards and their merge;
-- :mod:`cigen.scan.report`: what the records say across projects, as Markdown and HTML.
+- :mod:`cigen.scan.report`: what the records say across projects, as Markdown and HTML;
+- :mod:`cigen.scan.outputs`: each linted project's findings as Code Quality and SARIF files.
 """
