@@ -10,7 +10,8 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from cigen.records import dataclass
 
 
 class Severity(enum.IntEnum):

@@ -22,9 +22,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Final, TypeAlias
 
+from cigen.records import dataclass, field
 from cigen.regex import compile_re2
 
 __all__ = [

@@ -46,12 +46,12 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from cigen.errors import CigenError
+from cigen.records import dataclass
 from cigen.redact import environment_secrets, scrub, url_secrets
 from cigen.runners.inventory import Runner, Scope, make_runner
 from cigen.runners.sync import LiveRunner

@@ -7,12 +7,12 @@ The resolver never emits diagnostics; what it could not resolve is recorded as
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cigen.diagnostics import Mark, Severity
+from cigen.records import dataclass, field
 from cigen.yaml.load import Loaded, YMap
 
 if TYPE_CHECKING:

@@ -18,11 +18,11 @@ import errno
 import os
 import stat
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from cigen.errors import CigenError
+from cigen.records import dataclass, field
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
 
 #: How many characters of a value an error message quotes.

@@ -8,11 +8,11 @@ unknown key is reported at that key and a wrong value at that value.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.model import FLATTENED_KEYS, looks_like_job
+from cigen.records import dataclass
 from cigen.yaml.load import YMap, YSeq
 
 _MAX_SHOWN = 60

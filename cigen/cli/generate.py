@@ -12,13 +12,13 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cigen.errors import CigenError
+from cigen.records import dataclass, field
 from cigen.terminal import visible
 
 __all__ = ["Generated", "generate_text", "lint_generated", "register"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 from cigen.config.node import (
@@ -37,6 +36,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass, replace
 
 #: ``Artifacts::ALLOWED_KEYS``.
 ARTIFACTS_KEYS = (

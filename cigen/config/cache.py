@@ -13,7 +13,6 @@ use the class name (``cache``, ``simple key``) and its children only their own k
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -31,6 +30,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: ``Cache::ALLOWED_KEYS``.
 CACHE_KEYS = ("key", "untracked", "paths", "when", "policy", "unprotect", "fallback_keys")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config import schemer
@@ -30,6 +29,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: ``Environment::ALLOWED_KEYS``.
 ENVIRONMENT_KEYS = (

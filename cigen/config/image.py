@@ -14,7 +14,6 @@ below it never run. The entry functions take the option for GitLab's specs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config import schemer
@@ -34,6 +33,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 from cigen.yaml.load import YMap
 
 #: ``Imageable::EXECUTOR_OPTS_KEYS``.

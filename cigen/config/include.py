@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cigen import expressions
@@ -34,6 +33,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: ``BaseInclude::COMMON_ALLOWED_KEYS`` + ``Include::ADDITIONAL_ALLOWED_KEYS``.
 INCLUDE_KEYS = (

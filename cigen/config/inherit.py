@@ -8,7 +8,6 @@ list may only name ``default:`` keywords; a ``variables`` list any names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config.node import (
@@ -24,6 +23,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: ``Inherit::ALLOWED_KEYS``.
 INHERIT_KEYS = ("default", "variables")

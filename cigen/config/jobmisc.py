@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 from cigen.config.node import (
@@ -31,6 +30,7 @@ from cigen.config.node import (
     within_duration,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass, replace
 
 HOOK_KEYS = ("pre_get_sources_script",)
 RETRY_KEYS = ("max", "when", "exit_codes")

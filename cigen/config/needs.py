@@ -13,7 +13,6 @@ EE code, so cigen accepts those shapes without checking them further (no false e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config import parallel as product
@@ -32,6 +31,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: ``Needs::NEEDS_CROSS_PIPELINE_DEPENDENCIES_LIMIT``.
 CROSS_PIPELINE_LIMIT = 5

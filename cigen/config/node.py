@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.diagnostics import Mark
+from cigen.records import dataclass, field
 from cigen.variables import REFERENCE
 from cigen.yaml.load import YMap, YSeq
 

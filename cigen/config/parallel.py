@@ -10,7 +10,6 @@ matrix form too (``needs`` refuses the number itself).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config.node import (
@@ -26,6 +25,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 from cigen.yaml.load import scalar_text
 
 #: ``Product::Parallel::PARALLEL_LIMIT``.

@@ -8,7 +8,6 @@ expression and must compile with RE2 (``Gitlab::UntrustedRegexp::RubySyntax``); 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cigen import expressions
@@ -23,6 +22,7 @@ from cigen.config.node import (
     ruby_text,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: ``Policy::DEFAULT_ONLY``: what a job without ``only:`` (and without rules) runs for.
 DEFAULT_ONLY_REFS = ("branches", "tags")

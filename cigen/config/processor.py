@@ -19,12 +19,12 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cigen.config.node import Check, ConfigError
 from cigen.config.root import Job, Root
 from cigen.diagnostics import Mark
+from cigen.records import dataclass, field, replace
 from cigen.yaml.load import YMap, YSeq
 
 #: ``Ci::BuildNeed::MAX_JOB_NAME_LENGTH``.

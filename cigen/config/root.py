@@ -9,7 +9,6 @@ check its children), and GitLab's message text.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.config import (
@@ -47,6 +46,7 @@ from cigen.config.node import (
 )
 from cigen.diagnostics import Mark
 from cigen.model import DEFAULT_STAGES
+from cigen.records import dataclass, field
 from cigen.resolve.inputs import _type_ok as input_type_ok  # the one check of an input's type
 from cigen.yaml.load import YMap
 

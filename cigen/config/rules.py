@@ -11,7 +11,6 @@ and which ``when`` values it may use depend on where it is: a job's rules
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cigen import expressions
@@ -39,6 +38,7 @@ from cigen.config.node import (
     within_duration,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 JOB_RULE_WHEN = ("on_success", "on_failure", "always", "never", "manual", "delayed")
 _RULE_KEYS = ("if", "changes", "exists", "when", "start_in", "allow_failure", "variables", "needs")

@@ -9,7 +9,6 @@ A trigger job starts a downstream pipeline: another project's (``trigger: group/
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config import include as include_entry
@@ -26,6 +25,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: ``CrossProjectTrigger::ALLOWED_KEYS`` and ``SameProjectTrigger::ALLOWED_KEYS``.
 CROSS_PROJECT_KEYS = ("project", "branch", "strategy", "forward", "inputs")

@@ -9,7 +9,6 @@ hash is refused with "must be a string". A null value is read as an empty hash
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config.node import (
@@ -28,6 +27,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 from cigen.yaml.load import scalar_text
 
 #: ``Root`` variables: ``allowed_value_data``.

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +63,7 @@ from cigen.generate.spec import (
     problem,
     where,
 )
+from cigen.records import dataclass, field
 from cigen.yaml.load import YMap
 
 __all__ = ["Composed", "build", "compose", "find_folders", "merge"]

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from cigen.generate.spec import (
     specific,
     where,
 )
+from cigen.records import dataclass, field, replace
 from cigen.yaml.load import YMap, YSeq, to_plain
 
 __all__ = [

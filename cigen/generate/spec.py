@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
+from cigen.records import dataclass, field
 from cigen.yaml.load import Reference, YMap, YSeq, load_text, to_plain
 
 __all__ = [

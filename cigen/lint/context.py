@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from cigen.model import Pipeline
+from cigen.records import dataclass, field
 
 
 @dataclass(frozen=True)

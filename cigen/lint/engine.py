@@ -7,7 +7,6 @@ reads files through :class:`~cigen.project.Project` and never prints.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from cigen.lint.context import LintContext
 from cigen.lint.settings import Config, apply
 from cigen.model import Pipeline
 from cigen.project import Missing, Outside, Project, find_root
+from cigen.records import dataclass, field, replace
 from cigen.resolve.external import LockedSource, Source, read_lock
 from cigen.resolve.resolver import IncludeRules, resolve
 

@@ -7,12 +7,12 @@ CLI with :func:`dataclasses.replace`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cigen.diagnostics import Diagnostic, Severity
 from cigen.errors import CigenError
+from cigen.records import dataclass, field
 
 CONFIG_NAMES = (".cigen.yaml", ".cigen.yml")
 

@@ -19,11 +19,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from cigen.diagnostics import Mark
 from cigen.model import Job
+from cigen.records import dataclass
 from cigen.yaml.load import Loaded, YSeq
 from cigen.yaml.scalars import SourceText, locate
 

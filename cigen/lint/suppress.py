@@ -8,9 +8,9 @@ file's text when it was loaded (:mod:`cigen.yaml.directives`), so no file is rea
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 
 from cigen.diagnostics import Diagnostic, at
+from cigen.records import dataclass
 from cigen.yaml.directives import Directive
 from cigen.yaml.load import Loaded
 

@@ -12,8 +12,9 @@ runners online assigned to it").
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from cigen.records import dataclass
 
 __all__ = ["dot", "mermaid"]
 

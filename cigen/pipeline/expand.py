@@ -18,11 +18,11 @@ got into the job (``extends .parent``, ``!reference [...]``, ``default``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.model import GLOBAL_DEFAULTS, Job, Pipeline
+from cigen.records import dataclass, field
 from cigen.yaml.load import Reference, YMap, YSeq, to_plain
 
 #: Top-level keys that only assemble the configuration and are applied by expansion.

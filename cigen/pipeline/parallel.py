@@ -16,9 +16,9 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Final
 
+from cigen.records import dataclass, field
 from cigen.yaml.load import scalar_text
 
 #: GitLab's limit on the jobs one ``parallel`` creates (``Product::Parallel::PARALLEL_LIMIT``).

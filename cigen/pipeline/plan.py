@@ -7,7 +7,6 @@ builds the plan and turns it into data for the reporters.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from dataclasses import replace as _with
 from typing import Any
 
@@ -22,6 +21,7 @@ from cigen.pipeline.simulate import (
     normalize_variables,
     plan,
 )
+from cigen.records import dataclass
 
 
 @dataclass(frozen=True)

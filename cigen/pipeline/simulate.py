@@ -13,7 +13,6 @@ import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from dataclasses import replace as _with
 from types import MappingProxyType
 from typing import Final
@@ -28,6 +27,7 @@ from cigen.pipeline.parallel import (
     instances,
     interpolate_matrix,
 )
+from cigen.records import dataclass, field
 from cigen.yaml.load import scalar_text
 
 __all__ = [

@@ -32,11 +32,11 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from cigen.errors import CigenError
+from cigen.records import dataclass, field
 
 LOCK_NAME = ".cigen.lock"
 LOCK_VERSION = 1

@@ -25,11 +25,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cigen.errors import CigenError
+from cigen.records import dataclass, field
 from cigen.resolve.external import (
     Fetched,
     Lock,

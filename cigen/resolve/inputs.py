@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 from cigen.yaml.load import Reference, YMap, YSeq, scalar_text
 
 _TYPES = ("string", "number", "boolean", "array")

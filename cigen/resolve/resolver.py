@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from cigen.diagnostics import Mark, Severity
@@ -27,6 +26,7 @@ from cigen.model import (
     looks_like_job,
 )
 from cigen.project import Missing, Outside, Project, is_wildcard
+from cigen.records import dataclass, field
 from cigen.resolve.external import Request, Source, Unavailable, unlocked
 from cigen.resolve.inputs import bind, interpolate
 from cigen.resolve.merge import deep_merge

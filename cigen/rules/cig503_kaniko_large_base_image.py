@@ -60,7 +60,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -68,6 +67,7 @@ from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
 from cigen.model import Job
 from cigen.project import Missing, Outside, Project
+from cigen.records import dataclass
 from cigen.rules.cig502_privileged_docker import image_parts
 from cigen.variables import substitute
 from cigen.yaml.load import YMap, YSeq

@@ -26,11 +26,11 @@ matching predicate (``Ci::Runner#match_build_if_online?`` without the "online" p
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cigen.errors import CigenError
+from cigen.records import dataclass, field
 from cigen.runners.kubernetes import KubernetesSpec
 
 __all__ = [

@@ -19,9 +19,9 @@ import enum
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import chain, combinations
 
+from cigen.records import dataclass
 from cigen.runners.inventory import Runner
 from cigen.variables import names, substitute
 

@@ -10,8 +10,7 @@ rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from cigen.records import dataclass
 from cigen.runners.kubernetes import KubernetesSpec
 
 __all__ = ["PERMISSIONS", "Permission", "needed", "role_rules"]

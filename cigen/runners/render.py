@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from cigen.records import dataclass
 from cigen.runners.inventory import Runner
 from cigen.runners.kubernetes import EXECUTOR_KEYS, VOLUME_KINDS, KubernetesSpec, thaw
 

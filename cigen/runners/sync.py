@@ -13,9 +13,9 @@ process.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from cigen.records import dataclass
 from cigen.runners.inventory import Runner, Scope
 
 __all__ = [

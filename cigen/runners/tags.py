@@ -10,10 +10,10 @@ Trigger jobs run on no runner and are left out.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from cigen.diagnostics import Mark
 from cigen.model import Job, Pipeline
+from cigen.records import dataclass
 from cigen.runners.match import expand_tag, unresolved_variables
 from cigen.yaml.load import YSeq, scalar_text
 

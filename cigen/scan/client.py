@@ -26,12 +26,12 @@ import base64
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cigen.errors import CigenError
 from cigen.gitlab_api import Refused, Session, runner_from_api
+from cigen.records import dataclass, field
 from cigen.runners.inventory import Runner
 
 if TYPE_CHECKING:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cigen.errors import CigenError
 from cigen.lint.settings import Config
 from cigen.project import Missing, Project
+from cigen.records import dataclass, field
 from cigen.runners.inventory import Runner
 from cigen.scan.client import DeadlinePassed, ProjectInfo, ScanClient
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text

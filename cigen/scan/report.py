@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+
+from cigen.records import dataclass, field
 
 #: Job outcomes (``cigen.runners.match.Outcome`` values) that leave the job stuck.
 STUCK = frozenset({"no-runner", "paused-only", "unprotected-ref"})

@@ -14,11 +14,11 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cigen.errors import CigenError
+from cigen.records import dataclass
 from cigen.scan.client import DeadlinePassed, Listing, ProjectInfo, ScanClient
 from cigen.scan.project import (
     LintSetup,

@@ -11,9 +11,9 @@ or names, separated by commas or blanks; the lint engine checks them against the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: The marker a file must contain for the line scan to run at all.
 MARKER = "cigen:"

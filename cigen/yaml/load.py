@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import yaml
 
 from cigen.diagnostics import Mark
+from cigen.records import dataclass, field
 from cigen.yaml.directives import Directive
 from cigen.yaml.directives import scan as scan_directives
 

@@ -1,0 +1,209 @@
+"""Dataclasses without their import cost: the one way cigen declares a record type.
+
+``cigen lint`` runs in pre-commit hooks, so its start-up time counts, and the standard
+:func:`dataclasses.dataclass` is the largest part of it: on Python 3.11 it compiles six small
+functions from source for every frozen class (``__init__``, ``__repr__``, ``__eq__``,
+``__hash__``, ``__setattr__``, ``__delattr__``), about 40% of a lint of a small pipeline with
+the hundred record types the configuration model declares.
+
+:func:`dataclass` here accepts what cigen uses (``@dataclass``, ``frozen=True``,
+``slots=True``, :func:`dataclasses.field` with ``default``, ``default_factory``, ``repr``,
+``compare``) and builds classes that behave like the standard ones: the same ``__init__``
+signature (compiled from source, the one function whose speed matters per instance),
+``__post_init__``, ``__repr__``, ``__eq__`` and ``__hash__`` over the compared fields,
+``FrozenInstanceError`` on assignment, ``__match_args__``, ``__slots__``, copying and pickling,
+and real :class:`dataclasses.Field` objects in ``__dataclass_fields__``, so
+:func:`dataclasses.replace`, :func:`dataclasses.fields` and :func:`dataclasses.asdict` work.
+The methods other than ``__init__`` are shared closures, not compiled per class.
+Type checkers see :func:`dataclasses.dataclass` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable
+from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, ClassVar, get_origin
+
+__all__ = ["dataclass", "field", "fields", "replace"]
+
+#: The marker :mod:`dataclasses` puts on a regular field (``replace`` and ``fields`` read it).
+_REGULAR: Any = dataclasses.__dict__["_FIELD"]
+_FACTORY = object()  # the default of an ``__init__`` parameter whose field has a factory
+
+
+def _is_class_var(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return annotation is ClassVar or get_origin(annotation) is ClassVar
+
+
+def _collect(cls: type) -> dict[str, Field[Any]]:
+    """The fields of ``cls``: those of its dataclass bases, then its own annotations."""
+    found: dict[str, Field[Any]] = {}
+    for base in reversed(cls.__mro__[1:]):
+        found.update(base.__dict__.get("__dataclass_fields__", {}))
+    for name, annotation in inspect.get_annotations(cls).items():
+        if _is_class_var(annotation):
+            continue
+        if isinstance(annotation, str) and annotation.startswith(("InitVar", "KW_ONLY")):
+            raise TypeError(f"{cls.__name__}.{name}: InitVar and KW_ONLY are not supported")
+        default = cls.__dict__.get(name, MISSING)
+        spec: Field[Any] = default if isinstance(default, Field) else field(default=default)
+        spec.name = name
+        spec.type = annotation
+        spec._field_type = _REGULAR  # type: ignore[attr-defined]
+        found[name] = spec
+    return found
+
+
+def _tuple_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return lambda obj: ()
+
+
+def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> Any:
+    """``__init__``, compiled from source as :mod:`dataclasses` does (it runs per instance)."""
+    space: dict[str, Any] = {"__dc_factory": _FACTORY, "__dc_set": object.__setattr__}
+    params = ["__dc_self"]
+    body = []
+    for spec in specs:
+        name = spec.name
+        value = name
+        if spec.default_factory is not MISSING:
+            space[f"__dc_make_{name}"] = spec.default_factory
+            if spec.init:
+                params.append(f"{name}=__dc_factory")
+                value = f"__dc_make_{name}() if {name} is __dc_factory else {name}"
+            else:
+                value = f"__dc_make_{name}()"
+        elif spec.default is not MISSING:
+            space[f"__dc_default_{name}"] = spec.default
+            if spec.init:
+                params.append(f"{name}=__dc_default_{name}")
+            else:
+                value = f"__dc_default_{name}"
+        elif spec.init:
+            params.append(name)
+        else:
+            continue
+        if frozen:
+            body.append(f"  __dc_set(__dc_self, {name!r}, {value})")
+        else:
+            body.append(f"  __dc_self.{name} = {value}")
+    if post_init:
+        body.append("  __dc_self.__post_init__()")
+    source = f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
+    exec(source, space)
+    function = space["__init__"]
+    function.__qualname__ = f"{cls.__qualname__}.__init__"
+    return function
+
+
+def _methods(cls: Any, specs: list[Field[Any]], frozen: bool) -> dict[str, Any]:
+    names = tuple(spec.name for spec in specs)
+    shown = tuple(spec.name for spec in specs if spec.repr)
+    compared = _tuple_of(tuple(spec.name for spec in specs if spec.compare))
+    hashed = _tuple_of(
+        tuple(spec.name for spec in specs if (spec.compare if spec.hash is None else spec.hash))
+    )
+
+    def __repr__(self: Any) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return compared(self) == compared(other)
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(hashed(self))
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [getattr(self, name) for name in names]
+
+    def __setstate__(self: Any, state: list[Any]) -> None:
+        for name, value in zip(names, state, strict=False):
+            object.__setattr__(self, name, value)
+
+    methods: dict[str, Any] = {"__repr__": __repr__, "__eq__": __eq__}
+    if frozen:
+        methods |= {"__hash__": __hash__, "__setattr__": __setattr__, "__delattr__": __delattr__}
+        if "__slots__" in cls.__dict__:
+            methods |= {"__getstate__": __getstate__, "__setstate__": __setstate__}
+    for function in methods.values():
+        function.__qualname__ = f"{cls.__qualname__}.{function.__name__}"
+    return methods
+
+
+def _slotted(cls: type, names: list[str]) -> type:
+    """``cls`` rebuilt with ``__slots__`` for its fields (a class cannot gain slots later)."""
+    inherited = {slot for base in cls.__mro__[1:] for slot in base.__dict__.get("__slots__", ())}
+    space = dict(cls.__dict__)
+    space["__slots__"] = tuple(name for name in names if name not in inherited)
+    for name in (*names, "__dict__", "__weakref__"):
+        space.pop(name, None)
+    rebuilt = type(cls)(cls.__name__, cls.__bases__, space)
+    rebuilt.__qualname__ = cls.__qualname__
+    return rebuilt
+
+
+def _build(cls: type, frozen: bool, slots: bool) -> type:
+    found = _collect(cls)
+    specs = list(found.values())
+    own = cls.__dict__
+    for spec in specs:  # class attributes keep plain defaults, as with dataclasses
+        if spec.name in own and isinstance(own[spec.name], Field):
+            if spec.default is MISSING:
+                delattr(cls, spec.name)
+            else:
+                setattr(cls, spec.name, spec.default)
+    if slots:
+        cls = _slotted(cls, [spec.name for spec in specs])
+        own = cls.__dict__
+    setattr(cls, "__dataclass_fields__", found)  # noqa: B010 - dataclasses' own attribute
+    if "__init__" not in own:
+        setattr(cls, "__init__", _init(cls, specs, frozen, hasattr(cls, "__post_init__")))  # noqa: B010
+    # dataclasses' __hash__ table (unsafe_hash=False, eq=True): keep a hash the class writes;
+    # otherwise frozen classes hash their compared fields, mutable ones are unhashable.
+    class_hash = own.get("__hash__", MISSING)
+    explicit_hash = not (class_hash is MISSING or (class_hash is None and "__eq__" in own))
+    for name, method in _methods(cls, specs, frozen).items():
+        if name == "__hash__" and explicit_hash:
+            continue
+        if name not in own or (name == "__hash__" and own[name] is None):
+            setattr(cls, name, method)
+    if not frozen and not explicit_hash:
+        setattr(cls, "__hash__", None)  # noqa: B010
+    if "__match_args__" not in own:
+        setattr(cls, "__match_args__", tuple(spec.name for spec in specs if spec.init))  # noqa: B010
+    return cls
+
+
+def _dataclass(cls: type | None = None, /, *, frozen: bool = False, slots: bool = False) -> Any:
+    if cls is None:
+        return lambda cls: _build(cls, frozen, slots)
+    return _build(cls, frozen, slots)
+
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as dataclass
+else:
+    dataclass = _dataclass
