@@ -8,7 +8,6 @@ project root.
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Iterable, Sequence
 
 from cigen.records import dataclass
@@ -84,6 +83,8 @@ def at(
 
 def fingerprint(diag: Diagnostic, ordinal: int = 0) -> str:
     """A fingerprint that ignores line and column, so moving a finding keeps it the same."""
+    import hashlib
+
     parts = (diag.path, diag.code, diag.job or "", diag.anchor, diag.message, str(ordinal))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
@@ -257,6 +256,8 @@ class Project:
     def _git_files(self) -> list[str] | None:
         """``git ls-files -z`` run in the root (paths relative to it); None outside a work
         tree or when git is missing, fails or takes longer than :data:`GIT_TIMEOUT`."""
+        import subprocess
+
         try:
             proc = subprocess.run(
                 ["git", "ls-files", "-z"],

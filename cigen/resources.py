@@ -7,9 +7,7 @@ only, size-capped, confined to their folder).
 from __future__ import annotations
 
 import importlib.util
-import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,8 @@ from cigen.errors import CigenError
 
 def shipped(package: str, name: str) -> bytes:
     """A data file shipped with cigen (``package`` is ``cigen.schemas`` or ``cigen.presets``)."""
+    from importlib import resources
+
     from cigen.project import read_file
 
     folder = Path(str(resources.files(package)))
@@ -29,6 +29,8 @@ def shipped(package: str, name: str) -> bytes:
 @cache
 def own_schema(name: str) -> dict[str, Any]:
     """A JSON schema shipped in ``schemas/`` (config, runners, cigen.yml, presets)."""
+    import json
+
     data: dict[str, Any] = json.loads(shipped("cigen.schemas", name))
     return data
 
@@ -50,6 +52,8 @@ def _schema_bytes(path: Path, root: Path | None) -> bytes:
 def gitlab_ci_schema(path: Path | None = None, *, root: Path | None = None) -> dict[str, Any]:
     """GitLab's CI schema: ``path`` (read inside ``root``) if given, else the copy in
     check-jsonschema's package data."""
+    import json
+
     if path is not None:
         try:
             data: dict[str, Any] = json.loads(_schema_bytes(path, root))
@@ -96,10 +100,14 @@ def bundled_gitlab_schema_path() -> Path:
 
 @cache
 def _bundled_gitlab_schema() -> dict[str, Any]:
+    import json
+
     data: dict[str, Any] = json.loads(_schema_bytes(bundled_gitlab_schema_path(), None))
     return data
 
 
 def preset_folder() -> Any:
     """The shipped presets (an importlib Traversable)."""
+    from importlib import resources
+
     return resources.files("cigen.presets")

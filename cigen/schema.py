@@ -30,12 +30,21 @@ class SchemaChecker:
     """A jsonschema validator built only when a quick check fails.
 
     Looks like a jsonschema validator to :func:`validate` (``schema``, ``evolve``,
-    ``iter_errors``).
+    ``iter_errors``). Without ``schema``, GitLab's schema from check-jsonschema's package data
+    is read when first needed (a configuration without ``include:`` never needs it).
     """
 
-    def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.schema = schema
+    def __init__(self, schema: Mapping[str, Any] | None = None) -> None:
+        self._schema = schema
         self._validator: Any = None
+
+    @property
+    def schema(self) -> Mapping[str, Any]:
+        if self._schema is None:
+            from cigen.resources import gitlab_ci_schema
+
+            self._schema = gitlab_ci_schema()
+        return self._schema
 
     @property
     def validator(self) -> Any:

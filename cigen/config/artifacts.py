@@ -13,7 +13,6 @@ runs on a pipeline (``Assets`` already requires an array of hashes).
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -626,6 +625,8 @@ def _civil_ok(year: str | None, month: str | None, day: str | None) -> bool:
     number = int(year)
     if len(year) < 4:  # comp_year69, the sign counted
         number += 1900 if number >= 69 else 2000
+    import calendar
+
     return int(day) <= calendar.monthrange(number if 1 <= number <= 9999 else 2000, int(month))[1]
 
 

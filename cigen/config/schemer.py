@@ -13,7 +13,6 @@ property``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +32,8 @@ _ARTICLE_TYPES = {
 
 def too_large(value: Any) -> bool:
     """True when the JSON text of ``value`` is over :data:`SIZE_LIMIT` bytes."""
+    import json
+
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     return len(text.encode("utf-8")) > SIZE_LIMIT
 

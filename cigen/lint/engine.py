@@ -181,17 +181,18 @@ def lint(
         pipeline = load_pipeline(
             path, root=root, include_rules=include_rules, variables=config.variables, cache=cache
         )
+    from cigen.resources import bundled_gitlab_schema_path, gitlab_ci_schema
+    from cigen.schema import SchemaChecker
+
     checker: Any = None
-    if schema is None:
-        from cigen.resources import gitlab_ci_schema
-
-        schema = gitlab_ci_schema(config.schema, root=pipeline.root)
+    if schema is None and config.schema is not None:
+        schema = gitlab_ci_schema(config.schema, root=pipeline.root)  # a bad file: exit 2 now
     if validator_factory is not None:
-        checker = validator_factory(schema)
+        checker = validator_factory(schema if schema is not None else gitlab_ci_schema())
     else:
-        from cigen.schema import SchemaChecker
-
-        checker = SchemaChecker(schema)
+        if schema is None:
+            bundled_gitlab_schema_path()  # a broken installation is refused before any rule
+        checker = SchemaChecker(schema)  # without a schema it reads the bundled one when needed
     ctx = LintContext(
         pipeline=pipeline,
         schema_validator=checker,

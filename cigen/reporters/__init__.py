@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import importlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from cigen.diagnostics import Diagnostic
-from cigen.reporters import codequality, json_report, sarif, text
 
 
 class Reporter(Protocol):
@@ -22,9 +22,23 @@ class Reporter(Protocol):
     ) -> str: ...
 
 
-REPORTERS: dict[str, Reporter] = {
-    "text": text.render,
-    "json": json_report.render,
-    "codequality": codequality.render,
-    "sarif": sarif.render,
-}
+#: ``--format`` value -> module of this package with its ``render``.
+_MODULES = {"text": "text", "json": "json_report", "codequality": "codequality", "sarif": "sarif"}
+
+
+class _Registry(Mapping[str, Reporter]):
+    """The reporters by format name; a reporter's module is imported when it is asked for
+    (a lint prints one format: the others, and the ``json`` module, cost nothing)."""
+
+    def __getitem__(self, name: str) -> Reporter:
+        render: Reporter = importlib.import_module(f"cigen.reporters.{_MODULES[name]}").render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+REPORTERS: Mapping[str, Reporter] = _Registry()

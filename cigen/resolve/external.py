@@ -28,8 +28,6 @@ Lock format (JSON, keys sorted, so the same resolution always gives the same byt
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -117,11 +115,15 @@ class Lock:
             "includes": {key: self.entries[key].as_dict() for key in sorted(self.entries)},
             "lockfileVersion": LOCK_VERSION,
         }
+        import json
+
         return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
 
 def parse_lock(data: bytes, where: str) -> Lock:
     """A :class:`Lock` from the bytes of ``.cigen.lock``; a malformed lock is a CigenError."""
+    import json
+
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -155,6 +157,8 @@ def read_lock(root: Path) -> Lock | None:
 
 
 def digest(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 

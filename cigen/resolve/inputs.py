@@ -8,7 +8,6 @@ Both are pure; problems come back as :class:`InputProblem` values, never as exce
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -154,6 +153,8 @@ def _apply_function(value: Any, func: str) -> Any:
     if func == "posix_escape":
         return re.sub(r"([^A-Za-z0-9_\-.,:/@\n])", r"\\\1", text)
     if func == "posix_quote":
+        import shlex
+
         return shlex.quote(text)
     match = re.fullmatch(r"truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)", func)
     if match:
