@@ -14,7 +14,8 @@ signature (compiled from source, the one function whose speed matters per instan
 ``FrozenInstanceError`` on assignment, ``__match_args__``, ``__slots__``, copying and pickling,
 and real :class:`dataclasses.Field` objects in ``__dataclass_fields__``, so
 :func:`dataclasses.replace`, :func:`dataclasses.fields` and :func:`dataclasses.asdict` work.
-The methods other than ``__init__`` are shared closures, not compiled per class.
+The methods other than ``__init__`` are closures, not compiled; ``__init__`` is compiled when
+the first instance is made.
 Type checkers see :func:`dataclasses.dataclass` itself.
 """
 
@@ -66,6 +67,19 @@ def _tuple_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
         one = attrgetter(names[0])
         return lambda obj: (one(obj),)
     return lambda obj: ()
+
+
+def _lazy_init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> Any:
+    """An ``__init__`` that compiles the real one when the first instance is made, and puts it
+    in its place: a run pays only for the record types it uses."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        real = _init(cls, specs, frozen, post_init)
+        type.__setattr__(cls, "__init__", real)
+        real(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> Any:
@@ -180,7 +194,8 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
         own = cls.__dict__
     setattr(cls, "__dataclass_fields__", found)  # noqa: B010 - dataclasses' own attribute
     if "__init__" not in own:
-        setattr(cls, "__init__", _init(cls, specs, frozen, hasattr(cls, "__post_init__")))  # noqa: B010
+        init = _lazy_init(cls, specs, frozen, hasattr(cls, "__post_init__"))
+        setattr(cls, "__init__", init)  # noqa: B010
     # dataclasses' __hash__ table (unsafe_hash=False, eq=True): keep a hash the class writes;
     # otherwise frozen classes hash their compared fields, mutable ones are unhashable.
     class_hash = own.get("__hash__", MISSING)
