@@ -8,14 +8,14 @@ the hundred record types the configuration model declares.
 
 :func:`dataclass` here accepts what cigen uses (``@dataclass``, ``frozen=True``,
 ``slots=True``, :func:`dataclasses.field` with ``default``, ``default_factory``, ``repr``,
-``compare``) and builds classes that behave like the standard ones: the same ``__init__``
-signature (compiled from source, the one function whose speed matters per instance),
-``__post_init__``, ``__repr__``, ``__eq__`` and ``__hash__`` over the compared fields,
-``FrozenInstanceError`` on assignment, ``__match_args__``, ``__slots__``, copying and pickling,
-and real :class:`dataclasses.Field` objects in ``__dataclass_fields__``, so
-:func:`dataclasses.replace`, :func:`dataclasses.fields` and :func:`dataclasses.asdict` work.
-The methods other than ``__init__`` are closures, not compiled; ``__init__`` is compiled when
-the first instance is made.
+``compare``; ``InitVar``, ``KW_ONLY`` and ``init=False`` are refused) and builds classes that
+behave like the standard ones: the same ``__init__`` signature and ``__post_init__``,
+``__repr__``, ``__eq__`` and ``__hash__`` over the compared fields, ``FrozenInstanceError`` on
+assignment, ``__match_args__``, ``__slots__``, copying and pickling, and real
+:class:`dataclasses.Field` objects in ``__dataclass_fields__``, so :func:`dataclasses.replace`,
+:func:`dataclasses.fields` and :func:`dataclasses.asdict` work. The methods are closures, not
+compiled, except ``__init__`` (the one whose speed counts per instance), which is compiled from
+source when the first instance is made, so a run pays only for the types it uses.
 Type checkers see :func:`dataclasses.dataclass` itself.
 """
 
@@ -49,10 +49,13 @@ def _collect(cls: type) -> dict[str, Field[Any]]:
     for name, annotation in inspect.get_annotations(cls).items():
         if _is_class_var(annotation):
             continue
-        if isinstance(annotation, str) and annotation.startswith(("InitVar", "KW_ONLY")):
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if text.removeprefix("dataclasses.").startswith(("InitVar", "KW_ONLY")):
             raise TypeError(f"{cls.__name__}.{name}: InitVar and KW_ONLY are not supported")
         default = cls.__dict__.get(name, MISSING)
         spec: Field[Any] = default if isinstance(default, Field) else field(default=default)
+        if not spec.init:
+            raise TypeError(f"{cls.__name__}.{name}: field(init=False) is not supported")
         spec.name = name
         spec.type = annotation
         spec._field_type = _REGULAR  # type: ignore[attr-defined]
@@ -92,21 +95,13 @@ def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> 
         value = name
         if spec.default_factory is not MISSING:
             space[f"__dc_make_{name}"] = spec.default_factory
-            if spec.init:
-                params.append(f"{name}=__dc_factory")
-                value = f"__dc_make_{name}() if {name} is __dc_factory else {name}"
-            else:
-                value = f"__dc_make_{name}()"
+            params.append(f"{name}=__dc_factory")
+            value = f"__dc_make_{name}() if {name} is __dc_factory else {name}"
         elif spec.default is not MISSING:
             space[f"__dc_default_{name}"] = spec.default
-            if spec.init:
-                params.append(f"{name}=__dc_default_{name}")
-            else:
-                value = f"__dc_default_{name}"
-        elif spec.init:
-            params.append(name)
+            params.append(f"{name}=__dc_default_{name}")
         else:
-            continue
+            params.append(name)
         if frozen:
             body.append(f"  __dc_set(__dc_self, {name!r}, {value})")
         else:
@@ -208,7 +203,7 @@ def _build(cls: type, frozen: bool, slots: bool) -> type:
     if not frozen and not explicit_hash:
         setattr(cls, "__hash__", None)  # noqa: B010
     if "__match_args__" not in own:
-        setattr(cls, "__match_args__", tuple(spec.name for spec in specs if spec.init))  # noqa: B010
+        setattr(cls, "__match_args__", tuple(spec.name for spec in specs))  # noqa: B010
     return cls
 
 
