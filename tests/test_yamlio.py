@@ -216,3 +216,46 @@ _data = st.recursive(
 @given(st.dictionaries(_key, _data, max_size=5))
 def test_any_plain_data_round_trips(data: dict[str, Any]) -> None:
     assert roundtrip(data) == data
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "~",
+        "null",
+        "NuLL",
+        "yes",
+        "YES",
+        "oN",
+        "Off",
+        "no",
+        "tRuE",
+        "false",
+        "n",
+        "y",
+        "o",
+        "nulls",
+        "yes ",
+        "null\n",
+        "TRUE\n",
+        "ye\u017f",
+        "\u017f",
+        "tru\u212a",
+        "\uff59\uff45\uff53",
+        "nope",
+        "On\t",
+    ],
+)
+def test_plain_words_resolve_as_psych_regexes_say(word: str) -> None:
+    """Null and the YAML 1.1 booleans: the lowercase-word shortcut of ``resolve_plain`` gives
+    what ``lib/psych/scalar_scanner.rb``'s case-insensitive regexes (kept in load.py) give."""
+    from cigen.yaml import load
+
+    expected: Any = word
+    if load._NULL.match(word):
+        expected = None
+    elif load._BOOL_TRUE.match(word):
+        expected = True
+    elif load._BOOL_FALSE.match(word):
+        expected = False
+    assert load.resolve_plain(word) is expected or load.resolve_plain(word) == expected

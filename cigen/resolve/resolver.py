@@ -848,10 +848,10 @@ def _job_config(
 ) -> tuple[YMap, frozenset[str]]:
     out = YMap(value.mark)
     inherited: set[str] = set()
+    out.put_all(value)
     for key, item in value.items():
         if key in FLATTENED_KEYS and isinstance(item, YSeq):
-            item = _flat_seq(item)
-        out.put(key, item, value.key_mark(key), value.value_mark(key))
+            out[key] = _flat_seq(item)
     inherit_default = _inherit(value, "default")
     if kind == "build":
         for key, item in defaults.items():
@@ -865,12 +865,16 @@ def _job_config(
         own = value.get("variables")
         if own is None or isinstance(own, YMap):
             merged = YMap(own.mark if isinstance(own, YMap) else global_vars.mark)
-            for key, item in global_vars.items():
-                if _allowed(inherit_vars, key):
-                    merged.put(key, item, global_vars.key_mark(key), global_vars.value_mark(key))
+            if inherit_vars is True:
+                merged.put_all(global_vars)
+            else:
+                for key, item in global_vars.items():
+                    if _allowed(inherit_vars, key):
+                        merged.put(
+                            key, item, global_vars.key_mark(key), global_vars.value_mark(key)
+                        )
             if isinstance(own, YMap):
-                for key, item in own.items():
-                    merged.put(key, item, own.key_mark(key), own.value_mark(key))
+                merged.put_all(own)
             if merged:
                 out.put(
                     "variables",

@@ -68,11 +68,23 @@ class YMap(dict[str, Any]):
         self.kmarks[key] = kmark
         self.vmarks[key] = vmark
 
+    def put_all(self, other: YMap) -> None:
+        """:meth:`put` every entry of ``other`` with its positions, as a loop over ``other``
+        calling ``put(key, value, other.key_mark(key), other.value_mark(key))`` would."""
+        if other.kmarks.keys() == other.keys() == other.vmarks.keys():
+            self.update(other)  # every entry has its marks: copy the three tables whole
+            self.kmarks.update(other.kmarks)
+            self.vmarks.update(other.vmarks)
+            return
+        for key, value in other.items():
+            self.put(key, value, other.key_mark(key), other.value_mark(key))
+
     def key_mark(self, key: str) -> Mark:
         return self.kmarks.get(key, self.mark)
 
     def value_mark(self, key: str) -> Mark:
-        return self.vmarks.get(key, self.key_mark(key))
+        mark = self.vmarks.get(key)
+        return mark if mark is not None else self.kmarks.get(key, self.mark)
 
     def typed_key(self, key: str) -> tuple[bool, Any]:
         """``(True, key)`` for a string key; ``(False, value)`` for a key YAML typed as a
@@ -144,6 +156,9 @@ class Loaded:
 # --- Psych's YAML 1.1 scalar resolution (lib/psych/scalar_scanner.rb) -------------------------
 
 _NULL = re.compile(r"^(?:~|null)$", re.IGNORECASE)
+_NULL_WORDS = frozenset({"~", "null"})
+_TRUE_WORDS = frozenset({"yes", "true", "on"})
+_FALSE_WORDS = frozenset({"no", "false", "off"})
 _BOOL_TRUE = re.compile(r"^(?:yes|true|on)$", re.IGNORECASE)
 _BOOL_FALSE = re.compile(r"^(?:no|false|off)$", re.IGNORECASE)
 _INT = re.compile(
@@ -177,14 +192,28 @@ def resolve_plain(text: str) -> Any:
     """The value Psych gives a plain (unquoted, untagged) scalar."""
     if not text:
         return None
-    if text[0] not in "~nNyYtToOfF0123456789+-.":
+    first = text[0]
+    if first not in "~nNyYtToOfF0123456789+-.":
         return text
-    if _NULL.match(text):
-        return None
-    if _BOOL_TRUE.match(text):
-        return True
-    if _BOOL_FALSE.match(text):
-        return False
+    if first in "~nNyYtToOfF":
+        # only null and the booleans start so; ASCII text without a final newline can be
+        # compared as lowercase words (the regexes' IGNORECASE and ``$`` say more otherwise)
+        if text.isascii() and text[-1] != "\n":
+            word = text.lower()
+            if word in _NULL_WORDS:
+                return None
+            if word in _TRUE_WORDS:
+                return True
+            if word in _FALSE_WORDS:
+                return False
+            return text
+        if _NULL.match(text):
+            return None
+        if _BOOL_TRUE.match(text):
+            return True
+        if _BOOL_FALSE.match(text):
+            return False
+        return text
     if _DATE.match(text) or _TIME.match(text):
         raise _DateScalar(text)
     if _INT.match(text):
@@ -301,10 +330,19 @@ class _Composer:
         done = False
         while not done:
             event = loader.get_event()
-            mark = self.mark(event.start_mark)
+            kind = event.__class__
             value: Any
             size = 1
-            if isinstance(event, yaml.ScalarEvent):
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.entries is not None:
+                    self.build_mapping(cast(YMap, frame.node), frame.entries)
+                value, size = frame.node, frame.size
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (value, size)
+                mark = frame.node.mark
+            elif kind is yaml.ScalarEvent:
+                mark = self.mark(event.start_mark)
                 if self.comments and event.style:
                     self._text_directives(event.start_mark, event.end_mark)
                 if event.tag not in (None, "!") and not event.tag.startswith(_CORE):
@@ -330,7 +368,8 @@ class _Composer:
                     ) from None
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind is yaml.AliasEvent:
+                mark = self.mark(event.start_mark)
                 if event.anchor not in self.anchors:
                     raise _Abort(
                         LoadProblem(
@@ -353,7 +392,8 @@ class _Composer:
                             fatal=True,
                         )
                     )
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                mark = self.mark(event.start_mark)
                 if len(stack) >= MAX_DEPTH:
                     raise _Abort(
                         LoadProblem(
@@ -365,7 +405,7 @@ class _Composer:
                     )
                 tag = event.tag
                 node: YMap | YSeq
-                if isinstance(event, yaml.MappingStartEvent):
+                if kind is yaml.MappingStartEvent:
                     node = YMap(mark)
                     frame = _Frame(node, event.anchor, entries=[])
                 else:
@@ -379,7 +419,7 @@ class _Composer:
                             f"unknown YAML tag {tag!r} is ignored by GitLab",
                         )
                     )
-                elif tag == "!reference" and isinstance(event, yaml.MappingStartEvent):
+                elif tag == "!reference" and kind is yaml.MappingStartEvent:
                     self.problems.append(
                         LoadProblem(
                             "unknown-tag",
@@ -390,15 +430,8 @@ class _Composer:
                     )
                 stack.append(frame)
                 continue
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                frame = stack.pop()
-                if frame.entries is not None:
-                    self.build_mapping(cast(YMap, frame.node), frame.entries)
-                value, size = frame.node, frame.size
-                if frame.anchor:
-                    self.anchors[frame.anchor] = (value, size)
-                mark = frame.node.mark
             else:  # pragma: no cover - the parser emits nothing else inside a document
+                mark = self.mark(event.start_mark)
                 raise _Abort(LoadProblem("syntax", mark, "unexpected YAML event", fatal=True))
 
             if not stack:
@@ -425,9 +458,7 @@ class _Composer:
                 key = parent.pending_key
                 is_merge = (
                     key == "<<"
-                    and isinstance(
-                        event, (yaml.AliasEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent)
-                    )
+                    and kind in (yaml.AliasEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent)
                     and (
                         isinstance(value, YMap)
                         or (isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value))
