@@ -12,13 +12,13 @@ instance names, ``needs`` naming instances).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cigen.config.processor import Instance, NeedRef, normalize
 from cigen.config.root import Job, Root
 from cigen.config.variables import Variable
 from cigen.diagnostics import Mark
+from cigen.records import dataclass
 
 #: Deprecated top-level keys that act as ``default:`` values (``Root``'s ``inherit!``).
 GLOBAL_DEFAULTS = ("image", "services", "cache", "before_script", "after_script")
