@@ -45,7 +45,8 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -179,6 +180,26 @@ class Session:
             forbidden=forbidden,
         )
 
+    @contextmanager
+    def errors(
+        self,
+        action: str,
+        *,
+        missing: str,
+        forbidden: str | None = None,
+        not_found: str | None = None,
+    ) -> Iterator[None]:
+        """Every failure inside becomes one :class:`CigenError` line (a 404 the
+        :class:`NotFound` ``not_found`` when given); cigen's own errors pass as they are."""
+        try:
+            yield
+        except CigenError:
+            raise
+        except Exception as exc:  # python-gitlab, requests, or the guard: all become one line
+            if not_found is not None and getattr(exc, "response_code", None) == 404:
+                raise NotFound(not_found) from None
+            raise self.fail(exc, action, missing=missing, forbidden=forbidden) from None
+
     def get(
         self,
         path: str,
@@ -187,9 +208,11 @@ class Session:
         missing: str,
         query: Mapping[str, Any] | None = None,
         forbidden: str | None = None,
+        not_found: str | None = None,
     ) -> tuple[Any, Mapping[str, str]]:
-        """``GET path``: the decoded JSON and the headers; every failure a :class:`CigenError`."""
-        try:
+        """``GET path``: the decoded JSON and the headers; every failure a :class:`CigenError`
+        (see :meth:`errors`)."""
+        with self.errors(action, missing=missing, forbidden=forbidden, not_found=not_found):
             response = self.gl.http_request(
                 "get",
                 path,
@@ -198,8 +221,6 @@ class Session:
                 retry_transient_errors=False,
             )
             return response.json(), response.headers
-        except Exception as exc:  # python-gitlab, requests, or the guard: all become one line
-            raise self.fail(exc, action, missing=missing, forbidden=forbidden) from None
 
     def pages(
         self,
@@ -209,20 +230,24 @@ class Session:
         missing: str,
         query: Mapping[str, Any] | None = None,
         forbidden: str | None = None,
+        not_found: str | None = None,
+        noun: str = "runners",
+        max_pages: int = MAX_PAGES,
     ) -> list[dict[str, Any]]:
         """Every item of a list, page by page (by number: the server's ``Link`` URLs are not
-        followed), at most :data:`MAX_PAGES` pages."""
+        followed), at most ``max_pages`` pages; ``noun`` names the items in messages."""
         items: list[dict[str, Any]] = []
-        for page in range(1, MAX_PAGES + 1):
+        for page in range(1, max_pages + 1):
             found, headers = self.get(
                 path,
                 action,
                 missing=missing,
                 query={**(query or {}), "page": page, "per_page": PER_PAGE},
                 forbidden=forbidden,
+                not_found=not_found,
             )
             if not isinstance(found, list) or not all(isinstance(i, dict) for i in found):
-                raise _unexpected(self.shown, action, "a runner list that is not a list of runners")
+                raise _unexpected(self.shown, action, f"a list that is not a list of {noun}")
             items += found
             following = headers.get("X-Next-Page")
             if following is not None:
@@ -231,8 +256,8 @@ class Session:
             elif len(found) < PER_PAGE:
                 return items
         raise CigenError(
-            f"GitLab at {self.shown} answers more than {MAX_PAGES} pages while {action}; "
-            f"cigen reads at most {MAX_PAGES * PER_PAGE:,} runners"
+            f"GitLab at {self.shown} answers more than {max_pages} pages while {action}; "
+            f"cigen reads at most {max_pages * PER_PAGE:,} {noun}"
         ) from None
 
     def detail(
@@ -448,17 +473,20 @@ def _adapter_class() -> type[Any]:
                 raise Refused("answered 429 Too Many Requests (cigen does not wait and retry)")
             stop = min(self.deadline_at, time.monotonic() + MAX_RESPONSE_SECONDS)
             late = self.late if stop == self.deadline_at else SLOW
-            _read_capped(response, stop, late)
+            read_capped(response, stop, late)
             return response
 
     return Guard
 
 
-def _read_capped(response: Any, deadline_at: float, late: str) -> None:
-    """Read the body now: at most :data:`MAX_RESPONSE_BYTES` bytes, and nothing after the
-    deadline (each read returns what has arrived, so a dripping server is cut off)."""
+def read_capped(
+    response: Any, deadline_at: float, late: str, limit: int = MAX_RESPONSE_BYTES
+) -> None:
+    """Read the body now: at most ``limit`` bytes, and nothing after the deadline (each read
+    returns what has arrived, so a dripping server is cut off); :class:`Refused` (``late`` past
+    the deadline) otherwise."""
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    if declared.isdigit() and int(declared) > limit:
         response.close()
         raise Refused(f"sent a response of {int(declared):,} bytes")
     body = bytearray()
@@ -471,9 +499,9 @@ def _read_capped(response: Any, deadline_at: float, late: str) -> None:
         if not chunk:
             break
         body += chunk
-        if len(body) > MAX_RESPONSE_BYTES:
+        if len(body) > limit:
             response.close()
-            raise Refused(f"sent a response over {MAX_RESPONSE_BYTES:,} bytes")
+            raise Refused(f"sent a response over {limit:,} bytes")
     response._content = bytes(body)  # what requests' ``.content`` returns from now on
     response._content_consumed = True  # and ``iter_content`` too
 
@@ -874,17 +902,7 @@ def _quoted(value: str) -> str:
 
 def _api_get(session: Session, path: str, action: str, missing: str) -> Any:
     """``GET`` an API path (already encoded); a 404 raises :class:`NotFound` with ``missing``."""
-    import gitlab.exceptions
-    import requests
-
-    try:
-        return session.gl.http_get(path)
-    except gitlab.exceptions.GitlabError as exc:
-        if exc.response_code == 404:
-            raise NotFound(missing) from None
-        raise session.fail(exc, action, missing=missing) from None
-    except (requests.exceptions.RequestException, Refused) as exc:
-        raise session.fail(exc, action, missing=missing) from None
+    return session.get(path, action, missing=missing, not_found=missing)[0]
 
 
 def ref_commit(session: Session, project: str, ref: str) -> str:
@@ -903,21 +921,14 @@ def ref_commit(session: Session, project: str, ref: str) -> str:
 
 def repository_file(session: Session, project: str, path: str, sha: str, limit: int) -> bytes:
     """The raw content of ``path`` in ``project`` at commit ``sha``, at most ``limit`` bytes."""
-    import gitlab.exceptions
-    import requests
-
     url = f"/projects/{_quoted(project)}/repository/files/{_quoted(path)}/raw"
     action = f"reading {path!r} of project {project!r}"
     missing = f"Project `{project}` file `{path}` does not exist!"
-    try:
-        response = session.gl.http_get(url, query_data={"ref": sha}, streamed=True, raw=True)
+    with session.errors(action, missing=missing, not_found=missing):
+        response = session.gl.http_get(
+            url, query_data={"ref": sha}, streamed=True, raw=True, obey_rate_limit=False
+        )
         return _bounded_body(response, limit, f"{project}:{path}")
-    except gitlab.exceptions.GitlabError as exc:
-        if exc.response_code == 404:
-            raise NotFound(missing) from None
-        raise session.fail(exc, action, missing=missing) from None
-    except (requests.exceptions.RequestException, Refused) as exc:
-        raise session.fail(exc, action, missing=missing) from None
 
 
 def _bounded_body(response: Any, limit: int, what: str) -> bytes:
@@ -949,26 +960,18 @@ def ci_template(session: Session, name: str) -> str:
 
 
 def releases(session: Session, project: str) -> list[tuple[str, str]]:
-    """``(tag, commit SHA)`` of each release of ``project``, newest first as GitLab lists them."""
-    import gitlab.exceptions
-    import requests
-
-    action = f"listing the releases of project {project!r}"
+    """``(tag, commit SHA)`` of each release of ``project``, newest first as GitLab lists them
+    (at most :data:`MAX_PAGES` pages, read by page number)."""
     missing = f"Project `{project}` not found or access denied!"
-    try:
-        items: Any = session.gl.http_list(
-            f"/projects/{_quoted(project)}/releases", get_all=True, per_page=100
-        )
-    except gitlab.exceptions.GitlabError as exc:
-        if exc.response_code == 404:
-            raise NotFound(missing) from None
-        raise session.fail(exc, action, missing=missing) from None
-    except (requests.exceptions.RequestException, Refused) as exc:
-        raise session.fail(exc, action, missing=missing) from None
+    items = session.pages(
+        f"/projects/{_quoted(project)}/releases",
+        f"listing the releases of project {project!r}",
+        missing=missing,
+        not_found=missing,
+        noun="releases",
+    )
     out: list[tuple[str, str]] = []
     for item in items:
-        if not isinstance(item, dict):
-            continue
         tag, commit = item.get("tag_name"), item.get("commit")
         sha = commit.get("id") if isinstance(commit, dict) else None
         if isinstance(tag, str) and isinstance(sha, str):

@@ -385,8 +385,8 @@ def test_remote_includes_only_when_asked_https_only_and_without_the_token(
         assert run_fetch(root, "--remote", "--allow-http") == 0
         fake.public["/raw/big.yml"] = (200, "text/plain", b"#" * (MAX_BYTES + 1))
         big = project(tmp_path / "big", f"include:\n  - remote: {url}/raw/big.yml\n")
-        assert run_fetch(big, "--remote", "--allow-http") == 2
-        assert "over the limit of 2,097,152 bytes" in capsys.readouterr().err
+        assert run_fetch(big, "--remote", "--allow-http") == 1  # GitLab: a fetch error
+        assert "it sent a response of 2,097,153 bytes" in capsys.readouterr().err
     sent = [r for r in fake.requests if r.path == "/raw/ci.yml"]
     assert sent and all("private-token" not in r.headers for r in sent)
     assert not [d for d in findings(root) if d.code == "CIG104"]

@@ -170,8 +170,8 @@ def test_server_errors_are_not_retried(url: str, fake: FakeGitLab, tmp_path: Pat
     [
         ("/api/v4/projects/7", b"[1, 2]", "a project without a numeric id"),
         ("/api/v4/projects/7", b'{"id": "7"}', "a project without a numeric id"),
-        ("/api/v4/projects/7/runners", b'{"id": 1}', "a runner list that is not a list"),
-        ("/api/v4/projects/7/runners", b"[1, 2]", "a runner list that is not a list"),
+        ("/api/v4/projects/7/runners", b'{"id": 1}', "a list that is not a list of runners"),
+        ("/api/v4/projects/7/runners", b"[1, 2]", "a list that is not a list of runners"),
         ("/api/v4/runners/1", b"[]", "a runner detail that is not runner #1"),
         ("/api/v4/runners/1", b'{"id": 2}', "a runner detail that is not runner #1"),
         ("/api/v4/runners/1", b"[" * 100_000 + b"]" * 100_000, "cannot use"),

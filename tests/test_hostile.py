@@ -374,6 +374,7 @@ CASES: list[Case] = [
     lint_case(
         "reference-bomb",
         {CI: reference_bomb(40)},
+        {1, 2},  # reference-unknown, or the assembled size if the copies reach it first
     ),
     lint_case("include-self", {CI: "include: .gitlab-ci.yml\n" + JOB}),
     lint_case(
@@ -856,6 +857,47 @@ CASES += [
     _budget("join", "echo {{ (['x' * 900000] * 100)|join(',') }}"),
     _budget("lipsum", "echo {{ lipsum(100000) }}"),
     _budget("list-append", "echo {% set l = [1] %}{{ l.append(2) }}"),
+]
+
+
+# --- the assembled size: extends, !reference, default and variables copied into jobs -----------
+#: 2,000 jobs: each would get its own copy of a 20,000-entry mapping or list (issue 11, class 6).
+WIDE, MANY = 20_000, 2_000
+
+
+def _wide_jobs(template: str, job: str) -> str:
+    """``template`` (formatted with the wide body) then ``MANY`` jobs written as ``job``."""
+    wide_map = "".join(f"    V{i}: x\n" for i in range(WIDE))
+    wide_list = "".join(f"    - x{i}\n" for i in range(WIDE))
+    head = template.format(map=wide_map, list=wide_list)
+    return head + "".join(job.format(i=i) for i in range(MANY))
+
+
+CASES += [
+    lint_case(
+        f"assembled-{case_id}",
+        {CI: _wide_jobs(template, job)},
+        {2},
+    )
+    for case_id, template, job in (
+        (
+            "extends-wide-mapping",
+            ".big:\n  variables:\n{map}",
+            "j{i}:\n  extends: .big\n  variables: {{A: x}}\n  script: x\n",
+        ),
+        (
+            "extends-many-parents",
+            ".big:\n  variables:\n{map}.small:\n  variables: {{B: y}}\n",
+            "j{i}:\n  extends: [.big, .small]\n  script: x\n",
+        ),
+        ("default-wide-list", "default:\n  before_script:\n{list}", "j{i}:\n  script: x\n"),
+        ("global-variables-wide", "variables:\n{map}", "j{i}:\n  script: x\n"),
+        (
+            "reference-wide-list",
+            ".big:\n  script:\n{list}",
+            "j{i}:\n  script: !reference [.big, script]\n",
+        ),
+    )
 ]
 
 

@@ -619,8 +619,8 @@ def _fetch_includes(
 
     env = dict(os.environ)
 
-    def session() -> Any:
-        return connect(env=env, config_section=section)
+    def session() -> Any:  # the API's deadline is what is left of the fetch's
+        return connect(env=env, config_section=section, deadline=fetcher.remaining())
 
     fetcher = Fetcher(session, remote=remote, allow_http=allow_http)
     result = fetch(path, root=root, fetcher=fetcher, cache=cache, variables=variables)

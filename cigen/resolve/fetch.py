@@ -18,12 +18,18 @@ can create. What GitLab does for each kind (``lib/gitlab/ci/config/external/file
 - ``remote`` (``file/remote.rb``): an HTTPS GET, only when asked for (``--remote``), bounded in
   size (GitLab's ``max_yaml_size_bytes``) and time; plain HTTP only with ``--allow-http``. The
   GitLab token is never sent with it.
+
+One deadline (:data:`DEADLINE`) covers every request of a fetch, the GitLab API's and the remote
+ones together, as GitLab bounds the whole expansion (``Gitlab::Ci::Config::TIMEOUT_SECONDS``,
+"Request timed out when fetching configuration files."); lists are read by page number, at most
+``MAX_PAGES`` pages, each answer at most ``MAX_RESPONSE_BYTES``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +50,10 @@ from cigen.yaml.load import MAX_BYTES
 TEMPLATE_SUFFIX = ".gitlab-ci.yml"
 #: Seconds allowed for one remote include (the GitLab API requests use the client's timeout).
 REMOTE_TIMEOUT = 10.0
+#: Seconds one fetch may take in all: every API request and every remote include.
+DEADLINE = 120.0
+#: Redirects a remote include may take.
+REMOTE_REDIRECTS = 5
 
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _ADDRESS = re.compile(r"([^/@\s]+)/([^@\s]+)/([^/@\s]+)@([^@\s]+)")
@@ -60,17 +70,39 @@ class Fetcher:
         *,
         remote: bool = False,
         allow_http: bool = False,
+        deadline: float | None = None,
     ) -> None:
+        """``session`` makes the GitLab client when first needed (give it
+        :meth:`remaining` as its own deadline, so that one deadline covers the run);
+        ``deadline`` defaults to :data:`DEADLINE`."""
         self._connect = session
         self._session: Any = None
         self.remote = remote
         self.allow_http = allow_http
+        self.deadline = DEADLINE if deadline is None else deadline
+        self.deadline_at = time.monotonic() + self.deadline
+
+    def remaining(self) -> float:
+        """Seconds left of the fetch's deadline; past it, the run stops (exit 2)."""
+        left = self.deadline_at - time.monotonic()
+        if left <= 0:
+            raise self.late()
+        return left
+
+    def late(self) -> CigenError:
+        return CigenError(
+            f"fetching the includes took more than {self.deadline:g} s, the time cigen allows "
+            'for one run (GitLab allows 30 s for the same work: "Request timed out when '
+            'fetching configuration files."); the lock is unchanged: check the network and '
+            "the servers, then run `cigen fetch` again"
+        )
 
     @property
     def session(self) -> Any:
         if self._session is None:
             from cigen.gitlab_api import pin_host
 
+            self.remaining()
             self._session = self._connect()
             pin_host(self._session)
         return self._session
@@ -101,26 +133,36 @@ class Fetcher:
         return releases(self.session, project)
 
     def url(self, url: str) -> bytes:
-        """A remote include's content: no token, bounded size and time, HTTPS unless allowed."""
+        """A remote include's content: no token, at most ``MAX_BYTES``, read before the fetch's
+        deadline (each request at most :data:`REMOTE_TIMEOUT`), HTTPS unless allowed."""
         import requests
 
-        from cigen.gitlab_api import _bounded_body
+        from cigen.gitlab_api import Refused, read_capped
 
         self._check_scheme(url, url)
-        try:
-            response = requests.get(url, timeout=REMOTE_TIMEOUT, stream=True)
-        except requests.exceptions.RequestException as exc:
-            raise Missing(
-                f"Remote file `{url}` could not be fetched ({type(exc).__name__})"
-            ) from None
-        self._check_scheme(response.url, url)
-        if response.status_code != 200:
-            response.close()
-            raise Missing(
-                f"Remote file `{url}` could not be fetched because of HTTP code "
-                f"`{response.status_code}` error!"
-            )
-        return _bounded_body(response, MAX_BYTES, url)
+        timeout = min(REMOTE_TIMEOUT, self.remaining())
+        with requests.Session() as client:
+            client.max_redirects = REMOTE_REDIRECTS
+            try:
+                response = client.get(url, timeout=timeout, stream=True)
+            except requests.exceptions.RequestException as exc:
+                self.remaining()
+                raise Missing(
+                    f"Remote file `{url}` could not be fetched ({type(exc).__name__})"
+                ) from None
+            self._check_scheme(response.url, url)
+            if response.status_code != 200:
+                response.close()
+                raise Missing(
+                    f"Remote file `{url}` could not be fetched because of HTTP code "
+                    f"`{response.status_code}` error!"
+                )
+            try:
+                read_capped(response, self.deadline_at, "", MAX_BYTES)
+            except Refused as exc:
+                self.remaining()
+                raise Missing(f"Remote file `{url}` could not be fetched: it {exc}") from None
+            return bytes(response.content)
 
     def _check_scheme(self, url: str, asked: str) -> None:
         scheme = url.partition("://")[0].lower()

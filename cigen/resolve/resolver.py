@@ -27,6 +27,7 @@ from cigen.model import (
 )
 from cigen.project import Missing, Outside, Project, is_wildcard
 from cigen.records import dataclass, field
+from cigen.resolve.budget import Budget
 from cigen.resolve.external import Request, Source, Unavailable, unlocked
 from cigen.resolve.inputs import bind, interpolate
 from cigen.resolve.merge import deep_merge
@@ -60,6 +61,7 @@ class _State:
     partial: set[str] = field(default_factory=set)  # keys extending an unknown key (maybe external)
     external: Source | None = None  # project/template/component/remote includes (lock + cache)
     files: dict[str, Loaded] = field(default_factory=dict)  # external files read, by name
+    budget: Budget = field(default_factory=Budget)  # what extends/!reference/default copy
 
     def event(self, kind: str, mark: Mark, message: str, **extra: Any) -> None:
         self.events.append(Event(kind, mark, message, **extra))
@@ -569,9 +571,15 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
             if parent in state.partial:
                 state.partial.add(name)
             best = max(best, height.get(parent, 0))
-            merged = deep_merge(merged, resolved) if merged is not None else resolved
+            if merged is not None:
+                state.budget.charge(mark, f"`extends` of {name}", merged, resolved)
+                merged = deep_merge(merged, resolved)
+            else:
+                merged = resolved
         active.pop()
         height[name] = max(height.get(name, 0), best + 1)
+        if merged is not None:
+            state.budget.charge(value.value_mark("extends"), f"`extends` of {name}", merged, value)
         result = deep_merge(merged, value) if merged is not None else value
         done[name] = result
         return result
@@ -672,6 +680,8 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             found = lookup(value)  # ``missing`` drops the key or item; reference-unknown reports it
             if found is missing:
                 broken[0] = True
+            else:
+                state.budget.charge(value.mark, value.text(), found)
             return found
         if isinstance(value, YMap):
             if not _has_reference(value, holds):
@@ -831,7 +841,7 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
                 continue  # its script may be the broken !reference, reported already
             # GitLab's entry tree reports it (cigen.config.root.jobs)
             continue
-        job_config, inherited = _job_config(value, defaults, global_vars, kind)
+        job_config, inherited = _job_config(value, defaults, global_vars, kind, state.budget)
         jobs[name] = Job(name, job_config, mark, kind, inherited)
     return jobs
 
@@ -844,7 +854,7 @@ def _needs_pipeline(needs: Any) -> bool:
 
 
 def _job_config(
-    value: YMap, defaults: YMap, global_vars: YMap | None, kind: str
+    value: YMap, defaults: YMap, global_vars: YMap | None, kind: str, budget: Budget
 ) -> tuple[YMap, frozenset[str]]:
     out = YMap(value.mark)
     inherited: set[str] = set()
@@ -856,6 +866,7 @@ def _job_config(
     if kind == "build":
         for key, item in defaults.items():
             if out.get(key) is None and _allowed(inherit_default, key):
+                budget.charge(value.mark, f"`default:{key}` for this job", item)
                 if key in FLATTENED_KEYS and isinstance(item, YSeq):
                     item = _flat_seq(item)
                 out.put(key, item, defaults.key_mark(key), defaults.value_mark(key))
@@ -864,6 +875,7 @@ def _job_config(
     if global_vars:
         own = value.get("variables")
         if own is None or isinstance(own, YMap):
+            budget.charge(value.mark, "the global `variables:` for this job", global_vars)
             merged = YMap(own.mark if isinstance(own, YMap) else global_vars.mark)
             if inherit_vars is True:
                 merged.put_all(global_vars)

@@ -54,6 +54,9 @@ __all__ = [
 TRANSIENT = frozenset({502, 503, 504})
 #: Longest single wait, whatever a header asks for.
 MAX_WAIT = 300.0
+#: Pages of one list (projects of a group or the instance, a repository tree) read at most:
+#: 100,000 items at GitLab's 100 a page; a longer list stops the scan (exit 2).
+MAX_LIST_PAGES = 1_000
 
 
 class DeadlinePassed(CigenError):
@@ -443,25 +446,11 @@ class ScanClient:
     def _list(
         self, path: str, query: Mapping[str, Any], action: str, missing: str
     ) -> list[dict[str, Any]]:
-        import gitlab.exceptions
-        import requests
-
+        """Every item of a list, by page number, at most :data:`MAX_LIST_PAGES` pages."""
         self._count()
-        try:
-            items: Any = self.session.gl.http_list(
-                path,
-                query_data=dict(query),
-                get_all=True,
-                per_page=100,
-                obey_rate_limit=False,
-            )
-        except (
-            gitlab.exceptions.GitlabError,
-            requests.exceptions.RequestException,
-            Refused,
-        ) as exc:
-            raise self.session.fail(exc, action, missing=missing) from None
-        return [item for item in items if isinstance(item, dict)]
+        return self.session.pages(
+            path, action, missing=missing, query=query, noun="items", max_pages=MAX_LIST_PAGES
+        )
 
     def _count(self) -> None:
         with self._lock:

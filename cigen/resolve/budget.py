@@ -1,0 +1,99 @@
+"""The size budget of an assembled configuration.
+
+``extends``, ``!reference``, ``default:`` and global ``variables:`` copy values into jobs: a
+2 MiB file can ask for a large mapping to be merged into ten thousand jobs. cigen shares what
+it can, but every later step (the entry tree, the rules, the plan) walks each job in full, so
+what counts is the size of the configuration as GitLab builds it, shared parts counted each
+time they appear. Each step that produces values is charged *before* it builds them; past the
+budget the assembly stops with :class:`TooLarge` (exit 2), never after the work is done.
+
+GitLab itself has no limit on the assembled size (its inputs are bounded: 2 MiB a file, 150
+includes, ``ci_max_total_yaml_size_bytes`` in all, 11 levels of ``extends``), so this bound is
+cigen's, chosen far above real configurations (GitLab's own pipeline assembles to about a
+tenth of it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cigen.diagnostics import Mark
+from cigen.errors import CigenError
+
+#: Values (mappings, lists, scalars) of the assembled configuration, each copy counted.
+MAX_VALUES = 2_000_000
+#: Characters of keys and text in the assembled configuration, each copy counted.
+MAX_TEXT = 64 * 1024 * 1024
+
+
+class TooLarge(CigenError):
+    """The assembled configuration would exceed the budget (exit 2)."""
+
+
+class Budget:
+    """A running count of what the assembly produced; ``charge`` refuses to go past it."""
+
+    def __init__(self, max_values: int | None = None, max_text: int | None = None) -> None:
+        self.max_values = MAX_VALUES if max_values is None else max_values
+        self.max_text = MAX_TEXT if max_text is None else max_text
+        self.values = 0
+        self.text = 0
+        self._sizes: dict[int, tuple[Any, int, int]] = {}
+
+    def size(self, value: Any) -> tuple[int, int]:
+        """(values, characters) in ``value``, shared parts counted each time they appear;
+        linear in the distinct parts (each container is measured once, without recursion)."""
+        if not isinstance(value, (dict, list)):
+            return _scalar(value)
+        stack = [value]
+        while stack:
+            top = stack[-1]
+            if id(top) in self._sizes:
+                stack.pop()
+                continue
+            items = list(top.values()) if isinstance(top, dict) else top
+            pending = [
+                item
+                for item in items
+                if isinstance(item, (dict, list)) and id(item) not in self._sizes
+            ]
+            if pending:
+                stack.extend(pending)
+                continue
+            values, text = 1, 0
+            for item in items:
+                count, chars = self._known(item)
+                values += count
+                text += chars
+            if isinstance(top, dict):
+                values += len(top)
+                text += sum(len(str(key)) for key in top)
+            self._sizes[id(top)] = (top, values, text)  # keeps top alive: its id stays unique
+            stack.pop()
+        return self._known(value)
+
+    def _known(self, value: Any) -> tuple[int, int]:
+        if isinstance(value, (dict, list)):
+            known = self._sizes[id(value)]
+            return known[1], known[2]
+        return _scalar(value)
+
+    def charge(self, mark: Mark, what: str, *parts: Any) -> None:
+        """Count ``parts`` as produced again by ``what`` (written at ``mark``); TooLarge past
+        the budget."""
+        for part in parts:
+            values, text = self.size(part)
+            self.values += values
+            self.text += text
+        if self.values > self.max_values or self.text > self.max_text:
+            raise TooLarge(
+                f"{mark.path}:{mark.line}:{mark.col}: {what} makes the assembled configuration "
+                f"larger than cigen analyses (more than {self.max_values:,} values or "
+                f"{self.max_text // (1024 * 1024)} MiB of text once `extends`, `!reference`, "
+                "`default:` and global `variables:` are copied into every job); merge less "
+                "into each job, or split the pipeline (a child pipeline per part)"
+            )
+
+
+def _scalar(value: Any) -> tuple[int, int]:
+    return 1, len(value) if isinstance(value, str) else 1
