@@ -17,7 +17,7 @@ from cigen.lint.settings import Config, apply
 from cigen.model import Pipeline
 from cigen.project import Missing, Outside, Project, find_root
 from cigen.records import dataclass, field, replace
-from cigen.resolve.external import LockedSource, Source, read_lock
+from cigen.resolve.external import LockedSource, Source, check_cache, read_lock
 from cigen.resolve.resolver import IncludeRules, resolve
 
 
@@ -77,6 +77,8 @@ def load_pipeline(
     if source is None:
         lock = read_lock(project.root)
         if lock is not None:
+            if lock.entries and cache is not None:
+                check_cache(cache)
             source = LockedSource(lock, cache)
     try:
         return resolve(

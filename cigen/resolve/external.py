@@ -11,6 +11,14 @@ stored once and a file whose bytes do not match its name is never used.
 include the lock does not name, or whose content is not in the cache, stays not followed, with
 a finding that says to run ``cigen fetch``.
 
+The cache holds content, never verdicts: an entry is used only when its bytes hash to the
+sha256 the lock (part of the project) names, checked on every hit, so a planted or damaged file
+cannot change what is linted (it is removed instead). The folder must be a directory of the
+user's own that neither group nor others can write (refused with exit 2 otherwise, as git
+refuses a repository another user owns); ``cigen fetch`` creates it private (``0700``), keeps it
+under :data:`MAX_CACHE_BYTES` and :data:`MAX_CACHE_ENTRIES` by removing the least recently
+used entries (a hit refreshes an entry), and removes the files of cigen's former schema cache.
+
 Lock format (JSON, keys sorted, so the same resolution always gives the same bytes)::
 
     {
@@ -28,7 +36,10 @@ Lock format (JSON, keys sorted, so the same resolution always gives the same byt
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +51,11 @@ LOCK_NAME = ".cigen.lock"
 LOCK_VERSION = 1
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: The include cache's bounds; past them the least recently used entries are removed.
+MAX_CACHE_BYTES = 256 * 1024 * 1024
+MAX_CACHE_ENTRIES = 10_000
+#: Files of cigen's former schema cache (``schema-valid-<salt>.txt``), removed when seen.
+_FORMER = re.compile(r"schema-valid-[0-9a-f]{16}\.txt")
 _FIELDS = ("commit", "file", "project", "sha256", "version")
 
 
@@ -176,15 +192,51 @@ def cache_path(cache: Path, sha256: str) -> Path:
     return cache / sha256[:2] / sha256
 
 
+def check_cache(cache: Path) -> None:
+    """Refuse a cache folder that is not a directory of the user's own, or that group or
+    others may write (a missing one is fine: nothing is read from it)."""
+    try:
+        info = cache.stat()  # a symlink is judged by the folder it leads to
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CigenError(f"cannot use the include cache {cache}: {exc.strerror}") from None
+    problem = ""
+    if not stat.S_ISDIR(info.st_mode):
+        problem = "it is not a folder"
+    elif hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        problem = f"it is owned by user id {info.st_uid}, not by you ({os.geteuid()})"
+    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        problem = f"group or others may write to it (mode {stat.S_IMODE(info.st_mode):04o})"
+    if problem:
+        raise CigenError(
+            f"the include cache {cache} is not safe to use: {problem}. cigen reads fetched "
+            "includes only from a folder you own that nobody else can write: fix it (for "
+            f"instance `chmod go-w {cache}`) or choose another with --cache-dir or "
+            "CIGEN_CACHE_DIR"
+        )
+
+
+def prepare_cache(cache: Path) -> None:
+    """Create the cache folder (private) when missing, and check it (:func:`check_cache`)."""
+    try:
+        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CigenError(f"cannot create the include cache {cache}: {exc.strerror}") from None
+    check_cache(cache)
+
+
 def store(cache: Path, data: bytes) -> str:
-    """Put ``data`` into the cache (once); its sha256."""
+    """Put ``data`` into the cache (once; again when the entry there is not intact); its
+    sha256."""
     from cigen.atomic import write_atomic
 
     sha = digest(data)
     path = cache_path(cache, sha)
-    if not path.exists():
+    if cached(cache, sha) is None:
+        prepare_cache(cache)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise CigenError(
                 f"cannot create the cache folder {path.parent}: {exc.strerror}"
@@ -200,17 +252,67 @@ def store(cache: Path, data: bytes) -> str:
 
 
 def cached(cache: Path | None, sha256: str) -> bytes | None:
-    """The cached content with this sha256, or None (absent, unreadable or altered)."""
+    """The cached content with this sha256, or None (absent, unreadable or altered: an altered
+    entry is removed). A hit makes the entry the most recently used."""
     from cigen.project import read_file
 
     if cache is None:
         return None
     path = cache_path(cache, sha256)
     try:
-        data = read_file(path, root=cache, what="a cached include")
+        data = read_file(path, root=cache, what="a cached include", missing_ok=True)
     except CigenError:
         return None
-    return data if data is not None and digest(data) == sha256 else None
+    if data is None:
+        return None
+    if digest(data) != sha256:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    with contextlib.suppress(OSError):  # a read-only cache still serves
+        os.utime(path)
+    return data
+
+
+def prune(cache: Path, keep: frozenset[str] = frozenset()) -> None:
+    """Keep the cache under :data:`MAX_CACHE_BYTES` and :data:`MAX_CACHE_ENTRIES`: the least
+    recently used entries go first, never one in ``keep`` (what the lock just written names);
+    files of cigen's former schema cache go too. Errors leave files where they are."""
+    entries: list[tuple[float, int, Path]] = []
+    for path in _listed(cache):
+        if _FORMER.fullmatch(path.name):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        elif path.is_dir() and len(path.name) == 2 and not path.is_symlink():
+            for entry in _listed(path):
+                if _SHA256.fullmatch(entry.name) and entry.name.startswith(path.name):
+                    with contextlib.suppress(OSError):
+                        info = entry.lstat()
+                        if stat.S_ISREG(info.st_mode):
+                            entries.append((info.st_mtime, info.st_size, entry))
+    if cache.name == "includes" and cache.parent.name == "cigen":  # the former default folder
+        for path in _listed(cache.parent):
+            if _FORMER.fullmatch(path.name):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+    entries.sort(key=lambda item: item[0], reverse=True)
+    total = count = 0
+    for _mtime, size, entry in entries:
+        if entry.name not in keep and (
+            total + size > MAX_CACHE_BYTES or count + 1 > MAX_CACHE_ENTRIES
+        ):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+            continue
+        total += size
+        count += 1
+
+
+def _listed(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ from cigen.resolve.external import (
     Request,
     Unavailable,
     intact,
+    prepare_cache,
+    prune,
     store,
 )
 from cigen.yaml.load import MAX_BYTES
@@ -330,6 +332,7 @@ def fetch(
     """Resolve every external include of the configuration at ``path``."""
     from cigen.lint.engine import load_pipeline
 
+    prepare_cache(cache)
     source = OnlineSource(fetcher, cache)
     pipeline = load_pipeline(
         path, root=root, include_rules=_every_rule, variables=variables, source=source
@@ -342,6 +345,7 @@ def fetch(
             "that cannot be read are unknown: fix it, then run `cigen fetch` again (the lock "
             "is unchanged)"
         )
+    prune(cache, frozenset(entry.sha256 for entry in source.entries.values()))
     return FetchResult(Lock(dict(source.entries)), tuple(source.errors), pipeline)
 
 
