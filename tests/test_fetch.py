@@ -13,6 +13,8 @@ project at that commit), ``file/template.rb`` (``.gitlab-ci.yml`` suffix), ``fil
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +126,33 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return cache
 
 
+Served = Callable[[], AbstractContextManager[str]]
+
+
+@pytest.fixture
+def gitlab(fake: FakeGitLab, env: Path, monkeypatch: pytest.MonkeyPatch) -> Served:
+    """The test GitLab serving ``fake``, its URL in ``GITLAB_URL`` (the token and the cache
+    folder set by ``env``)."""
+
+    @contextmanager
+    def served() -> Iterator[str]:
+        with serve(fake) as url:
+            monkeypatch.setenv("GITLAB_URL", url)
+            yield url
+
+    return served
+
+
 def project(tmp_path: Path, text: str) -> Path:
     root = tmp_path / "app"
     write_files(root, {".gitlab-ci.yml": text})
+    return root
+
+
+def fetched_main(tmp_path: Path, url: str, version: str = "~latest") -> Path:
+    """A project including :func:`main_yml`'s four external files, fetched."""
+    root = project(tmp_path, main_yml(host_of(url), version))
+    assert run_fetch(root) == 0
     return root
 
 
@@ -147,16 +173,13 @@ def default_cache_for(root: Path) -> Path:
 
 
 def test_fetch_then_lint_offline_gives_the_findings_of_local_files(
-    fake: FakeGitLab,
     env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
-        root = project(tmp_path, main_yml(host_of(url)))
-        assert run_fetch(root) == 0
+    with gitlab() as url:
+        root = fetched_main(tmp_path, url)
         host = host_of(url)
     out = capsys.readouterr()
     assert "4 includes locked in .cigen.lock" in out.out
@@ -219,15 +242,12 @@ def test_fetch_then_lint_offline_gives_the_findings_of_local_files(
 
 def test_fetch_check_catches_a_moved_ref_and_rewrites_nothing(
     fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
-        root = project(tmp_path, main_yml(host_of(url), "1.0.0"))
-        assert run_fetch(root) == 0
+    with gitlab() as url:
+        root = fetched_main(tmp_path, url, "1.0.0")
         before = (root / LOCK_NAME).read_bytes()
         assert run_fetch(root, "--check") == 0
         assert ".cigen.lock is up to date (4 includes)" in capsys.readouterr().out
@@ -249,12 +269,11 @@ def test_fetch_check_catches_a_moved_ref_and_rewrites_nothing(
 
 
 def test_the_lock_is_deterministic_and_not_rewritten_when_unchanged(
-    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    gitlab: Served,
 ) -> None:
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
-        root = project(tmp_path, main_yml(host_of(url)))
-        assert run_fetch(root) == 0
+    with gitlab() as url:
+        root = fetched_main(tmp_path, url)
         first = (root / LOCK_NAME).stat().st_mtime_ns
         text = (root / LOCK_NAME).read_text()
         assert run_fetch(root) == 0
@@ -263,13 +282,14 @@ def test_the_lock_is_deterministic_and_not_rewritten_when_unchanged(
 
 
 def test_lint_says_to_run_fetch_when_the_lock_or_the_cache_lacks_an_include(
-    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: Path,
+    tmp_path: Path,
+    gitlab: Served,
 ) -> None:
     root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
     (infos,) = [d for d in findings(root) if d.code == "CIG104"]
     assert "run `cigen fetch` to fetch it once" in infos.message  # no lock at all
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab():
         assert run_fetch(root) == 0
     write_files(root, {".gitlab-ci.yml": "include:\n  - template: Jobs/Other.gitlab-ci.yml\n"})
     (infos,) = [d for d in findings(root) if d.code == "CIG104"]
@@ -285,14 +305,11 @@ def test_lint_says_to_run_fetch_when_the_lock_or_the_cache_lacks_an_include(
 
 
 def test_component_versions_and_inputs(
-    fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab() as url:
         host = host_of(url)
         resolved = {}
         for version in ("0", "1", "0.9", C11, "main"):
@@ -346,16 +363,13 @@ def test_component_versions_and_inputs(
     ],
 )
 def test_includes_gitlab_would_refuse_fail_the_fetch(
-    fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     include: str,
     message: str,
+    gitlab: Served,
 ) -> None:
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab() as url:
         text = f"include:\n  - {include}\n".replace("HOST", host_of(url))
         root = project(tmp_path, text)
         assert run_fetch(root) == 1
@@ -367,14 +381,12 @@ def test_includes_gitlab_would_refuse_fail_the_fetch(
 
 def test_remote_includes_only_when_asked_https_only_and_without_the_token(
     fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
     fake.public["/raw/ci.yml"] = (200, "text/plain", b"remote-job:\n  script: [x]\n")
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab() as url:
         root = project(tmp_path, f"include:\n  - remote: {url}/raw/ci.yml\n")
         assert run_fetch(root) == 0
         assert "0 includes locked" in capsys.readouterr().out
@@ -411,12 +423,12 @@ def test_the_token_never_follows_a_redirect_to_another_host(
 
 
 def test_fetch_refuses_to_overwrite_a_file_that_is_not_a_lock(
-    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    gitlab: Served,
 ) -> None:
     root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
     (root / LOCK_NAME).write_text("my notes\n")
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab():
         assert run_fetch(root) == 2
         assert (root / LOCK_NAME).read_text() == "my notes\n"
         (root / LOCK_NAME).write_text('{"lockfileVersion": 1, "includes": []}')
@@ -431,14 +443,15 @@ def test_default_cache_folder() -> None:
 
 
 def test_component_context_interpolation(
-    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: Path,
+    tmp_path: Path,
+    gitlab: Served,
 ) -> None:
     """``$[[ component.x ]]`` for the values ``spec:component`` declares
     (``lib/gitlab/ci/config/header/component.rb``, ``interpolation/interpolator.rb``)."""
     from cigen.lint.engine import load_pipeline
 
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab() as url:
         root = project(tmp_path, f"include:\n  - component: {host_of(url)}/ci/components/ctx@1\n")
         assert run_fetch(root) == 0
     pipeline = load_pipeline(root / ".gitlab-ci.yml", root=root, cache=env)
@@ -448,15 +461,12 @@ def test_component_context_interpolation(
 
 
 def test_lint_fetch_fetches_then_lints(
-    fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
     root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab():
         code = main(["lint", str(root / ".gitlab-ci.yml"), "--root", str(root), "--fetch"])
     assert code == 1
     out = capsys.readouterr().out
@@ -507,7 +517,9 @@ def test_external_includes_that_cannot_be_named_offline(
 
 
 def test_local_includes_inside_a_fetched_file_come_from_its_project(
-    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeGitLab,
+    tmp_path: Path,
+    gitlab: Served,
 ) -> None:
     """``file/project.rb``: the included file's context is its project at the pinned commit;
     a wildcard there is not fetched, a variable is not known before the pipeline."""
@@ -517,8 +529,7 @@ def test_local_includes_inside_a_fetched_file_come_from_its_project(
     )
     root = project(tmp_path, "include:\n  - project: ci/templates\n    file: nested.yml\n")
     write_files(root, {"jobs/test.yml": "local-only: {script: [x]}\n"})
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab():
         assert run_fetch(root) == 0
     found = findings(root)
     infos = sorted(d.message for d in found if d.code == "CIG104")
@@ -531,10 +542,9 @@ def test_local_includes_inside_a_fetched_file_come_from_its_project(
 
 def test_gitlab_api_failures_other_than_404_stop_the_fetch(
     fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
     fake.overrides["/api/v4/projects/ci%2Fcomponents/releases"] = (500, "text/plain", b"boom")
     fake.overrides["/api/v4/templates/gitlab_ci_ymls/Jobs%2FLint"] = (
@@ -542,8 +552,7 @@ def test_gitlab_api_failures_other_than_404_stop_the_fetch(
         "application/json",
         b'{"name": "Jobs/Lint"}',
     )
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab() as url:
         host = host_of(url)
         root = project(tmp_path, f"include:\n  - component: {host}/ci/components/build@1\n")
         assert run_fetch(root) == 2
@@ -561,15 +570,12 @@ def test_gitlab_api_failures_other_than_404_stop_the_fetch(
 
 
 def test_a_file_with_a_yaml_error_leaves_the_lock_alone(
-    fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
     root = project(tmp_path, "include:\n  - template: Jobs/Lint.gitlab-ci.yml\n")
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab():
         assert run_fetch(root) == 0
         before = (root / LOCK_NAME).read_bytes()
         write_files(root, {".gitlab-ci.yml": "include: [\n"})
@@ -580,10 +586,9 @@ def test_a_file_with_a_yaml_error_leaves_the_lock_alone(
 
 def test_remote_integrity_is_checked_when_fetching_and_offline(
     fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
     """``file/remote.rb``: ``integrity: sha256-<base64 of the SHA-256 digest>``; a mismatch is
     GitLab's "failed integrity check!" error."""
@@ -593,8 +598,7 @@ def test_remote_integrity_is_checked_when_fetching_and_offline(
     content = b"remote-job:\n  script: [x]\n"
     good = "sha256-" + base64.b64encode(hashlib.sha256(content).digest()).decode()
     fake.public["/raw/ci.yml"] = (200, "text/plain", content)
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab() as url:
         text = f"include:\n  - remote: {url}/raw/ci.yml\n    integrity: {{}}\n"
         root = project(tmp_path, text.format("sha256-AAAA"))
         assert run_fetch(root, "--remote", "--allow-http") == 1
@@ -608,11 +612,11 @@ def test_remote_integrity_is_checked_when_fetching_and_offline(
 
 
 def test_a_component_cannot_use_spec_include(
-    fake: FakeGitLab, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    gitlab: Served,
 ) -> None:
     """``file/component.rb``, ``validate_component_spec!``: GitLab's error, at the include."""
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
+    with gitlab() as url:
         address = f"{host_of(url)}/ci/components/inc@1.0.0"
         root = project(tmp_path, f"include:\n  - component: {address}\n")
         assert run_fetch(root) == 0
@@ -644,16 +648,12 @@ def test_component_hosts_compare_as_ci_server_fqdn() -> None:
 
 
 def test_expand_provenance_names_the_fetched_files(
-    fake: FakeGitLab,
-    env: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    gitlab: Served,
 ) -> None:
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
-        root = project(tmp_path, main_yml(host_of(url)))
-        assert run_fetch(root) == 0
+    with gitlab() as url:
+        root = fetched_main(tmp_path, url)
     capsys.readouterr()
     # offline: each key that came from a fetched file says which project, ref and file
     main(["expand", str(root / ".gitlab-ci.yml"), "--root", str(root), "--provenance"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +33,27 @@ def inventory(tmp_path: Path) -> Path:
     return Path(shutil.copy(EXAMPLE, tmp_path / "runners.yml"))
 
 
-def run(
-    fake: FakeGitLab,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    *args: str,
-) -> tuple[int, str, str]:
-    with serve(fake) as url:
-        monkeypatch.setenv("GITLAB_URL", url)
-        monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
-        code = main(["runners", *args])
-    captured = capsys.readouterr()
-    assert TOKEN not in captured.out + captured.err
-    assert "Traceback" not in captured.err
-    return code, captured.out, captured.err
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(
+    fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Cli:
+    """``cigen runners ARGS`` against the test GitLab: (exit code, stdout, stderr), with no
+    token and no traceback in the output."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with serve(fake) as url:
+            monkeypatch.setenv("GITLAB_URL", url)
+            monkeypatch.setenv("GITLAB_TOKEN", TOKEN)
+            code = main(["runners", *args])
+        captured = capsys.readouterr()
+        assert TOKEN not in captured.out + captured.err
+        assert "Traceback" not in captured.err
+        return code, captured.out, captured.err
+
+    return run
 
 
 def writes(fake: FakeGitLab) -> list[tuple[str, str]]:
@@ -63,14 +71,11 @@ def test_apply_creates_the_runners_writes_tokens_and_is_idempotent(
     fake: FakeGitLab,
     inventory: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     out = tmp_path / "k8s"
-    assert run(fake, monkeypatch, capsys, "render", str(inventory), "-o", str(out))[0] == 0
-    code, stdout, _ = run(
-        fake, monkeypatch, capsys, "apply", str(inventory), "-o", str(out), "--yes"
-    )
+    assert cli("render", str(inventory), "-o", str(out))[0] == 0
+    code, stdout, _ = cli("apply", str(inventory), "-o", str(out), "--yes")
     assert code == 0, stdout
     assert "create  harbor-runner (group team): tag_list [harbor], run_untagged false" in stdout
     assert "create  ml-runner (project team/trainer): tag_list [gpu, ml]" in stdout
@@ -106,16 +111,14 @@ def test_apply_creates_the_runners_writes_tokens_and_is_idempotent(
         assert f"token written to {secret.as_posix()} (mode 0600)" in stdout
     # a second run changes nothing
     before = len(fake.requests)
-    code, stdout, _ = run(
-        fake, monkeypatch, capsys, "apply", str(inventory), "-o", str(out), "--yes"
-    )
+    code, stdout, _ = cli("apply", str(inventory), "-o", str(out), "--yes")
     assert code == 0
     assert "nothing to change" in stdout
     assert f"ok  ml-runner #{ml['id']} (project team/trainer)" in stdout
     assert [r for r in fake.requests[before:] if r.method != "GET"] == []
-    assert run(fake, monkeypatch, capsys, "diff", str(inventory))[0] == 0
+    assert cli("diff", str(inventory))[0] == 0
     # rendering again keeps the stored token
-    assert run(fake, monkeypatch, capsys, "render", str(inventory), "-o", str(out))[0] == 0
+    assert cli("render", str(inventory), "-o", str(out))[0] == 0
     secret = out / "ml-runner" / "secrets" / "ml-runner-token.yaml"
     assert yaml.safe_load(secret.read_text())["stringData"]["runner-token"] == fake.tokens[ml["id"]]
 
@@ -124,16 +127,13 @@ def test_dry_run_and_no_terminal_change_nothing(
     fake: FakeGitLab,
     inventory: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     out = str(tmp_path / "k8s")
-    code, stdout, _ = run(
-        fake, monkeypatch, capsys, "apply", str(inventory), "-o", out, "--dry-run"
-    )
+    code, stdout, _ = cli("apply", str(inventory), "-o", out, "--dry-run")
     assert code == 0
     assert "create  ml-runner" in stdout and "dry run: nothing changed" in stdout
-    code, stdout, err = run(fake, monkeypatch, capsys, "apply", str(inventory), "-o", out)
+    code, stdout, err = cli("apply", str(inventory), "-o", out)
     assert code == 2
     assert "create  ml-runner" in stdout  # the plan is printed first
     assert "not changing GitLab without confirmation" in err
@@ -145,7 +145,7 @@ def test_confirmation_on_a_terminal(
     inventory: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     import cigen.cli.runners as cli_runners
 
@@ -158,20 +158,19 @@ def test_confirmation_on_a_terminal(
     answers = iter([False, True])
     monkeypatch.setattr(cli_runners.click, "confirm", lambda *a, **k: next(answers))
     out = str(tmp_path / "k8s")
-    code, stdout, _ = run(fake, monkeypatch, capsys, "apply", str(inventory), "-o", out)
+    code, stdout, _ = cli("apply", str(inventory), "-o", out)
     assert (code, writes(fake)) == (1, [])
     assert "nothing changed" in stdout
-    code, stdout, _ = run(fake, monkeypatch, capsys, "apply", str(inventory), "-o", out)
+    code, stdout, _ = cli("apply", str(inventory), "-o", out)
     assert code == 0 and len(fake.runners) == 2
 
 
 def test_a_token_with_nowhere_to_go_stops_apply_before_any_change(
     fake: FakeGitLab,
     inventory: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
-    code, _, err = run(fake, monkeypatch, capsys, "apply", str(inventory), "--yes")
+    code, _, err = cli("apply", str(inventory), "--yes")
     assert code == 2
     assert "GitLab shows a new runner's token only once" in err
     assert "harbor-runner, ml-runner" in err
@@ -181,16 +180,13 @@ def test_a_token_with_nowhere_to_go_stops_apply_before_any_change(
 def test_show_token_prints_each_new_token_once(
     fake: FakeGitLab,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     inventory = tmp_path / "runners.yml"
     inventory.write_text(
         "runners:\n  - {name: shell-box, tags: [shell], scope: instance, paused: true}\n"
     )
-    code, stdout, _ = run(
-        fake, monkeypatch, capsys, "apply", str(inventory), "--show-token", "--yes"
-    )
+    code, stdout, _ = cli("apply", str(inventory), "--show-token", "--yes")
     assert code == 0
     (created,) = fake.runners
     assert created["runner_type"] == "instance_type" and created["paused"] is True
@@ -226,11 +222,10 @@ def existing(fake: FakeGitLab, **changes: Any) -> None:
 def test_diff_in_step(
     fake: FakeGitLab,
     inventory: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     existing(fake)
-    code, stdout, err = run(fake, monkeypatch, capsys, "diff", str(inventory))
+    code, stdout, err = cli("diff", str(inventory))
     assert (code, stdout) == (0, "")
     assert "in step: 2 runner(s) match GitLab" in err
 
@@ -239,15 +234,14 @@ def test_diff_finds_drift_and_apply_updates_only_what_differs(
     fake: FakeGitLab,
     inventory: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     existing(fake, tag_list=["gpu"], locked=False, paused=True, active=False)
     fake.runners.append(runner_detail(13, description="old-gpu-box", tags=["gpu"], projects=[7]))
     fake.runners.append(  # an instance runner the project sees: not a managed scope's type
         runner_detail(14, description="shared", run_untagged=True, runner_type="instance_type")
     )
-    code, stdout, err = run(fake, monkeypatch, capsys, "diff", str(inventory))
+    code, stdout, err = cli("diff", str(inventory))
     assert code == 1
     assert stdout.splitlines() == [
         "differs  ml-runner #11 (project team/trainer): tag_list [gpu] in GitLab, [gpu, ml] in "
@@ -257,7 +251,7 @@ def test_diff_finds_drift_and_apply_updates_only_what_differs(
         "(left alone)",
     ]
     assert "2 difference(s); 1 runner(s) in step" in err
-    code, stdout, _ = run(fake, monkeypatch, capsys, "apply", str(inventory), "--yes")
+    code, stdout, _ = cli("apply", str(inventory), "--yes")
     assert code == 0, stdout
     assert "update  ml-runner #11 (project team/trainer): tag_list [gpu] -> [gpu, ml]" in stdout
     assert writes(fake) == [("PUT", "/api/v4/runners/11")]
@@ -270,19 +264,18 @@ def test_diff_finds_drift_and_apply_updates_only_what_differs(
         True,
     )
     assert "old-gpu-box" in by_description(fake)  # never deleted
-    code, stdout, _ = run(fake, monkeypatch, capsys, "diff", str(inventory))
+    code, stdout, _ = cli("diff", str(inventory))
     assert code == 1 and stdout.startswith("unexpected  #13")
 
 
 def test_missing_runner_is_drift(
     fake: FakeGitLab,
     inventory: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     existing(fake)
     fake.runners = [r for r in fake.runners if r["description"] != "harbor-runner"]
-    code, stdout, _ = run(fake, monkeypatch, capsys, "diff", str(inventory))
+    code, stdout, _ = cli("diff", str(inventory))
     assert code == 1
     assert stdout == (
         "missing  harbor-runner (group team): GitLab has no runner with the description "
@@ -294,15 +287,14 @@ def test_apply_notes_runners_whose_token_file_is_empty(
     fake: FakeGitLab,
     inventory: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     existing(fake)
     out = tmp_path / "k8s"
-    assert run(fake, monkeypatch, capsys, "render", str(inventory), "-o", str(out))[0] == 0
+    assert cli("render", str(inventory), "-o", str(out))[0] == 0
     secret = out / "ml-runner" / "secrets" / "ml-runner-token.yaml"
     secret.write_text(secret.read_text().replace("runner-token: ''", "runner-token: glrt-x"))
-    code, stdout, _ = run(fake, monkeypatch, capsys, "apply", str(inventory), "-o", str(out))
+    code, stdout, _ = cli("apply", str(inventory), "-o", str(out))
     assert code == 0 and "nothing to change" in stdout
     notes = [line for line in stdout.splitlines() if line.startswith("note:")]
     assert notes == [
@@ -316,12 +308,11 @@ def test_two_runners_with_one_description_are_left_alone(
     fake: FakeGitLab,
     inventory: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     existing(fake, tag_list=["gpu"])
     fake.runners.append(runner_detail(15, description="ml-runner", tags=["x"], projects=[7]))
-    code, stdout, _ = run(fake, monkeypatch, capsys, "apply", str(inventory), "--yes")
+    code, stdout, _ = cli("apply", str(inventory), "--yes")
     assert code == 1
     assert "ambiguous  ml-runner (project team/trainer): runners #11, #15 all have" in stdout
     assert writes(fake) == []
@@ -334,12 +325,11 @@ def test_refused_creation_is_a_clear_error_without_secrets(
     fake: FakeGitLab,
     inventory: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     fake.overrides["/api/v4/user/runners"] = (403, "application/json", b'{"message": "403"}')
     out = str(tmp_path / "k8s")
-    code, _, err = run(fake, monkeypatch, capsys, "apply", str(inventory), "-o", out, "--yes")
+    code, _, err = cli("apply", str(inventory), "-o", out, "--yes")
     assert code == 2
     assert "refused access (403 Forbidden) while creating runner 'harbor-runner'" in err
     assert "Owner of the group" in err
@@ -348,21 +338,20 @@ def test_refused_creation_is_a_clear_error_without_secrets(
 def test_unknown_owner_and_validation_errors(
     fake: FakeGitLab,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     inventory = tmp_path / "runners.yml"
     inventory.write_text("runners:\n  - {name: a, tags: [x], scope: {project: team/none}}\n")
-    code, _, err = run(fake, monkeypatch, capsys, "diff", str(inventory))
+    code, _, err = cli("diff", str(inventory))
     assert code == 2 and "project team/none was not found (404)" in err
     inventory.write_text("runners:\n  - {name: a, tags: [x], scope: {group: 99}}\n")
-    code, _, err = run(fake, monkeypatch, capsys, "diff", str(inventory))
+    code, _, err = cli("diff", str(inventory))
     assert code == 2 and "group 99 was not found (404)" in err
     # GitLab's own validation answer is passed on
     inventory.write_text("runners:\n  - {name: a, tags: [x], scope: {project: 7}}\n")
     answer = b'{"message": {"tags_list": ["Too many tags specified. Maximum is 50."]}}'
     fake.overrides["/api/v4/user/runners"] = (400, "application/json", answer)
-    code, _, err = run(fake, monkeypatch, capsys, "apply", str(inventory), "--show-token", "--yes")
+    code, _, err = cli("apply", str(inventory), "--show-token", "--yes")
     assert code == 2
     assert "answered HTTP 400 while creating runner 'a' (project 7): " in err
     assert "Too many tags specified" in err
@@ -373,10 +362,11 @@ def test_apply_and_diff_need_managed_runners_and_a_token(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     inventory = tmp_path / "runners.yml"
     inventory.write_text("runners:\n  - {name: a, tags: [x]}\n")
-    code, _, err = run(fake, monkeypatch, capsys, "diff", str(inventory))
+    code, _, err = cli("diff", str(inventory))
     assert code == 2 and "no runner has a scope" in err
     inventory.write_text("runners:\n  - {name: a, tags: [x], scope: instance}\n")
     monkeypatch.delenv("GITLAB_TOKEN", raising=False)
