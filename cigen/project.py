@@ -89,6 +89,21 @@ def inside(root: Path, real: Path) -> bool:
     return real == root or root in real.parents
 
 
+def confine(path: Path, root: Path, option: str) -> Path:
+    """``path``, named on the command line with ``option`` for cigen to write, when it
+    resolves inside ``root`` (symlinks followed, for a file still to be created too); a
+    :class:`CigenError` otherwise (files to read are confined by :func:`read_file`)."""
+    real = Path(os.path.realpath(path))
+    root = root.resolve()
+    if not inside(root, real):
+        raise CigenError(
+            f"{option} {path}: it leads outside the project root {root} (an absolute path, "
+            "'..' or a symlink); cigen writes only inside the project: name a path inside it, "
+            "or write to standard output and redirect it"
+        )
+    return path
+
+
 def read_regular(real: Path, limit: int = MAX_BYTES) -> tuple[bytes, int]:
     """At most ``limit + 1`` bytes of the regular file at ``real``, and the file's size.
 
@@ -167,7 +182,7 @@ def read_file(
     if not inside(root, real) and not (explicit and not inside(root, written)):
         raise CigenError(
             f"{shown}: cannot read {what}: it leads outside the project root {root} "
-            "(through '..' or a symlink); name a file inside the project"
+            "(an absolute path, '..' or a symlink); name a file inside the project"
         )
     try:
         data, size = read_regular(real, limit)

@@ -707,6 +707,28 @@ CASES += [
 ]
 
 
+def _outside(root: Path) -> None:
+    outside_files(root)
+
+
+#: Paths named on the command line that lead outside the project as written (not through a
+#: symlink): refused too, and nothing of the file outside is shown (its marker would be).
+CASES += [
+    _reader_case(case_id, files, _outside, command, name)
+    for case_id, files, command in (
+        ("config-outside", {CI: JOB}, ("lint", "--root", ".", "--config", "../outside.yml", CI)),
+        ("runners-outside", {CI: JOB}, ("lint", "--root", ".", "--runners", "../outside.yml", CI)),
+        ("check-target-outside", GEN_FILES, ("generate", "--check", "-o", "../outside.yml")),
+        ("generate-runners-outside", GEN_FILES, (*_CHECK, "--runners", "../outside.yml")),
+        ("generate-output-outside", GEN_FILES, ("generate", "-o", "../outside.yml")),
+        ("lint-output-outside", {CI: JOB}, ("lint", "--root", ".", "-o", "../report.json", CI)),
+        ("expand-output-outside", {CI: JOB}, ("expand", "--root", ".", "-o", "../e.yml", CI)),
+        ("projects-outside", {}, ("scan", "--projects", "../outside.yml")),
+    )
+    for name in [command[command.index("-o") + 1] if "-o" in command else "../outside.yml"]
+]
+
+
 # --- classes 5 and 6: linear time and bounded size (issue 11) -------------------------------
 _PLAN = ("plan", "--root", ".", CI)
 

@@ -266,9 +266,13 @@ def test_a_socket_at_the_target_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
 def test_a_device_is_never_replaced(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``-o /dev/null`` would otherwise replace the device with a regular file (as root)."""
+    """``-o /dev/null`` would otherwise replace the device with a regular file (as root).
+    Outside the project it is refused as such; with a root that holds it, as a device."""
     before = Path("/dev/null").stat()
     assert main(["generate", "-o", "/dev/null"]) == 2
+    assert "leads outside the project root" in capsys.readouterr().err
+    (project / ".gitlab-ci.yml").write_text("job:\n  script: [x]\n", encoding="utf-8")
+    assert main(["lint", "--root", "/", "-o", "/dev/null", str(project / ".gitlab-ci.yml")]) == 2
     err = capsys.readouterr().err
     assert "/dev/null" in err and "a character device, not a regular file" in err
     after = Path("/dev/null").stat()

@@ -48,6 +48,19 @@ class Generated:
     warnings: tuple[str, ...] = ()
 
 
+def generate_root(config: Path) -> Path:
+    """The project of ``cigen generate``: the git work tree holding cigen.yml; outside git,
+    the current folder when it holds cigen.yml, else cigen.yml's folder. What it reads and
+    writes (``-o``, the ``--check`` target, ``--runners``) must lie inside."""
+    from cigen.project import find_root, inside
+
+    root = find_root(config, None)
+    here = Path.cwd().resolve()
+    if not (root / ".git").exists() and inside(here, root):
+        return here
+    return root
+
+
 def generate_text(config: Path, *, source: str | None = None) -> Generated:
     """Read cigen.yml at ``config`` and build the pipeline text (not linted, not written).
 
@@ -57,10 +70,9 @@ def generate_text(config: Path, *, source: str | None = None) -> Generated:
     from cigen.generate.output import output_text
     from cigen.generate.presets import load_catalog
     from cigen.generate.spec import load_spec
-    from cigen.project import find_root
 
     label = config.as_posix()
-    root = find_root(config, None)
+    root = generate_root(config)
     spec = load_spec(config, label, root=root)
     label_folder = (Path(label).parent / "presets").as_posix()
     catalog = load_catalog(spec.folder / "presets", label_folder, root=root)
@@ -154,7 +166,7 @@ def _report(diags: tuple[Any, ...], generated: Generated) -> str:
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the pipeline to FILE (atomically) instead of stdout.",
+    help="Write the pipeline to FILE (atomically, inside the project) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="Replace FILE even if cigen did not write it.")
 @click.option(
@@ -179,7 +191,7 @@ def generate(
     from cigen.diagnostics import Severity
     from cigen.generate.output import stale_diff, write_output
     from cigen.generate.spec import SpecErrors
-    from cigen.project import find_root
+    from cigen.project import confine
 
     target = output if output is not None else (DEFAULT_OUTPUT if check else None)
     try:
@@ -196,13 +208,13 @@ def generate(
     for warning in generated.warnings:
         click.echo(f"cigen: warning: {visible(str(warning))}", err=True)
     spec = generated.spec
-    root = find_root(config, None)
+    root = generate_root(config)
     inventory_path = runners_path if runners_path is not None else spec.runners
     runners = None
     if inventory_path is not None:
         from cigen.runners.inventory import load_inventory
 
-        runners = load_inventory(inventory_path, root=root, explicit=runners_path is not None)
+        runners = load_inventory(inventory_path, root=root)
     diags = paused_only_as_warnings(
         lint_generated(generated.text, runners), generated.text, runners
     )
@@ -228,7 +240,7 @@ def generate(
     if output is None:
         click.echo(generated.text, nl=False)
         return 0
-    changed = write_output(output, generated.text, force=force, root=root)
+    changed = write_output(confine(output, root, "-o"), generated.text, force=force, root=root)
     state = "wrote" if changed else "unchanged:"
     click.echo(f"cigen: {state} {output.as_posix()}", err=True)
     return 0
@@ -426,6 +438,9 @@ def scaffold_jupyter(
     _checked(token_variable, _VARIABLE, "--token-variable", "a variable name")
     if token_variable == "JUPYTER_TOKEN":
         raise click.BadParameter("must not be JUPYTER_TOKEN itself", param_hint="--token-variable")
+    from cigen.project import confine
+
+    output = confine(output, Path.cwd(), "-o")
     text = jupyter_dockerfile(base_image, packages, port)
     if force:
         write_atomic(output, text)

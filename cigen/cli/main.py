@@ -148,7 +148,7 @@ def _load_config(path: Path, root: Path | None, explicit: Path | None) -> Any:
 
     project_root = find_root(path, root)
     if explicit is not None:
-        config = load_config(explicit, root=project_root, explicit=True)
+        config = load_config(explicit, root=project_root)
     else:
         found = find_config(path, project_root)
         config = load_config(found, root=project_root) if found is not None else Config()
@@ -176,7 +176,6 @@ def _confine(config: Any, root: Path) -> None:
 
 def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> Any:
     """Runners from ``--runners`` (a file or ``gitlab``), else from the config file."""
-    explicit = source is not None
     if source is None and config.runners is not None:
         source = config.runners
         if source != "gitlab" and config.source is not None:
@@ -194,7 +193,7 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
     from cigen.runners.inventory import load_inventory
 
     root = config.root if config.root is not None else Path.cwd()
-    return load_inventory(Path(source), root=root, explicit=explicit)
+    return load_inventory(Path(source), root=root)
 
 
 @cli.command()
@@ -224,7 +223,7 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the report to a file instead of stdout.",
+    help="Write the report to a file (inside the project root) instead of stdout.",
 )
 @click.option(
     "--fetch",
@@ -320,8 +319,9 @@ def lint(
     report = REPORTERS[fmt](list(result.diagnostics), rules=RULES, tool_version=__version__)
     if output is not None:
         from cigen.atomic import write_atomic
+        from cigen.project import confine
 
-        write_atomic(output, report)
+        write_atomic(confine(output, config.root, "-o"), report)
     else:
         if fmt == "text":
             from cigen.reporters.color import colorize, wanted
@@ -669,7 +669,7 @@ def _runners_by_job(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the YAML to a file instead of stdout.",
+    help="Write the YAML to a file (inside the project root) instead of stdout.",
 )
 def expand(
     path: Path,
@@ -703,8 +703,9 @@ def expand(
     text = dump(result.data, header_comment=header, notes=result.notes)
     if output is not None:
         from cigen.atomic import write_atomic
+        from cigen.project import confine
 
-        write_atomic(output, text)
+        write_atomic(confine(output, pipeline.root, "-o"), text)
     else:
         click.echo(text, nl=False)
     return EXIT_CLEAN

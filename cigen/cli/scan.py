@@ -308,9 +308,7 @@ def _project_list(path: Path) -> tuple[str, ...]:
     """Project ids or full paths, one per line; blank lines and ``#`` comments skipped."""
     from cigen.project import read_file
 
-    data = read_file(
-        path, root=Path.cwd(), what="the project list", explicit=True, label=f"--projects {path}"
-    )
+    data = read_file(path, root=Path.cwd(), what="the project list", label=f"--projects {path}")
     assert data is not None
     names = []
     for raw in data.decode("utf-8", "replace").splitlines():

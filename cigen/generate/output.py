@@ -46,7 +46,7 @@ def _read(path: Path, root: Path | None) -> str | None:
     from cigen.project import read_file
 
     base = root if root is not None else path.parent
-    data = read_file(path, root=base, what="the generated file", explicit=True, missing_ok=True)
+    data = read_file(path, root=base, what="the generated file", missing_ok=True)
     if data is None:
         return None
     try:
