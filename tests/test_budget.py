@@ -151,3 +151,26 @@ def test_cli_exits_2_and_names_the_file(
     err = capsys.readouterr().err
     assert err.startswith("cigen: error: .gitlab-ci.yml:")
     assert "split the pipeline" in err
+
+
+def test_depth_counts_levels_of_containers() -> None:
+    budget = Budget()
+    assert budget.depth("x") == 0
+    assert budget.depth({"a": [1, {"b": []}]}) == 4
+    deep: Any = []
+    for _ in range(3000):
+        deep = [deep]
+    assert budget.depth(deep) == 3001  # measured without recursion
+
+
+def test_references_nesting_past_gitlabs_depth_stop(tmp_path: Path) -> None:
+    """No file nests deeper than 100 levels (GitLab's ``max_yaml_depth``); references that
+    put nested values inside nested values would, and are stopped at the key that does."""
+    nested = "{m: " * 60 + "!reference [.a, k]" + "}" * 60
+    text = f".a:\n  k: {{n: {'{m: ' * 50}x{'}' * 50}}}\n.b:\n  k: {nested}\njob:\n  script: [x]\n"
+    write_files(tmp_path, {CI: text})
+    with pytest.raises(TooLarge, match=r"^\.gitlab-ci\.yml:3:1: \.b nests deeper than 100 levels"):
+        load_pipeline(tmp_path / CI, root=tmp_path)
+    shallow = text.replace("{m: " * 60, "{m: " * 30).replace("}" * 60, "}" * 30)
+    write_files(tmp_path, {CI: shallow})
+    assert list(load_pipeline(tmp_path / CI, root=tmp_path).jobs) == ["job"]

@@ -882,6 +882,27 @@ CASES += [
 ]
 
 
+def reference_nesting(levels: int = 50, per_level: int = 80) -> str:
+    """Each template nests the previous one ``per_level`` levels deeper through a
+    ``!reference``: no file nests deeper than GitLab's 100 levels, the assembly does."""
+    lines = [".r0:", "  k: [x]"]
+    for i in range(1, levels):
+        nested = "{m: " * per_level + f"!reference [.r{i - 1}, k]" + "}" * per_level
+        lines += [f".r{i}:", f"  k: {nested}"]
+    return "\n".join([*lines, "job:", "  script: [x]", f"  x: !reference [.r{levels - 1}, k]", ""])
+
+
+CASES += [
+    Case(
+        f"reference-nesting-{command}",
+        {CI: reference_nesting()},
+        frozenset({2}),
+        (command, "--root", ".", CI),
+    )
+    for command in ("lint", "expand", "plan")
+]
+
+
 # --- the assembled size: extends, !reference, default and variables copied into jobs -----------
 #: 2,000 jobs: each would get its own copy of a 20,000-entry mapping or list (issue 11, class 6).
 WIDE, MANY = 20_000, 2_000

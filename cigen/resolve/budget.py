@@ -24,6 +24,9 @@ from cigen.errors import CigenError
 MAX_VALUES = 2_000_000
 #: Characters of keys and text in the assembled configuration, each copy counted.
 MAX_TEXT = 64 * 1024 * 1024
+#: Levels of nesting of the assembled configuration: GitLab's ``max_yaml_depth`` (a file may
+#: not nest deeper; references that hold references could, and every later walk would pay).
+MAX_DEPTH = 100
 
 
 class TooLarge(CigenError):
@@ -38,7 +41,7 @@ class Budget:
         self.max_text = MAX_TEXT if max_text is None else max_text
         self.values = 0
         self.text = 0
-        self._sizes: dict[int, tuple[Any, int, int]] = {}
+        self._sizes: dict[int, tuple[Any, int, int, int]] = {}
 
     def size(self, value: Any) -> tuple[int, int]:
         """(values, characters) in ``value``, shared parts counted each time they appear;
@@ -60,17 +63,27 @@ class Budget:
             if pending:
                 stack.extend(pending)
                 continue
-            values, text = 1, 0
+            values, text, depth = 1, 0, 0
             for item in items:
                 count, chars = self._known(item)
                 values += count
                 text += chars
+                depth = max(depth, self.depth(item))
             if isinstance(top, dict):
                 values += len(top)
                 text += sum(len(str(key)) for key in top)
-            self._sizes[id(top)] = (top, values, text)  # keeps top alive: its id stays unique
+            # keeps top alive, so that its id stays unique
+            self._sizes[id(top)] = (top, values, text, depth + 1)
             stack.pop()
         return self._known(value)
+
+    def depth(self, value: Any) -> int:
+        """Levels of mappings and lists in ``value`` (0 for a scalar)."""
+        if not isinstance(value, (dict, list)):
+            return 0
+        if id(value) not in self._sizes:
+            self.size(value)
+        return self._sizes[id(value)][3]
 
     def _known(self, value: Any) -> tuple[int, int]:
         if isinstance(value, (dict, list)):
@@ -85,6 +98,7 @@ class Budget:
             values, text = self.size(part)
             self.values += values
             self.text += text
+            self.check_depth(mark, what, part)
         if self.values > self.max_values or self.text > self.max_text:
             raise TooLarge(
                 f"{mark.path}:{mark.line}:{mark.col}: {what} makes the assembled configuration "
@@ -92,6 +106,15 @@ class Budget:
                 f"{self.max_text // (1024 * 1024)} MiB of text once `extends`, `!reference`, "
                 "`default:` and global `variables:` are copied into every job); merge less "
                 "into each job, or split the pipeline (a child pipeline per part)"
+            )
+
+    def check_depth(self, mark: Mark, what: str, value: Any) -> None:
+        """TooLarge when ``value`` nests deeper than :data:`MAX_DEPTH` levels."""
+        if self.depth(value) > MAX_DEPTH:
+            raise TooLarge(
+                f"{mark.path}:{mark.line}:{mark.col}: {what} nests deeper than {MAX_DEPTH} "
+                "levels once `!reference` values are put in place (GitLab's limit for a "
+                "file); reference less deeply nested values"
             )
 
 

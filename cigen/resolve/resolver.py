@@ -707,6 +707,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     for name, value in config.items():
         broken[0] = False
         found = walk(value)
+        state.budget.check_depth(config.key_mark(name), name, found)
         if broken[0]:
             state.tainted.add(name)
         if found is not missing:
