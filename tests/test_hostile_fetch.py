@@ -132,3 +132,13 @@ def test_scan_listing_reads_every_page_below_the_limit(fake: FakeGitLab) -> None
         client = ScanClient(connect(url=url, token=TOKEN, timeout=5), deadline=Deadline(None))
         found = client.projects(Listing(group="platform"))
     assert [p.id for p in found] == [10, *range(100, 250)]
+
+
+def test_a_scan_fetcher_keeps_the_scan_deadline_only() -> None:
+    """``cigen scan`` shares one fetcher across the whole scan: it has no deadline of its own
+    (the scan's holds), while ``cigen fetch``'s is counted from its start."""
+    assert fetch_module.Fetcher(lambda: None).remaining() == float("inf")
+    timed = fetch_module.Fetcher(lambda: None, deadline=30.0)
+    assert 29.0 < timed.remaining() <= 30.0
+    with pytest.raises(CigenError, match="took more than 0 s"):
+        fetch_module.Fetcher(lambda: None, deadline=0.0).remaining()

@@ -615,14 +615,14 @@ def _fetch_includes(
     replaces."""
     from cigen.gitlab_api import connect
     from cigen.resolve.external import LOCK_NAME
-    from cigen.resolve.fetch import Fetcher, fetch, previous_lock
+    from cigen.resolve.fetch import DEADLINE, Fetcher, fetch, previous_lock
 
     env = dict(os.environ)
 
     def session() -> Any:  # the API's deadline is what is left of the fetch's
         return connect(env=env, config_section=section, deadline=fetcher.remaining())
 
-    fetcher = Fetcher(session, remote=remote, allow_http=allow_http)
+    fetcher = Fetcher(session, remote=remote, allow_http=allow_http, deadline=DEADLINE)
     result = fetch(path, root=root, fetcher=fetcher, cache=cache, variables=variables)
     for error in result.errors:
         click.echo(f"cigen: {error}", err=True)

@@ -76,16 +76,18 @@ class Fetcher:
     ) -> None:
         """``session`` makes the GitLab client when first needed (give it
         :meth:`remaining` as its own deadline, so that one deadline covers the run);
-        ``deadline`` defaults to :data:`DEADLINE`."""
+        ``deadline`` in seconds (``cigen fetch``: :data:`DEADLINE`), None for a caller with a
+        deadline of its own (``cigen scan``)."""
         self._connect = session
         self._session: Any = None
         self.remote = remote
         self.allow_http = allow_http
-        self.deadline = DEADLINE if deadline is None else deadline
-        self.deadline_at = time.monotonic() + self.deadline
+        self.deadline = deadline
+        self.deadline_at = float("inf") if deadline is None else time.monotonic() + deadline
 
     def remaining(self) -> float:
-        """Seconds left of the fetch's deadline; past it, the run stops (exit 2)."""
+        """Seconds left of the fetch's deadline (``inf`` without one); past it, the run
+        stops (exit 2)."""
         left = self.deadline_at - time.monotonic()
         if left <= 0:
             raise self.late()
