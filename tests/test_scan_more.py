@@ -152,7 +152,7 @@ def test_per_project_code_quality_is_what_cigen_lint_writes(env: Any, tmp_path: 
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / ".gitlab-ci.yml").write_bytes(BROKEN)
-    lint_out = tmp_path / "lint.json"
+    lint_out = repo / "lint.json"  # -o writes inside the project root
     main(
         ["lint", str(repo / ".gitlab-ci.yml"), "--root", str(repo), "--select", "CIG201",
          "--format", "codequality", "--output", str(lint_out)]
