@@ -187,11 +187,11 @@ class Pipeline:
     def model_jobs(self) -> Mapping[str, PipelineJob]:
         """The visible jobs of :attr:`model` as GitLab creates them (``default:`` and global
         variables taken, parallel instances named): the one job model rules read."""
-        if self.model is None:
+        if self.model is None or self.config is None:
             return {}
         from cigen.config.jobs import pipeline_jobs
 
-        return pipeline_jobs(self.model)
+        return pipeline_jobs(self.model, self.config)
 
     @property
     def incomplete(self) -> bool:

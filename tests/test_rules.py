@@ -1027,6 +1027,27 @@ CASES = [
         },
         [("ci/base.yml", 3, 12, "CIG510")],
     ),
+    # commands may be one string (root.rb ``Commands``): it runs like a one-line list
+    case(
+        "injection-script-as-one-string",
+        {CI: "notify:\n  script: ./notify.sh $CI_COMMIT_TITLE\n"},
+        [(CI, 2, 23, "CIG510")],
+    ),
+    # nested lists (from anchors) are flattened, each line at its place
+    case(
+        "injection-nested-script-lists",
+        {CI: "notify:\n  script:\n    - [make, [echo $CI_COMMIT_TITLE]]\n"},
+        [(CI, 3, 20, "CIG510")],
+    ),
+    # inherit:default false: the job runs no default: before_script
+    case(
+        "injection-in-default-not-inherited",
+        {
+            CI: "default:\n  before_script:\n    - echo $CI_COMMIT_TITLE\n"
+            "a:\n  inherit:\n    default: false\n  script: [make]\n"
+        },
+        [],
+    ),
     case(
         "injection-suppressed",
         {

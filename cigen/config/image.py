@@ -93,6 +93,12 @@ class Image:
     executor_opts: Mapping[str, Any] | None = None
     ports: tuple[Port, ...] | None = None
     pull_policy: tuple[str, ...] | None = None
+    name_mark: Mark | None = None  # where the name is written (``mark`` for a string)
+
+    @property
+    def where(self) -> Mark:
+        """Where the image's name is written."""
+        return self.name_mark or self.mark
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +237,7 @@ def _imageable_children(c: Check, value: Any, mark: Mark, loc: str) -> Image | N
         executor_opts=executor_opts(value),
         ports=found_ports,
         pull_policy=policy,
+        name_mark=value_mark(value, "name", mark),
     )
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from cigen.config.node import flat_items
 from cigen.config.processor import Instance, NeedRef, normalize
 from cigen.config.root import Job, Root
 from cigen.config.variables import Variable
 from cigen.diagnostics import Mark
 from cigen.records import dataclass
+from cigen.yaml.load import YMap
 
 #: Deprecated top-level keys that act as ``default:`` values (``Root``'s ``inherit!``).
 GLOBAL_DEFAULTS = ("image", "services", "cache", "before_script", "after_script")
@@ -33,6 +35,7 @@ class PipelineJob:
     inherited: frozenset[str]  # keys whose value came from ``default:``
     variables: tuple[Variable, ...]  # the global variables it takes, then its own
     instances: tuple[Instance, ...]  # one, or one per ``parallel`` instance
+    sources: Mapping[str, YMap]  # where each inherited value is written (``default:``, root)
 
     @property
     def name(self) -> str:
@@ -62,6 +65,20 @@ class PipelineJob:
             return self.entry.mark
         return node.value_mark(key)
 
+    def lines(self, key: str) -> Iterator[tuple[str, Mark]]:
+        """``(line, position)`` of a commands value (``script``, ``before_script``, ...): the
+        typed lines, each at the item it is written in (nested lists flattened)."""
+        found = self.value(key)
+        if not found:
+            return
+        node = self.sources.get(key, self.entry.node)
+        written, mark = node.get(key), node.value_mark(key)
+        items = list(flat_items(written, mark))
+        if len(items) != len(found):  # pragma: no cover - the typed value is these items
+            items = [(line, mark) for line in found]
+        for line, (_item, where) in zip(found, items, strict=True):
+            yield line, where
+
     def variable_values(self) -> dict[str, str]:
         """``name -> value`` of the job's variables."""
         return {v.name: v.value for v in self.variables}
@@ -80,12 +97,18 @@ class PipelineJob:
                     yield NeedRef(need.job, need.mark, need.optional, need.artifacts)
 
 
-def pipeline_jobs(root: Root) -> dict[str, PipelineJob]:
-    """Every visible job of ``root`` (the ones whose own checks passed), in order."""
+def pipeline_jobs(root: Root, config: YMap) -> dict[str, PipelineJob]:
+    """Every visible job of ``root`` (the ones whose own checks passed), in order; ``config``
+    is what ``root`` was built from."""
     defaults: dict[str, Any] = {k: root.values[k] for k in GLOBAL_DEFAULTS if k in root.values}
+    sources: dict[str, YMap] = dict.fromkeys(defaults, config)
     found = root.values.get("default")
-    if isinstance(found, Mapping):
-        defaults.update((k, v) for k, v in found.items() if v is not None)
+    block = config.get("default")
+    if isinstance(found, Mapping) and isinstance(block, YMap):
+        for key, value in found.items():
+            if value is not None:
+                defaults[key] = value
+                sources[key] = block
     globals_: tuple[Variable, ...] = root.values.get("variables") or ()
     by_job: dict[str, list[Instance]] = {}
     for instance in normalize(root.jobs).instances.values():
@@ -108,6 +131,11 @@ def pipeline_jobs(root: Root) -> dict[str, PipelineJob]:
             if v.name not in written and (inherit is None or inherit.inherits_variable(v.name))
         )
         out[name] = PipelineJob(
-            job, values, frozenset(inherited), (*taken, *own), tuple(by_job.get(name, ()))
+            job,
+            values,
+            frozenset(inherited),
+            (*taken, *own),
+            tuple(by_job.get(name, ())),
+            {key: sources[key] for key in inherited},
         )
     return out

@@ -20,12 +20,15 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cigen.diagnostics import Mark
-from cigen.model import Job
 from cigen.records import dataclass
-from cigen.yaml.load import Loaded, YSeq
+from cigen.yaml.load import Loaded
 from cigen.yaml.scalars import SourceText, locate
+
+if TYPE_CHECKING:
+    from cigen.config.jobs import PipelineJob
 
 #: Seconds the one ShellCheck run may take.
 TIMEOUT = 120
@@ -75,13 +78,9 @@ def _header(names: Iterable[str]) -> list[str]:
     return lines
 
 
-def build(job: Job, keys: tuple[str, ...], known: Iterable[str]) -> Script | None:
+def build(job: PipelineJob, keys: tuple[str, ...], known: Iterable[str]) -> Script | None:
     """The script one shell session of ``job`` runs, or None when it runs nothing."""
-    items: list[tuple[Mark, str]] = []
-    for key in keys:
-        lines = job.config.get(key)
-        if isinstance(lines, YSeq):
-            items += [(lines.item_mark(i), v) for i, v in enumerate(lines) if isinstance(v, str)]
+    items = [(mark, line) for key in keys for line, mark in job.lines(key)]
     if not items:
         return None
     body: list[str] = []
@@ -123,7 +122,7 @@ def run(scripts: Mapping[str, Script], executable: str) -> dict[str, list[dict[s
 
 
 def check_jobs(
-    jobs: Iterable[Job],
+    jobs: Iterable[PipelineJob],
     known: Iterable[str],
     files: Mapping[str, Loaded],
     executable: str,
@@ -132,14 +131,12 @@ def check_jobs(
     jobs = tuple(jobs)
     names = set(known)
     for job in jobs:
-        own = job.config.get("variables")
-        if isinstance(own, dict):
-            names.update(own)
+        names.update(variable.name for variable in job.variables)
     known = tuple(sorted(names))  # one header for all: identical scripts are checked once
     scripts: dict[str, Script] = {}
     users: dict[str, list[str]] = {}  # script key -> jobs running it
     for job in jobs:
-        if job.kind != "build":
+        if job.kind != "job":
             continue
         for keys in SESSIONS:
             script = build(job, keys, known)

@@ -6,9 +6,10 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from cigen.diagnostics import Diagnostic, Severity, at
+from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
 from cigen.suggest import closest, did_you_mean
+from cigen.yaml.load import YMap
 
 
 def from_events(
@@ -124,6 +125,43 @@ def job_of(where: str, names: list[str]) -> str | None:
         if rest == name or rest.startswith(name + ":"):
             return name
     return None
+
+
+def written_images(ctx: LintContext, key: str) -> Iterator[tuple[Any, str | None]]:
+    """``(image, job)`` for each image ``key`` (``image`` or ``services``) writes, once, read
+    with GitLab's image and services entries (:mod:`cigen.config.image`): at the top level, in
+    ``default:``, in each job, and in hidden keys (templates other configurations may extend).
+    ``job`` is ``None`` for the top level and ``default:``."""
+    from cigen.config import image
+    from cigen.config.node import Check
+    from cigen.config.root import RESERVED_KEYS
+
+    pipeline = ctx.pipeline
+    model, config = pipeline.model, pipeline.config
+    if model is None or config is None:
+        return
+    entry = image.image if key == "image" else image.services
+    default = model.values.get("default")
+    places: list[tuple[Any, str | None]] = [(model.values.get(key), None)]
+    places.append((default.get(key) if isinstance(default, dict) else None, None))
+    for name, value in config.items():
+        if name in RESERVED_KEYS or name == "default" or not isinstance(value, YMap):
+            continue
+        job = model.jobs.get(name)
+        if job is not None:
+            places.append((job.value(key), name))
+        elif value.get(key) is not None:  # a template, or a job with errors of its own
+            found = entry(Check(), value[key], value.value_mark(key), f"jobs:{name}")
+            places.append((found, name))
+    seen: set[Mark] = set()
+    for found, job_name in places:
+        for item in (found,) if key == "image" else found or ():
+            if item is None:
+                continue
+            written = item.image if key == "services" else item
+            if written.where not in seen:
+                seen.add(written.where)
+                yield written, job_name
 
 
 def cross_job_errors(ctx: LintContext) -> list[Any]:

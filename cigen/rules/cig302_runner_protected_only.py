@@ -30,6 +30,7 @@ deploy:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
@@ -41,11 +42,10 @@ SEVERITY = Severity.WARNING
 SUMMARY = "only protected runners can pick up the job"
 
 
-def _gated_on_protection(rules: object) -> bool:
-    return isinstance(rules, list) and all(
-        isinstance(rule, dict)
-        and ("CI_COMMIT_REF_PROTECTED" in str(rule.get("if", "")) or rule.get("when") == "never")
-        for rule in rules
+def _gated_on_protection(rules: Any) -> bool:
+    """Rules that run the job only on protected refs (every rule tests it or says never)."""
+    return rules is not None and all(
+        "CI_COMMIT_REF_PROTECTED" in (rule.if_ or "") or rule.when == "never" for rule in rules
     )
 
 
@@ -57,7 +57,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for tagged, found in outcomes(ctx):
         if found.outcome is not Outcome.NEEDS_PROTECTED_REF:
             continue
-        if _gated_on_protection(tagged.job.config.get("rules")):
+        if _gated_on_protection(tagged.job.value("rules")):
             continue
         names = ", ".join(r.name for r in found.protected_only)
         yield at(

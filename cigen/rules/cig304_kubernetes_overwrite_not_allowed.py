@@ -49,13 +49,12 @@ train:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
 from cigen.runners.assign import outcomes
-from cigen.yaml.load import YMap, YSeq, scalar_text
 
 CODE = "CIG304"
 NAME = "kubernetes-overwrite-not-allowed"
@@ -74,15 +73,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         ]
         if not takers:
             continue
-        known = {**_values(tagged.job.config.get("variables")), **ctx.variables}
-        places = [(tagged.job.config.get("variables"), False)]
-        services = tagged.job.config.get("services")
-        if isinstance(services, YSeq):
-            places += [
-                (service.get("variables"), True)
-                for service in services
-                if isinstance(service, YMap)
-            ]
+        job = tagged.job
+        known = {**job.variable_values(), **ctx.variables}
+        places = [(job.variables, False)]
+        places += [(service.variables or (), True) for service in job.value("services") or ()]
         for variables, service_only in places:
             for name, value, mark in _overwrites(variables, known, service_only):
                 text = _refusals(takers, name, value)
@@ -93,7 +87,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                         NAME,
                         SEVERITY,
                         f"job {tagged.name!r} sets {name} to {value!r}, but {text}",
-                        job=tagged.job.name,
+                        job=job.name,
                         anchor=f"{tagged.name}:{name}",
                     )
 
@@ -109,45 +103,23 @@ def _refusals(takers: list[Any], name: str, value: str) -> str:
     return "; ".join(parts)
 
 
-def _values(variables: Any) -> dict[str, str]:
-    """``name -> value`` of a ``variables:`` mapping (``{value: ...}`` forms included)."""
-    out: dict[str, str] = {}
-    if isinstance(variables, Mapping):
-        for name, value in variables.items():
-            if isinstance(value, Mapping):
-                value = value.get("value", "")
-            if not isinstance(value, (Mapping, list)):
-                out[str(name)] = scalar_text(value)
-    return out
-
-
 def _overwrites(
-    variables: Any, known: Mapping[str, str], service_only: bool
+    variables: Sequence[Any], known: Mapping[str, str], service_only: bool
 ) -> Iterator[tuple[str, str, Mark]]:
     """``(name, expanded value, position)`` of the overriding variables in ``variables``."""
     from cigen.runners.kubernetes import RESOURCE_OVERWRITES, overwrite_setting
     from cigen.runners.match import expand_tag, unresolved_variables
 
-    if not isinstance(variables, YMap):
-        return
-    for name, raw in variables.items():
+    for variable in variables:
+        name = variable.name
         setting = overwrite_setting(name)
         if setting is None:
             continue
         if service_only and not (name in RESOURCE_OVERWRITES and setting.startswith("service_")):
             continue  # a service's variables override only the service containers
-        mark = variables.value_mark(name)
-        expand = True
-        if isinstance(raw, YMap):
-            expand = raw.get("expand") is not False
-            if "value" in raw:
-                mark = raw.value_mark("value")
-            raw = raw.get("value", "")
-        if isinstance(raw, (Mapping, list)):
-            continue
-        value = scalar_text(raw)
-        if expand:
+        value = variable.value
+        if variable.expand is not False:
             value = expand_tag(value, known)
             if unresolved_variables(value):
                 continue
-        yield name, value, mark
+        yield name, value, variable.value_mark

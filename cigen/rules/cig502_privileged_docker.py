@@ -37,11 +37,10 @@ build:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
-from cigen.yaml.load import YMap, YSeq
+from cigen.rules._common import written_images
 
 CODE = "CIG502"
 NAME = "privileged-docker"
@@ -65,61 +64,18 @@ def is_dind(reference: str) -> bool:
     return repository.rsplit("/", 1)[-1].lower() == "docker" and "dind" in tag.lower()
 
 
-#: GitLab flattens nested ``services`` lists up to this depth.
-MAX_NESTING = 10
-#: Entries looked at in one ``services:`` value; ``!reference`` can build huge shared lists.
-MAX_ITEMS = 10_000
-
-
-def _service_items(services: Any, mark: Mark) -> Iterator[tuple[str, Mark]]:
-    """``(image, position)`` of each entry, nested lists flattened within the bounds."""
-    if isinstance(services, str):
-        yield services, mark
-        return
-    budget = MAX_ITEMS
-    stack: list[tuple[YSeq, int, int]] = []
-    if isinstance(services, YSeq):
-        stack.append((services, 0, 0))
-    while stack and budget > 0:
-        seq, index, depth = stack.pop()
-        if index >= len(seq):
-            continue
-        stack.append((seq, index + 1, depth))
-        budget -= 1
-        item = seq[index]
-        if isinstance(item, str):
-            yield item, seq.item_mark(index)
-        elif isinstance(item, YMap) and isinstance(item.get("name"), str):
-            yield item["name"], item.value_mark("name")
-        elif isinstance(item, YSeq) and depth < MAX_NESTING:
-            stack.append((item, 0, depth + 1))
-
-
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    config = ctx.pipeline.config
-    if config is None:
-        return
-    places: list[tuple[Any, Mark, str | None]] = []
-    if "services" in config:
-        places.append((config["services"], config.value_mark("services"), None))
-    for name, value in config.items():
-        if isinstance(value, YMap) and "services" in value:
-            job = None if name == "default" else name
-            places.append((value["services"], value.value_mark("services"), job))
-    seen: set[Mark] = set()
-    for services, mark, job in places:
-        for image, where in _service_items(services, mark):
-            if where in seen or not is_dind(image):
-                continue
-            seen.add(where)
-            yield at(
-                where,
-                CODE,
-                NAME,
-                SEVERITY,
-                f"service {image!r} runs Docker-in-Docker, which only works in a privileged "
-                "pod (privileged = true for the whole Kubernetes runner); build images with "
-                "Kaniko instead, which needs no privileges (cigen presets show kaniko)",
-                job=job,
-                anchor=image,
-            )
+    for service, job in written_images(ctx, "services"):
+        if not is_dind(service.name):
+            continue
+        yield at(
+            service.where,
+            CODE,
+            NAME,
+            SEVERITY,
+            f"service {service.name!r} runs Docker-in-Docker, which only works in a privileged "
+            "pod (privileged = true for the whole Kubernetes runner); build images with "
+            "Kaniko instead, which needs no privileges (cigen presets show kaniko)",
+            job=job,
+            anchor=service.name,
+        )

@@ -62,15 +62,17 @@ import shlex
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
-from cigen.model import Job
 from cigen.project import Missing, Outside, Project
 from cigen.records import dataclass
 from cigen.rules.cig502_privileged_docker import image_parts
 from cigen.variables import substitute
-from cigen.yaml.load import YMap, YSeq
+
+if TYPE_CHECKING:
+    from cigen.config.jobs import PipelineJob
 
 CODE = "CIG503"
 NAME = "kaniko-large-base-image"
@@ -111,7 +113,7 @@ _FROM_VARIABLE = re.compile(r"\$\{(\w+)(?::?[-+]([^}]*))?\}|\$(\w+)")
 class KanikoCall:
     """One ``/kaniko/executor`` command in a job's script."""
 
-    job: Job
+    job: PipelineJob
     mark: Mark
     args: tuple[str, ...]
 
@@ -133,30 +135,22 @@ class KanikoCall:
         return found[-1] if found else None
 
 
-def image_name(job: Job) -> str:
-    image = job.config.get("image")
-    if isinstance(image, YMap):
-        image = image.get("name")
-    return image if isinstance(image, str) else ""
+def image_name(job: PipelineJob) -> str:
+    image = job.value("image")
+    return "" if image is None else str(image.name)
 
 
-def is_kaniko_image(job: Job) -> bool:
+def is_kaniko_image(job: PipelineJob) -> bool:
     return "kaniko" in image_name(job).lower()
 
 
-def script_lines(job: Job) -> Iterator[tuple[str, Mark]]:
-    """``(text, position)`` of each ``before_script`` and ``script`` entry."""
-    for key in ("before_script", "script"):
-        value = job.config.get(key)
-        if isinstance(value, str):
-            yield value, job.config.value_mark(key)
-        elif isinstance(value, YSeq):
-            for index, item in enumerate(value):
-                if isinstance(item, str):
-                    yield item, value.item_mark(index)
+def script_lines(job: PipelineJob) -> Iterator[tuple[str, Mark]]:
+    """``(text, position)`` of each ``before_script`` and ``script`` line."""
+    yield from job.lines("before_script")
+    yield from job.lines("script")
 
 
-def is_kaniko_job(job: Job) -> bool:
+def is_kaniko_job(job: PipelineJob) -> bool:
     return is_kaniko_image(job) or any(EXECUTOR in text for text, _ in script_lines(job))
 
 
@@ -175,7 +169,7 @@ def _is_executor(word: str, kaniko_image: bool) -> bool:
     return kaniko_image and (word == "executor" or word.endswith("/executor"))
 
 
-def kaniko_calls(job: Job) -> Iterator[KanikoCall]:
+def kaniko_calls(job: PipelineJob) -> Iterator[KanikoCall]:
     """The executor commands of a job (none unless it is a Kaniko job)."""
     kaniko_image = is_kaniko_image(job)
     for text, mark in script_lines(job):
@@ -194,26 +188,10 @@ def kaniko_calls(job: Job) -> Iterator[KanikoCall]:
                 yield KanikoCall(job, mark, tuple(args))
 
 
-def kaniko_jobs(ctx: LintContext) -> Iterator[Job]:
-    for job in ctx.pipeline.jobs.values():
+def kaniko_jobs(ctx: LintContext) -> Iterator[PipelineJob]:
+    for job in ctx.pipeline.model_jobs.values():
         if is_kaniko_job(job):
             yield job
-
-
-def job_variables(job: Job) -> dict[str, str]:
-    """The job's ``variables:`` (global ones merged in) as strings."""
-    out: dict[str, str] = {}
-    variables = job.config.get("variables")
-    if not isinstance(variables, YMap):
-        return out
-    for name, value in variables.items():
-        if isinstance(value, YMap):
-            value = value.get("value")
-        if isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        elif isinstance(value, (str, int, float)):
-            out[name] = str(value)
-    return out
 
 
 def expand(text: str, variables: Mapping[str, str], *, rounds: int = 5) -> str:
@@ -246,7 +224,7 @@ def _project_path(path: str) -> str | None:
 
 def dockerfile_candidates(call: KanikoCall) -> list[str]:
     """Repository paths where Kaniko looks for the Dockerfile, in its order."""
-    variables = job_variables(call.job)
+    variables = call.job.variable_values()
     dockerfile = expand(call.value("--dockerfile", "-f") or "Dockerfile", variables)
     candidates: list[str] = []
     direct = _project_path(dockerfile)
@@ -378,7 +356,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if found is None:
                 continue
             path, text = found
-            base = final_base(text, _build_args(call, job_variables(job)))
+            base = final_base(text, _build_args(call, job.variable_values()))
             if base is None or large_base(base[0]) is None:
                 continue
             image, line = base

@@ -57,7 +57,7 @@ from collections.abc import Iterator, Mapping
 
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
-from cigen.rules.cig503_kaniko_large_base_image import job_variables, kaniko_calls, kaniko_jobs
+from cigen.rules.cig503_kaniko_large_base_image import kaniko_calls, kaniko_jobs
 from cigen.variables import names
 
 CODE = "CIG504"
@@ -148,7 +148,7 @@ def cache_enabled(args: tuple[str, ...]) -> bool:
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for job in kaniko_jobs(ctx):
-        variables = job_variables(job)
+        variables = job.variable_values()
         for call in kaniko_calls(job):
             repos = call.values("--cache-repo")
             if not repos:

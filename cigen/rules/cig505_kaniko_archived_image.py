@@ -38,11 +38,10 @@ build:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from cigen.diagnostics import Diagnostic, Mark, Severity, at
+from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
-from cigen.yaml.load import YMap
+from cigen.rules._common import written_images
 
 CODE = "CIG505"
 NAME = "kaniko-archived-image"
@@ -51,8 +50,6 @@ SUMMARY = "an image from Kaniko's archived gcr.io/kaniko-project repository (use
 
 #: The archived repositories' common prefix (lowercase, no scheme).
 ARCHIVED = "gcr.io/kaniko-project/"
-#: Top-level keys that hold no image of their own (a variable may be named ``image``).
-_NOT_JOBS = frozenset({"variables", "workflow", "include", "spec", "stages"})
 #: What to use instead, named in the message.
 MAINTAINED = "ghcr.io/osscontainertools/kaniko:v1.28.3-debug"
 
@@ -63,40 +60,18 @@ def is_archived(reference: str) -> bool:
     return name.startswith(ARCHIVED) or f"/{ARCHIVED}" in name
 
 
-def _image(value: Any, owner: YMap, key: str) -> tuple[str, Mark] | None:
-    """``(reference, position)`` of an ``image:`` value (string or ``{name: ...}``)."""
-    if isinstance(value, str):
-        return value, owner.value_mark(key)
-    if isinstance(value, YMap) and isinstance(value.get("name"), str):
-        return value["name"], value.value_mark("name")
-    return None
-
-
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    config = ctx.pipeline.config
-    if config is None:
-        return
-    places: list[tuple[YMap, str | None]] = [(config, None)]
-    for name, value in config.items():
-        if isinstance(value, YMap) and name not in _NOT_JOBS:
-            places.append((value, None if name == "default" else name))
-    seen: set[Mark] = set()
-    for owner, job in places:
-        if "image" not in owner:
+    for image, job in written_images(ctx, "image"):
+        if not is_archived(image.name):
             continue
-        found = _image(owner["image"], owner, "image")
-        if found is None or found[1] in seen or not is_archived(found[0]):
-            continue
-        reference, mark = found
-        seen.add(mark)
         yield at(
-            mark,
+            image.where,
             CODE,
             NAME,
             SEVERITY,
-            f"image {reference!r} comes from Kaniko's archived repository (gcr.io/kaniko-project, "
-            "archived by Google in June 2025, no more fixes); use the maintained fork "
-            f"({MAINTAINED}) or BuildKit/Buildah (cigen presets show build-image)",
+            f"image {image.name!r} comes from Kaniko's archived repository "
+            "(gcr.io/kaniko-project, archived by Google in June 2025, no more fixes); use the "
+            f"maintained fork ({MAINTAINED}) or BuildKit/Buildah (cigen presets show build-image)",
             job=job,
-            anchor=reference,
+            anchor=image.name,
         )

@@ -43,7 +43,6 @@ from collections.abc import Iterator
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
-from cigen.yaml.load import YSeq
 
 CODE = "CIG510"
 NAME = "script-injection"
@@ -124,17 +123,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
 
     sources: dict[str, SourceText] = {}
     seen: set[tuple[Mark, str]] = set()  # a default: script shared by jobs is reported once
-    for job in ctx.pipeline.jobs.values():
+    for job in ctx.pipeline.model_jobs.values():
         for key in SCRIPT_KEYS:
-            lines = job.config.get(key)
-            if isinstance(lines, str):
-                continue  # GitLab wants a list here; the schema rule reports it
-            if not isinstance(lines, YSeq):
-                continue
-            for index, item in enumerate(lines):
-                if not isinstance(item, str) or not _MENTIONS.search(item):
+            for item, mark in job.lines(key):
+                if not _MENTIONS.search(item):
                     continue  # the quoting scan runs only on lines naming such a variable
-                mark = lines.item_mark(index)
                 for offset, length, name, quoted in expansions(item):
                     if name not in USER_CONTROLLED:
                         continue

