@@ -54,6 +54,8 @@ FLATTENED_KEYS = frozenset(
 JOB_MARKERS = ("script", "run", "trigger", "needs")
 #: ``stages`` when a configuration declares none (semantics 3.2).
 DEFAULT_STAGES = ("build", "test", "deploy")
+#: The stages every pipeline has, first and last, whatever ``stages`` says.
+EDGE_STAGES = (".pre", ".post")
 #: Keys ``default:`` may set (semantics 2.8); ``timeout`` is accepted by GitLab's source.
 DEFAULT_KEYS = (
     "after_script",

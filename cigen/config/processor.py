@@ -93,7 +93,7 @@ class Normalized:
 Rows = Iterable[Sequence[tuple[str, Sequence[str]]]]
 
 
-def _matrix_combinations(rows: Rows) -> Iterator[dict[str, str]]:
+def matrix_combinations(rows: Rows) -> Iterator[dict[str, str]]:
     """``MatrixStrategy.expand``: every combination of each row, rows in order."""
     for row in rows:
         names = [name for name, _ in row]
@@ -112,7 +112,7 @@ def parallel_names(job: str, parallel: Any) -> list[tuple[str, dict[str, str]]]:
         total = parallel.total
         return [(f"{job} {index}/{total}", {}) for index in range(1, total + 1)]
     rows = (row.variables for row in parallel.matrix or ())
-    return [(matrix_name(job, v), v) for v in _matrix_combinations(rows)]
+    return [(matrix_name(job, v), v) for v in matrix_combinations(rows)]
 
 
 def parallel_base(name: str) -> str | None:
@@ -140,20 +140,33 @@ def parallel_base(name: str) -> str | None:
 # --- $[[ matrix.NAME ]] in needs ----------------------------------------------------------------
 
 
-def _ruby_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def printed_variable(value: str, expand: bool | None) -> str:
+    """A job variable as the interpolator prints it: its ``value_with_data`` hash, as Ruby 3.3
+    writes it (``{:value=>"x"}``, ``{:value=>"x", :raw=>true}``)."""
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text = f":value=>{quoted}"
+    if expand is not None:
+        text += f", :raw=>{'false' if expand else 'true'}"
+    return "{" + text + "}"
 
 
 def _job_variables(job: Job) -> dict[str, str]:
-    """``job_variables`` as the interpolator prints them: each variable's ``value_with_data``
-    hash, as Ruby 3.3 writes it (``{:value=>"x"}``)."""
-    out: dict[str, str] = {}
-    for variable in job.value("variables") or ():
-        text = f":value=>{_ruby_string(variable.value)}"
-        if variable.expand is not None:
-            text += f", :raw=>{'false' if variable.expand else 'true'}"
-        out[variable.name] = "{" + text + "}"
-    return out
+    """``job_variables`` as the interpolator prints them."""
+    return {v.name: printed_variable(v.value, v.expand) for v in job.value("variables") or ()}
+
+
+def interpolate_text(value: str, variables: Mapping[str, str]) -> tuple[str, list[str]]:
+    """``MatrixInterpolator`` on one string: each ``$[[ matrix.NAME ]]`` replaced by the value
+    of ``NAME``, and the errors for names with none (those stay as written)."""
+    result = value
+    errors: list[str] = []
+    for match in MATRIX_EXPRESSION.finditer(value):
+        name = match.group(1)
+        if name not in variables:
+            errors.append(f"'{name}' does not exist in matrix configuration")
+            continue
+        result = result.replace(match.group(0), variables[name])
+    return result, errors
 
 
 class _Interpolator:
@@ -166,13 +179,8 @@ class _Interpolator:
         self.errors: list[tuple[str, Mark]] = []
 
     def text(self, value: str, mark: Mark) -> str:
-        result = value
-        for match in MATRIX_EXPRESSION.finditer(value):
-            name = match.group(1)
-            if name not in self.variables:
-                self.errors.append((f"'{name}' does not exist in matrix configuration", mark))
-                continue
-            result = result.replace(match.group(0), self.variables[name])
+        result, errors = interpolate_text(value, self.variables)
+        self.errors.extend((error, mark) for error in errors)
         return result
 
     def row(self, row: Sequence[tuple[str, Sequence[str]]], mark: Mark) -> Row:
@@ -317,7 +325,7 @@ def _expand_need(need: _JobNeed, parallelized: Parallelized) -> list[NeedRef]:
     if need.name not in parallelized:
         return [NeedRef(need.name, need.mark, need.optional, need.artifacts)]
     if need.rows is not None:
-        names = [matrix_name(need.name, v) for v in _matrix_combinations(need.rows)]
+        names = [matrix_name(need.name, v) for v in matrix_combinations(need.rows)]
     else:
         names = [instance for instance, _ in parallelized[need.name]]
     return [NeedRef(n, need.mark, need.optional, need.artifacts) for n in names]

@@ -63,12 +63,12 @@ from cigen.generate.spec import (
     problem,
     where,
 )
+from cigen.model import EDGE_STAGES
 from cigen.records import dataclass, field
 from cigen.yaml.load import YMap
 
 __all__ = ["Composed", "build", "compose", "find_folders", "merge"]
 
-EDGE_STAGES = (".pre", ".post")
 GATED_KEYS = ("only", "except", "rules")
 
 

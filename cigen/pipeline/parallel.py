@@ -8,16 +8,18 @@ rewriting of ``needs`` (``$[[ matrix.NAME ]]`` filled in per instance by
 ``interpolation/matrix_interpolator.rb``, then needs on parallel jobs named by instance) and of
 ``dependencies``, and the group name of ``Gitlab::Utils::Job.group_name`` (the name without its
 ``1/3`` / ``[...]`` suffix).
+
+This is the normalizer over plain job mappings, for the pipeline simulation; the names,
+combinations and ``$[[ matrix.NAME ]]`` expressions are the entry tree's
+(:mod:`cigen.config.processor`, which normalizes the validated jobs).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final
 
+from cigen.config.processor import interpolate_text, matrix_combinations, matrix_name
 from cigen.records import dataclass, field
 from cigen.yaml.load import scalar_text
 
@@ -131,14 +133,12 @@ def _matrix(config: object) -> list[dict[str, str]] | None:
             total += math.prod(len(_values(v)) for v in entry.values())
             if total > PARALLEL_LIMIT:
                 return None
-    combos: list[dict[str, str]] = []
-    for entry in entries:
-        if not isinstance(entry, Mapping) or not entry:
-            continue
-        keys = [str(k) for k in entry]
-        for values in itertools.product(*(_values(v) for v in entry.values())):
-            combos.append(dict(zip(keys, values, strict=True)))
-    return combos
+    rows = (
+        [(str(key), _values(value)) for key, value in entry.items()]
+        for entry in entries
+        if isinstance(entry, Mapping) and entry
+    )
+    return list(matrix_combinations(rows))
 
 
 def _number(config: object) -> int | None:
@@ -165,7 +165,7 @@ def instances(name: str, parallel: object) -> tuple[Instance, ...]:
     if not combos:
         return (Instance(name),)
     return tuple(
-        Instance(f"{name}: [{', '.join(combo.values())}]", i, len(combos), combo)
+        Instance(matrix_name(name, combo), i, len(combos), combo)
         for i, combo in enumerate(combos, start=1)
     )
 
@@ -193,23 +193,11 @@ def expand_dependencies(names: object, expanded: Mapping[str, Sequence[str]]) ->
     return out
 
 
-# interpolation/matrix_interpolator.rb MATRIX_EXPRESSION_REGEXP
-_MATRIX_EXPRESSION: Final = re.compile(r"(\$\[\[\s*matrix\.([a-zA-Z0-9_-]+)\s*\]\])")
-
-
-def _interpolate_text(text: str, values: Mapping[str, str], errors: list[str]) -> str:
-    result = text
-    for full, name in _MATRIX_EXPRESSION.findall(text):
-        if name not in values:
-            errors.append(f"'{name}' does not exist in matrix configuration")
-            continue
-        result = result.replace(full, values[name])
-    return result
-
-
 def _interpolate(value: object, values: Mapping[str, str], errors: list[str]) -> object:
     if isinstance(value, str):
-        return _interpolate_text(value, values, errors)
+        result, found = interpolate_text(value, values)
+        errors.extend(found)
+        return result
     if isinstance(value, Mapping):
         return {key: _interpolate(item, values, errors) for key, item in value.items()}
     if isinstance(value, Sequence):

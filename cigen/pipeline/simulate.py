@@ -19,6 +19,7 @@ from typing import Final
 
 from cigen import expressions
 from cigen.expressions import ExpressionError
+from cigen.model import DEFAULT_STAGES, EDGE_STAGES
 from cigen.pipeline.parallel import (
     Instance,
     expand_dependencies,
@@ -56,7 +57,6 @@ __all__ = [
 ]
 
 BLANK_SHA: Final = "0" * 40
-DEFAULT_STAGES: Final = (".pre", "build", "test", "deploy", ".post")
 DEFAULT_ONLY_REFS: Final = ("branches", "tags")
 # Performance caps after which GitLab assumes a glob matches (section 4.2 / 4.3).
 CHANGES_MAX_PATTERN_COMPARISONS: Final = 50_000
@@ -68,7 +68,6 @@ NO_JOBS_MESSAGE: Final = (
 
 WORKFLOW_FILTERED_MESSAGE: Final = "Pipeline filtered out by workflow rules."
 INVALID_REASON: Final = "not evaluated: the configuration is invalid"
-EDGE_STAGES: Final = (".pre", ".post")
 
 _EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
 
@@ -1402,9 +1401,7 @@ class Plan:
 
 
 def _ordered_stages(stages: Sequence[str]) -> list[str]:
-    given = (
-        [s for s in stages if s not in (".pre", ".post")] if stages else list(DEFAULT_STAGES[1:-1])
-    )
+    given = [s for s in stages if s not in EDGE_STAGES] if stages else list(DEFAULT_STAGES)
     return [".pre", *dict.fromkeys(given), ".post"]
 
 
@@ -1428,24 +1425,21 @@ def _need_names(
                     yield name, need.get("optional") is True
 
 
-def _ruby_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _printed_job_variables(raw: object) -> dict[str, str]:
     """The job's own variables as ``MatrixInterpolator`` prints them (``value.to_s`` of
     ``Entry::Variables#value_with_data``): each one's ``{value:, raw:}`` hash as Ruby 3.3
     writes it, ``{:value=>"x"}``, so naming a job variable in ``$[[ matrix.NAME ]]`` makes a
     need no job has, as in GitLab."""
+    from cigen.config.processor import printed_variable
+
     out: dict[str, str] = {}
     if not isinstance(raw, Mapping):
         return out
     for key, value in raw.items():
         options = value if isinstance(value, Mapping) else {"value": value}
-        text = f":value=>{_ruby_string(scalar_text(options.get('value')))}"
-        if isinstance(options.get("expand"), bool):
-            text += f", :raw=>{'false' if options['expand'] else 'true'}"
-        out[str(key)] = "{" + text + "}"
+        expand = options.get("expand")
+        text = scalar_text(options.get("value"))
+        out[str(key)] = printed_variable(text, expand if isinstance(expand, bool) else None)
     return out
 
 
