@@ -284,6 +284,7 @@ class ScanClient:
         self._runners: dict[int, tuple[Runner, str]] = {}
         self._runner_locks: dict[int, threading.Lock] = {}
         self.requests_made = 0
+        self.workers = max(workers, 1)
 
     # --- projects -------------------------------------------------------------------------
 
@@ -317,14 +318,20 @@ class ScanClient:
 
     def _listed(self, names: tuple[str, ...]) -> list[ProjectInfo]:
         """The listed projects; one GitLab refuses (404, 403, a server error after the
-        retries) is kept with the reason, so that the scan records it and goes on."""
-        found: dict[int, ProjectInfo] = {}
-        for name in names:
+        retries) is kept with the reason, so that the scan records it and goes on. They are
+        read ``workers`` at a time, like the projects' files."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(name: str) -> ProjectInfo:
             try:
-                info = ProjectInfo.from_api(self.project(name, refusals=True))
+                return ProjectInfo.from_api(self.project(name, refusals=True))
             except Unreadable as exc:
-                info = ProjectInfo.refused(name, str(exc))
-            found.setdefault(info.id, info)
+                return ProjectInfo.refused(name, str(exc))
+
+        found: dict[int, ProjectInfo] = {}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for info in pool.map(one, names):
+                found.setdefault(info.id, info)
         return [found[key] for key in sorted(found)]
 
     def project(self, name: str, *, refusals: bool = False) -> dict[str, Any]:
