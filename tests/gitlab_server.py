@@ -400,6 +400,57 @@ class _Handler(BaseHTTPRequestHandler):
             case _:
                 self._json(404, {"error": "404 Not Found"})
 
+    def do_HEAD(self) -> None:
+        """``HEAD /projects/:id/repository/files/:path``: a file's metadata as headers
+        (``X-Gitlab-Blob-Id``...), no body (``lib/api/files.rb``); other paths 404."""
+        fake = self.server.fake
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query))
+        fake.requests.append(
+            Recorded("HEAD", parts.path, query, {k.lower(): v for k, v in self.headers.items()})
+        )
+        if self.headers.get("PRIVATE-TOKEN") != fake.token:
+            self._head(401)
+            return
+        if parts.path in fake.overrides:
+            self._head(fake.overrides[parts.path][0])
+            return
+        if fake.queued.get(parts.path):
+            status, headers = fake.queued[parts.path].pop(0)
+            self._head(status, headers)
+            return
+        match [unquote(s) for s in parts.path.split("/")]:
+            case ["", "api", "v4", "projects", raw_id, "repository", "files", file_path]:
+                project_id = fake.project_id(raw_id) or 0
+                branch = fake.project_meta.get(project_id, {}).get("default_branch", "main")
+                content = fake.branch_files.get(project_id, {}).get(file_path)
+                if content is None or query.get("ref") != branch:
+                    self._head(404)
+                    return
+                entity = _file_entity(file_path, content, branch)
+                self._head(
+                    200,
+                    {
+                        "X-Gitlab-Blob-Id": entity["blob_id"],
+                        "X-Gitlab-Commit-Id": entity["commit_id"],
+                        "X-Gitlab-Content-Sha256": entity["content_sha256"],
+                        "X-Gitlab-File-Path": file_path,
+                        "X-Gitlab-Ref": branch,
+                        "X-Gitlab-Size": str(len(content)),
+                    },
+                )
+            case _:
+                self._head(404)
+
+    def _head(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        if status < 300:
+            headers = {**self.server.fake.rate_limit_headers, **(headers or {})}
+        self.send_header("Content-Length", "0")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+
     def do_POST(self) -> None:
         fake, parts, body = self._write_request("POST")
         if parts is None:

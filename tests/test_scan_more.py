@@ -358,6 +358,11 @@ def test_a_rerun_checks_included_files_once_per_scan_and_rescans_what_changed(
     fake.requests.clear()  # nothing changed: one commit lookup per ref, shared; no file read
     again = scan(url, out, SHARED)
     assert (again.kept, again.scanned) == (2, 0) and out.read_text() == text
+    own = [(r.method, r.path) for r in fake.requests if r.path.endswith("files/.gitlab-ci.yml")]
+    assert sorted(own) == [  # each project's own file: its blob id only, no content
+        ("HEAD", "/api/v4/projects/40/repository/files/.gitlab-ci.yml"),
+        ("HEAD", "/api/v4/projects/41/repository/files/.gitlab-ci.yml"),
+    ]
     assert _reads(fake, "ci-templates") == [
         "/api/v4/projects/platform%2Fci-templates/repository/commits/main"
     ]

@@ -370,6 +370,32 @@ class ScanClient:
             raise Unreadable(f"{path!r} of project #{project} is not valid base64") from None
         return RepoFile(data, str(entity.get("blob_id") or ""))
 
+    def blob_id(self, project: int, path: str, ref: str) -> str | None:
+        """The git blob id of ``path`` at ``ref`` without its content (``HEAD`` of the files
+        API answers ``X-Gitlab-Blob-Id``), or None when GitLab has no such file (404)."""
+        import gitlab.exceptions
+        import requests
+
+        url = f"/projects/{project}/repository/files/{_quoted(path)}"
+        action = f"reading the blob id of {path!r} of project #{project}"
+        missing = f"{path!r} was not found in project #{project}"
+        self._count()
+        try:
+            response = self.session.gl.http_request(
+                "head", url, query_data={"ref": ref}, obey_rate_limit=False
+            )
+        except gitlab.exceptions.GitlabHttpError as exc:
+            if exc.response_code == 404:
+                return None
+            raise self.session.fail(exc, action, missing=missing) from None
+        except (
+            gitlab.exceptions.GitlabError,
+            requests.exceptions.RequestException,
+            Refused,
+        ) as exc:
+            raise self.session.fail(exc, action, missing=missing) from None
+        return str(response.headers.get("X-Gitlab-Blob-Id") or "")
+
     def tree(self, project: int, ref: str) -> list[str]:
         """Every file path of ``project`` at ``ref`` (for wildcard local includes)."""
         entries = self._list(

@@ -273,7 +273,8 @@ def unchanged(
     client: ScanClient, info: ProjectInfo, record: Mapping[str, Any], setup: LintSetup
 ) -> bool:
     """Whether ``record`` still holds for the project: the same default branch and CI
-    configuration path, every file it read at the same blob id (one request per file), every
+    configuration path, every file it read at the same blob id (one ``HEAD`` request per file,
+    no content), every
     file included from elsewhere the same (:class:`cigen.scan.includes.IncludeCheck`, each
     answer shared by every project), and the same runners with the same matching facts
     (runner details are read once per scan)."""
@@ -287,8 +288,7 @@ def unchanged(
     if not isinstance(files, dict) or info.default_branch is None:
         return False
     for path, blob in files.items():
-        found = client.file(info.id, str(path), info.default_branch)
-        if found is None or found.blob_id != blob:
+        if client.blob_id(info.id, str(path), info.default_branch) != blob:
             return False
     includes = record.get("includes")
     if not isinstance(includes, dict):
