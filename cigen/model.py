@@ -97,6 +97,9 @@ class Event:
     subject: str = ""  # the name it is about (an include target, a parent, a reference)
     severity: Severity | None = None  # a lower level than the rule's own, when it is one
     cycle: bool = False  # part of a cycle: more content could not explain it
+    #: GitLab's own message for it, as ``Gitlab::Ci::YamlProcessor`` reports it (CI Lint's
+    #: text); empty when GitLab raises no error for it (a warning of cigen's own).
+    gitlab: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,17 @@ class Pipeline:
             if not (explainable and self.incomplete):
                 return event
         return None
+
+    @property
+    def gitlab_errors(self) -> tuple[str, ...]:
+        """The errors GitLab would report for this configuration, in its words: the assembly
+        error (GitLab stops at the first include, ``extends``, ``!reference`` or input error),
+        else the entry tree's and the cross-job checks' errors."""
+        error = self.assembly_error
+        if error is not None:
+            return (error.gitlab or error.message,)
+        model = self.model
+        return () if model is None else tuple(e.message for e in model.errors)
 
     @cached_property
     def model(self) -> Root | None:

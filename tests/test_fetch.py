@@ -23,7 +23,8 @@ from gitlab_server import FakeGitLab, serve
 from helpers import write_files
 
 from cigen.cli.main import main
-from cigen.lint.engine import lint
+from cigen.diagnostics import Severity
+from cigen.lint.engine import lint, load_pipeline
 from cigen.resolve.external import LOCK_NAME, cache_path, default_cache, parse_lock
 from cigen.yaml.load import MAX_BYTES
 
@@ -503,8 +504,6 @@ def test_a_broken_lock_is_a_usage_error_saying_to_fetch(
     [
         ("artifact: gen.yml\n    job: make", "is a file a job creates while the pipeline runs"),
         ("project: $GROUP/ci\n    file: a.yml", "uses $GROUP, which is only known"),
-        ("project: ci/x\n    file: {a: 1}", "is not valid; it is not followed"),
-        ("project: ci/x", "needs project: and file:"),
     ],
 )
 def test_external_includes_that_cannot_be_named_offline(
@@ -514,6 +513,29 @@ def test_external_includes_that_cannot_be_named_offline(
     (root / LOCK_NAME).write_text('{"includes": {}, "lockfileVersion": 1}\n')
     (info,) = [d for d in findings(root) if d.code == "CIG104"]
     assert message in info.message
+
+
+@pytest.mark.parametrize(
+    ("include", "message"),
+    [
+        ("project: ci/x\n    file: {a: 1}", "Included file `{a: 1}` does not have YAML extension!"),
+        (
+            "project: ci/x",
+            '`{"project":"ci/x"}` does not have a valid subkey for include. Valid subkeys are: '
+            "`local`, `project`, `remote`, `template`, `artifact`, `component`",
+        ),
+    ],
+)
+def test_external_includes_gitlab_refuses_before_fetching(
+    env: Path, tmp_path: Path, include: str, message: str
+) -> None:
+    """``external/mapper/matcher.rb`` and ``file/base.rb#validate_location!``."""
+    root = project(tmp_path, f"include:\n  - {include}\n")
+    (root / LOCK_NAME).write_text('{"includes": {}, "lockfileVersion": 1}\n')
+    (error,) = [d for d in findings(root) if d.code == "CIG106"]
+    assert error.severity is Severity.ERROR
+    pipeline = load_pipeline(root / ".gitlab-ci.yml", root=root)
+    assert pipeline.gitlab_errors == (message,)
 
 
 def test_local_includes_inside_a_fetched_file_come_from_its_project(

@@ -45,12 +45,15 @@ def given(**values: Any) -> YMap:
         ({}, "`name` input: required value has not been provided"),
         ({"name": "a", "count": "many"}, "`count` input: provided value is not a number"),
         ({"name": "a", "flag": "'yes'"}, "`flag` input: provided value is not a boolean"),
-        ({"name": "a", "items": "x"}, "`items` input: provided value is not a array"),
+        ({"name": "a", "items": "x"}, "`items` input: provided value is not an array"),
         (
             {"name": "a", "env": "test"},
             "`env` input: `test` cannot be used because it is not in the list",
         ),
-        ({"name": "a", "ref": "main"}, "does not match required RE2 regular expression ^v\\d+$"),
+        (
+            {"name": "a", "ref": "main"},
+            "`ref` input: provided value does not match required RegEx pattern",
+        ),
         ({"name": "a", "other": "1"}, "unknown input arguments: other"),
     ],
 )
@@ -82,7 +85,9 @@ def test_unknown_input_type() -> None:
     _values, problems = bind(
         header("spec:\n  inputs:\n    a: {type: date, default: x}"), None, MARK
     )
-    assert "unknown input type" in problems[0].message
+    assert problems[0].gitlab == (
+        "unknown input specification for `a` (valid types: array, boolean, number, string)"
+    )
 
 
 def interpolated(body: str, values: dict[str, Any]) -> tuple[Any, list[str]]:
@@ -106,8 +111,8 @@ def test_whole_block_keeps_the_input_type_and_partial_blocks_become_text() -> No
     ("block", "expected"),
     [
         ("$[[ inputs.s | truncate(1,3) ]]", "bcd"),
-        ("$[[ inputs.s | posix_quote ]]", "abcdef"),
-        ("$[[ inputs.q | posix_quote ]]", "'a b'"),
+        ("$[[ inputs.s | truncate(2,10 ]]", "cdef"),
+        ("$[[ inputs.q | posix_escape | truncate(0,2) ]]", "a\\"),
         ("$[[ inputs.q | posix_escape ]]", "a\\ b"),
         ("$[[ inputs.s | expand_vars ]]", "abcdef"),
     ],
@@ -121,9 +126,10 @@ def test_functions(block: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ("$[[ inputs.nope ]]", "unknown interpolation key: `nope`"),
-        ("$[[ nope ]]", "invalid interpolation access pattern"),
-        ("$[[ inputs.s | shout ]]", "unknown interpolation function"),
+        ("$[[ inputs.nope ]]", "unknown interpolation provided: `nope` in `inputs.nope`"),
+        ("$[[ nope ]]", "invalid pattern used for interpolation. valid pattern is"),
+        ("$[[ inputs.s | shout ]]", "no function matching `shout`"),
+        ("$[[ inputs.s | posix_quote ]]", "no function matching `posix_quote`"),
         ("$[[ inputs.s | a | b | c | d ]]", "too many functions"),
     ],
 )
@@ -153,3 +159,54 @@ def test_two_blocks_in_one_string_are_each_replaced() -> None:
         "$[[ inputs.a ]]-$[[ inputs.b ]]", {"a": "x", "b": 2}, Mark("f.yml", 1, 1)
     )
     assert (body, problems) == ("x-2", [])
+
+
+def test_limits_give_gitlabs_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``interpolation/config.rb`` (MAX_NODES, MAX_NODE_SIZE) and ``template.rb`` (MAX_BLOCKS),
+    lowered as GitLab's own specs lower them."""
+    import cigen.resolve.inputs as inputs
+
+    body = load_text("b.yml", "a: $[[ inputs.s ]]\nb: $[[ inputs.s ]]\nc: [x, y, z]\n").body
+    monkeypatch.setattr(inputs, "MAX_NODES", 3)
+    _result, problems = interpolate(body, {"s": "v"}, MARK)
+    assert [p.gitlab for p in problems] == ["config too large"]
+    monkeypatch.setattr(inputs, "MAX_NODES", 500_000)
+    monkeypatch.setattr(inputs, "MAX_BLOCKS", 1)
+    _result, problems = interpolate(body, {"s": "v"}, MARK)
+    assert [p.gitlab for p in problems] == ["too many interpolation blocks"]
+
+
+def test_a_value_over_one_mebibyte_is_too_large() -> None:
+    big = "x" * (1024 * 1024 + 1)
+    _result, problems = interpolate(load_text("b.yml", f"k: {big}\n").body, {}, MARK)
+    assert [p.gitlab for p in problems] == ["config node too large"]
+    _result, problems = interpolate(load_text("b.yml", f"k: {big[1:]}\n").body, {}, MARK)
+    assert problems == []
+
+
+def test_root_file_inputs_from_spec_include_stay_literal(tmp_path: Any) -> None:
+    """The pipeline's own inputs come with the run: one declared in a ``spec:include`` file
+    (``external/header/processor.rb``) is left for GitLab, like an inline one."""
+    result = lint_tree(
+        tmp_path,
+        {
+            ".gitlab-ci.yml": "spec:\n  include:\n    - local: /inputs.yml\n---\nbuild:\n"
+            "  script:\n    - echo '$[[ inputs.env ]]'\n",
+            "inputs.yml": "inputs:\n  env:\n",
+        },
+    )
+    assert [d.code for d in result.diagnostics] == []
+
+
+def test_duplicate_spec_include_inputs_are_one_error(tmp_path: Any) -> None:
+    result = lint_tree(
+        tmp_path,
+        {
+            ".gitlab-ci.yml": "include:\n  - local: a.yml\nbuild:\n  script: [x]\n",
+            "a.yml": "spec:\n  include: [/i.yml]\n  inputs:\n    env: {default: x}\n---\n"
+            "job:\n  script: [x]\n",
+            "i.yml": "inputs:\n  env: {default: y}\n",
+        },
+    )
+    assert [(d.code, d.line) for d in result.diagnostics] == [("CIG107", 2)]
+    assert "declared more than once: env" in result.diagnostics[0].message

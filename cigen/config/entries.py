@@ -84,6 +84,10 @@ def _header_input(c: Check, value: Any, mark: Mark, loc: str) -> None:
     header.input_entry(c, loc, value, mark, loc)
 
 
+def _header_input_rules(c: Check, value: Any, mark: Mark, loc: str) -> None:
+    header.input_rules(c, loc, value, mark, loc)
+
+
 def _job_rule(c: Check, value: Any, mark: Mark, loc: str) -> Any:
     return rules.rule(
         c, value, mark, loc, allowed_when=rules.JOB_RULE_WHEN, allowed_keys=rules.JOB_RULE_KEYS
@@ -136,6 +140,12 @@ ENTRIES: dict[str, Entry] = {
     "header_root": _header_root,
     "header_input": _header_input,
     "header_component": header.component,
+    "header_spec": header.spec,
+    "header_inputs": header.inputs,
+    "header_include": header.include_entry,
+    "header_includes": header.includes,
+    "header_input_rules": _header_input_rules,
+    "header_input_rule": header.input_rule,
     # cache.py
     "caches": cache.caches,
     "cache": cache.cache,

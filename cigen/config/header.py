@@ -9,6 +9,7 @@ spec takes ``inputs``, ``include`` and ``component``; each input takes ``default
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cigen.config.node import (
@@ -33,7 +34,8 @@ INPUT_TYPES = ("array", "boolean", "number", "string")
 COMPONENT_VALUES = ("name", "sha", "version", "reference")
 RULE_KEYS = ("if", "options", "default")
 OPTIONS_LIMIT = 50
-INCLUDE_KEYS = ("local", "remote", "project", "ref", "file", "template", "component", "inputs")
+#: ``Header::Include::ALLOWED_KEYS``: ``BaseInclude::COMMON_ALLOWED_KEYS`` only.
+INCLUDE_KEYS = ("local", "file", "remote", "project", "ref", "integrity", "cache")
 
 
 def header(c: Check, value: Any, mark: Mark, key: str = "header") -> None:
@@ -76,6 +78,55 @@ def inputs(c: Check, value: Any, mark: Mark, loc: str) -> None:
         where = value.value_mark(name)
         one = YMap(where) if found is None else found
         input_entry(c, name, one, where, f"{loc}:{name}")
+    _input_references(c, value, loc)
+
+
+_INPUT_REFERENCE = re.compile(r"\$\[\[\s*inputs\.(\w+)\s*\]\]")
+
+
+def _input_references(c: Check, value: YMap, loc: str) -> None:
+    """``Header::Inputs::Validator``: the inputs each rule's ``if`` names are declared, and no
+    input depends on itself through them (reported once, on the first input)."""
+    graph: dict[str, list[str]] = {}
+    for name, found in value.items():
+        rules = found.get("rules") if isinstance(found, dict) else None
+        graph[name] = []
+        for index, rule in enumerate(rules if isinstance(rules, list) else ()):
+            condition = rule.get("if") if isinstance(rule, dict) else None
+            if not isinstance(condition, str):
+                continue
+            named = list(dict.fromkeys(_INPUT_REFERENCE.findall(condition)))
+            graph[name].extend(named)
+            undefined = [n for n in named if n not in value]
+            if undefined:
+                text = f"rule[{index}] references undefined inputs: {', '.join(undefined)}"
+                c.add(f"{loc}:{name}", "config", text, value.value_mark(name))
+    if graph and _cyclic(graph):
+        first = next(iter(value))
+        c.add(f"{loc}:{first}", "config", "circular dependency detected", value.value_mark(first))
+
+
+def _cyclic(graph: dict[str, list[str]]) -> bool:
+    """Whether following the dependencies of ``graph`` (unknown names have none) loops."""
+    done: set[str] = set()
+    for start in graph:
+        if start in done:
+            continue
+        path: set[str] = {start}
+        stack = [(start, iter(graph[start]))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.discard(node)
+                done.add(node)
+            elif child in path:
+                return True
+            elif child not in done and child in graph:
+                path.add(child)
+                stack.append((child, iter(graph[child])))
+    return False
 
 
 def input_entry(c: Check, name: str, value: Any, mark: Mark, loc: str) -> None:
@@ -116,22 +167,21 @@ def input_entry(c: Check, name: str, value: Any, mark: Mark, loc: str) -> None:
 
 
 def input_rules(c: Check, name: str, value: Any, mark: Mark, loc: str) -> None:
-    """``Header::Input::Rules``: its errors read ``\\`name\\` input: ...``."""
-    prefix = f"`{name}` input: "
+    """``Header::Input::Rules``: its rules' errors are renamed ``<name> input: ...``
+    (``Rules#errors`` rewrites ``[header:spec:inputs:]<name>:rules:rule ...``)."""
+    from cigen.config.node import ConfigError
+
     if not isinstance(value, list):
         c.add(loc, "config", type_name(list), mark)
         return
     for index, rule in enumerate(value):
         where = item_mark(value, index, mark)
         for text in _rule_errors(rule):
-            c.errors.append(_renamed(prefix, text, where, loc))
+            message = _RULE_ERROR.sub(r"`\1` input: \2", f"{loc}:rule {text}".lower())
+            c.errors.append(ConfigError(message, where, where=loc))
 
 
-def _renamed(prefix: str, text: str, mark: Mark, loc: str) -> Any:
-    from cigen.config.node import ConfigError
-
-    text = text.lower()
-    return ConfigError(prefix + text.removeprefix("config "), mark, where=loc)
+_RULE_ERROR = re.compile(r"(?:header:spec:inputs:)?(\w+):rules:rule (?:base |config )?(.+)")
 
 
 def _rule_errors(rule: Any) -> list[str]:
@@ -167,13 +217,34 @@ def _rule_errors(rule: Any) -> list[str]:
 
 
 def includes(c: Check, value: Any, mark: Mark, loc: str) -> None:
-    """``Header::Includes``: a composable array of ``Header::Include`` (key ``include``)."""
+    """``Header::Includes``: a path or an array of ``Header::Include`` (key ``include``)."""
+    if not isinstance(value, (list, str)):
+        c.add(loc, "config", "should be an array or a string", mark)
+        return
     for index, item in enumerate(value if isinstance(value, list) else [value]):
-        where = item_mark(value, index, mark)
-        if isinstance(item, dict):
-            allowed_keys(c, f"{loc}:include", item, INCLUDE_KEYS, where)
-        elif not is_string(item):
-            c.add(f"{loc}:include", "config", "should be a hash or a string", where)
+        if item is not None:
+            include_entry(c, item, item_mark(value, index, mark), f"{loc}:include")
+
+
+def include_entry(c: Check, value: Any, mark: Mark, loc: str) -> None:
+    """``Header::Include``: ``BaseInclude``'s checks with the common keys only (an inputs file
+    has no ``template``, ``component``, ``rules`` or ``inputs``)."""
+    from cigen.config.include import base_include_checks
+
+    if not (is_hash(value) or is_string(value)):
+        c.add(loc, "config", "should be a hash or a string", mark)
+        return
+    if is_hash(value):
+        base_include_checks(c, value, mark, loc)
+        allowed_keys(c, loc, value, INCLUDE_KEYS, mark)
+
+
+def input_rule(c: Check, value: Any, mark: Mark, loc: str) -> None:
+    """``Header::Input::Rules::Rule`` on its own (its messages carry its location)."""
+    from cigen.config.node import ConfigError
+
+    for text in _rule_errors(value):
+        c.errors.append(ConfigError(f"{loc} {text}".lower(), mark, where=loc))
 
 
 def component(c: Check, value: Any, mark: Mark, loc: str) -> None:

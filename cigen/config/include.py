@@ -122,7 +122,7 @@ def include(c: Check, value: Any, mark: Mark, loc: str) -> Include | None:
     if not (hashed or is_string(value)):
         c.add(loc, "config", "should be a hash or a string", mark)
     if hashed:
-        _base_checks(c, value, mark, loc)
+        base_include_checks(c, value, mark, loc)
         allowed_keys(c, loc, value, INCLUDE_KEYS, mark)
         if _truthy(value.get("artifact")) and blank(value.get("job")):
             c.add(loc, "config", "must specify the job where to fetch the artifact from", mark)
@@ -142,7 +142,7 @@ def _truthy(value: Any) -> bool:
     return value is not None and value is not False
 
 
-def _base_checks(c: Check, value: Any, mark: Mark, loc: str) -> None:
+def base_include_checks(c: Check, value: Any, mark: Mark, loc: str) -> None:
     """``BaseInclude``: ``file`` with ``project``, ``integrity`` and ``cache``."""
     if _truthy(value.get("project")) and blank(value.get("file")):
         c.add(loc, "config", "must specify the file where to fetch the config from", mark)

@@ -52,6 +52,21 @@ def include_rules_for(
     return decide
 
 
+def _project_include_rules(project: Project, variables: Mapping[str, str] | None) -> IncludeRules:
+    """CI Lint's default context, with ``exists:`` checked against the project's files (read
+    only when a rule asks)."""
+
+    def decide(rules: Any) -> bool:
+        from cigen.pipeline.simulate import PipelineContext
+
+        files = tuple(project.files())
+        known = None if project.truncated else files
+        ctx = PipelineContext(variables=dict(variables or {}), project_files=known)
+        return include_rules_for(ctx, variables)(rules)
+
+    return decide
+
+
 def load_pipeline(
     path: Path,
     *,
@@ -65,14 +80,14 @@ def load_pipeline(
 
     External includes come from ``source``, else from the project's ``.cigen.lock`` and the
     include ``cache`` folder, offline (none followed when the project has no lock)."""
-    if include_rules is None:
-        include_rules = include_rules_for(None, variables)
     if path.is_dir():
         path = path / ".gitlab-ci.yml"
     if not path.exists():
         raise CigenError(f"{path}: no such file")
     project_root = find_root(path, root)
     project = Project(project_root)
+    if include_rules is None:
+        include_rules = _project_include_rules(project, variables)
     entry = project.relative(path)
     if source is None:
         lock = read_lock(project.root)

@@ -348,7 +348,13 @@ def fetch(
             "is unchanged)"
         )
     prune(cache, frozenset(entry.sha256 for entry in source.entries.values()))
-    return FetchResult(Lock(dict(source.entries)), tuple(source.errors), pipeline)
+    # includes GitLab refuses before fetching anything (a template name, a remote address)
+    refused = [
+        f"{e.mark.path}:{e.mark.line}:{e.mark.col}: {e.gitlab}"
+        for e in pipeline.events
+        if e.kind == "include-invalid" and e.subject
+    ]
+    return FetchResult(Lock(dict(source.entries)), (*source.errors, *refused), pipeline)
 
 
 def described(lock: Lock) -> list[str]:

@@ -19,18 +19,27 @@ _TYPES = ("string", "number", "boolean", "array")
 MAX_BLOCKS = 10_000
 #: GitLab's ``Interpolation::Config::MAX_NODES`` ("config too large").
 MAX_NODES = 500_000
-#: Characters interpolation may add to one file (each block may insert a whole input value).
-MAX_INTERPOLATED = 16 * 1024 * 1024
-#: GitLab's ``Interpolation::Config::MAX_NODES`` ("config too large").
-MAX_NODES = 500_000
+#: ``Interpolation::Config::MAX_NODE_SIZE`` (bytes of one string).
+MAX_NODE_SIZE = 1024 * 1024
 #: Characters interpolation may add to one file (each block may insert a whole input value).
 MAX_INTERPOLATED = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class InputProblem:
+    """One input or interpolation error: cigen's message (what to do) and GitLab's text
+    (``Interpolation::Inputs``/``Template`` errors, as ``Ci::Inputs`` words them)."""
+
     mark: Mark
     message: str
+    gitlab: str = ""
+
+
+#: GitLab's message for inputs given to a file without a ``spec`` header
+#: (``lib/gitlab/ci/config/interpolation/interpolator.rb``).
+NO_SPEC = "Given inputs not defined in the `spec` section of the included configuration file"
+NOT_A_HASH = "Given inputs must be a hash"
+_ARTICLE = {"string": "a string", "number": "a number", "boolean": "a boolean", "array": "an array"}
 
 
 def _spec_inputs(header: YMap | None) -> YMap | None:
@@ -44,10 +53,13 @@ def _spec_inputs(header: YMap | None) -> YMap | None:
 
 
 def _type_ok(kind: str, value: Any) -> bool:
+    """GitLab's input types; a string input takes a number too (``interpolation/inputs_spec.rb``:
+    ``default: 1`` with ``options: [1, 2]`` and no type is valid, and becomes ``"1"``)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "string":
-        return isinstance(value, str)
+        return isinstance(value, str) or number
     if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return number
     if kind == "boolean":
         return isinstance(value, bool)
     return isinstance(value, list)
@@ -71,7 +83,8 @@ def bind(
     """Values for every declared input, or ``None`` when the file declares no inputs.
 
     ``root_file``: the pipeline's own entry file, whose inputs come from the pipeline run; a
-    required input there cannot be known offline and is left out silently.
+    required input there cannot be known offline and is left out silently. The problems come
+    in GitLab's order: unknown arguments first, then each declared input's.
     """
     problems: list[InputProblem] = []
     spec = _spec_inputs(header)
@@ -82,85 +95,108 @@ def bind(
                     given_mark,
                     "inputs are given but the included file has no spec:inputs header; "
                     "declare them in a spec: header document or drop inputs:",
+                    NO_SPEC,
                 )
             )
         return None, problems
     given = given or {}
     unknown = [name for name in given if name not in spec]
     if unknown:
-        problems.append(
-            InputProblem(
-                given_mark,
-                "unknown input arguments: "
-                + ", ".join(unknown)
-                + " (declared: "
-                + (", ".join(spec) or "none")
-                + ")",
-            )
-        )
+        text = "unknown input arguments: " + ", ".join(unknown)
+        declared = ", ".join(spec) or "none"
+        problems.append(InputProblem(given_mark, f"{text} (declared: {declared})", text))
     values: dict[str, Any] = {}
     for name, decl in spec.items():
         decl = decl if isinstance(decl, YMap) else {}
-        kind = decl.get("type", "string")
         where = given.value_mark(name) if isinstance(given, YMap) and name in given else given_mark
-        if kind not in _TYPES:
-            problems.append(
-                InputProblem(spec.value_mark(name), f"`{name}` input: unknown input type {kind!r}")
-            )
-            continue
-        if name in given:
-            value = given[name]
-        elif "default" in decl:
-            value = decl["default"]
-        else:
-            if not root_file:
-                problems.append(
-                    InputProblem(where, f"`{name}` input: required value has not been provided")
-                )
-            continue
-        if not _type_ok(kind, value):
-            problems.append(InputProblem(where, f"`{name}` input: provided value is not a {kind}"))
-            continue
-        options = decl.get("options")
-        if isinstance(options, list) and value not in options:
-            problems.append(
-                InputProblem(
-                    where,
-                    f"`{name}` input: `{value}` cannot be used because it is not in the list of "
-                    "allowed options",
-                )
-            )
-        regex = decl.get("regex")
-        if isinstance(regex, str) and isinstance(value, str):
-            matched = _regex_matches(regex, value)
-            if matched is False:
-                problems.append(
-                    InputProblem(
-                        where,
-                        f"`{name}` input: provided value does not match required RE2 regular "
-                        f"expression {regex}",
-                    )
-                )
-        values[name] = value
+        found = _bind_one(name, decl, given, root_file)
+        if isinstance(found, str):
+            problems.append(InputProblem(where, found, found))
+        elif found:
+            values[name] = found[0]
     return values, problems
 
 
-def _apply_function(value: Any, func: str) -> Any:
-    func = func.strip()
-    text = value if isinstance(value, str) else _stringify(value)
-    if func == "expand_vars":
-        return value  # variables are expanded by GitLab at pipeline creation; keep them
-    if func == "posix_escape":
-        return re.sub(r"([^A-Za-z0-9_\-.,:/@\n])", r"\\\1", text)
-    if func == "posix_quote":
-        import shlex
+def _bind_one(
+    name: str, decl: Mapping[str, Any], given: Mapping[str, Any], root_file: bool
+) -> str | tuple[Any] | None:
+    """``(value,)`` for one declared input, GitLab's error text, or None (left out)."""
+    prefix = f"`{name}` input: "
+    kind = decl.get("type", "string")
+    if kind not in _TYPES:
+        return (
+            f"unknown input specification for `{name}` (valid types: {', '.join(sorted(_TYPES))})"
+        )
+    if name in given:
+        value, source = given[name], "provided value"
+    elif "default" in decl:
+        value, source = decl["default"], "default value"
+    elif root_file:
+        return None
+    else:
+        return prefix + "required value has not been provided"
+    options = decl.get("options")
+    if isinstance(options, list) and kind in ("boolean", "array"):
+        return prefix + "Options can only be used with string and number inputs"
+    errors = []
+    if isinstance(options, list) and value not in options:
+        the = "the " if kind == "number" else ""  # as ``interpolation/inputs_spec.rb`` words it
+        errors.append(
+            prefix + f"`{scalar_text(value)}` cannot be used because it is not in the list of "
+            f"{the}allowed options"
+        )
+    if not _type_ok(kind, value):
+        errors.append(prefix + f"{source} is not {_ARTICLE[kind]}")
+    if errors:
+        return ", ".join(errors)
+    regex = decl.get("regex")
+    if isinstance(regex, str):
+        if kind != "string":
+            return prefix + "RegEx validation can only be used with string inputs"
+        matched = _regex_matches(regex, value if isinstance(value, str) else scalar_text(value))
+        if matched is None:
+            return prefix + "invalid regular expression"
+        if not matched:
+            return prefix + f"{source} does not match required RegEx pattern"
+    if kind == "string" and not isinstance(value, str):
+        value = scalar_text(value)  # a string input's number becomes its text
+    return (value,)
 
-        return shlex.quote(text)
-    match = re.fullmatch(r"truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)", func)
+
+_TRUNCATE = re.compile(r"truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)?")
+
+
+def _function_name(func: str) -> str | None:
+    """The function an expression calls (``truncate(a,b)``, ``expand_vars``,
+    ``posix_escape``), or None."""
+    if _TRUNCATE.fullmatch(func):
+        return "truncate"
+    return func if func in ("expand_vars", "posix_escape") else None
+
+
+def _apply_function(value: Any, func: str) -> Any:
+    """One function of ``Interpolation::FunctionsStack`` (``functions/*.rb``)."""
+    match = _TRUNCATE.fullmatch(func)
+    name = _function_name(func)
+    if not isinstance(value, str):
+        raise BlockError(
+            f"error in `{name}` function: invalid input type: {name} can only be used with "
+            "string inputs"
+        )
     if match:
         start, length = int(match.group(1)), int(match.group(2))
-        return text[start : start + length]
-    raise ValueError(f"unknown interpolation function: `{func}`")
+        return value[start : start + length]
+    if name == "expand_vars":
+        return value  # variables are expanded by GitLab at pipeline creation; keep them
+    return _shell_escape(value)
+
+
+def _shell_escape(text: str) -> str:
+    """Ruby's ``Shellwords.shellescape`` (the ``posix_escape`` function)."""
+    if not text:
+        return "''"
+    escaped = re.sub(r"([^A-Za-z0-9_\-.,:+/@\n])", r"\\\1", text)
+    return escaped.replace("\n", "'\n'")
 
 
 def blocks(text: str) -> Iterator[tuple[int, int, str]]:
@@ -216,18 +252,51 @@ def _evaluate(
     access: str, values: Mapping[str, Any], component: Mapping[str, Any] | None = None
 ) -> Any:
     parts = [p.strip() for p in access.split("|")]
-    if len(parts) > 4:
-        raise ValueError("too many functions in interpolation block")
-    path = parts[0].split(".")
-    known = component if len(path) == 2 and path[0] == "component" else values
-    if len(path) != 2 or (path[0] != "inputs" and known is not component) or known is None:
-        raise ValueError(f"invalid interpolation access pattern `{parts[0]}`")
-    if path[1] not in known:
-        raise ValueError(f"unknown interpolation key: `{path[1]}`")
-    value = known[path[1]]
+    access = parts[0]
+    objects = access.split(".", MAX_ACCESS_OBJECTS - 1)
+    errors = []
+    if len(objects) <= 1:
+        errors.append(INVALID_ACCESS)
+    if len(access.encode()) > MAX_ACCESS_BYTES:
+        errors.append("maximum interpolation expression size exceeded")
+    if errors:
+        raise BlockError(", ".join(errors))
+    node: Any = {"inputs": values, "component": component or {}}
+    for key in objects:
+        if not isinstance(node, Mapping) or key not in node:
+            raise BlockError(f"unknown interpolation provided: `{key}` in `{access}`")
+        node = node[key]
+    if len(parts) > MAX_FUNCTIONS + 1:
+        raise BlockError("too many functions in interpolation block")
+    unknown = [f for f in parts[1:] if _function_name(f) is None]
+    if unknown:  # ``FunctionsStack`` reports every expression that matches no function
+        raise BlockError(
+            ", ".join(
+                f"no function matching `{f}`: check that the function name, arguments, and "
+                "types are correct"
+                for f in unknown
+            )
+        )
     for func in parts[1:]:
-        value = _apply_function(value, func)
-    return value
+        node = _apply_function(node, func)
+    return node
+
+
+INVALID_ACCESS = "invalid pattern used for interpolation. valid pattern is $[[ inputs.input ]]"
+#: ``Interpolation::Access``: at most 5 dotted parts, 1 KiB; ``Block``: at most 3 functions.
+MAX_ACCESS_OBJECTS = 5
+MAX_ACCESS_BYTES = 1024
+MAX_FUNCTIONS = 3
+
+
+class BlockError(ValueError):
+    """An interpolation block GitLab refuses; ``str()`` is GitLab's message."""
+
+
+def _skipped(inner: str) -> bool:
+    """``$[[ matrix.X ]]`` blocks are left for the matrix expansion (``Block``'s
+    ``SKIP_INTERPOLATION_CONTEXTS``)."""
+    return inner.split("|", 1)[0].strip().split(".", 1)[0] == "matrix"
 
 
 class _Interpolator:
@@ -236,8 +305,6 @@ class _Interpolator:
         self.component = component
         self.problems: list[InputProblem] = []
         self.blocks = 0
-        self.nodes = 0
-        self.added = 0
         self.nodes = 0
         self.added = 0
 
@@ -249,12 +316,17 @@ class _Interpolator:
             # one block alone keeps its value's type; a lazy match must not span two blocks
             if len(found) == 1 and found[0][:2] == (0, len(text)) and text.count("$[[") == 1:
                 self.blocks += 1
+                if _skipped(found[0][2]):
+                    return text
                 return _evaluate(found[0][2], self.values, self.component)
             parts: list[str] = []
             done = 0
             for start, end, inner in found:
                 self.blocks += 1
-                inserted = _stringify(_evaluate(inner, self.values, self.component))
+                if _skipped(inner):
+                    inserted = text[start:end]
+                else:
+                    inserted = _stringify(_evaluate(inner, self.values, self.component))
                 self.added += len(inserted)
                 if self.added > MAX_INTERPOLATED:
                     raise ValueError(
@@ -264,8 +336,11 @@ class _Interpolator:
                 parts += [text[done:start], inserted]
                 done = end
             return "".join([*parts, text[done:]])
+        except BlockError as exc:
+            self.problems.append(InputProblem(mark, f"{exc}; fix the $[[ ]] block", str(exc)))
+            return text
         except ValueError as exc:
-            self.problems.append(InputProblem(mark, str(exc)))
+            self.problems.append(InputProblem(mark, str(exc), str(exc)))
             return text
 
     def value(self, value: Any, mark: Mark) -> Any:
@@ -273,6 +348,15 @@ class _Interpolator:
         if self.blocks > MAX_BLOCKS or self.nodes > MAX_NODES or self.added > MAX_INTERPOLATED:
             return value
         if isinstance(value, str):
+            if len(value) > MAX_NODE_SIZE // 4 and len(value.encode()) > MAX_NODE_SIZE:
+                self.problems.append(
+                    InputProblem(
+                        mark,
+                        "a value of more than 1 MiB cannot be interpolated; split it",
+                        "config node too large",
+                    )
+                )
+                return value
             return self.text(value, mark)
         if isinstance(value, YMap):
             out = YMap(value.mark)
@@ -290,7 +374,13 @@ class _Interpolator:
             seq = Reference(value.mark) if isinstance(value, Reference) else YSeq(value.mark)
             for index, item in enumerate(value):
                 imark = value.item_mark(index)
-                seq.push(self.value(item, imark), imark)
+                found = self.value(item, imark)
+                if isinstance(item, str) and isinstance(found, list):
+                    # ``Config#recursive_replace_array``: an array input fills the list in place
+                    for inner in found:
+                        seq.push(inner, imark)
+                else:
+                    seq.push(found, imark)
             return seq
         return value
 
@@ -307,10 +397,18 @@ def interpolate(
     result = worker.value(body, mark)
     if worker.blocks > MAX_BLOCKS:
         worker.problems.append(
-            InputProblem(mark, f"more than {MAX_BLOCKS} interpolation blocks in one file")
+            InputProblem(
+                mark,
+                f"more than {MAX_BLOCKS} interpolation blocks in one file",
+                "too many interpolation blocks",
+            )
         )
     if worker.nodes > MAX_NODES:
         worker.problems.append(
-            InputProblem(mark, f"config too large: more than {MAX_NODES:,} values to interpolate")
+            InputProblem(
+                mark,
+                f"config too large: more than {MAX_NODES:,} values to interpolate",
+                "config too large",
+            )
         )
     return result, worker.problems

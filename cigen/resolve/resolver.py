@@ -9,6 +9,7 @@ reports diagnostics or raises for a mistake in the configuration.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,10 +30,10 @@ from cigen.project import Missing, Outside, Project, is_wildcard
 from cigen.records import dataclass, field
 from cigen.resolve.budget import Budget
 from cigen.resolve.external import Request, Source, Unavailable, unlocked
-from cigen.resolve.inputs import bind, interpolate
+from cigen.resolve.inputs import NOT_A_HASH, InputProblem, bind, interpolate
 from cigen.resolve.merge import deep_merge
 from cigen.variables import expand
-from cigen.yaml.load import Loaded, Reference, YMap, YSeq, load_text
+from cigen.yaml.load import Loaded, Reference, YMap, YSeq, load_text, scalar_text, to_plain
 
 MAX_INCLUDES = 150
 #: ``extends``: more than this many ancestors with a further ``extends`` fails.
@@ -63,8 +64,18 @@ class _State:
     files: dict[str, Loaded] = field(default_factory=dict)  # external files read, by name
     budget: Budget = field(default_factory=Budget)  # what extends/!reference/default copy
 
+    #: Errors of the include level being expanded, held back until its end: GitLab raises a
+    #: nested file's error at once but reports its own level's file errors after loading all
+    #: of them (``Mapper::Verifier``, then ``Processor#validate_external_files!``).
+    levels: list[list[Event]] = field(default_factory=list)
+
     def event(self, kind: str, mark: Mark, message: str, **extra: Any) -> None:
         self.events.append(Event(kind, mark, message, **extra))
+
+    def own(self, kind: str, mark: Mark, message: str, **extra: Any) -> None:
+        """An error of one included file of the current level (see :attr:`levels`)."""
+        target = self.levels[-1] if self.levels else self.events
+        target.append(Event(kind, mark, message, **extra))
 
 
 def resolve(
@@ -82,6 +93,8 @@ def resolve(
     config: YMap | None = None
     if loaded.ok and isinstance(loaded.body, YMap):
         body = _interpolated(state, loaded, None, loaded.body.mark, root_file=True)
+        if not isinstance(body, YMap):
+            body = loaded.body
         state.documents.append(Document(entry, body))
         config = _expand_includes(state, entry, body, (entry,))
     elif loaded.ok:
@@ -130,27 +143,186 @@ def _interpolated(
     *,
     root_file: bool = False,
     component: dict[str, str] | None = None,
+    location: str = "",
 ) -> Any:
-    values, problems = bind(
-        loaded.header, given if isinstance(given, dict) else None, given_mark, root_file=root_file
-    )
-    for problem in problems:
-        state.event("include-inputs", problem.mark, problem.message)
-    if problems and not root_file:
-        return None  # GitLab stops at an input error; the file's content would only add noise
+    """The file's body with its inputs interpolated (``Interpolation::Interpolator``: the
+    given inputs, the ``spec`` header, the inputs, then each ``$[[ ]]`` block), or None when
+    an included file's inputs fail (GitLab stops there)."""
+    kind, problems = _header_problems(loaded, given, given_mark)
+    values: dict[str, Any] | None = None
+    header = loaded.header
+    if not problems:
+        kind = "include-inputs"
+        header, problems, followed = _spec_includes(state, loaded.header)
+        if not followed:
+            return loaded.body  # inputs declared in a file not followed: unknown here
+        found, more = bind(header, given if given else None, given_mark, root_file=root_file)
+        values, problems = found, [*problems, *more]
+    if problems:
+        # ``Interpolator#error_message``: the first three errors, comma-separated
+        gitlab = ", ".join(p.gitlab for p in problems[:3])
+        _input_events(state, problems, gitlab, location, kind)
+        if not root_file:
+            return None  # GitLab stops at an input error; the file's content would only add noise
     context = _component_context(loaded.header, component)
-    if values is None and context is None:
-        return loaded.body
+    if values is None and context is None and loaded.header is None:
+        return loaded.body  # no header: GitLab leaves the content as it is
     values = values if values is not None else {}
-    if root_file and loaded.header is not None:
-        spec = loaded.header.get("spec")
+    if root_file and header is not None:
+        spec = header.get("spec")
         declared = spec.get("inputs") if isinstance(spec, dict) else None
         for name in declared or ():
             values.setdefault(name, f"$[[ inputs.{name} ]]")
     body, problems = interpolate(loaded.body, values, given_mark, context)
-    for problem in problems:
-        state.event("include-inputs", problem.mark, problem.message)
+    if problems:
+        # ``Template`` stops at the first block it cannot interpolate
+        _input_events(state, problems, problems[0].gitlab, location)
     return body
+
+
+#: ``Header::Mapper::Matcher``'s file classes.
+_HEADER_KINDS = ("local", "remote", "project")
+
+
+def _spec_includes(
+    state: _State, header: YMap | None
+) -> tuple[YMap | None, list[InputProblem], bool]:
+    """The header with the inputs its ``spec:include`` files declare merged in
+    (``External::Header::Processor``: local, remote and project files holding only ``inputs``;
+    no input declared twice), its error, and False when such a file is not followed."""
+    spec = header.get("spec") if header is not None else None
+    if not isinstance(spec, YMap) or not _present(spec.get("include")):
+        return header, [], True
+    assert header is not None
+    mark = spec.value_mark("include")
+    merged = YMap(mark)
+    inline = spec.get("inputs")
+    seen: list[str] = []
+    for item, where in _header_locations(spec["include"], mark):
+        found = _header_file(state, item, where)
+        if isinstance(found, InputProblem):
+            return _with_inputs(header, YMap(mark)), [found], True
+        if found is None:
+            return None, [], False
+        inputs = found.get("inputs")
+        if isinstance(inputs, YMap):
+            seen.extend(inputs)
+            merged = deep_merge(merged, inputs)
+    if isinstance(inline, YMap):
+        seen.extend(inline)
+        merged = deep_merge(merged, inline)
+    counts = Counter(seen)
+    twice = [key for key, count in counts.items() if count > 1]
+    if twice:
+        text = (
+            f"Duplicate input keys found: {', '.join(twice)}. Input keys must be unique across "
+            "all included files and inline specifications."
+        )
+        cigen = f"inputs declared more than once: {', '.join(twice)}; declare each input once"
+        return _with_inputs(header, YMap(mark)), [InputProblem(mark, cigen, text)], True
+    return _with_inputs(header, merged), [], True
+
+
+def _with_inputs(header: YMap, inputs: YMap) -> YMap:
+    spec = YMap(header.mark)
+    spec.put("inputs", inputs, inputs.mark, inputs.mark)
+    out = YMap(header.mark)
+    out.put("spec", spec, header.mark, header.mark)
+    return out
+
+
+def _header_locations(value: Any, mark: Mark) -> Iterator[tuple[Any, Mark]]:
+    items = value if isinstance(value, list) else [value]
+    for index, item in enumerate(items):
+        if item is not None:
+            yield item, value.item_mark(index) if isinstance(value, YSeq) else mark
+
+
+def _header_file(state: _State, item: Any, where: Mark) -> YMap | InputProblem | None:
+    """One ``spec:include`` file's content, its error, or None when it is not followed."""
+    cigen = "a spec:include file GitLab cannot use"
+    if not isinstance(item, (str, YMap)):
+        return InputProblem(where, cigen, "Each include must be a hash or a string")
+    if isinstance(item, str):
+        kinds = ["remote" if _URL.match(item) else "local"]
+        item_map = YMap(where)
+        item_map.put(kinds[0], item, where, where)
+        item = item_map
+    kinds = [kind for kind in _HEADER_KINDS if _matching(item, kind)]
+    subkeys = "`, `".join(_HEADER_KINDS)
+    if not kinds:
+        text = (
+            f"`{_to_json(item)}` does not have a valid subkey for header include. Valid "
+            f"subkeys are: `{subkeys}`"
+        )
+        return InputProblem(where, cigen, text)
+    if len(kinds) > 1:
+        return InputProblem(where, cigen, f"Each include must use only one of: `{subkeys}`")
+    kind = kinds[0]
+    if not _count(state, where):
+        return InputProblem(where, "too many includes", LIMIT_MESSAGE)
+    raw = item.get("file") if kind == "project" else item[kind]
+    location = raw.lstrip("/") if isinstance(raw, str) and kind != "remote" else raw
+    problem = _location_error(_Entry(kind, str(raw), where, raw=raw), location)
+    if problem is not None:
+        return InputProblem(where, problem[0], problem[1])
+    if kind != "local":
+        target = item.get("project") if kind == "project" else raw
+        _not_followed_at(
+            state, where, f"{kind} spec:include {target!r} is not followed: its inputs are unknown"
+        )
+        return None
+    try:
+        loaded = state.project.load(state.project.normalize(location))
+    except (Outside, Missing):
+        text = f"Local file `{location}` does not exist!"
+        return InputProblem(where, f"spec:include file {location!r} does not exist", text)
+    if not loaded.text.strip() and loaded.ok:
+        return InputProblem(where, f"{location!r} is empty", f"Local file `{location}` is empty!")
+    body = loaded.body
+    if not loaded.ok or not isinstance(body, YMap):
+        text = f"`{location}`: Invalid configuration format"
+        return InputProblem(where, f"{location!r} is not a mapping of inputs", text)
+    unknown = [key for key in body if key != "inputs"]
+    if unknown:
+        listed = ", ".join(f":{key}" for key in unknown)
+        text = f"Header include file `{location}` contains unknown keys: [{listed}]"
+        return InputProblem(where, f"{location!r} may only hold inputs:", text)
+    return body
+
+
+def _not_followed_at(state: _State, mark: Mark, message: str) -> None:
+    state.unfollowed.append(Event("include-not-followed", mark, message))
+
+
+def _header_problems(loaded: Loaded, given: Any, mark: Mark) -> tuple[str, list[InputProblem]]:
+    """The given inputs' shape (``include-inputs``) and the ``spec:`` header
+    (``include-header``: ``Header::Root``, keyed ``header``), with the event kind."""
+    if given is not None and not isinstance(given, dict):
+        cigen = "inputs: must be a mapping of input names to values"
+        return "include-inputs", [InputProblem(mark, cigen, NOT_A_HASH)]
+    if loaded.header is None:
+        return "include-inputs", []
+    from cigen.config.header import header
+    from cigen.config.node import Check
+
+    c = Check()
+    header(c, loaded.header, loaded.header.mark)
+    return "include-header", [InputProblem(e.mark, e.text, e.message) for e in c.errors]
+
+
+def _input_events(
+    state: _State,
+    problems: list[InputProblem],
+    gitlab: str,
+    location: str,
+    kind: str = "include-inputs",
+) -> None:
+    """One event per problem; each carries GitLab's one message for the file (an included
+    file's is prefixed with its location, ``File::Base``)."""
+    text = f"`{location}`: {gitlab}" if location else gitlab
+    for problem in problems:
+        state.own(kind, problem.mark, problem.message, gitlab=text)
 
 
 def _component_context(header: Any, component: dict[str, str] | None) -> dict[str, str] | None:
@@ -167,41 +339,129 @@ def _component_context(header: Any, component: dict[str, str] | None) -> dict[st
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    kind: str  # local, project, remote, template, component, artifact, invalid
+    kind: str  # local, project, remote, template, component, artifact
     target: str
     mark: Mark
     inputs: Any = None
     rules: Any = None
     item: Any = None  # the include's mapping, when it is one
+    raw: Any = None  # the location as written (``target`` is its text)
 
 
-def _entries(value: Any, mark: Mark) -> Iterator[_Entry]:
-    items = value if isinstance(value, list) else [value]
-    for index, item in enumerate(items):
+#: ``Mapper::Matcher``'s file classes, in its order (the subkeys its messages list).
+INCLUDE_KINDS = ("local", "project", "remote", "template", "artifact", "component")
+_URL = re.compile(r"(?:https?|ssh|git)://\S+\Z", re.IGNORECASE)
+#: ``File::Base::YAML_ALLOWLIST_EXTENSION``, on the file's base name.
+_YAML_NAME = re.compile(r".+\.(?:yml|yaml)\Z", re.IGNORECASE | re.DOTALL)
+
+
+def _present(value: Any) -> bool:
+    """Ruby's ``present?``: not nil, false, blank text or an empty collection."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, (list, dict)):
+        return bool(value)
+    return True
+
+
+def _entries(state: _State, value: Any, mark: Mark) -> list[_Entry]:
+    """The includes of one file, checked in ``External::Mapper``'s order: each a hash or a
+    string (``Normalizer``), ``rules`` (``Filter``), exactly one location key (``Matcher``).
+    Those errors end GitLab's processing at once; the entries kept are followed."""
+    raw = value if isinstance(value, list) else [value]
+    items: list[tuple[Any, Mark]] = []
+    for index, item in enumerate(raw):
         where = value.item_mark(index) if isinstance(value, YSeq) else mark
-        if isinstance(item, str):
-            kind = "remote" if re.match(r"https?://", item) else "local"
-            yield _Entry(kind, item, where)
-        elif isinstance(item, YMap):
-            for kind in ("local", "project", "remote", "template", "component", "artifact"):
-                if kind in item:
-                    target = item[kind]
-                    if kind == "project":
-                        files = item.get("file")
-                        target = f"{item[kind]}:{files}"
-                    yield _Entry(
-                        kind,
-                        str(target),
-                        item.value_mark(kind),
-                        item.get("inputs"),
-                        item.get("rules"),
-                        item,
-                    )
-                    break
-            else:
-                yield _Entry("invalid", "", where)
+        if item is None:
+            continue  # ``compact``
+        if isinstance(item, (str, YMap)):
+            items.append((item, where))
         else:
-            yield _Entry("invalid", "", where)
+            state.event(
+                "include-invalid",
+                where,
+                "an include entry must be a path or a mapping with local:, project:, remote:, "
+                "template: or component:",
+                gitlab="Each include must be a hash or a string",
+            )
+    kept: list[tuple[Any, Mark]] = []
+    for item, where in items:
+        rules = item.get("rules") if isinstance(item, YMap) else None
+        if rules is not None:
+            # GitLab checks the rules' shape first (External::Rules): a bad one fails the pipeline
+            from cigen.config.include import external_rules_error
+
+            error = external_rules_error(rules, item.value_mark("rules"))
+            if error is not None:
+                if error.rule != "CIG401":  # invalid-expression reports those
+                    state.event("include-invalid", error.mark, error.message, gitlab=error.message)
+                else:
+                    state.event("include-rules", error.mark, error.message, gitlab=error.message)
+                continue
+            if state.include_rules is not None and not state.include_rules(rules):
+                continue
+        kept.append((item, where))
+    found: list[_Entry] = []
+    for item, where in kept:
+        if isinstance(item, str):
+            kind = "remote" if _URL.match(item) else "local"
+            found.append(_Entry(kind, item, where, raw=item))
+            continue
+        kinds = [kind for kind in INCLUDE_KINDS if _matching(item, kind)]
+        if len(kinds) == 1:
+            kind = kinds[0]
+            target = item[kind]
+            if kind == "project":
+                target = f"{item[kind]}:{item.get('file')}"
+            found.append(
+                _Entry(
+                    kind,
+                    scalar_text(target) if not isinstance(target, (list, dict)) else str(target),
+                    item.value_mark(kind),
+                    item.get("inputs"),
+                    item.get("rules"),
+                    item,
+                    item[kind],
+                )
+            )
+            continue
+        subkeys = "`, `".join(INCLUDE_KINDS)
+        if kinds:
+            message = f"Each include must use only one of: `{subkeys}`"
+            advice = f"this include uses {', '.join(kinds)}: split it into one include each"
+        else:
+            message = (
+                f"`{_to_json(item)}` does not have a valid subkey for include. Valid subkeys "
+                f"are: `{subkeys}`"
+            )
+            advice = (
+                "an include entry must be a path or a mapping with local:, project: (with "
+                "file:), remote:, template:, artifact: or component:"
+            )
+        state.event("include-invalid", where, advice, gitlab=message, subject="include")
+    return found
+
+
+def _matching(item: YMap, kind: str) -> bool:
+    """``File::<Kind>#matching?``: its location is present (a project needs ``file``)."""
+    if kind == "local":
+        local = item.get("local")
+        return local is not None and _present(str(scalar_text(local)).lstrip("/"))
+    if kind == "project":
+        return _present(item.get("file")) and _present(item.get("project"))
+    return _present(item.get(kind))
+
+
+def _to_json(value: Any) -> str:
+    """``to_json`` as Rails writes it (compact, ``<``, ``>`` and ``&`` escaped)."""
+    import json
+
+    from cigen.yaml.load import to_plain
+
+    text = json.dumps(to_plain(value), ensure_ascii=False, separators=(",", ":"), default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,13 +477,20 @@ def _expand_includes(
     state: _State, path: str, body: YMap, chain: tuple[str, ...], origin: _Origin | None = None
 ) -> YMap:
     content = YMap(body.mark)
+    located = state.count
     if "include" in body:
-        for entry in _entries(body["include"], body.value_mark("include")):
+        state.levels.append([])
+        for entry in _entries(state, body["include"], body.value_mark("include")):
             for included in _follow(state, entry, chain, origin):
                 content = deep_merge(content, included)
+        state.events.extend(state.levels.pop())
+    # ``External::Processor#perform``: with no file to include (none given, all skipped by
+    # ``rules``, a wildcard matching nothing), the pipeline's ``include:`` stays, for the
+    # entry tree to validate (``Entry::Includes``).
+    keep = len(chain) == 1 and state.count == located
     rest = YMap(body.mark)
     for key, value in body.items():
-        if key != "include":
+        if key != "include" or keep:
             rest.put(key, value, body.key_mark(key), body.value_mark(key))
     merged: YMap = deep_merge(content, rest)
     return merged
@@ -238,10 +505,67 @@ def _count(state: _State, mark: Mark) -> bool:
                 mark,
                 f"Maximum of {MAX_INCLUDES} nested includes are allowed; GitLab counts every "
                 "include, nested and repeated: merge some included files",
+                gitlab=LIMIT_MESSAGE,
             )
         state.limit_hit = True
         return False
     return True
+
+
+#: ``Mapper::Verifier``'s error past the include limit.
+LIMIT_MESSAGE = f"Maximum of {MAX_INCLUDES} nested includes are allowed!"
+
+
+def _location_error(entry: _Entry, location: Any) -> tuple[str, str] | None:
+    """``File::<Kind>#validate_location!``: (cigen's message, GitLab's), or None."""
+    if not isinstance(location, str) and entry.kind in ("local", "project"):
+        location = _ruby_to_s(location)  # ``remove_leading_slashes`` calls ``to_s``
+    if not isinstance(location, str):
+        shown = scalar_text(location) if not isinstance(location, (list, dict)) else location
+        return (
+            f"the {entry.kind} include must be a string",
+            f"Included file `{_ruby_to_s(shown)}` needs to be a string",
+        )
+    if entry.kind == "component":
+        return None
+    if not _YAML_NAME.match(location.rpartition("/")[2]):
+        return (
+            f"included file {location!r} does not have a YAML extension (.yml or .yaml)",
+            f"Included file `{location}` does not have YAML extension!",
+        )
+    if entry.kind == "template" and not location.endswith(".gitlab-ci.yml"):
+        return (
+            f"template {location!r} is not a GitLab template name (they end in .gitlab-ci.yml)",
+            f"Template file `{location}` is not a valid location!",
+        )
+    if entry.kind == "remote" and not _URL.match(location):
+        return (
+            f"remote include {location!r} is not an http(s) address",
+            f"Remote file `{location}` does not have a valid address!",
+        )
+    return None
+
+
+def _ruby_to_s(value: Any) -> str:
+    """What Ruby's string interpolation shows for a YAML value."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_ruby_inspect(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{k}: {_ruby_inspect(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    return str(value)
+
+
+def _ruby_inspect(value: Any) -> str:
+    import json
+
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _ruby_to_s(value)
 
 
 def _follow(
@@ -249,29 +573,13 @@ def _follow(
 ) -> Iterator[YMap]:
     if state.limit_hit:
         return
-    if entry.kind == "invalid":
-        state.event(
-            "include-invalid",
-            entry.mark,
-            "an include entry must be a path or a mapping with local:, project:, remote:, "
-            "template: or component:",
-        )
-        return
-    if entry.rules is not None:
-        # GitLab checks the rules' shape first (External::Rules): a bad one fails the pipeline.
-        from cigen.config.include import external_rules_error
-
-        item = entry.item
-        where = item.value_mark("rules") if isinstance(item, YMap) else entry.mark
-        error = external_rules_error(entry.rules, where)
-        if error is not None and error.rule != "CIG401":  # invalid-expression reports those
-            state.event("include-invalid", error.mark, error.message)
-            return
-    if entry.rules is not None and state.include_rules is not None:
-        if not state.include_rules(entry.rules):
-            return
     if entry.kind != "local" or origin is not None:
         yield from _follow_external(state, entry, chain, origin)
+        return
+    if not isinstance(entry.raw, str):
+        if _count(state, entry.mark):
+            cigen, gitlab = _location_error(entry, entry.raw) or ("", "")
+            state.own("include-invalid", entry.mark, cigen, gitlab=gitlab)
         return
     target, unknown = expand(entry.target, state.variables)
     if unknown:
@@ -308,30 +616,30 @@ def _follow(
             )
         paths = matches
     else:
-        if not target.endswith((".yml", ".yaml")):
-            state.event(
-                "include-invalid",
-                entry.mark,
-                f"included file {target!r} does not have a YAML extension (.yml or .yaml)",
-            )
-            return
         paths = [target]
     for repo_path in paths:
         if not _count(state, entry.mark):
             return
+        location = repo_path.lstrip("/")  # ``File::Local``: leading slashes removed
+        problem = _location_error(entry, location)
+        if problem is not None:
+            state.own("include-invalid", entry.mark, problem[0], gitlab=problem[1])
+            continue
+        missing = f"Local file `{location}` does not exist!"
         try:
             rel = state.project.normalize(repo_path)
             loaded = state.project.load(rel)
         except Outside:
-            state.event(
+            state.own(
                 "include-outside-root",
                 entry.mark,
                 f"include {repo_path!r} points outside the project; GitLab reads local "
                 "includes from the repository root only",
+                gitlab=missing,
             )
             continue
         except Missing as exc:
-            state.event(
+            state.own(
                 "include-not-found",
                 entry.mark,
                 f"local file {repo_path!r} does not exist in the project; fix the path "
@@ -339,9 +647,18 @@ def _follow(
                 if exc.absent
                 else f"local file {repo_path!r} cannot be read ({exc.reason}); GitLab "
                 "includes only regular files of the repository",
+                gitlab=missing,
             )
             continue
-        yield from _include_loaded(state, entry, rel, loaded, chain, None)
+        if not loaded.text.strip() and loaded.ok:
+            state.own(
+                "include-not-found",
+                entry.mark,
+                f"included file {rel!r} is empty; GitLab rejects empty includes",
+                gitlab=f"Local file `{location}` is empty!",
+            )
+            continue
+        yield from _include_loaded(state, entry, rel, loaded, chain, None, location=location)
 
 
 def _include_loaded(
@@ -352,8 +669,12 @@ def _include_loaded(
     chain: tuple[str, ...],
     origin: _Origin | None,
     component: dict[str, str] | None = None,
+    *,
+    location: str = "",
 ) -> Iterator[YMap]:
-    """The content of one included file (``name``), its own includes expanded."""
+    """The content of one included file (``name``; ``location`` as GitLab's messages name it),
+    its own includes expanded."""
+    location = location or name
     if name in chain:
         cycle = " -> ".join((*chain[chain.index(name) :], name))
         state.event(
@@ -361,23 +682,52 @@ def _include_loaded(
             entry.mark,
             f"include cycle: {cycle}; GitLab stops only at the {MAX_INCLUDES}-include "
             "limit: remove one of these includes",
+            gitlab=LIMIT_MESSAGE,
         )
         return
     if not loaded.ok:
-        return  # the file's own syntax findings are reported by yaml-syntax
-    if loaded.body is None:
-        state.event(
-            "include-not-found",
+        # the file's own syntax findings are reported by yaml-syntax; GitLab stops here
+        problem = next(p for p in loaded.problems if p.fatal)
+        state.own(
+            "include-syntax",
             entry.mark,
-            f"included file {name!r} is empty; GitLab rejects empty includes",
+            problem.message,
+            gitlab=f"`{location}`: {problem.message}",
         )
         return
-    body = _interpolated(state, loaded, entry.inputs, entry.mark, component=component)
+    if loaded.body is None:
+        state.own(
+            "include-not-found",
+            entry.mark,
+            f"included file {name!r} holds no configuration (only comments or a header); "
+            "GitLab rejects it",
+            gitlab=f"Included file `{location}` does not have valid YAML syntax!",
+        )
+        return
+    if not isinstance(loaded.body, YMap):
+        state.own(
+            "include-invalid",
+            entry.mark,
+            f"included file {name!r} is not a mapping of keys to values",
+            gitlab=f"`{location}`: Invalid configuration format",
+        )
+        return
+    body = _interpolated(
+        state, loaded, entry.inputs, entry.mark, component=component, location=location
+    )
     if body is None:
         return
     state.documents.append(Document(name, body))
     if not isinstance(body, YMap):
-        return  # the schema check reports a document that is not a mapping
+        return
+    if not body:
+        state.own(
+            "include-not-found",
+            entry.mark,
+            f"included file {name!r} holds no configuration; GitLab rejects it",
+            gitlab=f"Included file `{location}` does not have valid YAML syntax!",
+        )
+        return
     yield _expand_includes(state, name, body, (*chain, name), origin)
 
 
@@ -441,6 +791,18 @@ def _requests(state: _State, entry: _Entry, origin: _Origin | None) -> list[Requ
 def _follow_external(
     state: _State, entry: _Entry, chain: tuple[str, ...], origin: _Origin | None
 ) -> Iterator[YMap]:
+    if entry.kind != "local" or isinstance(entry.raw, str):
+        locations = [entry.raw.lstrip("/") if entry.kind == "local" else entry.raw]
+        if entry.kind == "project":
+            files = entry.item.get("file") if isinstance(entry.item, YMap) else None
+            locations = files if isinstance(files, list) else [files]
+            locations = [f.lstrip("/") if isinstance(f, str) else f for f in locations]
+        problems = [p for p in (_location_error(entry, f) for f in locations) if p is not None]
+        if problems:
+            if _count(state, entry.mark):
+                cigen, gitlab = problems[0]
+                state.own("include-invalid", entry.mark, cigen, gitlab=gitlab, subject=entry.target)
+            return
     requests = _requests(state, entry, origin)
     if isinstance(requests, str):
         if _count(state, entry.mark):
@@ -464,12 +826,11 @@ def _follow_external(
         if request.kind == "component":
             spec = loaded.header.get("spec") if isinstance(loaded.header, dict) else None
             if isinstance(spec, dict) and "include" in spec:
-                state.event(
-                    "include-invalid",
-                    entry.mark,
+                message = (
                     f"Component `{request.target}` cannot use `spec:include`. This keyword is "
-                    "not supported in components",
+                    "not supported in components"
                 )
+                state.own("include-invalid", entry.mark, message, gitlab=message)
                 continue
             component = {
                 "name": request.target.rpartition("@")[0].rpartition("/")[2],
@@ -477,7 +838,10 @@ def _follow_external(
                 "version": got.entry.version,
                 "reference": request.target.rpartition("@")[2],
             }
-        yield from _include_loaded(state, entry, name, loaded, chain, inner, component)
+        location = request.file if request.kind == "project" else request.target
+        yield from _include_loaded(
+            state, entry, name, loaded, chain, inner, component, location=location
+        )
 
 
 def _located(request: Request, entry: Any, origin: _Origin | None) -> tuple[str, _Origin | None]:
@@ -530,7 +894,13 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
         active.append(name)
         merged: Any = None
         best = 0
-        for parent, mark in _parents(value):
+        parents = _parents(value)
+        # ``Extendable::Entry#extend!``: all unknown keys in one message, then invalid bases
+        unknown = ", ".join(p for p, _ in parents if p not in config)
+        invalid = ", ".join(
+            p for p, _ in parents if p in config and not isinstance(config[p], YMap)
+        )
+        for parent, mark in parents:
             if parent not in config:
                 state.partial.add(name)
                 state.event(
@@ -539,6 +909,7 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
                     f"{name}: unknown key in `extends` ({parent}); define it or fix the name",
                     job=name,
                     subject=parent,
+                    gitlab=f"{name}: unknown keys in `extends` ({unknown})",
                 )
                 continue
             if not isinstance(config[parent], YMap):
@@ -548,6 +919,7 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
                     f"{name}: invalid base hash in `extends` ({parent}): it is not a mapping",
                     job=name,
                     subject=parent,
+                    gitlab=f"{name}: invalid base hashes in `extends` ({invalid})",
                 )
                 continue
             if parent in active:
@@ -561,6 +933,7 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
                         f"{name}: circular dependency detected in `extends` ({path}); "
                         "break the cycle",
                         job=name,
+                        gitlab=f"{parent}: circular dependency detected in `extends`",
                     )
                 continue
             if len(active) > MAX_EXTENDS_ANCESTORS + 1:
@@ -602,6 +975,7 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
                 f"{name}: nesting too deep in `extends` ({levels} levels; GitLab allows 11); "
                 "flatten the chain",
                 job=name,
+                gitlab=f"{name}: nesting too deep in `extends`",
             )
     return out
 
@@ -624,6 +998,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 "reference-unknown",
                 ref.mark,
                 f"{ref.text()} is not valid: it must list one or more keys",
+                gitlab=f"!reference {_ruby_to_s(to_plain(ref))} is not valid",
             )
             return missing
         if path in cache:
@@ -634,6 +1009,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 ref.mark,
                 f"{ref.text()} is part of a circular chain; break the cycle",
                 cycle=True,
+                gitlab=f"!reference {_ruby_to_s(list(path))} is part of a circular chain",
             )
             return missing
         node: Any = config
@@ -648,6 +1024,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 ref.mark,
                 f"{ref.text()} could not be found; check the key names",
                 subject=path[0],
+                gitlab=f"!reference {_ruby_to_s(list(path))} could not be found",
             )
             cache[path] = missing
             return missing
@@ -812,6 +1189,7 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
                         default_block.key_mark(key),
                         f"{key} is defined in top-level and `default:` entry; keep only the "
                         "`default:` one",
+                        gitlab=f"{key} is defined in top-level and `default:` entry",
                     )
                 defaults.put(
                     key,

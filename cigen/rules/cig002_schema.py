@@ -36,12 +36,10 @@ build:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
-from cigen.rules._common import from_model
-from cigen.schema import validate
+from cigen.rules._common import from_events, from_model
 from cigen.yaml.load import YMap
 
 CODE = "CIG002"
@@ -51,39 +49,18 @@ SUMMARY = "a key or value GitLab's configuration validation refuses"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    validator = ctx.schema_validator
-    if validator is None:
-        return
     pipeline = ctx.pipeline
-    memo: dict[str, list[Any]] = {}
     for document in pipeline.documents:
         body = document.body
-        if not isinstance(body, YMap):
-            mark = getattr(body, "mark", None)
-            if body is not None or document.path == pipeline.entry:
-                yield at(
-                    mark or Mark(document.path, 1, 1),
-                    CODE,
-                    NAME,
-                    SEVERITY,
-                    "Invalid configuration format: the file must be a mapping of keys to values",
-                )
-            continue
-        if "include" in body:
-            probe = YMap(body.mark)
-            probe.put(
-                "include", body["include"], body.key_mark("include"), body.value_mark("include")
+        if not isinstance(body, YMap) and (body is not None or document.path == pipeline.entry):
+            yield at(
+                getattr(body, "mark", None) or Mark(document.path, 1, 1),
+                CODE,
+                NAME,
+                SEVERITY,
+                "Invalid configuration format: the file must be a mapping of keys to values",
             )
-            for issue in validate(probe, validator, document.path, memo):
-                yield at(issue.mark, CODE, NAME, SEVERITY, issue.message, anchor=issue.anchor)
-    for document in pipeline.documents:
-        loaded = pipeline.files.get(document.path)
-        if loaded is not None and loaded.header is not None:
-            from cigen.config.header import header
-            from cigen.config.node import Check
-
-            c = Check()
-            header(c, loaded.header, loaded.header.mark)
-            for error in c.errors:
-                yield at(error.mark, CODE, NAME, SEVERITY, error.text)
+    # a file's ``spec:`` header (``lib/gitlab/ci/config/header/**``), checked as the resolver
+    # interpolates the file; ``include:`` itself is the entry tree's ``Entry::Includes``
+    yield from from_events(ctx, "include-header", CODE, NAME, SEVERITY)
     yield from from_model(ctx, CODE, NAME, SEVERITY)

@@ -1,12 +1,16 @@
 """An include entry GitLab cannot use.
 
 ## What it does
-Reports include entries that are neither a path nor a mapping with ``local``, ``project``,
-``remote``, ``template`` or ``component``, and local files without a ``.yml``/``.yaml``
-extension.
+Reports the include entries GitLab refuses before or while reading them
+(``lib/gitlab/ci/config/external/mapper/*.rb``, ``file/*.rb``): an entry that is neither a path
+nor a mapping, a mapping with no location key or with several (``local``, ``project`` with
+``file``, ``remote``, ``template``, ``artifact``, ``component``), invalid ``rules``, a file name
+without a ``.yml``/``.yaml`` extension, a template name not ending in ``.gitlab-ci.yml``, a
+remote address that is not a URL, and an included file that is not a mapping.
 
 ## Why is this bad?
-GitLab fails the pipeline: "Included file ... does not have YAML extension!".
+GitLab fails the pipeline with the first of them, e.g. "Included file `ci/build.txt` does not
+have YAML extension!".
 
 ## Example
 ```yaml

@@ -58,9 +58,10 @@ def _pipeline_errors(case: YMap, tmp_path: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(str(content), encoding="utf-8")
     pipeline = load_pipeline(tmp_path / ".gitlab-ci.yml", root=tmp_path)
-    model = pipeline.model
-    assert model is not None
-    return [e.message for e in model.errors]
+    # What GitLab reports: its one include/extends/!reference/inputs error when assembling
+    # the configuration fails (``Pipeline.assembly_error``), else the entry tree's errors.
+    assert pipeline.config is not None
+    return list(pipeline.gitlab_errors)
 
 
 def _dump(value: Any) -> str:

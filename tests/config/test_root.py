@@ -94,7 +94,7 @@ def test_job_composed_checks_point_at_their_key() -> None:
           inputs:
             a: {type: boolean, default: "yes"}
             b: {type: array, default: [x]}
-            c: {type: string, default: 1}
+            c: {type: string, default: [1]}
         """
     ) == [
         ("jobs:build inputs `a`: default value is not a boolean", 4, 8),
