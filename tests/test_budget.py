@@ -174,3 +174,46 @@ def test_references_nesting_past_gitlabs_depth_stop(tmp_path: Path) -> None:
     shallow = text.replace("{m: " * 60, "{m: " * 30).replace("}" * 60, "}" * 30)
     write_files(tmp_path, {CI: shallow})
     assert list(load_pipeline(tmp_path / CI, root=tmp_path).jobs) == ["job"]
+
+
+PARALLEL = st.one_of(
+    st.none(),
+    st.integers(-2, 210),
+    st.booleans(),
+    st.text(max_size=3),
+    st.fixed_dictionaries(
+        {
+            "matrix": st.lists(
+                st.dictionaries(
+                    st.sampled_from(["A", "B", "C"]),
+                    st.one_of(st.text(max_size=2), st.lists(st.text(max_size=2), max_size=8)),
+                    max_size=3,
+                )
+                | st.integers(),
+                max_size=5,
+            )
+        }
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(PARALLEL)
+def test_parallel_count_is_the_number_of_instances(parallel: Any) -> None:
+    """``cigen.pipeline.parallel.count`` (what the budget charges) says how many jobs
+    ``instances`` makes (``lib/gitlab/ci/config/entry/product/parallel.rb``, ``matrix.rb``)."""
+    from cigen.pipeline.parallel import count, instances
+
+    assert count(parallel) == len(instances("job", parallel))
+
+
+def test_parallel_instances_are_charged_as_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(budget_module, "MAX_VALUES", 5_000)
+    job = "j{i}:\n  script: [x]\n  parallel: 100\n"
+    write_files(tmp_path, {CI: _jobs("", job, 20)})
+    with pytest.raises(TooLarge, match=r"^\.gitlab-ci\.yml:\d+:13: `parallel:` makes"):
+        load_pipeline(tmp_path / CI, root=tmp_path)
+    write_files(tmp_path, {CI: _jobs("", job.replace("100", "5"), 20)})
+    assert len(load_pipeline(tmp_path / CI, root=tmp_path).jobs) == 20

@@ -903,6 +903,17 @@ CASES += [
 ]
 
 
+CASES += [
+    Case(
+        f"parallel-jobs-{command}",
+        {CI: "".join(f"j{i}:\n  script: [x]\n  parallel: 200\n" for i in range(2000))},
+        frozenset({2}),
+        (command, "--root", ".", CI),
+    )
+    for command in ("lint", "plan")  # 400,000 jobs: lint took 45 s, plan over 2 minutes
+]
+
+
 # --- the assembled size: extends, !reference, default and variables copied into jobs -----------
 #: 2,000 jobs: each would get its own copy of a 20,000-entry mapping or list (issue 11, class 6).
 WIDE, MANY = 20_000, 2_000

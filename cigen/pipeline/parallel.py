@@ -151,6 +151,25 @@ def _number(config: object) -> int | None:
     return None
 
 
+def count(parallel: object) -> int:
+    """How many jobs :func:`instances` makes of this ``parallel:`` value, without making them."""
+    total = _number(parallel)
+    if total is not None:
+        return total if 0 < total <= PARALLEL_LIMIT else 1
+    if not isinstance(parallel, Mapping) or "matrix" not in parallel:
+        return 1
+    entries = parallel.get("matrix")
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        return 1
+    combos = 0
+    for entry in entries:
+        if isinstance(entry, Mapping) and entry:
+            combos += math.prod(len(_values(v)) for v in entry.values())
+            if combos > PARALLEL_LIMIT:
+                return 1
+    return max(combos, 1)
+
+
 def instances(name: str, parallel: object) -> tuple[Instance, ...]:
     """The jobs GitLab creates for ``name`` with this ``parallel:`` value (itself when none,
     and when the value is one GitLab's validator refuses, such as ``0`` or an empty matrix)."""

@@ -91,20 +91,20 @@ class Budget:
             return known[1], known[2]
         return _scalar(value)
 
-    def charge(self, mark: Mark, what: str, *parts: Any) -> None:
-        """Count ``parts`` as produced again by ``what`` (written at ``mark``); TooLarge past
-        the budget."""
+    def charge(self, mark: Mark, what: str, *parts: Any, times: int = 1) -> None:
+        """Count ``parts`` as produced again by ``what`` (written at ``mark``), ``times``
+        over; TooLarge past the budget."""
         for part in parts:
             values, text = self.size(part)
-            self.values += values
-            self.text += text
+            self.values += values * times
+            self.text += text * times
             self.check_depth(mark, what, part)
         if self.values > self.max_values or self.text > self.max_text:
             raise TooLarge(
                 f"{mark.path}:{mark.line}:{mark.col}: {what} makes the assembled configuration "
                 f"larger than cigen analyses (more than {self.max_values:,} values or "
                 f"{self.max_text // (1024 * 1024)} MiB of text once `extends`, `!reference`, "
-                "`default:` and global `variables:` are copied into every job); merge less "
+                "`default:`, global `variables:` and `parallel:` copies are counted); merge less "
                 "into each job, or split the pipeline (a child pipeline per part)"
             )
 

@@ -1221,6 +1221,13 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
             # GitLab's entry tree reports it (cigen.config.root.jobs)
             continue
         job_config, inherited = _job_config(value, defaults, global_vars, kind, state.budget)
+        if "parallel" in job_config:
+            from cigen.pipeline.parallel import count
+
+            copies = count(job_config["parallel"]) - 1
+            if copies > 0:
+                where = job_config.value_mark("parallel")
+                state.budget.charge(where, "`parallel:`", job_config, times=copies)
         jobs[name] = Job(name, job_config, mark, kind, inherited)
     return jobs
 
