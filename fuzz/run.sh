@@ -21,7 +21,8 @@ if [ -z "$artifacts" ]; then
 fi
 mkdir -p "$artifacts"
 status=0
-for harness in fuzz/fuzz_loader.py fuzz/fuzz_expressions.py fuzz/fuzz_matchers.py; do
+for harness in fuzz/fuzz_loader.py fuzz/fuzz_expressions.py fuzz/fuzz_matchers.py \
+    fuzz/fuzz_budget.py; do
     echo "== fuzz $harness (${runs} runs, at most ${seconds} s)"
     if ! "$python" "$harness" -runs="$runs" -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=0 -artifact_prefix="$artifacts/" \
