@@ -207,13 +207,13 @@ def test_parallel_count_is_the_number_of_instances(parallel: Any) -> None:
     assert count(parallel) == len(instances("job", parallel))
 
 
-def test_parallel_instances_are_charged_as_copies(
+def test_parallel_instances_are_counted_as_jobs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(budget_module, "MAX_VALUES", 5_000)
+    monkeypatch.setattr(budget_module, "MAX_JOBS", 1_000)
     job = "j{i}:\n  script: [x]\n  parallel: 100\n"
     write_files(tmp_path, {CI: _jobs("", job, 20)})
-    with pytest.raises(TooLarge, match=r"^\.gitlab-ci\.yml:\d+:13: `parallel:` makes"):
-        load_pipeline(tmp_path / CI, root=tmp_path)
-    write_files(tmp_path, {CI: _jobs("", job.replace("100", "5"), 20)})
-    assert len(load_pipeline(tmp_path / CI, root=tmp_path).jobs) == 20
+    with pytest.raises(TooLarge, match=r"^\.gitlab-ci\.yml:33:13: `parallel:` makes the pipeline"):
+        load_pipeline(tmp_path / CI, root=tmp_path)  # the 11th job makes 1,100
+    write_files(tmp_path, {CI: _jobs("", job, 10)})
+    assert len(load_pipeline(tmp_path / CI, root=tmp_path).jobs) == 10

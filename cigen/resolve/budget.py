@@ -9,8 +9,8 @@ budget the assembly stops with :class:`TooLarge` (exit 2), never after the work 
 
 GitLab itself has no limit on the assembled size (its inputs are bounded: 2 MiB a file, 150
 includes, ``ci_max_total_yaml_size_bytes`` in all, 11 levels of ``extends``), so this bound is
-cigen's, chosen far above real configurations (GitLab's own pipeline assembles to about a
-tenth of it).
+cigen's, chosen far above real configurations: of the corpus in ../shared/corpus/real,
+gitlab-org/gitlab comes closest, at 163,000 values, 4 MiB of text and 2,442 jobs.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ MAX_TEXT = 64 * 1024 * 1024
 #: Levels of nesting of the assembled configuration: GitLab's ``max_yaml_depth`` (a file may
 #: not nest deeper; references that hold references could, and every later walk would pay).
 MAX_DEPTH = 100
+#: Jobs of the pipeline once ``parallel:`` is expanded (at most 200 per job, GitLab's limit):
+#: later steps plan each one, so their number is bounded on its own.
+MAX_JOBS = 50_000
 
 
 class TooLarge(CigenError):
@@ -41,6 +44,7 @@ class Budget:
         self.max_text = MAX_TEXT if max_text is None else max_text
         self.values = 0
         self.text = 0
+        self.jobs = 0
         self._sizes: dict[int, tuple[Any, int, int, int]] = {}
 
     def size(self, value: Any) -> tuple[int, int]:
@@ -91,21 +95,32 @@ class Budget:
             return known[1], known[2]
         return _scalar(value)
 
-    def charge(self, mark: Mark, what: str, *parts: Any, times: int = 1) -> None:
-        """Count ``parts`` as produced again by ``what`` (written at ``mark``), ``times``
-        over; TooLarge past the budget."""
+    def charge(self, mark: Mark, what: str, *parts: Any) -> None:
+        """Count ``parts`` as produced again by ``what`` (written at ``mark``); TooLarge past
+        the budget."""
         for part in parts:
             values, text = self.size(part)
-            self.values += values * times
-            self.text += text * times
+            self.values += values
+            self.text += text
             self.check_depth(mark, what, part)
         if self.values > self.max_values or self.text > self.max_text:
             raise TooLarge(
                 f"{mark.path}:{mark.line}:{mark.col}: {what} makes the assembled configuration "
                 f"larger than cigen analyses (more than {self.max_values:,} values or "
                 f"{self.max_text // (1024 * 1024)} MiB of text once `extends`, `!reference`, "
-                "`default:`, global `variables:` and `parallel:` copies are counted); merge less "
+                "`default:` and global `variables:` are copied into every job); merge less "
                 "into each job, or split the pipeline (a child pipeline per part)"
+            )
+
+    def count_jobs(self, mark: Mark, jobs: int) -> None:
+        """Count ``jobs`` more jobs (a definition's ``parallel:`` instances); TooLarge past
+        :data:`MAX_JOBS`."""
+        self.jobs += jobs
+        if self.jobs > MAX_JOBS:
+            raise TooLarge(
+                f"{mark.path}:{mark.line}:{mark.col}: `parallel:` makes the pipeline larger "
+                f"than cigen analyses (more than {MAX_JOBS:,} jobs once every `parallel:` is "
+                "expanded); split the pipeline (a child pipeline per part)"
             )
 
     def check_depth(self, mark: Mark, what: str, value: Any) -> None:

@@ -892,7 +892,7 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
             height[name] = 0
             return value
         active.append(name)
-        merged: Any = None
+        bases: list[Any] = []
         best = 0
         parents = _parents(value)
         # ``Extendable::Entry#extend!``: all unknown keys in one message, then invalid bases
@@ -944,16 +944,18 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
             if parent in state.partial:
                 state.partial.add(name)
             best = max(best, height.get(parent, 0))
-            if merged is not None:
-                state.budget.charge(mark, f"`extends` of {name}", merged, resolved)
-                merged = deep_merge(merged, resolved)
-            else:
-                merged = resolved
+            bases.append(resolved)
         active.pop()
         height[name] = max(height.get(name, 0), best + 1)
-        if merged is not None:
-            state.budget.charge(value.value_mark("extends"), f"`extends` of {name}", merged, value)
-        result = deep_merge(merged, value) if merged is not None else value
+        if not bases:
+            done[name] = value
+            return value
+        # what the merges produce is at most what they merge: charged before any is made
+        state.budget.charge(value.value_mark("extends"), f"`extends` of {name}", *bases, value)
+        merged = bases[0]
+        for base in bases[1:]:
+            merged = deep_merge(merged, base)
+        result = deep_merge(merged, value)
         done[name] = result
         return result
 
@@ -1224,10 +1226,10 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
         if "parallel" in job_config:
             from cigen.pipeline.parallel import count
 
-            copies = count(job_config["parallel"]) - 1
-            if copies > 0:
-                where = job_config.value_mark("parallel")
-                state.budget.charge(where, "`parallel:`", job_config, times=copies)
+            where = job_config.value_mark("parallel")
+            state.budget.count_jobs(where, count(job_config["parallel"]))
+        else:
+            state.budget.count_jobs(mark, 1)
         jobs[name] = Job(name, job_config, mark, kind, inherited)
     return jobs
 
