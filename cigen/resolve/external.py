@@ -233,8 +233,8 @@ def store(cache: Path, data: bytes) -> str:
 
     sha = digest(data)
     path = cache_path(cache, sha)
+    prepare_cache(cache)
     if cached(cache, sha) is None:
-        prepare_cache(cache)
         try:
             path.parent.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
