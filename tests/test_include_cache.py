@@ -231,3 +231,11 @@ def test_prune_removes_the_former_schema_cache_and_nothing_else(tmp_path: Path) 
     assert not any(path.exists() for path in former)
     assert all(path.exists() for path in mine)
     assert cached(cache, sha) == b"a: 1\n"
+
+
+def test_store_checks_the_folder_even_for_content_it_holds(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    store(cache, b"a: 1\n")
+    cache.chmod(0o777)
+    with pytest.raises(CigenError, match="group or others may write"):
+        store(cache, b"a: 1\n")
