@@ -172,6 +172,7 @@ def test_limits_give_gitlabs_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [p.gitlab for p in problems] == ["config too large"]
     monkeypatch.setattr(inputs, "MAX_NODES", 500_000)
     monkeypatch.setattr(inputs, "MAX_BLOCKS", 1)
+    body = load_text("b.yml", "a: $[[ inputs.s ]]\nb: $[[ inputs.s | truncate(0,1) ]]\n").body
     _result, problems = interpolate(body, {"s": "v"}, MARK)
     assert [p.gitlab for p in problems] == ["too many interpolation blocks"]
 
@@ -210,3 +211,17 @@ def test_duplicate_spec_include_inputs_are_one_error(tmp_path: Any) -> None:
     )
     assert [(d.code, d.line) for d in result.diagnostics] == [("CIG107", 2)]
     assert "declared more than once: env" in result.diagnostics[0].message
+
+
+def test_blocks_are_counted_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Template::MAX_BLOCKS`` counts distinct blocks (``@blocks`` is keyed by the block's
+    text): one block repeated is one."""
+    import cigen.resolve.inputs as inputs
+
+    monkeypatch.setattr(inputs, "MAX_BLOCKS", 1)
+    body = load_text("b.yml", "a: $[[ inputs.s ]]\nb: x-$[[ inputs.s ]]\n").body
+    _result, problems = interpolate(body, {"s": "v"}, MARK)
+    assert problems == []
+    body = load_text("b.yml", "a: $[[ inputs.s ]]\nb: $[[ inputs.t ]]\n").body
+    _result, problems = interpolate(body, {"s": "v", "t": "w"}, MARK)
+    assert [p.gitlab for p in problems] == ["too many interpolation blocks"]

@@ -304,9 +304,14 @@ class _Interpolator:
         self.values = values
         self.component = component
         self.problems: list[InputProblem] = []
-        self.blocks = 0
+        #: distinct blocks, as ``Template`` counts them (``@blocks``, keyed by the block's text)
+        self.seen: set[str] = set()
         self.nodes = 0
         self.added = 0
+
+    @property
+    def blocks(self) -> int:
+        return len(self.seen)
 
     def text(self, text: str, mark: Mark) -> Any:
         if "$[[" not in text:
@@ -315,14 +320,14 @@ class _Interpolator:
         try:
             # one block alone keeps its value's type; a lazy match must not span two blocks
             if len(found) == 1 and found[0][:2] == (0, len(text)) and text.count("$[[") == 1:
-                self.blocks += 1
+                self.seen.add(text)
                 if _skipped(found[0][2]):
                     return text
                 return _evaluate(found[0][2], self.values, self.component)
             parts: list[str] = []
             done = 0
             for start, end, inner in found:
-                self.blocks += 1
+                self.seen.add(text[start:end])
                 if _skipped(inner):
                     inserted = text[start:end]
                 else:
