@@ -870,11 +870,18 @@ def _located(request: Request, entry: Any, origin: _Origin | None) -> tuple[str,
 def _parents(value: YMap) -> list[tuple[str, Mark]]:
     raw = value["extends"]
     mark = value.value_mark("extends")
+    # ``Extendable::Entry#extends_keys``: ``Array(extends).map(&:to_s)`` (a number names a key)
     if isinstance(raw, str):
         return [(raw, mark)]
     if isinstance(raw, YSeq):
-        return [(str(p), raw.item_mark(i)) for i, p in enumerate(raw) if isinstance(p, str)]
-    return []
+        return [
+            (p if isinstance(p, str) else scalar_text(p), raw.item_mark(i))
+            for i, p in enumerate(raw)
+            if p is not None and not isinstance(p, (dict, list))
+        ]
+    if raw is None or isinstance(raw, dict):
+        return []
+    return [(scalar_text(raw), mark)]
 
 
 def _resolve_extends(state: _State, config: YMap) -> YMap:
