@@ -8,7 +8,10 @@ the checks of ``lib/gitlab/ci/yaml_processor.rb``. The message is GitLab's own t
 shows it; the position is the key or value it is about, in the file where it is written.
 
 Like GitLab, a ``null`` value counts as unset, and a job whose own keys are wrong is not
-checked further until they are fixed.
+checked further until they are fixed. A file's ``spec:`` header is checked here too
+(``lib/gitlab/ci/config/header/**``); the includes themselves are checked as GitLab reads them
+(CIG101-CIG107), and ``include:`` by the entry tree only when it names no file to include, as in
+GitLab. The editor schema (``ci.json``) decides nothing.
 
 Which code a refusal gets: every check of GitLab's validation is reported under this rule,
 except those an older rule already owned, which keep their code (``CIG201``-``CIG204``,
