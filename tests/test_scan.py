@@ -96,8 +96,8 @@ def estate() -> FakeGitLab:
     fake.add_project(13, "platform/broken", {".gitlab-ci.yml": BROKEN}, group=3)
     fake.add_project(14, "platform/empty", {}, group=3, empty_repo=True, default_branch=None)
     fake.add_project(15, "platform/noci", {"README.md": b"hi"}, group=3)
-    fake.add_project(
-        16, "platform/extcfg", {}, group=3, ci_config_path=".gitlab-ci.yml@platform/ci:v1"
+    fake.add_project(  # not followed without --follow-remote (tests/test_scan_config.py)
+        16, "platform/extcfg", {}, group=3, ci_config_path="https://ci.example.com/pipeline.yml"
     )
     fake.add_project(17, "platform/locked", {".gitlab-ci.yml": BUILD}, group=3)
     fake.add_project(18, "platform/old", {".gitlab-ci.yml": BUILD}, group=3, archived=True)
@@ -165,8 +165,12 @@ def test_instance_and_listed_projects(gitlab: Any) -> None:
 def test_ci_config_path_forms() -> None:
     assert config_location(None) == ("local", ".gitlab-ci.yml")
     assert config_location("ci/pipeline.yml") == ("local", "ci/pipeline.yml")
-    assert config_location("x.yml@group/ci:main")[0] == "external"
-    assert config_location("https://example.com/ci.yml")[0] == "external"
+    # lib/gitlab/ci/project_config/external_project.rb and remote.rb
+    assert config_location("x.yml@group/ci:main") == ("project", "x.yml@group/ci:main")
+    assert config_location("ci/x.yaml@group/ci") == ("project", "ci/x.yaml@group/ci")
+    assert config_location("notes@group/ci") == ("local", "notes@group/ci")  # not yml: a path
+    assert config_location("https://example.com/ci.yml") == ("url", "https://example.com/ci.yml")
+    assert config_location("ftp://example.com/ci.yml")[0] == "external"
 
 
 # --- one scan ----------------------------------------------------------------------------
@@ -210,7 +214,7 @@ def test_group_scan_records_each_project(gitlab: Any, tmp_path: Path) -> None:
     assert ("CIG104", ".gitlab-ci.yml", 2, 14, "info") in codes(train)  # include not followed
     assert ("CIG301", ".gitlab-ci.yml", 5, 9, "error") in codes(train)  # stuck
     assert codes(records[13]) == [("CIG201", ".gitlab-ci.yml", 3, 10, "error")]
-    assert "other project" in records[16]["reason"]
+    assert "remote URL" in records[16]["reason"] and "--follow-remote" in records[16]["reason"]
     assert "403 Forbidden" in records[17]["reason"]
     assert TOKEN not in out.read_text()
     # each runner's details read once for the whole scan

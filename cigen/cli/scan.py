@@ -100,8 +100,19 @@ def _report_options(func: Any) -> Any:
     "--follow-includes/--no-follow-includes",
     default=True,
     show_default=True,
-    help="Read includes of other projects, templates and components through the API "
-    "(remote URLs are never fetched by a scan).",
+    help="Read includes of other projects, templates and components through the API, and "
+    "configurations kept in another project (ci_config_path FILE@GROUP/PROJECT[:REF]).",
+)
+@click.option(
+    "--follow-remote",
+    is_flag=True,
+    help="Also fetch remote includes (include: remote: URL) and configurations at a URL, "
+    "without the token, each URL once per scan, within --deadline (off by default).",
+)
+@click.option(
+    "--allow-http",
+    is_flag=True,
+    help="With --follow-remote: accept plain http:// URLs too (default: https only).",
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option(
@@ -138,6 +149,8 @@ def run(
     output: Path | None,
     fresh: bool,
     follow_includes: bool,
+    follow_remote: bool,
+    allow_http: bool,
     workers: int,
     deadline: float | None,
     retries: int,
@@ -171,6 +184,10 @@ def run(
         raise click.UsageError("give exactly one of --group, --instance and --projects")
     if include_subgroups and group is None:
         raise click.UsageError("--include-subgroups needs --group")
+    if follow_remote and not follow_includes:
+        raise click.UsageError("--follow-remote needs includes followed (no --no-follow-includes)")
+    if allow_http and not follow_remote:
+        raise click.UsageError("--allow-http needs --follow-remote")
     listing = Listing(
         group=group,
         subgroups=include_subgroups,
@@ -198,7 +215,15 @@ def run(
     with session.gl:
         result = run_scan(
             client,
-            ScanSettings(listing, (index, total), workers, fresh, follow_includes),
+            ScanSettings(
+                listing,
+                (index, total),
+                workers,
+                fresh,
+                follow_includes,
+                follow_remote,
+                allow_http,
+            ),
             setup,
             output,
         )

@@ -13,7 +13,9 @@ record's ``includes`` field, one entry per include, by its key:
 - ``template``: ``name`` and ``sha256``;
 - ``component`` (``file/component.rb``): ``address``, the component's ``project``, ``file``,
   the ``version`` (release tag) it resolved to, ``commit`` and ``sha256``;
-- ``remote``: ``url`` only (a scan never fetches remote URLs);
+- ``remote`` (``file/remote.rb``): ``url``, its ``integrity`` when written, and, when the scan
+  fetches remote includes (``--follow-remote``), the ``sha256`` of the content; without it,
+  ``url`` (and ``integrity``) only: not followed;
 - an include GitLab would refuse, or not followed, keeps ``missing``: why.
 
 :class:`IncludeCheck` (one per scan, shared by every project and thread) tells a rerun whether
@@ -21,8 +23,9 @@ those entries still hold, asking GitLab as little as it can: a ref's commit is a
 scan (``GET /projects/:id/repository/commits/:ref``) whatever number of projects include from
 it; only when it moved is the file read at the new commit (once per scan, through the same
 shared source, whose answer the rescan then reuses), and the entry still holds when its content
-is the same; the local includes of a moved file are read at the new commit too. Templates and
-components are resolved again through the shared source (once per scan each) and compared.
+is the same; the local includes of a moved file are read at the new commit too. Templates,
+components and (when followed) remote URLs are resolved again through the shared source (once
+per scan each) and compared.
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ class Recorder:
     """One project's view of the scan's shared source: passes each request on and notes what
     it resolved to."""
 
-    def __init__(self, source: Any) -> None:
+    def __init__(self, source: Any, remote: bool = False) -> None:
         self._source = source
+        self.remote = remote
+        """Whether the source fetches remote includes (their entries then carry content)."""
         self.seen: dict[str, tuple[Request, Fetched | Unavailable]] = {}
 
     def get(self, request: Request) -> Fetched | Unavailable:
@@ -52,8 +57,11 @@ class Recorder:
         return got
 
 
-def fingerprint(request: Request, got: Fetched | Unavailable) -> dict[str, str]:
-    """One include's entry (see the module documentation)."""
+def fingerprint(
+    request: Request, got: Fetched | Unavailable, remote: bool = False
+) -> dict[str, str]:
+    """One include's entry (see the module documentation); ``remote``: whether remote
+    includes are fetched."""
     if request.kind == "project":
         out = {"kind": "project", "project": request.target, "ref": request.ref or "HEAD"}
         out["file"] = request.file
@@ -62,7 +70,11 @@ def fingerprint(request: Request, got: Fetched | Unavailable) -> dict[str, str]:
     elif request.kind == "component":
         out = {"kind": "component", "address": request.target}
     else:
-        return {"kind": "remote", "url": request.target}
+        out = {"kind": "remote", "url": request.target}
+        if request.integrity:
+            out["integrity"] = request.integrity
+        if not remote:
+            return out
     if isinstance(got, Unavailable):
         return {**out, "missing": got.message}
     entry = got.entry
@@ -78,15 +90,18 @@ def fingerprints(recorder: Recorder | None) -> dict[str, dict[str, str]]:
     """The record's ``includes`` field: every include the project's configuration asked for."""
     if recorder is None:
         return {}
-    return {key: fingerprint(*recorder.seen[key]) for key in sorted(recorder.seen)}
+    return {key: fingerprint(*recorder.seen[key], recorder.remote) for key in sorted(recorder.seen)}
 
 
 class IncludeCheck:
     """Whether a record's ``includes`` still hold; every answer is asked once per scan."""
 
-    def __init__(self, source: Any, commit: Callable[[str, str], str | None]) -> None:
+    def __init__(
+        self, source: Any, commit: Callable[[str, str], str | None], remote: bool = False
+    ) -> None:
         self._source = source
         self._commit = commit
+        self._remote = remote
         self._lock = threading.Lock()
         self._commits: dict[tuple[str, str], str | None] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -113,7 +128,12 @@ class IncludeCheck:
         for old in includes.values():
             kind = old.get("kind")
             if kind == "remote":
-                continue  # never fetched by a scan: it stays not followed
+                if "sha256" not in old and "missing" not in old:
+                    continue  # not followed then; the settings say it is not followed now
+                request = Request("remote", str(old["url"]), integrity=old.get("integrity", ""))
+                if fingerprint(request, self._source.get(request), self._remote) != dict(old):
+                    return False
+                continue
             if kind == "project" and _COMMIT.fullmatch(str(old.get("ref"))):
                 pinned.append(old)  # a commit never moves; checked below if its parent moved
                 continue

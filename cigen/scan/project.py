@@ -6,7 +6,8 @@ GitLab answered, so that the same projects give the same records whichever shard
 
 Statuses: ``linted``; ``no-config`` (no configuration file at the default branch, or an empty
 repository); ``external-config`` (the project's CI configuration path names another project or
-a URL: not followed yet); ``unreadable`` (GitLab refused or failed; ``reason`` says why);
+a URL and this scan does not follow it: includes not followed, or a URL without
+``--follow-remote``); ``unreadable`` (GitLab refused or failed; ``reason`` says why);
 ``not-scanned`` (the scan's deadline passed first).
 """
 
@@ -32,6 +33,11 @@ DEFAULT_CONFIG = ".gitlab-ci.yml"
 #: Statuses whose record a rerun keeps when the configuration did not change.
 KEEPABLE = frozenset({"linted", "external-config"})
 _URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
+#: ``ci_config_path`` naming a file of another project (``lib/gitlab/ci/project_config/
+#: external_project.rb``: ``path/to/file.yml@group/project``, optionally ``:refname``).
+_OTHER_PROJECT = re.compile(r"(?s).+(yml|yaml)@.+")
+#: ``ci_config_path`` that is a remote URL (``project_config/remote.rb``: http or https).
+_HTTP_URL = re.compile(r"(?i)https?://\S+")
 
 
 @dataclass
@@ -61,6 +67,10 @@ class RemoteProject(Project):
         self._cache[rel] = loaded
         return loaded
 
+    def preload(self, rel: str, loaded: Loaded) -> None:
+        """Give file ``rel`` without reading it (a configuration GitLab makes itself)."""
+        self._cache[rel] = loaded
+
     def files(self) -> list[str]:
         if self._files is None:
             from cigen.project import MAX_WALK_FILES
@@ -84,30 +94,55 @@ class ProjectConfig:
 
 
 def config_location(ci_config_path: str | None) -> tuple[str, str | None]:
-    """``("local", path)`` or ``("external", why)`` for a project's CI configuration path.
+    """``("local", path)``, ``("project", path@project[:ref])``, ``("url", url)`` or
+    ``("external", why)`` for a project's CI configuration path.
 
     GitLab takes a path in the repository (default ``.gitlab-ci.yml``), ``path@group/project``
-    (optionally ``:ref``) for a file of another project, or a URL.
+    (optionally ``:ref``) for a file of another project, or an http(s) URL.
     """
     value = (ci_config_path or "").strip() or DEFAULT_CONFIG
+    if _HTTP_URL.fullmatch(value):
+        return "url", value
     if _URL.match(value):
-        return "external", "the CI configuration is a remote URL"
-    if "@" in value:
-        return "external", f"the CI configuration is in another project ({value.split('@', 1)[1]})"
+        return "external", "the CI configuration is at a URL GitLab does not read"
+    if _OTHER_PROJECT.fullmatch(value):
+        return "project", value
     return "local", value
 
 
-def resolve_project_config(client: ScanClient, info: ProjectInfo, root: Path) -> ProjectConfig:
-    """The one place that finds a project's configuration: the plug point for following
-    configurations kept in other projects or at URLs, which are reported as not followed for
-    now (the includes *inside* a configuration are followed through ``LintSetup.external``)."""
+def config_include(kind: str, where: str) -> dict[str, str]:
+    """The one include GitLab puts in place of a configuration kept elsewhere
+    (``project_config/external_project.rb``, ``project_config/remote.rb``): ``project``,
+    ``file`` and ``ref`` when one is written, or ``remote``."""
+    if kind == "url":
+        return {"remote": where}
+    path, _, rest = where.partition("@")
+    project, colon, ref = rest.partition(":")
+    found = {"project": project, "file": path}
+    if colon and ref:
+        found["ref"] = ref
+    return found
+
+
+def resolve_project_config(
+    client: ScanClient, info: ProjectInfo, root: Path, follows: frozenset[str] = frozenset()
+) -> ProjectConfig:
+    """The one place that finds a project's configuration. A configuration kept in another
+    project, or at a URL, is followed as GitLab follows it: a configuration of one include
+    (:func:`config_include`) read in the scanned project, when ``follows`` has ``project``
+    (includes followed) or ``url`` (remote includes followed); otherwise it is reported as not
+    followed."""
     if info.empty or info.default_branch is None:
         return ProjectConfig("no-config", reason="the repository is empty")
     kind, where = config_location(info.ci_config_path)
+    assert where is not None
     if kind == "external":
         return ProjectConfig("external-config", reason=f"{where}: not followed")
-    assert where is not None
     project = RemoteProject(root, client=client, project_id=info.id, ref=info.default_branch)
+    if kind != "local":
+        if kind not in follows:
+            return ProjectConfig("external-config", reason=_unfollowed(kind, where))
+        return ProjectConfig("config", _synthetic(project, kind, where), project)
     try:
         entry = project.normalize(where)
         project.load(entry)
@@ -116,6 +151,31 @@ def resolve_project_config(client: ScanClient, info: ProjectInfo, root: Path) ->
             "no-config", reason=f"no {where} at the default branch {info.default_branch!r}"
         )
     return ProjectConfig("config", entry, project)
+
+
+def _synthetic(project: RemoteProject, kind: str, where: str) -> str:
+    """The one-include configuration, given to ``project`` under the configuration path's
+    name (findings on it name that path: no file of the project holds it)."""
+    import json
+
+    entry = project.normalize(where)
+    body = {"include": [config_include(kind, where)]}
+    data = json.dumps(body, sort_keys=True).encode()  # JSON is YAML
+    project.preload(entry, load_text(entry, data, size=len(data)))
+    return entry
+
+
+def _unfollowed(kind: str, where: str) -> str:
+    if kind == "url":
+        return (
+            f"the CI configuration is a remote URL ({where}): not followed; "
+            "--follow-remote fetches it"
+        )
+    other = where.partition("@")[2]
+    return (
+        f"the CI configuration is in another project ({other}): not followed, as includes "
+        "are not (--no-follow-includes)"
+    )
 
 
 @dataclass(frozen=True)
@@ -135,11 +195,24 @@ class LintSetup:
     """How a rerun checks the includes a record names (a
     :class:`cigen.scan.includes.IncludeCheck`, shared like ``external``); None: a record that
     names some is scanned again."""
+    remote: bool = False
+    """Whether ``external`` fetches remote includes (``--follow-remote``)."""
+
+    @property
+    def follows(self) -> frozenset[str]:
+        """The configuration paths kept elsewhere that this scan follows
+        (:func:`resolve_project_config`)."""
+        if self.external is None:
+            return frozenset()
+        return frozenset({"project", "url"} if self.remote else {"project"})
 
 
-def settings_digest(config: Config, follow_includes: bool) -> str:
+def settings_digest(
+    config: Config, follow_includes: bool, follow_remote: bool = False, allow_http: bool = False
+) -> str:
     """A digest of the lint settings and the cigen version: rules selected and ignored,
-    severities, variables and whether includes are followed. A record never holds the
+    severities, variables and whether includes (and remote ones, over plain HTTP too) are
+    followed. A record never holds the
     variables' values, and the digest is a slow one (PBKDF2, computed once per scan), so that a
     value cannot be cheaply guessed back from it either."""
     import hashlib
@@ -155,6 +228,8 @@ def settings_digest(config: Config, follow_includes: bool) -> str:
         "variables": sorted(config.variables.items()),
         "follow_includes": follow_includes,
     }
+    if follow_remote:  # absent otherwise: the records of earlier scans keep their digest
+        facts["follow_remote"] = "http" if allow_http else "https"
     data = json.dumps(facts, sort_keys=True).encode()
     return hashlib.pbkdf2_hmac("sha256", data, b"cigen scan settings", 50_000).hex()
 
@@ -193,7 +268,7 @@ def scan_project(client: ScanClient, info: ProjectInfo, setup: LintSetup) -> dic
     if info.problem is not None:
         return {**record, "status": "unreadable", "reason": info.problem}
     try:
-        found = resolve_project_config(client, info, setup.root)
+        found = resolve_project_config(client, info, setup.root, setup.follows)
         if found.status != "config":
             return {**record, "status": found.status, "reason": found.reason}
         assert found.project is not None and found.entry is not None
@@ -215,7 +290,7 @@ def _lint(
     from cigen.scan.includes import Recorder, fingerprints
 
     variables = dict(setup.config.variables)
-    recorder = Recorder(setup.external) if setup.external is not None else None
+    recorder = Recorder(setup.external, setup.remote) if setup.external is not None else None
     pipeline = resolve(
         project,
         entry,

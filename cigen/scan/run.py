@@ -39,6 +39,11 @@ class ScanSettings:
     workers: int = 4
     fresh: bool = False
     follow_includes: bool = True
+    follow_remote: bool = False
+    """Fetch remote includes (and configurations at a URL) through ``cigen fetch``'s bounded
+    fetcher, each URL once per scan (needs ``follow_includes``)."""
+    allow_http: bool = False
+    """With ``follow_remote``: accept plain ``http://`` URLs too."""
 
 
 @dataclass(frozen=True)
@@ -77,14 +82,22 @@ def run_scan(
 
     try:
         with tempfile.TemporaryDirectory(prefix="cigen-scan-") as root:
-            external = _includes(client, Path(root)) if settings.follow_includes else None
+            remote = settings.follow_includes and settings.follow_remote
+            external = (
+                _includes(client, Path(root), remote, settings.allow_http)
+                if settings.follow_includes
+                else None
+            )
             setup = LintSetup(
                 lint_setup.config,
                 lint_setup.schema,
                 Path(root),
                 external,
-                settings_digest(lint_setup.config, external is not None),
-                _include_check(client, external) if external is not None else None,
+                settings_digest(
+                    lint_setup.config, external is not None, remote, settings.allow_http
+                ),
+                _include_check(client, external, remote) if external is not None else None,
+                remote,
             )
             with ThreadPoolExecutor(max_workers=max(settings.workers, 1)) as pool:
                 done = list(pool.map(lambda i: one(i, setup), mine))
@@ -143,15 +156,39 @@ def _still_valid(
         return False  # scanned again, and the scan records why it cannot be read
 
 
-def _includes(client: ScanClient, root: Path) -> Any:
-    """External includes (other projects, templates, components; not remote URLs) read through
-    ``cigen fetch``'s online source, once per scan, with the scan's client."""
-    from cigen.resolve.fetch import Fetcher, OnlineSource
+def _includes(
+    client: ScanClient, root: Path, remote: bool = False, allow_http: bool = False
+) -> Any:
+    """External includes (other projects, templates, components; remote URLs when ``remote``)
+    read through ``cigen fetch``'s online source and bounded fetcher, once per scan, with the
+    scan's client and within the scan's deadline."""
+    from cigen.resolve.fetch import OnlineSource
 
-    return _OncePerScan(OnlineSource(Fetcher(lambda: client.session), root / "includes"))
+    fetcher = _scan_fetcher(client, remote, allow_http)
+    return _OncePerScan(OnlineSource(fetcher, root / "includes"))
 
 
-def _include_check(client: ScanClient, external: Any) -> Any:
+def _scan_fetcher(client: ScanClient, remote: bool, allow_http: bool) -> Any:
+    """``cigen fetch``'s fetcher bounded by the scan's deadline: past it, the project being
+    read is recorded as not scanned (:class:`DeadlinePassed`), as for the API's requests."""
+    from cigen.resolve.fetch import Fetcher
+
+    class ScanFetcher(Fetcher):
+        def late(self) -> CigenError:
+            return DeadlinePassed(
+                "the scan's deadline passed while fetching an include; the projects not read "
+                "yet are recorded as not scanned"
+            )
+
+    return ScanFetcher(
+        lambda: client.session,
+        remote=remote,
+        allow_http=allow_http,
+        deadline=client.deadline.remaining(),
+    )
+
+
+def _include_check(client: ScanClient, external: Any, remote: bool = False) -> Any:
     """The rerun's check of included files, sharing the scan's source and client."""
     from cigen.gitlab_api import NotFound, ref_commit
     from cigen.scan.includes import IncludeCheck
@@ -162,12 +199,14 @@ def _include_check(client: ScanClient, external: Any) -> Any:
         except NotFound:
             return None
 
-    return IncludeCheck(external, commit)
+    return IncludeCheck(external, commit, remote)
 
 
 class _OncePerScan:
     """A source shared by the scan's threads: each include is fetched by one thread while the
-    others asking for it wait for that answer."""
+    others asking for it wait for that answer. A remote URL is fetched once whatever
+    ``integrity:`` each include writes; each one's integrity is checked against that content
+    (``file/remote.rb``)."""
 
     def __init__(self, source: Any) -> None:
         self._source = source
@@ -175,7 +214,19 @@ class _OncePerScan:
         self._locks: dict[str, threading.Lock] = {}
 
     def get(self, request: Any) -> Any:
+        from cigen.resolve.external import Fetched, Request, Unavailable, intact
+
+        asked = request
+        if request.kind == "remote" and request.integrity:
+            asked = Request("remote", request.target)
         with self._lock:
-            lock = self._locks.setdefault(request.key, threading.Lock())
+            lock = self._locks.setdefault(asked.key, threading.Lock())
         with lock:
-            return self._source.get(request)
+            got = self._source.get(asked)
+        if asked is request or not isinstance(got, Fetched):
+            return got
+        if intact(bytes.fromhex(got.entry.sha256), request.integrity):
+            return got
+        return Unavailable(
+            f"{request.describe()}: Remote file `{request.target}` failed integrity check!"
+        )
