@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from cigen.cli.main import main
 from cigen.scan.client import Listing
 from cigen.scan.records import read_records
 from tests.gitlab_server import FakeGitLab, serve
-from tests.test_scan import TOKEN, estate, scan
+from tests.test_scan import TOKEN, client_for, estate, scan
 
 SHA_A, SHA_B = "a" * 40, "b" * 40
 PIPELINE = b"""\
@@ -160,11 +161,16 @@ def test_a_rerun_rescans_only_the_projects_whose_other_project_configuration_cha
 def test_without_following_includes_the_other_project_is_reported_not_followed(
     gitlab: Any, tmp_path: Path
 ) -> None:
-    _fake, url = gitlab
-    records = scan(url, tmp_path / "s.jsonl", OTHERS, follow_includes=False).records
+    fake, url = gitlab
+    fake.add_project(33, "platform/ftp", {}, group=3, ci_config_path="ftp://example.com/ci.yml")
+    listing = Listing(projects=("30", "31", "32", "33"))
+    records = scan(url, tmp_path / "s.jsonl", listing, follow_includes=False).records
     assert {r["status"] for r in records.values()} == {"external-config"}
     assert "platform/pipelines" in records[30]["reason"]
     assert "--no-follow-includes" in records[30]["reason"]
+    followed = scan(url, tmp_path / "f.jsonl", listing, follow_remote=True).records[33]
+    assert followed["status"] == "external-config"  # GitLab reads http(s) URLs only
+    assert "URL GitLab does not read" in followed["reason"]
 
 
 # --- --follow-remote ---------------------------------------------------------------------------
@@ -176,8 +182,8 @@ URL_CONFIG = b"include:\n  - local: /never.yml\nremote-config:\n  script: [echo 
 
 def _remote_estate(fake: FakeGitLab, url: str) -> dict[str, str]:
     """Projects 40 and 41 include the same remote file, 42 another one, 43 the first with a
-    wrong integrity: value; 44's configuration is at a URL. The files are served by the test
-    server without a token check, as any web server would."""
+    wrong integrity: value, 45 with the right one; 44's configuration is at a URL. The files
+    are served by the test server without a token check, as any web server would."""
     paths = {"shared": "/remote/shared.yml", "own": "/remote/own.yml", "config": "/remote/ci.yml"}
     for name, data in (("shared", SHARED), ("own", OWN), ("config", URL_CONFIG)):
         fake.public[paths[name]] = (200, "text/plain", data)
@@ -190,10 +196,13 @@ def _remote_estate(fake: FakeGitLab, url: str) -> dict[str, str]:
     wrong = f"include:\n  - remote: {urls['shared']}\n    integrity: sha256-{bad}\n"
     fake.add_project(43, "web/pinned", {".gitlab-ci.yml": wrong.encode()})
     fake.add_project(44, "web/byurl", {}, ci_config_path=urls["config"])
+    good = base64.b64encode(hashlib.sha256(SHARED).digest()).decode()
+    right = f"include:\n  - remote: {urls['shared']}\n    integrity: sha256-{good}\n"
+    fake.add_project(45, "web/checked", {".gitlab-ci.yml": right.encode()})
     return urls
 
 
-REMOTE = Listing(projects=("40", "41", "42", "43", "44"))
+REMOTE = Listing(projects=("40", "41", "42", "43", "44", "45"))
 
 
 def _remote_gets(fake: FakeGitLab) -> list[str]:
@@ -219,6 +228,8 @@ def test_follow_remote_fetches_each_url_once_and_fingerprints_it(
     pinned = records[43]["includes"][key]  # the same content, fetched once, fails its check
     assert "failed integrity check" in pinned["missing"] and "sha256" not in pinned
     assert pinned["integrity"].startswith("sha256-") and records[43]["jobs"] == []
+    checked = records[45]["includes"][key]
+    assert checked["sha256"] == _sha(SHARED) and sorted(_jobs(records[45])) == ["shared"]
     byurl = records[44]  # ci_config_path at a URL: one remote include (project_config/remote.rb)
     assert byurl["status"] == "linted" and sorted(_jobs(byurl)) == ["remote-config"]
     assert list(byurl["includes"]) == [f"remote:{urls['config']}"]
@@ -239,24 +250,24 @@ def test_a_rerun_refetches_remote_files_once_and_rescans_only_what_changed(
     text = out.read_text()
     fake.requests.clear()
     again = scan(url, out, REMOTE, **follow)
-    assert (again.kept, again.scanned) == (5, 0) and out.read_text() == text
+    assert (again.kept, again.scanned) == (6, 0) and out.read_text() == text
     assert _remote_gets(fake) == ["/remote/ci.yml", "/remote/own.yml", "/remote/shared.yml"]
     fake.public["/remote/own.yml"] = (200, "text/plain", b"lonely:\n  script: [echo v2]\n")
     changed = scan(url, out, REMOTE, **follow)
-    assert (changed.kept, changed.scanned) == (4, 1)
+    assert (changed.kept, changed.scanned) == (5, 1)
     assert changed.records[42]["includes"] != read_records([out])[40]["includes"]
     fake.public["/remote/shared.yml"] = (404, "text/plain", b"gone")
     gone = scan(url, out, REMOTE, **follow)
-    assert (gone.kept, gone.scanned) == (2, 3)  # 40, 41 and 43 include it
+    assert (gone.kept, gone.scanned) == (2, 4)  # 40, 41, 43 and 45 include it
     entry = next(iter(gone.records[40]["includes"].values()))
     assert "HTTP code `404`" in entry["missing"]
     # without --follow-remote the settings differ: every project is read again, URLs not fetched
     fake.requests.clear()
     plain = scan(url, out, REMOTE)
-    assert (plain.kept, plain.scanned) == (0, 5) and _remote_gets(fake) == []
+    assert (plain.kept, plain.scanned) == (0, 6) and _remote_gets(fake) == []
     assert plain.records[44]["status"] == "external-config"
     assert "--follow-remote" in plain.records[44]["reason"]
-    assert list(plain.records[40]["includes"].values())[0] == {
+    assert next(iter(plain.records[40]["includes"].values())) == {
         "kind": "remote",
         "url": f"{url}/remote/shared.yml",
     }
@@ -269,6 +280,18 @@ def test_plain_http_is_fetched_only_when_allowed(gitlab: Any, tmp_path: Path) ->
     assert _remote_gets(fake) == []
     entry = records[40]["includes"][f"remote:{urls['shared']}"]
     assert "https://" in entry["missing"] and "--allow-http" in entry["missing"]
+
+
+def test_remote_fetches_stop_at_the_scans_deadline(gitlab: Any) -> None:
+    from cigen.scan.client import DeadlinePassed
+    from cigen.scan.run import _scan_fetcher
+
+    _fake, url = gitlab
+    client = client_for(url, deadline=0.05)
+    fetcher = _scan_fetcher(client, remote=True, allow_http=True)
+    time.sleep(0.1)
+    with pytest.raises(DeadlinePassed, match="deadline passed while fetching an include"):
+        fetcher.url(f"{url}/remote/ci.yml")
 
 
 def test_the_follow_remote_options(
