@@ -259,3 +259,33 @@ def test_plain_words_resolve_as_psych_regexes_say(word: str) -> None:
     elif load._BOOL_FALSE.match(word):
         expected = False
     assert load.resolve_plain(word) is expected or load.resolve_plain(word) == expected
+
+
+def test_bulk_copies_keep_every_position() -> None:
+    """``YMap.put_all`` and ``YSeq.push_all`` give each entry the position ``key_mark`` /
+    ``value_mark`` / ``item_mark`` give it, also for entries added without one."""
+    from cigen.diagnostics import Mark
+    from cigen.yaml.load import YMap, YSeq
+
+    loaded = load_text("ci.yml", "a: 1\nb: [x, y]\n")
+    body = loaded.body
+    whole = YMap(Mark("other.yml", 1, 1))
+    whole.put_all(body)
+    assert whole == body
+    assert [whole.key_mark(k) for k in whole] == [body.key_mark(k) for k in body]
+    assert [whole.value_mark(k) for k in whole] == [body.value_mark(k) for k in body]
+    body["c"] = 3  # no position of its own: the mapping's
+    partial = YMap(Mark("other.yml", 1, 1))
+    partial.put_all(body)
+    assert partial.key_mark("c") == partial.value_mark("c") == body.mark
+    assert partial.value_mark("b") == Mark("ci.yml", 2, 4)
+
+    items = body["b"]
+    copy = YSeq(Mark("other.yml", 1, 1))
+    copy.push_all(items)
+    assert copy == items
+    assert [copy.item_mark(i) for i in range(2)] == [items.item_mark(i) for i in range(2)]
+    items.append("z")  # no position of its own: the sequence's
+    longer = YSeq(Mark("other.yml", 1, 1))
+    longer.push_all(items)
+    assert longer.item_mark(2) == items.mark

@@ -1074,7 +1074,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 return value
             out = YMap(value.mark)
             for key, item in value.items():
-                found = walk(item)
+                found = walk(item) if isinstance(item, (dict, list)) else item
                 if found is not missing:
                     out.put(key, found, value.key_mark(key), value.value_mark(key))
             return out
@@ -1083,7 +1083,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                 return value
             seq = YSeq(value.mark)
             for index, item in enumerate(value):
-                found = walk(item)
+                found = walk(item) if isinstance(item, (dict, list)) else item
                 if found is not missing:
                     seq.push(found, value.item_mark(index))
             return seq
@@ -1128,8 +1128,12 @@ def _has_reference(value: Any, holds: dict[int, bool]) -> bool:
         return False
     known = holds.get(id(value))
     if known is None:
-        items = value.values() if isinstance(value, dict) else value
-        known = holds[id(value)] = any(_has_reference(v, holds) for v in items)
+        known = False
+        for item in value.values() if isinstance(value, dict) else value:
+            if isinstance(item, (dict, list)) and _has_reference(item, holds):
+                known = True
+                break
+        holds[id(value)] = known
     return known
 
 
@@ -1149,6 +1153,12 @@ def flatten(value: Any, depth: int = 0) -> list[Any]:
 
 def _flat_seq(value: YSeq) -> YSeq:
     seq = YSeq(value.mark)
+    for item in value:
+        if isinstance(item, YSeq):
+            break
+    else:  # nothing to flatten: copy the items with their positions
+        seq.push_all(value)
+        return seq
     for index, item in enumerate(value):
         mark = value.item_mark(index)
         if isinstance(item, YSeq):

@@ -108,6 +108,15 @@ class YSeq(list[Any]):
         self.append(value)
         self.imarks.append(mark)
 
+    def push_all(self, other: YSeq) -> None:
+        """:meth:`push` every item of ``other`` with its position (``other.item_mark``)."""
+        if len(other.imarks) == len(other):
+            self.extend(other)
+            self.imarks.extend(other.imarks)
+            return
+        for index, value in enumerate(other):
+            self.push(value, other.item_mark(index))
+
     def item_mark(self, index: int) -> Mark:
         if 0 <= index < len(self.imarks):
             return self.imarks[index]
@@ -328,12 +337,16 @@ class _Composer:
         stack: list[_Frame] = []
         result: Any = None
         done = False
+        path, next_event = self.path, loader.get_event  # the loop runs once per YAML event
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         while not done:
-            event = loader.get_event()
+            event = next_event()
             kind = event.__class__
             value: Any
             size = 1
-            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            if kind is map_end or kind is seq_end:
                 frame = stack.pop()
                 if frame.entries is not None:
                     self.build_mapping(cast(YMap, frame.node), frame.entries)
@@ -341,11 +354,13 @@ class _Composer:
                 if frame.anchor:
                     self.anchors[frame.anchor] = (value, size)
                 mark = frame.node.mark
-            elif kind is yaml.ScalarEvent:
-                mark = self.mark(event.start_mark)
+            elif kind is scalar_event:
+                start = event.start_mark
+                mark = Mark(path, start.line + 1, start.column + 1)
                 if self.comments and event.style:
-                    self._text_directives(event.start_mark, event.end_mark)
-                if event.tag not in (None, "!") and not event.tag.startswith(_CORE):
+                    self._text_directives(start, event.end_mark)
+                tag = event.tag
+                if tag is not None and tag != "!" and not tag.startswith(_CORE):
                     self.problems.append(
                         LoadProblem(
                             "unknown-tag",
@@ -355,7 +370,10 @@ class _Composer:
                         )
                     )
                 try:
-                    value = _resolve_scalar(event)
+                    if tag is None:
+                        value = event.value if event.style else resolve_plain(event.value)
+                    else:
+                        value = _resolve_scalar(event)
                 except _DateScalar as exc:
                     raise _Abort(
                         LoadProblem(
@@ -368,7 +386,7 @@ class _Composer:
                     ) from None
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
-            elif kind is yaml.AliasEvent:
+            elif kind is alias_event:
                 mark = self.mark(event.start_mark)
                 if event.anchor not in self.anchors:
                     raise _Abort(
@@ -392,7 +410,7 @@ class _Composer:
                             fatal=True,
                         )
                     )
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            elif kind is map_start or kind is seq_start:
                 mark = self.mark(event.start_mark)
                 if len(stack) >= MAX_DEPTH:
                     raise _Abort(
@@ -405,7 +423,7 @@ class _Composer:
                     )
                 tag = event.tag
                 node: YMap | YSeq
-                if kind is yaml.MappingStartEvent:
+                if kind is map_start:
                     node = YMap(mark)
                     frame = _Frame(node, event.anchor, entries=[])
                 else:
@@ -419,7 +437,7 @@ class _Composer:
                             f"unknown YAML tag {tag!r} is ignored by GitLab",
                         )
                     )
-                elif tag == "!reference" and kind is yaml.MappingStartEvent:
+                elif tag == "!reference" and kind is map_start:
                     self.problems.append(
                         LoadProblem(
                             "unknown-tag",
@@ -458,7 +476,7 @@ class _Composer:
                 key = parent.pending_key
                 is_merge = (
                     key == "<<"
-                    and kind in (yaml.AliasEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent)
+                    and kind in (alias_event, map_end, seq_end)
                     and (
                         isinstance(value, YMap)
                         or (isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value))
