@@ -214,6 +214,6 @@ def _dataclass(cls: type | None = None, /, *, frozen: bool = False, slots: bool 
 
 
 if TYPE_CHECKING:
-    from dataclasses import dataclass as dataclass
+    from dataclasses import dataclass as dataclass  # noqa: TID251 - the one import of it
 else:
     dataclass = _dataclass
