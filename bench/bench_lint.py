@@ -4,9 +4,12 @@ Usage::
 
     python bench/bench_lint.py            # 7 runs per measurement
     python bench/bench_lint.py --runs 15
+    python bench/bench_lint.py --clock cpu --scale 10000 50000 100000
 
 Every measurement starts a fresh interpreter (``subprocess``), as a pre-commit hook or a CI job
-does, and the table shows the median wall time of ``--runs`` runs after one untimed warm-up.
+does, and the table shows the median wall time (``--clock cpu``: user + system CPU time, which
+a busy machine disturbs less) of ``--runs`` runs after one untimed warm-up; cigen,
+check-jsonschema and the floor take turns in each round.
 Both tools are taken from the folder of ``sys.executable`` (the virtualenv running this script).
 
 Workloads:
@@ -57,19 +60,41 @@ def tool(name: str) -> Path:
     return path
 
 
+def _run_once(argv: Sequence[str], cwd: Path, clock: str) -> tuple[float, int]:
+    """Seconds one run took (wall clock, or the child's user + system CPU time) and its code."""
+    if clock == "cpu":
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return spent, done.returncode
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
+    return time.perf_counter() - started, done.returncode
+
+
 def timed(
-    argv: Sequence[str], runs: int, cwd: Path, env: dict[str, str] | None = None
-) -> tuple[float, int]:
-    """Median wall time in seconds of ``runs`` runs (after a warm-up) and the exit code."""
-    subprocess.run(argv, cwd=cwd, capture_output=True, check=False, env=env)
-    times = []
-    code = 0
+    commands: Sequence[Sequence[str] | None], runs: int, cwd: Path, clock: str = "wall"
+) -> list[tuple[float, int] | None]:
+    """Median time in seconds of ``runs`` runs (after a warm-up) and the exit code of each
+    command. The commands take turns within each round, so a change in the machine's load
+    reaches all of them alike and their ratios stay fair."""
+    for argv in commands:
+        if argv is not None:
+            _run_once(argv, cwd, clock)
+    times: list[list[float]] = [[] for _ in commands]
+    codes = [0] * len(commands)
     for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, check=False, env=env)
-        times.append(time.perf_counter() - started)
-        code = done.returncode
-    return statistics.median(times), code
+        for index, argv in enumerate(commands):
+            if argv is not None:
+                spent, codes[index] = _run_once(argv, cwd, clock)
+                times[index].append(spent)
+    return [
+        (statistics.median(spent), code) if spent else None
+        for spent, code in zip(times, codes, strict=True)
+    ]
 
 
 #: The floor: start an interpreter, import what any YAML-reading CLI needs, compose the files.
@@ -130,6 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[10_000, 50_000, 100_000],
         help="job counts of the generated workloads (none: skip them)",
     )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="what is timed: wall time, or the user + system CPU time of each run (steadier "
+        "on a machine busy with other work)",
+    )
     args = parser.parse_args(argv)
     cigen, check = str(tool("cigen")), str(tool("check-jsonschema"))
     if not SMALL.is_file():
@@ -147,10 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         name: str, detail: str, ours: list[str], theirs: list[str] | None, files: list[Path]
     ) -> None:
         cwd = files[0].parent if files else REPO
-        ours_time, ours_code = timed(ours, args.runs, cwd)
-        theirs_time, theirs_code = timed(theirs, args.runs, cwd) if theirs else (None, 0)
         floor_argv = [sys.executable, "-c", FLOOR, *map(str, files)]
-        floor_time, floor_code = timed(floor_argv, args.runs, cwd)
+        ours_result, theirs_result, floor_result = timed(
+            [ours, theirs, floor_argv], args.runs, cwd, args.clock
+        )
+        assert ours_result is not None and floor_result is not None
+        ours_time, ours_code = ours_result
+        theirs_time, theirs_code = theirs_result if theirs_result else (None, 0)
+        floor_time, floor_code = floor_result
         if floor_code != 0:
             sys.exit(f"{name}: the floor failed (exit {floor_code}); it must read the same files")
         rows.append((name, detail, ours_time, ours_code, theirs_time, theirs_code, floor_time))
@@ -186,7 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 [folder / ".gitlab-ci.yml", *sorted((folder / "ci").glob("*.yml"))],
             )
 
-    print(f"median of {args.runs} runs, fresh interpreter each ({sys.executable})")
+    print(
+        f"median {args.clock} time of {args.runs} runs, fresh interpreter each, the three "
+        f"commands taking turns ({sys.executable})"
+    )
     header = (
         f"{'workload':<10} {'cigen':>9} {'check':>9} {'floor':>9} {'/check':>7} {'/floor':>7}"
         "  detail"
