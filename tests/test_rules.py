@@ -519,6 +519,15 @@ CASES = [
         },
         [(CI, 3, 3, "CIG002"), (CI, 5, 10, "CIG201"), (CI, 6, 11, "CIG202")],
     ),
+    # a key that is no job stops GitLab's jobs entry (CIG207); the others are still read ...
+    case(
+        "jobs-read-despite-a-key-that-is-no-job",
+        {
+            CI: "template:\n  image: alpine\nb:\n  needs: [template, nope]\n"
+            "  script: [echo $CI_COMMIT_TITLE]\n"
+        },
+        [(CI, 1, 1, "CIG207"), (CI, 4, 21, "CIG202"), (CI, 5, 17, "CIG510")],
+    ),
     case(
         "needs-later-stage",
         {

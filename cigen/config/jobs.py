@@ -97,9 +97,37 @@ class PipelineJob:
                     yield NeedRef(need.job, need.mark, need.optional, need.artifacts)
 
 
+def checked_jobs(root: Root, config: YMap) -> Root:
+    """``root``, or, when GitLab's ``jobs`` entry stopped at its own errors (a key that is no
+    job, which content of an include not followed may explain, or no visible job), ``root``
+    with each job and trigger job checked on its own: what GitLab reads once those errors are
+    fixed. Rules read jobs through this, so that one such key does not hide every job."""
+    from cigen.config.node import Check
+    from cigen.config.root import RESERVED_KEYS, job, job_kind
+    from cigen.records import replace
+
+    if root.jobs:
+        return root
+    workflow = config.get("workflow")
+    workflow_rules = isinstance(workflow, dict) and workflow.get("rules") is not None
+    found: dict[str, Job] = {}
+    for name, value in config.items():
+        if name in RESERVED_KEYS:
+            continue
+        kind = job_kind(name, value)
+        if kind != "job" and kind != "bridge":
+            continue
+        mark = config.key_mark(name)
+        entry = job(Check(), name, value, mark, f"jobs:{name}", kind, workflow_rules)
+        if entry is not None:
+            found[name] = entry
+    return replace(root, jobs=found) if found else root
+
+
 def pipeline_jobs(root: Root, config: YMap) -> dict[str, PipelineJob]:
-    """Every visible job of ``root`` (the ones whose own checks passed), in order; ``config``
-    is what ``root`` was built from."""
+    """Every visible job of ``root`` (the ones whose own checks passed, see
+    :func:`checked_jobs`), in order; ``config`` is what ``root`` was built from."""
+    root = checked_jobs(root, config)
     defaults: dict[str, Any] = {k: root.values[k] for k in GLOBAL_DEFAULTS if k in root.values}
     sources: dict[str, YMap] = dict.fromkeys(defaults, config)
     found = root.values.get("default")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -133,6 +133,7 @@ def written_images(ctx: LintContext, key: str) -> Iterator[tuple[Any, str | None
     ``default:``, in each job, and in hidden keys (templates other configurations may extend).
     ``job`` is ``None`` for the top level and ``default:``."""
     from cigen.config import image
+    from cigen.config.jobs import checked_jobs
     from cigen.config.node import Check
     from cigen.config.root import RESERVED_KEYS
 
@@ -140,6 +141,7 @@ def written_images(ctx: LintContext, key: str) -> Iterator[tuple[Any, str | None
     model, config = pipeline.model, pipeline.config
     if model is None or config is None:
         return
+    model = checked_jobs(model, config)
     entry = image.image if key == "image" else image.services
     default = model.values.get("default")
     places: list[tuple[Any, str | None]] = [(model.values.get(key), None)]
@@ -169,9 +171,10 @@ def cross_job_errors(ctx: LintContext) -> list[Any]:
     order, each as if the previous ones were fixed). Computed once per run.
 
     GitLab reaches them only with a valid entry tree; while it has errors (reported by their
-    own rules) the same checks run over the jobs that did validate, to say what GitLab reports
-    next; a job left out for its own errors still counts as existing. Nothing without an entry
-    tree or after an assembly error."""
+    own rules) the same checks run over the jobs that did validate
+    (:func:`cigen.config.jobs.checked_jobs`), to say what GitLab reports next; a job left out
+    for its own errors still counts as existing. Nothing without an entry tree or after an
+    assembly error."""
     shared = ctx.shared
     if "cross_job_errors" not in shared:
         shared["cross_job_errors"] = _cross_job_errors(ctx)
@@ -181,17 +184,20 @@ def cross_job_errors(ctx: LintContext) -> list[Any]:
 
 def _cross_job_errors(ctx: LintContext) -> list[Any]:
     from cigen.config import processor
-    from cigen.config.root import job_kind
+    from cigen.config.jobs import checked_jobs
+    from cigen.config.root import ROOT_KEYS
 
     pipeline = ctx.pipeline
-    model = pipeline.model
-    if model is None or pipeline.assembly_failed:
+    if pipeline.model is None or pipeline.config is None or pipeline.assembly_failed:
         return []
-    config: Mapping[str, Any] = pipeline.config or {}
+    config = pipeline.config
+    model = checked_jobs(pipeline.model, config)
+    # every other visible key is a job GitLab reports errors of its own for (one without a
+    # script may get it from an include that was not followed)
     unchecked = frozenset(
         name
-        for name, value in config.items()
-        if name not in model.jobs and job_kind(name, value) in ("job", "bridge")
+        for name in config
+        if name not in model.jobs and name not in ROOT_KEYS and not name.startswith(".")
     )
     return list(processor.errors(model, unchecked))
 

@@ -114,3 +114,9 @@ def test_lines_follow_nested_lists_and_one_string() -> None:
 def test_a_job_with_errors_of_its_own_is_not_in_the_model() -> None:
     jobs = _jobs("a:\n  script: [x]\n  tgas: [y]\nb:\n  script: [x]\n")
     assert list(jobs) == ["b"]
+
+
+def test_a_key_that_is_no_job_does_not_hide_the_jobs() -> None:
+    # GitLab's jobs entry stops at it (jobs.rb); rules still read the jobs, each checked alone
+    jobs = _jobs("template:\n  image: alpine\nb:\n  script: [x]\nc:\n  script: [x]\n  tgas: []\n")
+    assert list(jobs) == ["b"]
