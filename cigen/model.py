@@ -200,14 +200,25 @@ class Pipeline:
         return True, name
 
     @cached_property
-    def model_jobs(self) -> Mapping[str, PipelineJob]:
-        """The visible jobs of :attr:`model` as GitLab creates them (``default:`` and global
-        variables taken, parallel instances named): the one job model rules read."""
+    def checked_model(self) -> Root | None:
+        """:attr:`model`, with each job checked on its own when GitLab's ``jobs`` entry stopped
+        at its own errors (:func:`cigen.config.jobs.checked_jobs`): what rules read jobs from."""
         if self.model is None or self.config is None:
+            return None
+        from cigen.config.jobs import checked_jobs
+
+        return checked_jobs(self.model, self.config)
+
+    @cached_property
+    def model_jobs(self) -> Mapping[str, PipelineJob]:
+        """The visible jobs of :attr:`checked_model` as GitLab creates them (``default:`` and
+        global variables taken, parallel instances named): the one job model rules read."""
+        model = self.checked_model
+        if model is None or self.config is None:
             return {}
         from cigen.config.jobs import pipeline_jobs
 
-        return pipeline_jobs(self.model, self.config)
+        return pipeline_jobs(model, self.config)
 
     @property
     def incomplete(self) -> bool:

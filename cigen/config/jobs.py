@@ -125,9 +125,8 @@ def checked_jobs(root: Root, config: YMap) -> Root:
 
 
 def pipeline_jobs(root: Root, config: YMap) -> dict[str, PipelineJob]:
-    """Every visible job of ``root`` (the ones whose own checks passed, see
+    """Every visible job of ``root`` (the ones whose own checks passed; see
     :func:`checked_jobs`), in order; ``config`` is what ``root`` was built from."""
-    root = checked_jobs(root, config)
     defaults: dict[str, Any] = {k: root.values[k] for k in GLOBAL_DEFAULTS if k in root.values}
     sources: dict[str, YMap] = dict.fromkeys(defaults, config)
     found = root.values.get("default")

@@ -133,15 +133,13 @@ def written_images(ctx: LintContext, key: str) -> Iterator[tuple[Any, str | None
     ``default:``, in each job, and in hidden keys (templates other configurations may extend).
     ``job`` is ``None`` for the top level and ``default:``."""
     from cigen.config import image
-    from cigen.config.jobs import checked_jobs
     from cigen.config.node import Check
     from cigen.config.root import RESERVED_KEYS
 
     pipeline = ctx.pipeline
-    model, config = pipeline.model, pipeline.config
+    model, config = pipeline.checked_model, pipeline.config
     if model is None or config is None:
         return
-    model = checked_jobs(model, config)
     entry = image.image if key == "image" else image.services
     default = model.values.get("default")
     places: list[tuple[Any, str | None]] = [(model.values.get(key), None)]
@@ -172,7 +170,7 @@ def cross_job_errors(ctx: LintContext) -> list[Any]:
 
     GitLab reaches them only with a valid entry tree; while it has errors (reported by their
     own rules) the same checks run over the jobs that did validate
-    (:func:`cigen.config.jobs.checked_jobs`), to say what GitLab reports next; a job left out
+    (``Pipeline.checked_model``), to say what GitLab reports next; a job left out
     for its own errors still counts as existing. Nothing without an entry tree or after an
     assembly error."""
     shared = ctx.shared
@@ -184,14 +182,12 @@ def cross_job_errors(ctx: LintContext) -> list[Any]:
 
 def _cross_job_errors(ctx: LintContext) -> list[Any]:
     from cigen.config import processor
-    from cigen.config.jobs import checked_jobs
     from cigen.config.root import ROOT_KEYS
 
     pipeline = ctx.pipeline
-    if pipeline.model is None or pipeline.config is None or pipeline.assembly_failed:
+    model, config = pipeline.checked_model, pipeline.config
+    if model is None or config is None or pipeline.assembly_failed:
         return []
-    config = pipeline.config
-    model = checked_jobs(pipeline.model, config)
     # every other visible key is a job GitLab reports errors of its own for (one without a
     # script may get it from an include that was not followed)
     unchecked = frozenset(

@@ -8,14 +8,14 @@ from __future__ import annotations
 import textwrap
 
 from cigen.config import validate
-from cigen.config.jobs import PipelineJob, pipeline_jobs
+from cigen.config.jobs import PipelineJob, checked_jobs, pipeline_jobs
 from cigen.yaml.load import YMap, load_text
 
 
 def _jobs(text: str) -> dict[str, PipelineJob]:
     loaded = load_text(".gitlab-ci.yml", textwrap.dedent(text))
     assert loaded.ok and isinstance(loaded.body, YMap)
-    return pipeline_jobs(validate(loaded.body), loaded.body)
+    return pipeline_jobs(checked_jobs(validate(loaded.body), loaded.body), loaded.body)
 
 
 def test_default_values_are_taken_unless_the_job_sets_them() -> None:
