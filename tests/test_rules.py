@@ -437,6 +437,18 @@ CASES = [
         },
         [(CI, 2, 11, "CIG121")],
     ),
+    # lib/gitlab/ci/config/yaml/tags/base.rb (Base#resolve: "... is not valid"): !reference on
+    # a scalar or a mapping is refused, at the tag.
+    case(
+        "reference-on-scalar",
+        {CI: ".a:\n  script: [x]\nbuild:\n  script: !reference .a\n"},
+        [(CI, 4, 11, "CIG121")],
+    ),
+    case(
+        "reference-on-mapping",
+        {CI: "build:\n  script: [x]\n  variables: !reference {a: b}\n"},
+        [(CI, 3, 14, "CIG121")],
+    ),
     # --- default-conflict CIG131 (2.8) --------------------------------------------------------
     case(
         "default-conflict",

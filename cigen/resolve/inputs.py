@@ -13,7 +13,7 @@ from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.records import dataclass
-from cigen.yaml.load import Reference, YMap, YSeq, scalar_text
+from cigen.yaml.load import InvalidReference, Reference, YMap, YSeq, scalar_text
 
 _TYPES = ("string", "number", "boolean", "array")
 MAX_BLOCKS = 10_000
@@ -375,6 +375,8 @@ class _Interpolator:
                     vmark,
                 )
             return out
+        if isinstance(value, InvalidReference):
+            return value
         if isinstance(value, YSeq):
             seq = Reference(value.mark) if isinstance(value, Reference) else YSeq(value.mark)
             for index, item in enumerate(value):

@@ -33,7 +33,16 @@ from cigen.resolve.external import Request, Source, Unavailable, unlocked
 from cigen.resolve.inputs import NOT_A_HASH, InputProblem, bind, interpolate
 from cigen.resolve.merge import deep_merge
 from cigen.variables import expand
-from cigen.yaml.load import Loaded, Reference, YMap, YSeq, load_text, scalar_text, to_plain
+from cigen.yaml.load import (
+    InvalidReference,
+    Loaded,
+    Reference,
+    YMap,
+    YSeq,
+    load_text,
+    scalar_text,
+    to_plain,
+)
 
 MAX_INCLUDES = 150
 #: ``extends``: more than this many ancestors with a further ``extends`` fails.
@@ -556,6 +565,23 @@ def _ruby_to_s(value: Any) -> str:
     return str(value)
 
 
+def _psych_inspect(written: Any) -> str:
+    """Ruby's ``inspect`` of what Psych's coder holds for a ``!reference`` on a scalar (its
+    text) or a mapping (a Hash): ``(scalar.presence || map.presence || seq).inspect``."""
+    if isinstance(written, dict) and written:
+        pairs = (f"{_ruby_inspect(k)}=>{_psych_value(v)}" for k, v in to_plain(written).items())
+        return "{" + ", ".join(pairs) + "}"
+    if isinstance(written, str) and written.strip():
+        return _ruby_inspect(written)
+    return "[]"
+
+
+def _psych_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return _psych_inspect(value) if value else "{}"
+    return _ruby_inspect(value)
+
+
 def _ruby_inspect(value: Any) -> str:
     import json
 
@@ -1002,6 +1028,14 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
 
     def lookup(ref: Reference) -> Any:
         path = ref.path
+        if isinstance(ref, InvalidReference):
+            state.event(
+                "reference-unknown",
+                ref.mark,
+                "!reference must tag a list of keys, like !reference [.job, script]",
+                gitlab=f"!reference {_psych_inspect(ref.written)} is not valid",
+            )
+            return missing
         if not path or not all(isinstance(p, str) and p for p in ref):
             state.event(
                 "reference-unknown",

@@ -136,6 +136,22 @@ class Reference(YSeq):
         return "!reference [" + ", ".join(self.path) + "]"
 
 
+class InvalidReference(Reference):
+    """``!reference`` on a scalar or a mapping (``written``: the text or the mapping). GitLab
+    refuses it once it resolves references (``Tags::Base#resolve``: "... is not valid")."""
+
+    __slots__ = ("written",)
+
+    def __init__(self, mark: Mark, written: Any) -> None:
+        super().__init__(mark)
+        self.written = written
+
+    def text(self) -> str:
+        if isinstance(self.written, str):
+            return f"!reference {self.written}".rstrip()
+        return "!reference {...}"
+
+
 @dataclass(frozen=True, slots=True)
 class LoadProblem:
     """Something wrong in the YAML itself; ``fatal`` problems mean no data was produced."""
@@ -294,6 +310,7 @@ class _Frame:
     pending_key: Any = None
     pending_kmark: Mark | None = None
     entries: list[tuple[str, Any, Mark, Mark, bool]] | None = None  # (key, value, km, vm, merge)
+    reference: bool = False  # a mapping tagged ``!reference`` (GitLab refuses it)
 
 
 class _Composer:
@@ -351,6 +368,8 @@ class _Composer:
                 if frame.entries is not None:
                     self.build_mapping(cast(YMap, frame.node), frame.entries)
                 value, size = frame.node, frame.size
+                if frame.reference:
+                    value = InvalidReference(frame.node.mark, frame.node)
                 if frame.anchor:
                     self.anchors[frame.anchor] = (value, size)
                 mark = frame.node.mark
@@ -360,7 +379,12 @@ class _Composer:
                 if self.comments and event.style:
                     self._text_directives(start, event.end_mark)
                 tag = event.tag
-                if tag is not None and tag != "!" and not tag.startswith(_CORE):
+                if (
+                    tag is not None
+                    and tag != "!"
+                    and tag != "!reference"
+                    and not tag.startswith(_CORE)
+                ):
                     self.problems.append(
                         LoadProblem(
                             "unknown-tag",
@@ -372,6 +396,8 @@ class _Composer:
                 try:
                     if tag is None:
                         value = event.value if event.style else resolve_plain(event.value)
+                    elif tag == "!reference":
+                        value = InvalidReference(mark, event.value)
                     else:
                         value = _resolve_scalar(event)
                 except _DateScalar as exc:
@@ -438,14 +464,7 @@ class _Composer:
                         )
                     )
                 elif tag == "!reference" and kind is map_start:
-                    self.problems.append(
-                        LoadProblem(
-                            "unknown-tag",
-                            mark,
-                            "!reference must tag a sequence of keys, "
-                            "like !reference [.job, script]",
-                        )
-                    )
+                    frame.reference = True
                 stack.append(frame)
                 continue
             else:  # pragma: no cover - the parser emits nothing else inside a document
