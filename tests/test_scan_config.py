@@ -256,6 +256,13 @@ def test_a_rerun_refetches_remote_files_once_and_rescans_only_what_changed(
     changed = scan(url, out, REMOTE, **follow)
     assert (changed.kept, changed.scanned) == (5, 1)
     assert changed.records[42]["includes"] != read_records([out])[40]["includes"]
+    # the local file the URL configuration includes, missing so far, appears in project 44
+    assert changed.records[44]["files"] == {"never.yml": None}
+    fake.branch_files[44]["never.yml"] = b"late:\n  script: [echo late]\n"
+    appeared = scan(url, out, REMOTE, **follow)
+    assert (appeared.kept, appeared.scanned) == (5, 1)
+    assert sorted(_jobs(appeared.records[44])) == ["late", "remote-config"]
+    assert appeared.records[44]["findings"] == []
     fake.public["/remote/shared.yml"] = (404, "text/plain", b"gone")
     gone = scan(url, out, REMOTE, **follow)
     assert (gone.kept, gone.scanned) == (2, 4)  # 40, 41, 43 and 45 include it

@@ -27,7 +27,7 @@ from cigen.scan.client import DeadlinePassed, ProjectInfo, ScanClient
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
 
 #: The record format's version (raised only when a field changes meaning or goes away).
-RECORD_VERSION = 3
+RECORD_VERSION = 4
 #: GitLab's default CI configuration path.
 DEFAULT_CONFIG = ".gitlab-ci.yml"
 #: Statuses whose record a rerun keeps when the configuration did not change.
@@ -45,13 +45,14 @@ class RemoteProject(Project):
     """A project tree read from GitLab at one ref, file by file as the resolver asks.
 
     Each file is fetched once (``Project.load`` caches the parse); the blob id of every file
-    read is kept in ``blobs``, so a rerun can tell whether the configuration changed.
+    read is kept in ``blobs`` (None for a file asked for and not there), so a rerun can tell
+    whether the configuration changed, a missing include that appears included.
     """
 
     client: Any = None
     project_id: int = 0
     ref: str = ""
-    blobs: dict[str, str] = field(default_factory=dict)
+    blobs: dict[str, str | None] = field(default_factory=dict)
 
     def load(self, repo_path: str) -> Loaded:
         rel = self.normalize(repo_path)
@@ -60,6 +61,7 @@ class RemoteProject(Project):
             return cached
         found = self.client.file(self.project_id, rel, self.ref)
         if found is None:
+            self.blobs[rel] = None
             raise Missing(repo_path)
         self.blobs[rel] = found.blob_id
         data = found.content
