@@ -11,7 +11,9 @@ projects). Configurations cycle through include styles: one file; a local includ
 local include; an include of another project (followed through the API, with a nested local
 include); a component (``~latest``) and a CI template; a custom CI configuration path;
 ``extends`` with ``!reference``; a job whose tags no runner carries (stuck); a configuration
-GitLab refuses; an empty repository.
+GitLab refuses; an empty repository; a configuration kept in another project
+(``build.yml@shared/templates``); a remote include (served by the same server without a token,
+fetched with ``--follow-remote --allow-http``, which every scan here passes).
 
 It times, each with real ``cigen scan`` processes talking HTTP to the server:
 
@@ -23,7 +25,8 @@ and prints projects per minute for both, then checks that the merged records fil
 byte-for-byte the one-shard file (and the Markdown reports and the per-project Code Quality and
 SARIF files equal). Then three reruns over the one-shard file: nothing changed; the shared
 templates' branch moved to a commit with the same files (the includers are kept); a file
-included from there changed (only its includers are read again).
+included from there changed (only its includers are read again); the remote file changed
+(only its includers are read again, the URL fetched once).
 """
 
 from __future__ import annotations
@@ -65,7 +68,11 @@ STYLES: list[dict[str, bytes]] = [
     {".gitlab-ci.yml": b"train:\n  tags: [gpu, a100]\n  script: [python train.py]\n"},
     {".gitlab-ci.yml": b"stages: [build]\ndeploy:\n  stage: deploy\n  script: [x]\n"},
     {},  # empty repository
+    {"README.md": b"the CI configuration is kept in shared/templates\n"},  # ci_config_path
+    {".gitlab-ci.yml": b"include:\n  - remote: $URL/remote/common.yml\n" + SINGLE},
 ]
+#: The remote include's path on the server (answered without a token).
+REMOTE = "/remote/common.yml"
 
 
 TEMPLATES = {
@@ -111,6 +118,7 @@ def estate(count: int) -> FakeGitLab:
     )
     fake.add_release("shared/components", "1.0.0", "c" * 40)
     fake.templates["Jobs/Lint"] = "lint-template:\n  script: [lint]\n"
+    fake.public[REMOTE] = (200, "text/plain", COMMON)
     for i in range(count):
         pid = 1000 + i
         style = STYLES[i % len(STYLES)]
@@ -118,6 +126,8 @@ def estate(count: int) -> FakeGitLab:
         meta: dict[str, object] = {}
         if "ci/pipeline.yml" in style:
             meta["ci_config_path"] = "ci/pipeline.yml"
+        if "README.md" in style:
+            meta["ci_config_path"] = "build.yml@shared/templates"
         if not style:
             meta["empty_repo"] = True
         fake.add_project(pid, f"{groups[group]}/p{i:04}", style, group=group, **meta)
@@ -130,11 +140,11 @@ def estate(count: int) -> FakeGitLab:
 
 
 def name_host(fake: FakeGitLab, url: str) -> None:
-    """Component addresses name the server's host, known once it listens."""
+    """Component addresses and remote URLs name the server, known once it listens."""
     host = url.split("://", 1)[1].encode()
     for files in fake.branch_files.values():
         for name, data in files.items():
-            files[name] = data.replace(b"$HOST", host)
+            files[name] = data.replace(b"$HOST", host).replace(b"$URL", url.encode())
 
 
 def cigen(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
@@ -167,6 +177,7 @@ def main() -> None:
         env.pop("CI_NODE_INDEX", None)
         env.pop("CI_NODE_TOTAL", None)
         common = ["scan", "--instance", "--workers", str(args.workers), "--exit-zero"]
+        common += ["--follow-remote", "--allow-http"]
 
         started = time.perf_counter()
         line = finish(cigen(*common, "-o", "one.jsonl", "--report-md", "one.md",
@@ -204,13 +215,19 @@ def main() -> None:
             ("nothing changed", None),
             ("shared templates moved, same files", ("b" * 40, TEMPLATES)),
             ("shared jobs.yml changed", ("d" * 40, {**TEMPLATES, "jobs.yml": COMMON})),
+            ("remote file changed", "remote"),
         ):
-            if change is not None:
+            if change == "remote":
+                fake.public[REMOTE] = (200, "text/plain", SINGLE.replace(b"build", b"remote"))
+                fake.requests.clear()
+            elif change is not None:
                 shared(fake, *change)
             started = time.perf_counter()
             line = finish(cigen(*common, "-o", "one.jsonl", env=env, cwd=work))
             again = time.perf_counter() - started
             print(f"rerun ({label}): {again:6.1f} s   [{line}]")
+        fetched = sum(r.path == REMOTE for r in fake.requests)
+        print(f"the remote file was fetched {fetched} time(s) by the last rerun")
         if not (same and same_report and same_pp):
             raise SystemExit(1)
 
