@@ -77,3 +77,16 @@ def test_inside_the_project_the_same_arguments_work(
     write_files(layout, {"cfg/cigen.yaml": "severity: {}\n"})
     assert main(["lint", "--root", ".", "--config", "cfg/cigen.yaml", "-o", "cfg/out.txt", CI]) == 0
     assert (layout / "cfg" / "out.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    "option", ["--output", "--report-md", "--report-html", "--per-project-dir"]
+)
+def test_scan_writes_only_inside_the_current_folder(
+    layout: Path, option: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(layout)
+    write_files(layout, {"shard-1.jsonl": ""})
+    assert main(["scan", "merge", "shard-1.jsonl", option, "out/x"]) == 2
+    assert f"{option} out/x: it leads outside the project root" in capsys.readouterr().err
+    assert list((layout.parent / "elsewhere").iterdir()) == []

@@ -341,8 +341,11 @@ def test_parse_shard() -> None:
             parse_shard(bad, {})
 
 
-def test_merged_shards_equal_one_scan(gitlab: Any, tmp_path: Path) -> None:
+def test_merged_shards_equal_one_scan(
+    gitlab: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fake, url = gitlab
+    monkeypatch.chdir(tmp_path)  # scan writes only inside the current folder
     whole = tmp_path / "scan.jsonl"
     scan(url, whole, GROUP)
     shards = []

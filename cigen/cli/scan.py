@@ -176,6 +176,8 @@ def run(
     from cigen.scan.run import ScanSettings, run_scan
 
     gc.enable()  # a long run over many projects: let the collector work
+    _here(output, "--output", report_md, "--report-md", report_html, "--report-html")
+    _here(per_project_dir, "--per-project-dir")
     _check_per_project(per_project_dir, per_project_format)
     chosen = [name for name, on in (("--group", group), ("--instance", instance)) if on]
     if projects_file is not None:
@@ -267,6 +269,8 @@ def merge(
     from cigen.scan.records import merge as merge_records
     from cigen.scan.records import write_records
 
+    _here(output, "--output", report_md, "--report-md", report_html, "--report-html")
+    _here(per_project_dir, "--per-project-dir")
     _check_per_project(per_project_dir, per_project_format)
     records = merge_records(files)
     if output is not None:
@@ -327,6 +331,16 @@ def _codes(values: Sequence[str], option: str) -> frozenset[str]:
                 raise click.BadParameter(f"{item.strip()!r}: no such rule", param_hint=option)
             codes.add(rule.CODE)
     return frozenset(codes)
+
+
+def _here(*named: Path | str | None) -> None:
+    """Each path given (``path, option`` pairs) must lie inside the current folder once
+    resolved, as --projects must (exit 2 otherwise)."""
+    from cigen.project import confine
+
+    for path, option in zip(named[::2], named[1::2], strict=True):
+        if isinstance(path, Path):
+            confine(path, Path.cwd(), str(option))
 
 
 def _project_list(path: Path) -> tuple[str, ...]:
