@@ -52,48 +52,51 @@ class Budget:
         linear in the distinct parts (each container is measured once, without recursion)."""
         if not isinstance(value, (dict, list)):
             return _scalar(value)
-        stack = [value]
-        while stack:
-            top = stack[-1]
-            if id(top) in self._sizes:
-                stack.pop()
-                continue
-            items = list(top.values()) if isinstance(top, dict) else top
-            pending = [
-                item
-                for item in items
-                if isinstance(item, (dict, list)) and id(item) not in self._sizes
-            ]
-            if pending:
-                stack.extend(pending)
-                continue
-            values, text, depth = 1, 0, 0
-            for item in items:
-                count, chars = self._known(item)
-                values += count
-                text += chars
-                depth = max(depth, self.depth(item))
-            if isinstance(top, dict):
-                values += len(top)
-                text += sum(len(str(key)) for key in top)
-            # keeps top alive, so that its id stays unique
-            self._sizes[id(top)] = (top, values, text, depth + 1)
-            stack.pop()
-        return self._known(value)
+        known = self._sizes.get(id(value))
+        if known is None:
+            known = self._measure(value)
+        return known[1], known[2]
 
     def depth(self, value: Any) -> int:
         """Levels of mappings and lists in ``value`` (0 for a scalar)."""
         if not isinstance(value, (dict, list)):
             return 0
-        if id(value) not in self._sizes:
-            self.size(value)
-        return self._sizes[id(value)][3]
+        known = self._sizes.get(id(value))
+        if known is None:
+            known = self._measure(value)
+        return known[3]
 
-    def _known(self, value: Any) -> tuple[int, int]:
-        if isinstance(value, (dict, list)):
-            known = self._sizes[id(value)]
-            return known[1], known[2]
-        return _scalar(value)
+    def _measure(self, value: dict[Any, Any] | list[Any]) -> tuple[Any, int, int, int]:
+        sizes = self._sizes
+        stack: list[tuple[Any, bool]] = [(value, False)]
+        while stack:
+            top, ready = stack.pop()
+            if id(top) in sizes:
+                continue
+            items = top.values() if isinstance(top, dict) else top
+            if not ready:
+                stack.append((top, True))
+                stack.extend(
+                    (item, False)
+                    for item in items
+                    if isinstance(item, (dict, list)) and id(item) not in sizes
+                )
+                continue
+            values, text, depth = 1, 0, 0
+            for item in items:
+                if isinstance(item, (dict, list)):
+                    _item, count, chars, levels = sizes[id(item)]
+                    values += count
+                    text += chars
+                    depth = max(depth, levels)
+                else:
+                    values += 1
+                    text += len(item) if isinstance(item, str) else 1
+            if isinstance(top, dict):
+                values += len(top)
+                text += sum(len(str(key)) for key in top)
+            sizes[id(top)] = (top, values, text, depth + 1)  # keeps top alive: its id stays unique
+        return sizes[id(value)]
 
     def charge(self, mark: Mark, what: str, *parts: Any) -> None:
         """Count ``parts`` as produced again by ``what`` (written at ``mark``); TooLarge past

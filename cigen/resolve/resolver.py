@@ -1022,7 +1022,6 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     cache: dict[tuple[str, ...], Any] = {}
     active: list[tuple[str, ...]] = []
     broken = [False]  # set when the top-level key being walked holds a broken reference
-    sizes: dict[int, tuple[Any, int]] = {}
     holds: dict[int, bool] = {}  # id of a mapping or list in ``config`` -> holds a !reference
     missing = object()
 
@@ -1083,7 +1082,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         active.append(path)
         value = walk(node)
         active.pop()
-        if _expanded_size(value, sizes) > MAX_REFERENCE_EXPANSION:
+        if state.budget.size(value)[0] > MAX_REFERENCE_EXPANSION:
             state.event(
                 "reference-unknown",
                 ref.mark,
@@ -1127,30 +1126,13 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     for name, value in config.items():
         broken[0] = False
         found = walk(value)
-        state.budget.check_depth(config.key_mark(name), name, found)
+        if found is not value:  # references put in place: it may nest deeper than its file
+            state.budget.check_depth(config.key_mark(name), name, found)
         if broken[0]:
             state.tainted.add(name)
         if found is not missing:
             out.put(name, found, config.key_mark(name), config.value_mark(name))
     return out
-
-
-def _expanded_size(value: Any, sizes: dict[int, tuple[Any, int]]) -> int:
-    """Values in ``value`` counted with repetition (shared parts count each time they appear),
-    computed in time linear in the distinct parts."""
-    if not isinstance(value, (dict, list)):
-        return 1
-    known = sizes.get(id(value))
-    if known is not None:
-        return known[1]
-    items = value.values() if isinstance(value, dict) else value
-    total = 1
-    for item in items:
-        total += _expanded_size(item, sizes)
-        if total > MAX_REFERENCE_EXPANSION:
-            break
-    sizes[id(value)] = (value, total)  # keeps value alive so its id is not reused
-    return total
 
 
 def _has_reference(value: Any, holds: dict[int, bool]) -> bool:
