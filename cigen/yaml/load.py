@@ -309,7 +309,10 @@ class _Frame:
     size: int = 1
     pending_key: Any = None
     pending_kmark: Mark | None = None
-    entries: list[tuple[str, Any, Mark, Mark, bool]] | None = None  # (key, value, km, vm, merge)
+    #: a mapping's keys written in it so far, at their first position (None for a sequence)
+    explicit: dict[str, Mark] | None = None
+    #: its duplicate-key problems, reported when the mapping is complete
+    duplicates: list[LoadProblem] | None = None
     reference: bool = False  # a mapping tagged ``!reference`` (GitLab refuses it)
 
 
@@ -365,8 +368,8 @@ class _Composer:
             size = 1
             if kind is map_end or kind is seq_end:
                 frame = stack.pop()
-                if frame.entries is not None:
-                    self.build_mapping(cast(YMap, frame.node), frame.entries)
+                if frame.duplicates:
+                    self.problems.extend(frame.duplicates)
                 value, size = frame.node, frame.size
                 if frame.reference:
                     value = InvalidReference(frame.node.mark, frame.node)
@@ -451,7 +454,7 @@ class _Composer:
                 node: YMap | YSeq
                 if kind is map_start:
                     node = YMap(mark)
-                    frame = _Frame(node, event.anchor, entries=[])
+                    frame = _Frame(node, event.anchor, explicit={})
                 else:
                     node = Reference(mark) if tag == "!reference" else YSeq(mark)
                     frame = _Frame(node, event.anchor)
@@ -477,7 +480,8 @@ class _Composer:
                 continue
             parent = stack[-1]
             parent.size += size
-            if parent.entries is None:
+            explicit = parent.explicit
+            if explicit is None:
                 cast(YSeq, parent.node).push(value, mark)
             elif parent.pending_kmark is None:
                 parent.pending_key = value
@@ -509,31 +513,30 @@ class _Composer:
                     owner.rawkeys[text] = key
                 elif owner.rawkeys is not None:
                     owner.rawkeys.pop(text, None)  # the last of duplicate keys wins
-                parent.entries.append((text, value, parent.pending_kmark, mark, is_merge))
+                kmark = parent.pending_kmark
                 parent.pending_kmark = None
-        return result
-
-    def build_mapping(self, node: YMap, entries: list[tuple[str, Any, Mark, Mark, bool]]) -> None:
-        explicit: dict[str, Mark] = {}
-        for key, value, kmark, vmark, is_merge in entries:
-            if is_merge:
-                sources = [value] if isinstance(value, YMap) else list(reversed(value))
-                for source in sources:
-                    for mkey, mvalue in source.items():
-                        node.put(mkey, mvalue, source.key_mark(mkey), source.value_mark(mkey))
-                continue
-            if key in explicit:
-                first = explicit[key]
-                self.problems.append(
-                    LoadProblem(
-                        "duplicate-key",
-                        kmark,
-                        f"duplicate key {key!r} (first at line {first.line}); GitLab keeps only "
-                        "this last value: remove or rename one of them",
+                # entries take effect in the order they are written: a merge overwrites the
+                # keys before it, the keys after it win over what it brought
+                if is_merge:
+                    sources = [value] if isinstance(value, YMap) else list(reversed(value))
+                    for source in sources:
+                        owner.put_all(source)
+                    continue
+                first = explicit.get(text)
+                if first is not None:
+                    if parent.duplicates is None:
+                        parent.duplicates = []
+                    parent.duplicates.append(
+                        LoadProblem(
+                            "duplicate-key",
+                            kmark,
+                            f"duplicate key {text!r} (first at line {first.line}); GitLab keeps "
+                            "only this last value: remove or rename one of them",
+                        )
                     )
-                )
-            explicit[key] = kmark
-            node.put(key, value, kmark, vmark)
+                explicit[text] = kmark
+                owner.put(text, value, kmark, mark)
+        return result
 
 
 def _key_text(key: Any) -> str:
