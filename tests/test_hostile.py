@@ -647,20 +647,6 @@ CASES += [
         "inv.yml",
         _FIFO,
     ),
-    _reader_case(
-        "schema-explicit-symlink",
-        {CI: JOB},
-        _link("schema.json"),
-        ("lint", "--root", ".", "--schema", "schema.json", CI),
-        "schema.json",
-    ),
-    _reader_case(
-        "config-schema-symlink",
-        {CI: JOB, ".cigen.yaml": "schema: schema.json\n"},
-        _link("schema.json"),
-        _LINT,
-        ".cigen.yaml",
-    ),
     _reader_case("cigen-yml-symlink", GEN_FILES, _link("cigen.yml"), _CHECK, "cigen.yml"),
     _reader_case(
         "cigen-yml-explicit-symlink",

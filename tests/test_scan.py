@@ -23,7 +23,6 @@ import pytest
 from cigen.cli.main import main
 from cigen.gitlab_api import connect
 from cigen.lint.settings import Config
-from cigen.resources import gitlab_ci_schema
 from cigen.scan.client import Deadline, Listing, ScanClient, Throttle
 from cigen.scan.project import LintSetup, config_location
 from cigen.scan.records import merge, parse_shard, read_records, shard_of
@@ -122,7 +121,7 @@ def client_for(url: str, *, deadline: float | None = None, **kw: Any) -> ScanCli
     return ScanClient(session, deadline=Deadline(deadline), **kw)
 
 
-SETUP = LintSetup(Config(), gitlab_ci_schema(None), Path())
+SETUP = LintSetup(Config(), Path())
 
 
 def scan(url: str, out: Path, listing: Listing, **kw: Any) -> Any:

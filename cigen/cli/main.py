@@ -160,18 +160,15 @@ def _confine(config: Any, root: Path) -> None:
     """Files a config file names must be inside the project root (symlinks followed)."""
     if config.source is None:
         return
-    named = [("schema", config.schema)]
-    if config.runners not in (None, "gitlab"):
-        named.append(("runners", config.source.parent / config.runners))
-    for key, target in named:
-        if target is None:
-            continue
-        real = Path(os.path.realpath(target))
-        if real != root and root not in real.parents:
-            raise CigenError(
-                f"{config.source}: {key}: {target} is outside the project root {root}; "
-                "name a file inside the project"
-            )
+    if config.runners in (None, "gitlab"):
+        return
+    target = config.source.parent / config.runners
+    real = Path(os.path.realpath(target))
+    if real != root and root not in real.parents:
+        raise CigenError(
+            f"{config.source}: runners: {target} is outside the project root {root}; "
+            "name a file inside the project"
+        )
 
 
 def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> Any:
@@ -200,9 +197,7 @@ def _runner_inventory(source: str | None, config: Any, opts: dict[str, Any]) -> 
 @click.argument("path", type=click.Path(path_type=Path), default=Path(".gitlab-ci.yml"))
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), help="Project root.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option(
-    "--schema", type=click.Path(path_type=Path, dir_okay=False), help="GitLab CI schema file."
-)
+@click.option("--schema", type=click.Path(path_type=Path, dir_okay=False), hidden=True)
 @click.option(
     "--config",
     "config_path",
@@ -279,8 +274,12 @@ def lint(
     extra = _parse_vars(variables)
     if extra:
         config = replace(config, variables={**config.variables, **extra})
-    if schema is not None:
-        config = replace(config, schema=schema)
+    if schema is not None or config.schema is not None:
+        click.echo(
+            "cigen: warning: --schema / schema: is ignored: cigen validates as GitLab does (its "
+            "entry classes), not with a JSON schema; remove it",
+            err=True,
+        )
     if selected:
         config = replace(config, select=_rule_codes(selected))
     runners = _runner_inventory(

@@ -169,7 +169,6 @@ def run(
     from cigen.cli.main import _parse_vars
     from cigen.gitlab_api import connect
     from cigen.lint.settings import Config
-    from cigen.resources import gitlab_ci_schema
     from cigen.scan.client import Deadline, Listing, ScanClient
     from cigen.scan.project import LintSetup
     from cigen.scan.records import parse_shard
@@ -205,7 +204,7 @@ def run(
         ignore=_codes(ignore, "--ignore"),
         variables=_parse_vars(variables),
     )
-    setup = LintSetup(config, gitlab_ci_schema(None), Path())
+    setup = LintSetup(config, Path())
     session = connect(
         env=dict(os.environ),
         config_section=gitlab_config_section,

@@ -20,7 +20,6 @@ class LintContext:
     """
 
     pipeline: Pipeline
-    schema_validator: Any = None
     runners: tuple[Any, ...] | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     protected_ref: bool | None = None

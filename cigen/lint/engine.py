@@ -6,7 +6,7 @@ reads files through :class:`~cigen.project.Project` and never prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -181,12 +181,10 @@ def lint(
     root: Path | None = None,
     config: Config | None = None,
     runners: tuple[Any, ...] | None = None,
-    schema: Mapping[str, Any] | None = None,
     include_rules: IncludeRules | None = None,
     protected_ref: bool | None = None,
     simulation: Any = None,
     extra_rules: Iterable[Any] = (),
-    validator_factory: Callable[[Mapping[str, Any]], Any] | None = None,
     pipeline: Pipeline | None = None,
     cache: Path | None = None,
 ) -> LintResult:
@@ -198,21 +196,8 @@ def lint(
         pipeline = load_pipeline(
             path, root=root, include_rules=include_rules, variables=config.variables, cache=cache
         )
-    from cigen.resources import bundled_gitlab_schema_path, gitlab_ci_schema
-    from cigen.schema import SchemaChecker
-
-    checker: Any = None
-    if schema is None and config.schema is not None:
-        schema = gitlab_ci_schema(config.schema, root=pipeline.root)  # a bad file: exit 2 now
-    if validator_factory is not None:
-        checker = validator_factory(schema if schema is not None else gitlab_ci_schema())
-    else:
-        if schema is None:
-            bundled_gitlab_schema_path()  # a broken installation is refused before any rule
-        checker = SchemaChecker(schema)  # without a schema it reads the bundled one when needed
     ctx = LintContext(
         pipeline=pipeline,
-        schema_validator=checker,
         runners=runners,
         variables=dict(config.variables),
         protected_ref=protected_ref,

@@ -23,7 +23,7 @@ class Config:
     ignore: frozenset[str] = frozenset()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     runners: str | None = None
-    schema: Path | None = None
+    schema: Path | None = None  # deprecated and ignored (the CLI says so)
     variables: Mapping[str, str] = field(default_factory=dict)
     source: Path | None = None
     root: Path | None = None

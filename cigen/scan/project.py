@@ -182,10 +182,9 @@ def _unfollowed(kind: str, where: str) -> str:
 
 @dataclass(frozen=True)
 class LintSetup:
-    """What every project's lint shares: settings and GitLab's CI schema, loaded once."""
+    """What every project's lint shares."""
 
     config: Config
-    schema: Mapping[str, Any]
     root: Path
     external: Any = None
     """Where external includes come from (a :class:`cigen.resolve.external.Source`, shared by
@@ -302,9 +301,7 @@ def _lint(
     )
     available = client.runners(info.id)
     runners = tuple(runner for runner, _ in available)
-    result = lint(
-        Path(entry), config=setup.config, runners=runners, schema=setup.schema, pipeline=pipeline
-    )
+    result = lint(Path(entry), config=setup.config, runners=runners, pipeline=pipeline)
     ctx = LintContext(pipeline=pipeline, runners=runners, variables=variables)
     jobs = [
         {

@@ -90,7 +90,6 @@ def run_scan(
             )
             setup = LintSetup(
                 lint_setup.config,
-                lint_setup.schema,
                 Path(root),
                 external,
                 settings_digest(
