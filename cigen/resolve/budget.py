@@ -28,8 +28,10 @@ MAX_TEXT = 64 * 1024 * 1024
 #: not nest deeper; references that hold references could, and every later walk would pay).
 MAX_DEPTH = 100
 #: Jobs of the pipeline once ``parallel:`` is expanded (at most 200 per job, GitLab's limit):
-#: later steps plan each one, so their number is bounded on its own.
-MAX_JOBS = 50_000
+#: later steps plan each one, so their number is bounded on its own. GitLab itself has no such
+#: limit (only an instance's ``ci_pipeline_size`` when pipelines are created), and cigen grows
+#: linearly well past 100,000 jobs, so the bound is there for a hostile file, not a large one.
+MAX_JOBS = 200_000
 
 
 class TooLarge(CigenError):
