@@ -6,7 +6,7 @@ The resolver never emits diagnostics; what it could not resolve is recorded as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,19 @@ JOB_MARKERS = ("script", "run", "trigger", "needs")
 DEFAULT_STAGES = ("build", "test", "deploy")
 #: The stages every pipeline has, first and last, whatever ``stages`` says.
 EDGE_STAGES = (".pre", ".post")
+
+
+def with_edge_stages(declared: Sequence[str] | None) -> tuple[str, ...]:
+    """The pipeline's stages (``Config::Stages#inject_edge_stages!``): the declared ones, or
+    :data:`DEFAULT_STAGES` when none are, between ``.pre`` and ``.post``. A declared empty list
+    stays empty: GitLab adds no edges to it, so no job has a stage to be in."""
+    if declared is None:
+        declared = DEFAULT_STAGES
+    elif not declared:
+        return ()
+    return (".pre", *[s for s in declared if s not in EDGE_STAGES], ".post")
+
+
 #: Keys ``default:`` may set (semantics 2.8); ``timeout`` is accepted by GitLab's source.
 DEFAULT_KEYS = (
     "after_script",

@@ -45,7 +45,7 @@ from cigen.config.node import (
     within_duration,
 )
 from cigen.diagnostics import Mark
-from cigen.model import DEFAULT_STAGES
+from cigen.model import with_edge_stages
 from cigen.records import dataclass, field
 from cigen.resolve.inputs import _type_ok as input_type_ok  # the one check of an input's type
 from cigen.yaml.load import YMap
@@ -723,13 +723,12 @@ def root(config: YMap, typed_key: TypedKey | None = None) -> Root:
     workflow_rules = isinstance(workflow, dict) and workflow.get("rules") is not None
     found = jobs(c, job_config, marks, config.mark, workflow_rules, typed_key or config.typed_key)
     declared = values.get("stages")
-    stage_list = declared if isinstance(declared, tuple) else DEFAULT_STAGES
     return Root(
         errors=tuple(c.errors),
         warnings=tuple(c.warnings),
         jobs=found,
         hidden=frozenset(name for name in job_config if name.startswith(".")),
-        stages=(".pre", *[s for s in stage_list if s not in (".pre", ".post")], ".post"),
+        stages=with_edge_stages(declared if isinstance(declared, tuple) else None),
         stages_mark=config.value_mark("stages") if "stages" in config else None,
         values=values,
     )

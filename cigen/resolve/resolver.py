@@ -16,7 +16,6 @@ from typing import Any
 from cigen.diagnostics import Mark, Severity
 from cigen.model import (
     DEFAULT_KEYS,
-    DEFAULT_STAGES,
     FLATTENED_KEYS,
     GLOBAL_DEFAULTS,
     GLOBAL_KEYS,
@@ -25,6 +24,7 @@ from cigen.model import (
     Job,
     Pipeline,
     looks_like_job,
+    with_edge_stages,
 )
 from cigen.project import Missing, Outside, Project, is_wildcard
 from cigen.records import dataclass, field
@@ -116,7 +116,7 @@ def resolve(
             tuple(state.documents),
             None,
             {},
-            (".pre", *DEFAULT_STAGES, ".post"),
+            with_edge_stages(None),
             None,
             tuple(state.events),
             tuple(state.unfollowed),
@@ -1189,9 +1189,9 @@ def _flat_seq(value: YSeq) -> YSeq:
 def _stages(config: YMap) -> tuple[tuple[str, ...], Mark | None]:
     raw = config.get("stages")
     if isinstance(raw, YSeq):
-        names = [s for s in _flat_seq(raw) if isinstance(s, str) and s not in (".pre", ".post")]
-        return (".pre", *names, ".post"), config.value_mark("stages")
-    return (".pre", *DEFAULT_STAGES, ".post"), None
+        names = [s for s in _flat_seq(raw) if isinstance(s, str)]
+        return with_edge_stages(names), config.value_mark("stages")
+    return with_edge_stages(None), None
 
 
 def _inherit(job: YMap, kind: str) -> bool | list[str]:
