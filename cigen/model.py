@@ -17,6 +17,8 @@ from cigen.yaml.load import Loaded, YMap
 
 if TYPE_CHECKING:
     from cigen.config.jobs import PipelineJob
+    from cigen.config.node import ConfigError
+    from cigen.config.processor import Normalized
     from cigen.config.root import Root
 
 #: Top-level keys that are never jobs (``default`` and ``workflow`` are, when they look like one).
@@ -193,13 +195,30 @@ class Pipeline:
         return () if model is None else tuple(e.message for e in model.errors)
 
     @cached_property
-    def model(self) -> Root | None:
-        """GitLab's entry tree of :attr:`config`, validated once (``None`` without a config)."""
+    def entry_tree(self) -> Root | None:
+        """GitLab's entry tree of :attr:`config` (:func:`cigen.config.root.root`), before the
+        cross-job checks; built once (``None`` without a config)."""
         if self.config is None:
             return None
-        from cigen.config import validate
+        from cigen.config.root import root
 
-        return validate(self.config, self.typed_key)
+        return root(self.config, self.typed_key)
+
+    @cached_property
+    def model(self) -> Root | None:
+        """GitLab's entry tree of :attr:`config` validated as :func:`cigen.config.validate`
+        does, once: the cross-job error GitLab reports is the first of
+        :attr:`cross_job_errors` (``None`` without a config)."""
+        tree = self.entry_tree
+        if tree is None or tree.errors:
+            return tree
+        from cigen.config import with_cross_job
+
+        if self.unchecked_jobs:  # not for a valid tree; GitLab's own checks then
+            from cigen.config.processor import errors
+
+            return with_cross_job(tree, errors(tree, normalized=self.normalized))
+        return with_cross_job(tree, self.cross_job_errors)
 
     def typed_key(self, name: str) -> tuple[bool, Any]:
         """A top-level key of :attr:`config` as YAML typed it in the file that writes it
@@ -213,25 +232,75 @@ class Pipeline:
         return True, name
 
     @cached_property
-    def checked_model(self) -> Root | None:
-        """:attr:`model`, with each job checked on its own when GitLab's ``jobs`` entry stopped
-        at its own errors (:func:`cigen.config.jobs.checked_jobs`): what rules read jobs from."""
-        if self.model is None or self.config is None:
+    def checked_tree(self) -> Root | None:
+        """:attr:`entry_tree`, with each job checked on its own when GitLab's ``jobs`` entry
+        stopped at its own errors (:func:`cigen.config.jobs.checked_jobs`; the tree itself
+        otherwise, its jobs checked once): the jobs every later step reads."""
+        tree = self.entry_tree
+        if tree is None or self.config is None:
             return None
         from cigen.config.jobs import checked_jobs
 
-        return checked_jobs(self.model, self.config)
+        return checked_jobs(tree, self.config)
+
+    @cached_property
+    def checked_model(self) -> Root | None:
+        """:attr:`model`, or :attr:`checked_tree` when its jobs were checked on their own:
+        what rules read jobs from."""
+        tree = self.checked_tree
+        return self.model if tree is self.entry_tree else tree
+
+    @cached_property
+    def normalized(self) -> Normalized | None:
+        """GitLab's normalizer over the jobs of :attr:`checked_tree`
+        (:func:`cigen.config.processor.normalize`: ``parallel`` instances), run once for the
+        cross-job checks and the job model."""
+        tree = self.checked_tree
+        if tree is None:
+            return None
+        from cigen.config.processor import normalize
+
+        return normalize(tree.jobs)
+
+    @cached_property
+    def unchecked_jobs(self) -> frozenset[str]:
+        """Visible keys that are jobs but not in :attr:`checked_tree` (left out for errors of
+        their own, or for a script an unfollowed include may hold): they exist, so needing
+        them is no error."""
+        tree, config = self.checked_tree, self.config
+        if tree is None or config is None:
+            return frozenset()
+        from cigen.config.root import ROOT_KEYS
+
+        return frozenset(
+            name
+            for name in config
+            if name not in tree.jobs and name not in ROOT_KEYS and not name.startswith(".")
+        )
+
+    @cached_property
+    def cross_job_errors(self) -> tuple[ConfigError, ...]:
+        """GitLab's checks across jobs (:func:`cigen.config.processor.errors`) over the jobs
+        of :attr:`checked_tree`, every error in GitLab's order, each as if the previous ones
+        were fixed; computed once. GitLab reaches them only with a valid entry tree; while it
+        has errors, they say what GitLab reports next."""
+        tree = self.checked_tree
+        if tree is None:
+            return ()
+        from cigen.config.processor import errors
+
+        return tuple(errors(tree, self.unchecked_jobs, self.normalized))
 
     @cached_property
     def model_jobs(self) -> Mapping[str, PipelineJob]:
         """The visible jobs of :attr:`checked_model` as GitLab creates them (``default:`` and
         global variables taken, parallel instances named): the one job model rules read."""
-        model = self.checked_model
-        if model is None or self.config is None:
+        tree = self.checked_tree
+        if tree is None or self.config is None:
             return {}
         from cigen.config.jobs import pipeline_jobs
 
-        return pipeline_jobs(model, self.config)
+        return pipeline_jobs(tree, self.config, self.normalized)
 
     @property
     def incomplete(self) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cigen.config.node import flat_items
-from cigen.config.processor import Instance, NeedRef, normalize
+from cigen.config.processor import Instance, NeedRef, Normalized, normalize
 from cigen.config.root import Job, Root
 from cigen.config.variables import Variable
 from cigen.diagnostics import Mark
@@ -124,9 +124,15 @@ def checked_jobs(root: Root, config: YMap) -> Root:
     return replace(root, jobs=found) if found else root
 
 
-def pipeline_jobs(root: Root, config: YMap) -> dict[str, PipelineJob]:
+def pipeline_jobs(
+    root: Root, config: YMap, normalized: Normalized | None = None
+) -> dict[str, PipelineJob]:
     """Every visible job of ``root`` (the ones whose own checks passed; see
-    :func:`checked_jobs`), in order; ``config`` is what ``root`` was built from."""
+    :func:`checked_jobs`), in order; ``config`` is what ``root`` was built from;
+    ``normalized``: :func:`~cigen.config.processor.normalize` of ``root.jobs``, when the
+    caller has it already."""
+    if normalized is None:
+        normalized = normalize(root.jobs)
     defaults: dict[str, Any] = {k: root.values[k] for k in GLOBAL_DEFAULTS if k in root.values}
     sources: dict[str, YMap] = dict.fromkeys(defaults, config)
     found = root.values.get("default")
@@ -138,7 +144,7 @@ def pipeline_jobs(root: Root, config: YMap) -> dict[str, PipelineJob]:
                 sources[key] = block
     globals_: tuple[Variable, ...] = root.values.get("variables") or ()
     by_job: dict[str, list[Instance]] = {}
-    for instance in normalize(root.jobs).instances.values():
+    for instance in normalized.instances.values():
         by_job.setdefault(instance.job.name, []).append(instance)
     out: dict[str, PipelineJob] = {}
     for name, job in root.jobs.items():

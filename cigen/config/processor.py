@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from cigen.config.node import Check, ConfigError
+from cigen.config.node import ConfigError
 from cigen.config.root import Job, Root
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, field, replace
@@ -670,12 +670,16 @@ def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def errors(root: Root, unchecked: frozenset[str] = frozenset()) -> Iterator[ConfigError]:
+def errors(
+    root: Root, unchecked: frozenset[str] = frozenset(), normalized: Normalized | None = None
+) -> Iterator[ConfigError]:
     """Every cross-job error of a valid entry tree, in GitLab's order: the first is the one
     GitLab reports (it stops there), each next one what it reports once the previous ones are
     fixed. ``unchecked``: names of jobs an invalid entry tree left out of ``root.jobs`` (they
-    exist, so needing them is no error)."""
-    normalized = normalize(root.jobs)
+    exist, so needing them is no error); ``normalized``: :func:`normalize` of ``root.jobs``,
+    when the caller has it already."""
+    if normalized is None:
+        normalized = normalize(root.jobs)
     if normalized.errors:
         text = ", ".join(message for message, _ in normalized.errors)
         hint = "use a variable of this job's parallel:matrix"
@@ -686,11 +690,3 @@ def errors(root: Root, unchecked: frozenset[str] = frozenset()) -> Iterator[Conf
     error = _circular(normalized.instances)
     if error is not None:
         yield error
-
-
-def process(root: Root, c: Check) -> None:
-    """``YamlProcessor#run_logical_validations!`` on a valid entry tree: GitLab stops at the
-    first error, so this adds at most one."""
-    first = next(errors(root), None)
-    if first is not None:
-        c.errors.append(first)

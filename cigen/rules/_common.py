@@ -164,38 +164,19 @@ def written_images(ctx: LintContext, key: str) -> Iterator[tuple[Any, str | None
                 yield written, job_name
 
 
-def cross_job_errors(ctx: LintContext) -> list[Any]:
-    """GitLab's checks across jobs (``cigen.config.processor.errors``: every error, in GitLab's
-    order, each as if the previous ones were fixed). Computed once per run.
+def cross_job_errors(ctx: LintContext) -> tuple[Any, ...]:
+    """GitLab's checks across jobs (:attr:`cigen.model.Pipeline.cross_job_errors`: every
+    error, in GitLab's order, each as if the previous ones were fixed; computed once).
 
     GitLab reaches them only with a valid entry tree; while it has errors (reported by their
     own rules) the same checks run over the jobs that did validate
     (``Pipeline.checked_model``), to say what GitLab reports next; a job left out
     for its own errors still counts as existing. Nothing without an entry tree or after an
     assembly error."""
-    shared = ctx.shared
-    if "cross_job_errors" not in shared:
-        shared["cross_job_errors"] = _cross_job_errors(ctx)
-    found: list[Any] = shared["cross_job_errors"]
-    return found
-
-
-def _cross_job_errors(ctx: LintContext) -> list[Any]:
-    from cigen.config import processor
-    from cigen.config.root import ROOT_KEYS
-
     pipeline = ctx.pipeline
-    model, config = pipeline.checked_model, pipeline.config
-    if model is None or config is None or pipeline.assembly_failed:
-        return []
-    # every other visible key is a job GitLab reports errors of its own for (one without a
-    # script may get it from an include that was not followed)
-    unchecked = frozenset(
-        name
-        for name in config
-        if name not in model.jobs and name not in ROOT_KEYS and not name.startswith(".")
-    )
-    return list(processor.errors(model, unchecked))
+    if pipeline.assembly_failed:
+        return ()
+    return pipeline.cross_job_errors
 
 
 def from_cross_job(
@@ -203,7 +184,7 @@ def from_cross_job(
 ) -> Iterator[Diagnostic]:
     """The cross-job errors rule ``code`` reports; ``explainable``: a not-followed include may
     define the missing job (the engine's one policy decides what that does to the level)."""
-    for error in cross_job_errors(ctx) or ():
+    for error in cross_job_errors(ctx):
         if error.rule != code:
             continue
         job = error.where.removeprefix("jobs:") or None
