@@ -214,10 +214,8 @@ class Pipeline:
             return tree
         from cigen.config import with_cross_job
 
-        if self.unchecked_jobs:  # not for a valid tree; GitLab's own checks then
-            from cigen.config.processor import errors
-
-            return with_cross_job(tree, errors(tree, normalized=self.normalized))
+        # a valid tree holds every visible key as a job (:attr:`unchecked_jobs` is empty), so
+        # its cross-job errors are the ones GitLab's processor finds
         return with_cross_job(tree, self.cross_job_errors)
 
     def typed_key(self, name: str) -> tuple[bool, Any]:

@@ -284,9 +284,13 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
             instances[name] = _instance(name, job, own, parallelized, errors)
             continue
         total = len(parallelized[name])
+        # needs without $[[ ... ]] expand alike in every instance: once per job, not per instance
+        alike = None if _interpolates(job) else _instance(name, job, own, parallelized, errors)
         for index, (instance, variables) in enumerate(parallelized[name], start=1):
-            merged = {**own, **variables}
-            found = _instance(instance, job, merged, parallelized, errors)
+            found = alike
+            if found is None:
+                merged = {**own, **variables}
+                found = _instance(instance, job, merged, parallelized, errors)
             instances[instance] = Instance(
                 instance,
                 job,
@@ -297,6 +301,18 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
                 total,
             )
     return Normalized(instances, tuple(errors.items()))
+
+
+def _interpolates(job: Job) -> bool:
+    """True when a string of the job's ``needs`` may hold ``$[[ matrix.NAME ]]``."""
+    for need in job.value("needs") or ():
+        for text in (need.pipeline, need.job, need.project, need.ref):
+            if isinstance(text, str) and "$[[" in text:
+                return True
+        for row in _rows(need) or ():
+            if any("$[[" in value for _, values in row for value in values):
+                return True
+    return False
 
 
 def _instance(

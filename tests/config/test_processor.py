@@ -328,6 +328,55 @@ def test_interpolation_uses_the_instance_values_and_job_variables() -> None:
     assert names == ["build: [linux]", '{:value=>"1"}-{:value=>"2", :raw=>true}']
 
 
+def test_each_instance_gets_its_needs_written_alike_or_interpolated() -> None:
+    """``Normalizer#normalize_job`` per instance: needs without ``$[[ matrix.* ]]`` expand the
+    same in every instance, the others with each instance's values
+    (``lib/gitlab/ci/config/normalizer.rb``)."""
+    model = root(
+        _config(
+            """\
+            build:
+              stage: build
+              script: x
+              parallel: {matrix: [{OS: [linux, mac]}]}
+            lint:
+              stage: build
+              script: x
+            test:
+              script: x
+              parallel: {matrix: [{OS: [linux, mac]}]}
+              needs:
+                - job: build
+                  parallel: {matrix: [{OS: [linux]}, {OS: [mac]}]}
+                - lint
+              dependencies: [build]
+            package:
+              script: x
+              parallel: {matrix: [{OS: [linux, mac]}]}
+              needs:
+                - job: build
+                  parallel: {matrix: [{OS: [linux]}, {OS: ["$[[ matrix.OS ]]"]}]}
+            """
+        )
+    )
+    instances = normalize(model.jobs).instances
+    expected = {
+        "test: [linux]": ["build: [linux]", "build: [mac]", "lint"],
+        "test: [mac]": ["build: [linux]", "build: [mac]", "lint"],
+        "package: [linux]": ["build: [linux]", "build: [linux]"],
+        "package: [mac]": ["build: [linux]", "build: [mac]"],
+    }
+    for name, needs in expected.items():
+        instance = instances[name]
+        assert [n.name for n in instance.needs or ()] == needs
+        assert instance.variables == {"OS": name.split("[")[1].rstrip("]")}
+    tests = [instances["test: [linux]"], instances["test: [mac]"]]
+    assert [(t.index, t.total) for t in tests] == [(1, 2), (2, 2)]
+    assert [[d.name for d in t.dependencies or ()] for t in tests] == [
+        ["build: [linux]", "build: [mac]"]
+    ] * 2
+
+
 def test_matrix_name() -> None:
     assert matrix_name("rspec", {"A": "x", "B": "y"}) == "rspec: [x, y]"
 
