@@ -464,3 +464,24 @@ def test_a_rerun_with_other_lint_settings_scans_again(
 
 def codes_of(record: dict[str, Any]) -> list[str]:
     return [f["code"] for f in record["findings"]]
+
+
+def test_a_file_that_a_wildcard_include_now_matches_rescans(gitlab: Any, tmp_path: Path) -> None:
+    """``local: 'ci/*.yml'`` (lib/gitlab/ci/config/external/file/local.rb, mapper/matcher.rb
+    expand the pattern over the project's files): a new file it matches changes the
+    configuration, so a rerun lists the tree again; a project without a wildcard lists nothing."""
+    fake, url = gitlab
+    wild = b"include:\n  - local: 'ci/*.yml'\nbuild:\n  script: [make]\n"
+    fake.add_project(
+        60, "platform/wild", {".gitlab-ci.yml": wild, "ci/a.yml": b"a:\n  script: [a]\n"}, group=3
+    )
+    out = tmp_path / "s.jsonl"
+    listing = Listing(projects=("60", "10"))
+    first = scan(url, out, listing)
+    assert first.records[60]["tree"] is not None and first.records[10]["tree"] is None
+    assert [job["name"] for job in first.records[60]["jobs"]] == ["a", "build"]
+    assert scan(url, out, listing).kept == 2
+    fake.branch_files[60]["ci/b.yml"] = b"b:\n  script: [b]\n"
+    again = scan(url, out, listing)
+    assert (again.kept, again.scanned) == (1, 1)
+    assert [job["name"] for job in again.records[60]["jobs"]] == ["a", "b", "build"]

@@ -13,6 +13,7 @@ a URL and this scan does not follow it: includes not followed, or a URL without
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from cigen.scan.client import DeadlinePassed, ProjectInfo, ScanClient
 from cigen.yaml.load import MAX_BYTES, Loaded, load_text
 
 #: The record format's version (raised only when a field changes meaning or goes away).
-RECORD_VERSION = 4
+RECORD_VERSION = 5
 #: GitLab's default CI configuration path.
 DEFAULT_CONFIG = ".gitlab-ci.yml"
 #: Statuses whose record a rerun keeps when the configuration did not change.
@@ -75,14 +76,25 @@ class RemoteProject(Project):
 
     def files(self) -> list[str]:
         if self._files is None:
-            from cigen.project import MAX_WALK_FILES
-
-            names = list(self.client.tree(self.project_id, self.ref))
-            if len(names) > MAX_WALK_FILES:
-                self.truncated = True
-                del names[MAX_WALK_FILES:]
-            self._files = names
+            self._files, self.truncated = listed(self.client, self.project_id, self.ref)
         return self._files
+
+
+def listed(client: Any, project_id: int, ref: str) -> tuple[list[str], bool]:
+    """The project's file names at ``ref`` (a wildcard ``local:`` include and ``rules:exists``
+    read them), at most :data:`cigen.project.MAX_WALK_FILES`, and whether there were more."""
+    from cigen.project import MAX_WALK_FILES
+
+    names = list(client.tree(project_id, ref))
+    truncated = len(names) > MAX_WALK_FILES
+    del names[MAX_WALK_FILES:]
+    return names, truncated
+
+
+def tree_digest(names: Sequence[str]) -> str:
+    """What a record keeps of a listing: a new file matching a wildcard include (or an
+    ``exists:``) changes the configuration, so a rerun lists the tree again and compares."""
+    return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -317,9 +329,11 @@ def _lint(
         for tagged, match in outcomes(ctx)
     ]
     blobs = getattr(project, "blobs", {})
+    names = getattr(project, "_files", None)
     return {
         "status": "linted",
         "files": dict(sorted(blobs.items())),
+        "tree": tree_digest(names) if names is not None else None,
         "includes": fingerprints(recorder),
         "findings": [{**as_dict(d), "anchor": d.anchor} for d in result.diagnostics],
         "jobs": jobs,
@@ -364,6 +378,9 @@ def unchanged(
     for path, blob in files.items():
         if client.blob_id(info.id, str(path), info.default_branch) != blob:
             return False
+    tree = record.get("tree")
+    if tree is not None and tree_digest(listed(client, info.id, info.default_branch)[0]) != tree:
+        return False
     includes = record.get("includes")
     if not isinstance(includes, dict):
         return False
