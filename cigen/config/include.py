@@ -29,6 +29,7 @@ from cigen.config.node import (
     location,
     parse_duration,
     ruby_text,
+    rule_list,
     type_name,
     value_mark,
 )
@@ -192,21 +193,7 @@ def _cache_checks(c: Check, value: Any, cache: Any, where: Mark, loc: str) -> No
 
 def include_rules(c: Check, value: Any, mark: Mark, loc: str) -> tuple[IncludeRule, ...] | None:
     """``Entry::Include::Rules``: a non-empty array of rules."""
-    count = len(c.errors)
-    if blank(value):
-        c.add(loc, "config", "can't be blank", mark)
-    if not isinstance(value, list):
-        c.add(loc, "config", type_name(list), mark)
-    if len(c.errors) > count:
-        return None
-    out: list[IncludeRule] = []
-    for item, where in flat_items(value, mark):
-        if item is None:
-            continue
-        found = include_rule(c, item, where, location(loc, "rule"))
-        if found is not None:
-            out.append(found)
-    return None if len(c.errors) > count else tuple(out)
+    return rule_list(c, value, mark, loc, include_rule)
 
 
 def include_rule(c: Check, value: Any, mark: Mark, loc: str) -> IncludeRule | None:

@@ -12,8 +12,8 @@ returns its typed value (``None`` when invalid).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, field
@@ -216,6 +216,29 @@ def flat_items(value: Any, mark: Mark) -> Iterator[tuple[Any, Mark]]:
         return
     for index, item in enumerate(value):
         yield from flat_items(item, item_mark(value, index, mark))
+
+
+T = TypeVar("T")
+
+
+def rule_list(
+    c: Check, value: Any, mark: Mark, loc: str, item: Callable[[Check, Any, Mark, str], T | None]
+) -> tuple[T, ...] | None:
+    """A non-empty array of rules (``Entry::Rules``, ``Entry::Include::Rules``): nested arrays
+    flattened, null items skipped (unspecified), each built by ``item`` at ``loc:rule``."""
+    count = len(c.errors)
+    if blank(value):
+        c.add(loc, "config", "can't be blank", mark)
+    if not isinstance(value, list):
+        c.add(loc, "config", type_name(list), mark)
+    if len(c.errors) > count:
+        return None
+    out: list[T] = []
+    for found, where in flat_items(value, mark):
+        built = None if found is None else item(c, found, where, location(loc, "rule"))
+        if built is not None:
+            out.append(built)
+    return None if len(c.errors) > count else tuple(out)
 
 
 def ruby_length(value: Any) -> int:

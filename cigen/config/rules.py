@@ -22,7 +22,6 @@ from cigen.config.node import (
     ConfigError,
     allowed_keys,
     blank,
-    flat_items,
     is_array_of_strings,
     is_boolean,
     is_duration,
@@ -33,6 +32,7 @@ from cigen.config.node import (
     required_keys,
     ruby_length,
     ruby_text,
+    rule_list,
     type_name,
     value_mark,
     within_duration,
@@ -191,28 +191,11 @@ def rules(
     allowed_keys: tuple[str, ...],
 ) -> tuple[Rule, ...] | None:
     """``Entry::Rules``: a non-empty array of rules; nested arrays are flattened."""
-    count = len(c.errors)
-    if blank(value):
-        c.add(loc, "config", "can't be blank", mark)
-    if not isinstance(value, list):
-        c.add(loc, "config", type_name(list), mark)
-    if len(c.errors) > count:
-        return None
-    out: list[Rule] = []
-    for item, where in flat_items(value, mark):
-        if item is None:  # an unspecified entry: nothing at all
-            continue
-        found = rule(
-            c,
-            item,
-            where,
-            location(loc, "rule"),
-            allowed_when=allowed_when,
-            allowed_keys=allowed_keys,
-        )
-        if found is not None:
-            out.append(found)
-    return None if len(c.errors) > count else tuple(out)
+
+    def one(c: Check, item: Any, where: Mark, at: str) -> Rule | None:
+        return rule(c, item, where, at, allowed_when=allowed_when, allowed_keys=allowed_keys)
+
+    return rule_list(c, value, mark, loc, one)
 
 
 def job_rules(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Rule, ...] | None:
