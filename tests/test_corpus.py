@@ -24,7 +24,7 @@ import pytest
 
 from cigen.diagnostics import Severity
 from cigen.lint.engine import lint
-from cigen.yaml.load import YMap, YSeq, load_text
+from cigen.yaml.load import YMap, load_text
 
 #: The same place as conftest's ``corpus_dir`` fixture (which skips these tests when it is
 #: absent); needed at collection time to list the cases.
@@ -214,36 +214,43 @@ def _document(body: YMap, key: str, whole: bool) -> YMap:
     return doc
 
 
-#: Top-level keys that are not jobs (root.rb), and what makes a mapping a job or a bridge.
-_GLOBAL = {"default", "workflow", "variables", "include", "stages", "image", "services", "cache"}
-_GLOBAL |= {"before_script", "after_script"}
-_RUNNABLE = ("script", "run", "trigger", "needs")
-
-
 def model_errors(doc: YMap) -> list[str]:
     """GitLab's validator (cigen.config) on one schema-test document, as GitLab's schema tests
     take it: a key alone. Two differences of setting, not of verdict: the schema does not ask
-    a job for ``script`` (GitLab does: jobs without one get ``script: [x]``), and a key alone
-    may leave no visible job (that message is left out)."""
+    a job for ``script`` (GitLab does: a fragment gets one, and a document without a job gets
+    one), and a ``spec:`` key is a header, which GitLab reads from its own YAML document."""
     from cigen.config.header import header
     from cigen.config.node import Check
     from cigen.config.root import root
 
-    if "spec" in doc:  # a header: GitLab reads it from its own YAML document
+    if "spec" in doc:
         c = Check()
         spec = YMap(doc.mark)
         spec.put("spec", doc["spec"], doc.key_mark("spec"), doc.value_mark("spec"))
         header(c, spec, doc.mark)
         return [e.message for e in c.errors]
-    for key in list(doc):
-        value = doc[key]
-        runnable = any(k in value for k in _RUNNABLE) if isinstance(value, YMap) else True
-        if key in _GLOBAL or key.startswith(".") or runnable:
-            continue
-        script = YSeq(value.mark)
-        script.push("x", value.mark)
-        value.put("script", script, value.mark, value.mark)
-    return [e.message for e in root(doc).errors if e.rule != "CIG208"]
+    return [e.message for e in root(_completed(doc)).errors]
+
+
+def _completed(doc: YMap) -> YMap:
+    from cigen.config.root import ROOT_KEYS, job_kind
+
+    out = YMap(doc.mark)
+    for key, value in doc.items():
+        if key not in ROOT_KEYS and isinstance(value, YMap) and job_kind(key, value) is None:
+            value = _with_script(value)
+        out.put(key, value, doc.key_mark(key), doc.value_mark(key))
+    if all(key in ROOT_KEYS or key.startswith(".") for key in out):
+        out.put("lint", _with_script(YMap(doc.mark)), doc.mark, doc.mark)
+    return out
+
+
+def _with_script(job: YMap) -> YMap:
+    out = YMap(job.mark)
+    for key, value in job.items():
+        out.put(key, value, job.key_mark(key), job.value_mark(key))
+    out.put("script", "true", job.mark, job.mark)
+    return out
 
 
 @pytest.mark.parametrize(("kind", "case_id", "body", "whole"), SCHEMA_CASES)
@@ -307,79 +314,3 @@ def test_all_manifest_projects_present(corpus_dir: Path) -> None:
     assert corpus_dir / "real" == REAL
     assert len(PROJECTS) == 14
     assert set(KNOWN_REJECTED) <= set(PROJECTS)
-
-
-# --- (a') the same cases through GitLab's own validation (cigen.config) --------------------
-
-
-#: Positive cases of the editor schema that GitLab's validation refuses, and why.
-SCHEMA_LOOSER_THAN_GITLAB = {
-    f"positive/include.yml::trigger:include accepts {what}": (
-        "the job has script and trigger: a Job (job.rb: trigger is not an allowed key) and "
-        "processable.rb: script and trigger cannot be used together"
-    )
-    for what in ("project and file properties", "optional ref property")
-} | {
-    "json-tests/positive/gitlab-ci.json::build": (
-        "the job has rules and only/except (processable.rb: key may not be used with `rules`)"
-    ),
-    "json-tests/positive/gitlab-ci.json::default": (
-        "artifacts:expose_as with a path holding '*' (artifacts.rb: paths can't contain '*' "
-        "when used with 'expose_as')"
-    ),
-    "json-tests/positive/gitlab-ci.json::test": (
-        "artifacts:reports:license_management is no report GitLab 18.9 knows (reports.rb "
-        "ALLOWED_KEYS)"
-    ),
-    "positive/spec_inputs.yml::spec": (
-        "spec: belongs in the header document; in the configuration it is a job, whose inputs "
-        "each need a default (job_input.rb: must have a default value)"
-    ),
-}
-
-
-def gitlab_errors(doc: YMap) -> list[str]:
-    """What GitLab's entry tree (as ported in cigen.config) says about one document. Only the
-    entry tree: the schema tests are fragments, whose needs, stages and on_stop jobs may name
-    jobs they leave out, which yaml_processor.rb's checks across jobs would then refuse."""
-    from cigen.config.root import root
-
-    return [f"{e.mark.line}:{e.mark.col} {e.message}" for e in root(doc).errors]
-
-
-@pytest.mark.parametrize(
-    ("kind", "case_id", "body", "whole"),
-    [case for case in SCHEMA_CASES if case.values[0] != "negative"],
-)
-def test_gitlab_validation_accepts_schema_positives(
-    corpus_dir: Path, kind: str, case_id: str, body: YMap, whole: bool
-) -> None:
-    """Every configuration GitLab's schema tests call valid, GitLab's validation accepts. The
-    schema tests hold job fragments (the editor schema does not require ``script``), so a
-    fragment gets ``script:`` and a document without a job gets one, as GitLab needs both."""
-    if case_id in SCHEMA_LOOSER_THAN_GITLAB:
-        pytest.skip(SCHEMA_LOOSER_THAN_GITLAB[case_id])
-    key = case_id.split("::", 1)[1]
-    errors = [e for e in gitlab_errors(_completed(_document(body, key, whole))) if e]
-    assert errors == [], f"GitLab's schema test says this is valid: {errors}"
-
-
-def _completed(doc: YMap) -> YMap:
-    from cigen.config.root import ROOT_KEYS, job_kind
-
-    out = YMap(doc.mark)
-    for key, value in doc.items():
-        if key not in ROOT_KEYS and isinstance(value, YMap) and job_kind(key, value) is None:
-            value = _with_script(value)
-        out.put(key, value, doc.key_mark(key), doc.value_mark(key))
-    if all(key in ROOT_KEYS or key.startswith(".") for key in out):
-        out.put("lint", _with_script(YMap(doc.mark)), doc.mark, doc.mark)
-    return out
-
-
-def _with_script(job: YMap) -> YMap:
-    out = YMap(job.mark)
-    for key, value in job.items():
-        out.put(key, value, job.key_mark(key), job.value_mark(key))
-    out.put("script", "true", job.mark, job.mark)
-    return out
