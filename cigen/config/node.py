@@ -286,13 +286,32 @@ def ruby_inspect(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return ruby_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(ruby_inspect(v) for v in value) + "]"
     if isinstance(value, dict):
         inner = ", ".join(f"{_symbol(k)} {ruby_inspect(v)}" for k, v in value.items())
         return "{" + inner + "}"
     return str(value)
+
+
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v", "\a": "\\a"}
+_ESCAPES.update({"\b": "\\b", "\x1b": "\\e", '"': '\\"', "\\": "\\\\"})
+
+
+def ruby_string(text: str) -> str:
+    """Ruby's ``String#inspect``: quoted, with Ruby's escapes (``\\n``, ``\\e``, ``\\#{``)."""
+    out = []
+    for index, char in enumerate(text):
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char == "#" and text[index + 1 : index + 2] in ("{", "$", "@"):
+            out.append("\\#")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def _symbol(key: Any) -> str:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from cigen.config.node import ConfigError
+from cigen.config.node import ConfigError, ruby_string
 from cigen.config.root import Job, Root
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, field, replace
@@ -582,25 +582,7 @@ class _Validator:
 
 def ruby_inspect_strings(items: Sequence[str]) -> str:
     """Ruby's ``Array#inspect`` of strings: ``["a", "b"]``."""
-    return "[" + ", ".join(_inspect(item) for item in items) + "]"
-
-
-_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v", "\a": "\\a"}
-_ESCAPES.update({"\b": "\\b", "\x1b": "\\e", '"': '\\"', "\\": "\\\\"})
-
-
-def _inspect(text: str) -> str:
-    out = []
-    for index, char in enumerate(text):
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif char == "#" and text[index + 1 : index + 2] in ("{", "$", "@"):
-            out.append("\\#")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\x{ord(char):02X}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
+    return "[" + ", ".join(ruby_string(item) for item in items) + "]"
 
 
 def cycle(graph: Mapping[str, Sequence[str]]) -> tuple[str, str, str] | None:

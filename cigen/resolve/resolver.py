@@ -583,15 +583,11 @@ def _psych_value(value: Any) -> str:
 
 
 def _ruby_inspect(value: Any) -> str:
-    import json
+    if isinstance(value, (dict, list)):
+        return _ruby_to_s(value)
+    from cigen.config.node import ruby_inspect
 
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return _ruby_to_s(value)
+    return ruby_inspect(value)
 
 
 def _follow(
