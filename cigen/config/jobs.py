@@ -111,6 +111,7 @@ def checked_jobs(root: Root, config: YMap) -> Root:
     workflow = config.get("workflow")
     workflow_rules = isinstance(workflow, dict) and workflow.get("rules") is not None
     found: dict[str, Job] = {}
+    memo: dict[Any, Any] = {}  # entries checked once per value (:meth:`Check.reuse`)
     for name, value in config.items():
         if name in RESERVED_KEYS:
             continue
@@ -118,7 +119,7 @@ def checked_jobs(root: Root, config: YMap) -> Root:
         if kind != "job" and kind != "bridge":
             continue
         mark = config.key_mark(name)
-        entry = job(Check(), name, value, mark, f"jobs:{name}", kind, workflow_rules)
+        entry = job(Check(memo=memo), name, value, mark, f"jobs:{name}", kind, workflow_rules)
         if entry is not None:
             found[name] = entry
     return replace(root, jobs=found) if found else root

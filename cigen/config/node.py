@@ -21,6 +21,9 @@ from cigen.variables import REFERENCE
 from cigen.yaml.load import YMap, YSeq
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigError:
     """One of GitLab's configuration errors: its exact text and where it is written."""
@@ -43,6 +46,32 @@ class Check:
 
     errors: list[ConfigError] = field(default_factory=list)
     warnings: list[ConfigError] = field(default_factory=list)
+    #: what entries returned without adding an error or a warning, by the entry and the
+    #: identity of the value and its position, shared by the checks of one run (:meth:`reuse`)
+    memo: dict[Any, tuple[Any, Any, Mark]] | None = field(default=None, repr=False, compare=False)
+
+    def reuse(self, entry: Callable[[Check, Any, Mark, str], T], value: Any, mark: Mark, loc: str) -> T:
+        """``entry(self, value, mark, loc)``, or what it returned before for this very value
+        at this very position. Only a result that added nothing is kept: it then depends on
+        the value and its position alone (no result holds ``loc``), so a job whose ``rules``
+        or ``cache`` is the same object as another's (``extends``, ``!reference``, anchors)
+        is checked once. The value is kept alive with the result, so its ``id`` stays its own."""
+        memo = self.memo
+        if memo is None or not isinstance(value, (dict, list)):
+            return entry(self, value, mark, loc)
+        key = (entry, id(value), id(mark))
+        hit = memo.get(key)
+        if hit is not None:
+            return hit[0]  # type: ignore[no-any-return]
+        errors, warnings = len(self.errors), len(self.warnings)
+        found = entry(self, value, mark, loc)
+        if len(self.errors) == errors and len(self.warnings) == warnings:
+            memo[key] = (found, value, mark)
+        return found
+
+    def child(self) -> Check:
+        """A new, empty check sharing this one's :attr:`memo`."""
+        return Check(memo=self.memo)
 
     def add(
         self,
@@ -218,9 +247,6 @@ def flat_items(value: Any, mark: Mark) -> Iterator[tuple[Any, Mark]]:
         yield from flat_items(item, item_mark(value, index, mark))
 
 
-T = TypeVar("T")
-
-
 def rule_list(
     c: Check, value: Any, mark: Mark, loc: str, item: Callable[[Check, Any, Mark, str], T | None]
 ) -> tuple[T, ...] | None:
@@ -235,7 +261,7 @@ def rule_list(
         return None
     out: list[T] = []
     for found, where in flat_items(value, mark):
-        built = None if found is None else item(c, found, where, location(loc, "rule"))
+        built = None if found is None else c.reuse(item, found, where, location(loc, "rule"))
         if built is not None:
             out.append(built)
     return None if len(c.errors) > count else tuple(out)

@@ -226,7 +226,7 @@ def _children(
     for key, entry in entries.items():
         if key in skip or node.get(key) is None:
             continue
-        out[key] = entry(c, node[key], node.value_mark(key), location(loc, key))
+        out[key] = c.reuse(entry, node[key], node.value_mark(key), location(loc, key))
     return out
 
 
@@ -549,7 +549,7 @@ def job(
     if own.errors:
         c.extend(own)
         return None
-    kids = Check()
+    kids = c.child()
     entries = JOB_ENTRIES if kind == "job" else BRIDGE_ENTRIES
     values = _children(kids, value, loc if child_loc is None else child_loc, entries)
     if value.get("rules") is not None or workflow_rules:
@@ -700,7 +700,7 @@ ROOT_ENTRIES: dict[str, Entry] = {
 def root(config: YMap, typed_key: TypedKey | None = None) -> Root:
     """Validate a resolved configuration (after includes, ``extends`` and ``!reference``).
     ``typed_key``: a top-level key as YAML typed it (default: as ``config`` was loaded)."""
-    c = Check()
+    c = Check(memo={})
     job_config: dict[str, Any] = {}
     marks: dict[str, Mark] = {}
     globals_: dict[str, Any] = {}

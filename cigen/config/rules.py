@@ -11,6 +11,7 @@ and which ``when`` values it may use depend on where it is: a job's rules
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cigen import expressions
@@ -54,6 +55,7 @@ ON_JOB_FAILURE = ("none", "all")
 MAX_PATHS = 50
 MAX_NAME_LENGTH = 255
 START_IN_LIMIT = "1 week"
+Entry = Callable[[Check, Any, Mark, str], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +193,23 @@ def rules(
     allowed_keys: tuple[str, ...],
 ) -> tuple[Rule, ...] | None:
     """``Entry::Rules``: a non-empty array of rules; nested arrays are flattened."""
+    return rule_list(c, value, mark, loc, _rule_entry(allowed_when, allowed_keys))
 
-    def one(c: Check, item: Any, where: Mark, at: str) -> Rule | None:
-        return rule(c, item, where, at, allowed_when=allowed_when, allowed_keys=allowed_keys)
 
-    return rule_list(c, value, mark, loc, one)
+_RULE_ENTRY: dict[tuple[tuple[str, ...], tuple[str, ...]], Entry] = {}
+
+
+def _rule_entry(allowed_when: tuple[str, ...], allowed_keys: tuple[str, ...]) -> Entry:
+    """The entry of one rule with these ``when`` values and keys: one function for each, so
+    that :meth:`Check.reuse` knows a rule it checked before."""
+    found = _RULE_ENTRY.get((allowed_when, allowed_keys))
+    if found is None:
+
+        def found(c: Check, item: Any, where: Mark, at: str) -> Rule | None:
+            return rule(c, item, where, at, allowed_when=allowed_when, allowed_keys=allowed_keys)
+
+        _RULE_ENTRY[allowed_when, allowed_keys] = found
+    return found
 
 
 def job_rules(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Rule, ...] | None:
