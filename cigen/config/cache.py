@@ -99,7 +99,7 @@ def caches(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Cache, ...] | No
     for item, where in flat_items(value, mark):
         if item is None:
             continue
-        found = cache(c, item, where, location(parent, "cache"))
+        found = c.reuse(cache, item, where, location(parent, "cache"))
         if found is not None:
             out.append(found)
     return None if len(c.errors) > count else tuple(out)

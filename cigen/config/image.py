@@ -203,8 +203,10 @@ def _imageable_checks(c: Check, own: str, value: Any, mark: Mark, with_image_por
         c.add(
             own, "entrypoint", "should be an array of strings", value_mark(node, "entrypoint", mark)
         )
-    for text, path in schemer.located_errors(EXECUTOR_OPTS_SCHEMA, executor_opts(value) or {}):
-        c.add(own, "executor_opts", text, _mark_at(node, path, mark))
+    opts = executor_opts(value)
+    if opts is not None:  # the schema finds nothing in an empty hash
+        for text, path in schemer.located_errors(EXECUTOR_OPTS_SCHEMA, opts):
+            c.add(own, "executor_opts", text, _mark_at(node, path, mark))
 
 
 def executor_opts(value: Any) -> dict[str, Any] | None:
@@ -257,7 +259,12 @@ def services(
     for item, where in flat_items(value, mark):
         if item is None:
             continue
-        found = service(c, item, where, location(loc, "service"), with_image_ports=with_image_ports)
+        at = location(loc, "service")
+        found = (
+            service(c, item, where, at, with_image_ports=True)
+            if with_image_ports
+            else c.reuse(service, item, where, at)
+        )
         if found is not None:
             out.append(found)
     return None if len(c.errors) > count else tuple(out)

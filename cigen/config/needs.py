@@ -75,11 +75,11 @@ def needs(
         c.add(loc, "config", 'cannot use "parallel: <number>".', mark)
     if len(c.errors) > count:
         return None
-    kids = Check()
+    kids = c.child()
     found: list[tuple[str | None, Any, Need | None]] = []
     for item, where in flat_items(value, mark):
         if item is not None:  # a null item is an unspecified entry: nothing at all
-            found.append(need(kids, item, where, location(loc, "need")))
+            found.append(kids.reuse(need, item, where, location(loc, "need")))
     kinds = list(dict.fromkeys(kind for kind, _, _ in found if kind is not None))
     extra = [kind for kind in kinds if kind not in allowed]
     if extra:
