@@ -12,14 +12,13 @@ returns its typed value (``None`` when invalid).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, field
 from cigen.variables import REFERENCE
 from cigen.yaml.load import YMap, YSeq
-
 
 T = TypeVar("T")
 
@@ -50,7 +49,9 @@ class Check:
     #: identity of the value and its position, shared by the checks of one run (:meth:`reuse`)
     memo: dict[Any, tuple[Any, Any, Mark]] | None = field(default=None, repr=False, compare=False)
 
-    def reuse(self, entry: Callable[[Check, Any, Mark, str], T], value: Any, mark: Mark, loc: str) -> T:
+    def reuse(
+        self, entry: Callable[[Check, Any, Mark, str], T], value: Any, mark: Mark, loc: str
+    ) -> T:
         """``entry(self, value, mark, loc)``, or what it returned before for this very value
         at this very position. Only a result that added nothing is kept: it then depends on
         the value and its position alone (no result holds ``loc``), so a job whose ``rules``
@@ -238,13 +239,47 @@ def flatten(value: Any) -> list[Any]:
     return out
 
 
-def flat_items(value: Any, mark: Mark) -> Iterator[tuple[Any, Mark]]:
+def nested_leaves(value: Any, max_level: int, kind: type) -> list[Any] | None:
+    """The leaves of ``value`` in order (:func:`flatten`) when it is an array of ``kind``
+    values nested at most ``max_level`` deep (``nested_array(value, max_level, <a kind>)``);
+    ``None`` when it is not."""
+    if not isinstance(value, list):
+        return None
+    out: list[Any] = []
+    stack = [(iter(value), max_level - 1)]  # the items of a list, and the level they are at
+    while stack:
+        items, level = stack[-1]
+        for item in items:
+            if isinstance(item, kind):
+                out.append(item)
+            elif level > 0 and isinstance(item, list):
+                stack.append((iter(item), level - 1))
+                break
+            else:
+                return None
+        else:
+            stack.pop()
+    return out
+
+
+def flat_items(value: Any, mark: Mark) -> list[tuple[Any, Mark]]:
     """``[config].flatten`` (``ComposableArray``) with the position of each item."""
     if not isinstance(value, list):
-        yield value, mark
-        return
-    for index, item in enumerate(value):
-        yield from flat_items(item, item_mark(value, index, mark))
+        return [(value, mark)]
+    out: list[tuple[Any, Mark]] = []
+    _flat_items(value, mark, out)
+    return out
+
+
+def _flat_items(value: list[Any], mark: Mark, out: list[tuple[Any, Mark]]) -> None:
+    marks = value.imarks if isinstance(value, YSeq) else ()
+    if len(marks) < len(value):  # a plain list, or a sequence without every position
+        marks = [item_mark(value, index, mark) for index in range(len(value))]
+    for item, where in zip(value, marks, strict=False):  # imarks may run longer
+        if isinstance(item, list):
+            _flat_items(item, where, out)
+        else:
+            out.append((item, where))
 
 
 def rule_list(
@@ -260,8 +295,9 @@ def rule_list(
     if len(c.errors) > count:
         return None
     out: list[T] = []
+    at = location(loc, "rule")
     for found, where in flat_items(value, mark):
-        built = None if found is None else c.reuse(item, found, where, location(loc, "rule"))
+        built = None if found is None else c.reuse(item, found, where, at)
         if built is not None:
             out.append(built)
     return None if len(c.errors) > count else tuple(out)
@@ -353,10 +389,15 @@ def _symbol(key: Any) -> str:
 def allowed_keys(
     c: Check, loc: str, value: Any, allowed: Iterable[str], mark: Mark, attribute: str = "config"
 ) -> bool:
-    """``AllowedKeysValidator``: ``contains unknown keys: a, b`` at the first unknown key."""
-    allowed = set(allowed)
-    unknown = [k for k in keys_of(value) if k not in allowed]
+    """``AllowedKeysValidator``: ``contains unknown keys: a, b`` at the first unknown key.
+    ``allowed``: best a frozenset (any other collection is made one)."""
+    if not isinstance(value, dict):
+        return True
+    if not isinstance(allowed, frozenset):
+        allowed = frozenset(allowed)
+    unknown = [k for k in value if k not in allowed]  # the keys are strings: keys_of's text
     if unknown:
+        unknown = [k for k in keys_of(value) if k not in allowed]
         c.add(
             loc,
             attribute,

@@ -40,7 +40,7 @@ from cigen.config.node import (
     is_string,
     location,
     mutually_exclusive_keys,
-    nested_array,
+    nested_leaves,
     type_name,
     within_duration,
 )
@@ -178,7 +178,10 @@ class Root:
 
 def commands(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] | None:
     """``Entry::Commands``: a string or strings nested up to 10 levels."""
-    if not (is_string(value) or nested_array(value, MAX_NESTING_LEVEL, is_string)):
+    if isinstance(value, str):
+        return (value,)
+    lines = nested_leaves(value, MAX_NESTING_LEVEL, str)
+    if lines is None:
         c.add(
             loc,
             "config",
@@ -187,12 +190,13 @@ def commands(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] | No
             mark,
         )
         return None
-    return tuple(str(v) for v in flatten(value))
+    return tuple(lines)
 
 
 def stages(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] | None:
     """``Entry::Stages``: strings nested up to 10 levels."""
-    if not nested_array(value, MAX_NESTING_LEVEL, is_string):
+    names = nested_leaves(value, MAX_NESTING_LEVEL, str)
+    if names is None:
         c.add(
             loc,
             "config",
@@ -201,7 +205,7 @@ def stages(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] | None
             mark,
         )
         return None
-    return tuple(str(v) for v in flatten(value))
+    return tuple(names)
 
 
 def stage(c: Check, value: Any, mark: Mark, loc: str) -> str | None:
@@ -224,9 +228,11 @@ def _children(
     """Build and check each child entry that has a value (``nil`` is unspecified)."""
     out: dict[str, Any] = {}
     for key, entry in entries.items():
-        if key in skip or node.get(key) is None:
+        if key not in node or key in skip:
             continue
-        out[key] = c.reuse(entry, node[key], node.value_mark(key), location(loc, key))
+        value = node[key]
+        if value is not None:
+            out[key] = c.reuse(entry, value, node.value_mark(key), location(loc, key))
     return out
 
 
@@ -363,7 +369,7 @@ def _processable_checks(
             loc, "extends", "should be an array of strings or a string", node.value_mark("extends")
         )
     rules_value = node.get("rules")
-    if rules_value is not None and not nested_array(rules_value, MAX_NESTING_LEVEL, is_hash):
+    if rules_value is not None and nested_leaves(rules_value, MAX_NESTING_LEVEL, dict) is None:
         c.add(
             loc,
             "rules",
