@@ -453,6 +453,8 @@ def mutually_exclusive_keys(
     c: Check, loc: str, value: Any, keys: Sequence[str], mark: Mark, **options: str
 ) -> bool:
     """``MutuallyExclusiveKeysValidator``: the present keys, in the configuration's order."""
+    if not isinstance(value, dict) or len([k for k in keys if k in value]) < 2:
+        return True
     present = [k for k in keys_of(value) if k in keys]
     if len(present) > 1:
         c.add(

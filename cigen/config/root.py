@@ -227,12 +227,18 @@ def _children(
 ) -> dict[str, Any]:
     """Build and check each child entry that has a value (``nil`` is unspecified)."""
     out: dict[str, Any] = {}
+    shared = c.memo is not None
     for key, entry in entries.items():
         if key not in node or key in skip:
             continue
         value = node[key]
-        if value is not None:
-            out[key] = c.reuse(entry, value, node.value_mark(key), location(loc, key))
+        if value is None:
+            continue
+        where, at = node.value_mark(key), location(loc, key)
+        if shared and isinstance(value, (dict, list)):
+            out[key] = c.reuse(entry, value, where, at)
+        else:
+            out[key] = entry(c, value, where, at)
     return out
 
 
@@ -607,7 +613,8 @@ def _multiple_pipelines_warning(c: Check, node: YMap, loc: str) -> None:
     found = node.get("rules")
     if not isinstance(found, list) or not found:
         return
-    last = flatten(found)[-1]
+    flat = flatten(found)  # ``rules_value.last``: nil when the nested lists hold no rule
+    last = flat[-1] if flat else None
     if isinstance(last, dict) and list(last) == ["when"] and last["when"] != "never":
         c.warn(
             loc,
