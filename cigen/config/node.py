@@ -12,7 +12,7 @@ returns its typed value (``None`` when invalid).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from cigen.diagnostics import Mark
@@ -199,7 +199,7 @@ def has_type(value: Any, kind: type) -> bool:
 
 
 def is_array_of_strings(value: Any) -> bool:
-    return isinstance(value, list) and all(is_string(v) for v in value)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)  # is_string
 
 
 def is_array_of_strings_or_string(value: Any) -> bool:
@@ -387,14 +387,12 @@ def _symbol(key: Any) -> str:
 
 
 def allowed_keys(
-    c: Check, loc: str, value: Any, allowed: Iterable[str], mark: Mark, attribute: str = "config"
+    c: Check, loc: str, value: Any, allowed: Collection[str], mark: Mark, attribute: str = "config"
 ) -> bool:
     """``AllowedKeysValidator``: ``contains unknown keys: a, b`` at the first unknown key.
-    ``allowed``: best a frozenset (any other collection is made one)."""
+    ``allowed``: a frozenset when it is long."""
     if not isinstance(value, dict):
         return True
-    if not isinstance(allowed, frozenset):
-        allowed = frozenset(allowed)
     unknown = [k for k in value if k not in allowed]  # the keys are strings: keys_of's text
     if unknown:
         unknown = [k for k in keys_of(value) if k not in allowed]

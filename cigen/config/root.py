@@ -129,6 +129,8 @@ DEFAULT_KEYS = (
     "id_tokens",
     "identity",  # EE (ee/lib/ee/gitlab/ci/config/entry/default.rb)
 )
+_JOB_ALLOWED = frozenset((*JOB_KEYS, *PROCESSABLE_KEYS))
+_BRIDGE_ALLOWED = frozenset((*BRIDGE_KEYS, *PROCESSABLE_KEYS))
 JOB_WHEN = ("on_success", "on_failure", "always", "manual", "delayed")
 BRIDGE_WHEN = ("on_success", "on_failure", "always", "manual")
 MAX_NESTING_LEVEL = 10
@@ -403,7 +405,7 @@ def _when_checks(c: Check, node: YMap, loc: str, allowed: tuple[str, ...]) -> No
 
 def _job_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
     """``Job``'s own validations (after Processable's)."""
-    allowed_keys(c, loc, node, (*JOB_KEYS, *PROCESSABLE_KEYS), mark)
+    allowed_keys(c, loc, node, _JOB_ALLOWED, mark)
     for pair in (("script", "run"), ("before_script", "run"), ("after_script", "run")):
         mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
     if "run" not in node and blank(node.get("script")):
@@ -456,7 +458,7 @@ def _pages_job(name: str, node: YMap) -> bool:
 
 
 def _bridge_checks(c: Check, node: YMap, mark: Mark, loc: str) -> None:
-    allowed_keys(c, loc, node, (*BRIDGE_KEYS, *PROCESSABLE_KEYS), mark)
+    allowed_keys(c, loc, node, _BRIDGE_ALLOWED, mark)
     _when_checks(c, node, loc, BRIDGE_WHEN)
     allow = node.get("allow_failure")
     if allow is not None and not is_boolean(allow):

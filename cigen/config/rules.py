@@ -11,7 +11,7 @@ and which ``when`` values it may use depend on where it is: a job's rules
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from cigen import expressions
@@ -204,9 +204,10 @@ def _rule_entry(allowed_when: tuple[str, ...], allowed_keys: tuple[str, ...]) ->
     that :meth:`Check.reuse` knows a rule it checked before."""
     found = _RULE_ENTRY.get((allowed_when, allowed_keys))
     if found is None:
+        keys = frozenset(allowed_keys)
 
         def found(c: Check, item: Any, where: Mark, at: str) -> Rule | None:
-            return rule(c, item, where, at, allowed_when=allowed_when, allowed_keys=allowed_keys)
+            return rule(c, item, where, at, allowed_when=allowed_when, allowed_keys=keys)
 
         _RULE_ENTRY[allowed_when, allowed_keys] = found
     return found
@@ -229,7 +230,7 @@ def rule(
     loc: str,
     *,
     allowed_when: tuple[str, ...],
-    allowed_keys: tuple[str, ...],
+    allowed_keys: Collection[str],
 ) -> Rule | None:
     """``Entry::Rules::Rule``: own checks, then ``changes``, ``exists``, ``variables``,
     ``needs`` and ``auto_cancel``.
@@ -266,7 +267,7 @@ def _rule_checks(
     mark: Mark,
     loc: str,
     allowed_when: tuple[str, ...],
-    allowed: tuple[str, ...],
+    allowed: Collection[str],
 ) -> None:
     if blank(value):
         c.add(loc, "config", "can't be blank", mark)

@@ -64,6 +64,11 @@ def variables(
     count = len(c.errors)
     out: list[Variable] = []
     for name, item in value.items():
+        if isinstance(item, (str, int, float)):  # a scalar: ``SimpleVariable`` (no checks)
+            found_mark = value.value_mark(name)
+            text = item if isinstance(item, str) else scalar_text(item)
+            out.append(Variable(name, text, value.key_mark(name), found_mark))
+            continue
         found = variable(
             c,
             name,
