@@ -206,22 +206,6 @@ def is_array_of_strings_or_string(value: Any) -> bool:
     return is_string(value) or is_array_of_strings(value)
 
 
-def nested_array(value: Any, max_level: int, valid: Any) -> bool:
-    """``NestedArrayHelpers#validate_nested_array``: an array whose leaves pass ``valid``,
-    nested at most ``max_level`` deep."""
-    if not isinstance(value, list):
-        return False
-    return _nested(value, max_level, valid)
-
-
-def _nested(value: Any, level: int, valid: Any) -> bool:
-    if valid(value):
-        return True
-    if level <= 0 or not isinstance(value, list):
-        return False
-    return all(_nested(item, level - 1, valid) for item in value)
-
-
 def flatten(value: Any) -> list[Any]:
     """Ruby's ``Array(value).flatten``."""
     if not isinstance(value, list):
@@ -240,9 +224,9 @@ def flatten(value: Any) -> list[Any]:
 
 
 def nested_leaves(value: Any, max_level: int, kind: type) -> list[Any] | None:
-    """The leaves of ``value`` in order (:func:`flatten`) when it is an array of ``kind``
-    values nested at most ``max_level`` deep (``nested_array(value, max_level, <a kind>)``);
-    ``None`` when it is not."""
+    """``NestedArrayHelpers#validate_nested_array`` with a type check for leaves: the leaves
+    of ``value`` in order (:func:`flatten`) when it is an array of ``kind`` values nested at
+    most ``max_level`` deep; ``None`` when it is not."""
     if not isinstance(value, list):
         return None
     out: list[Any] = []
