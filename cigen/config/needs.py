@@ -76,11 +76,11 @@ def needs(
     if len(c.errors) > count:
         return None
     kids = c.child()
-    found: list[tuple[str | None, Any, Need | None]] = []
-    for item, where in flat_items(value, mark):
-        if item is not None:  # a null item is an unspecified entry: nothing at all
-            found.append(kids.reuse(need, item, where, location(loc, "need")))
-    kinds = list(dict.fromkeys(kind for kind, _, _ in found if kind is not None))
+    at = location(loc, "need")
+    items = flat_items(value, mark)
+    # a null item is an unspecified entry: nothing at all
+    found = [kids.reuse(need, item, where, at) for item, where in items if item is not None]
+    kinds = list(dict.fromkeys([kind for kind, _, _ in found if kind is not None]))
     extra = [kind for kind in kinds if kind not in allowed]
     if extra:
         c.add(loc, "config", "uses invalid types: " + ", ".join(extra), mark)
@@ -94,7 +94,7 @@ def needs(
     c.extend(kids)
     if len(c.errors) > count:
         return None
-    return tuple(n for _, _, n in found if n is not None)
+    return tuple([n for _, _, n in found if n is not None])
 
 
 def job_needs(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Need, ...] | None:
@@ -128,7 +128,7 @@ def bridge_pipelines(found: Any) -> list[Need]:
 def _number_parallel(value: Any) -> bool:
     """``Needs#number_parallel_build?``: a need with ``parallel: <number>``."""
     if isinstance(value, list):
-        return any(is_hash(v) and product.is_number(v.get("parallel")) for v in value)
+        return any(isinstance(v, dict) and product.is_number(v.get("parallel")) for v in value)
     return is_hash(value) and product.is_number(value.get("parallel"))
 
 

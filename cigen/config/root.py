@@ -358,7 +358,8 @@ def _processable_checks(
     if len(name) > MAX_NAME_LENGTH:
         c.add(loc, "name", f"is too long (maximum is {MAX_NAME_LENGTH} characters)", mark)
     for pair in (("script", "trigger"), ("run", "trigger")):
-        mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
+        if pair[0] in node and pair[1] in node:  # the validator's own test, without a call
+            mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
     if node.get("rules") is not None:
         disallowed_keys(
             c,
@@ -406,8 +407,9 @@ def _when_checks(c: Check, node: YMap, loc: str, allowed: tuple[str, ...]) -> No
 def _job_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
     """``Job``'s own validations (after Processable's)."""
     allowed_keys(c, loc, node, _JOB_ALLOWED, mark)
-    for pair in (("script", "run"), ("before_script", "run"), ("after_script", "run")):
-        mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
+    if "run" in node:  # the validator's own test, without a call
+        for pair in (("script", "run"), ("before_script", "run"), ("after_script", "run")):
+            mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
     if "run" not in node and blank(node.get("script")):
         c.add(
             loc,

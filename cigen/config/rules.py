@@ -269,9 +269,11 @@ def _rule_checks(
     allowed_when: tuple[str, ...],
     allowed: Collection[str],
 ) -> None:
-    if blank(value):
+    if not value:  # blank: the rule is a hash
         c.add(loc, "config", "can't be blank", mark)
-    delayed = value.get("when") == "delayed"
+    get = value.get
+    when = get("when")
+    delayed = when == "delayed"
     if not delayed and "start_in" in value:
         c.add(loc, "config", "contains disallowed keys: start_in", value.key_mark("start_in"))
     if delayed:
@@ -283,7 +285,7 @@ def _rule_checks(
             c.add(loc, "start_in", "should be a duration", where)
         if not within_duration(start_in, START_IN_LIMIT):
             c.add(loc, "start_in", "should not exceed the limit", where)
-    condition = value.get("if")
+    condition = get("if")
     if condition is not None and not (
         isinstance(condition, str) and expressions.validate(condition) is None
     ):
@@ -291,8 +293,8 @@ def _rule_checks(
         rule_code = "CIG401" if isinstance(condition, str) else "CIG002"
         c.add(loc, "if", "Invalid expression syntax", value.value_mark("if"), rule=rule_code)
     for key in ("allow_failure", "interruptible"):
-        optional_attribute(c, loc, value, key, is_boolean, "should be a boolean value", mark)
-    when = value.get("when")
+        if get(key) is not None:
+            optional_attribute(c, loc, value, key, is_boolean, "should be a boolean value", mark)
     if when is not None and ruby_text(when) not in allowed_when:
         c.add(loc, "when", f"unknown value: {ruby_text(when)}", value.value_mark("when"))
     node.allowed_keys(c, loc, value, allowed, mark)
@@ -301,8 +303,9 @@ def _rule_checks(
 def _rule_children(c: Check, value: Any, mark: Mark, loc: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, entry in _RULE_ENTRIES:
-        if value.get(key) is not None:
-            out[key] = entry(c, value[key], value.value_mark(key), location(loc, key))
+        found = value.get(key)
+        if found is not None:
+            out[key] = entry(c, found, value.value_mark(key), location(loc, key))
     return out
 
 
