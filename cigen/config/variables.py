@@ -63,11 +63,10 @@ def variables(
         return None
     count = len(c.errors)
     out: list[Variable] = []
+    memo = c.memo
     for name, item in value.items():
         if isinstance(item, (str, int, float)):  # a scalar: ``SimpleVariable`` (no checks)
-            found_mark = value.value_mark(name)
-            text = item if isinstance(item, str) else scalar_text(item)
-            out.append(Variable(name, text, value.key_mark(name), found_mark))
+            out.append(_simple(memo, value, name, item))
             continue
         found = variable(
             c,
@@ -81,6 +80,20 @@ def variables(
         if found is not None:
             out.append(found)
     return None if len(c.errors) > count else tuple(out)
+
+
+def _simple(memo: dict[Any, Any] | None, node: Any, name: str, item: Any) -> Variable:
+    """A scalar variable of ``node``; the one record of a run for the same name and text
+    written at the same place (jobs share their templates' variables)."""
+    text = item if isinstance(item, str) else scalar_text(item)
+    where, at = node.key_mark(name), node.value_mark(name)
+    if memo is None:
+        return Variable(name, text, where, at)
+    key = (Variable, name, text, id(where), id(at))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = (Variable(name, text, where, at), where, at)  # the marks kept alive
+    return hit[0]
 
 
 def root_variables(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Variable, ...] | None:
