@@ -187,3 +187,26 @@ def test_rules_of_empty_lists_warn_nothing() -> None:
     )
     assert not tree.errors
     assert [w.message.split(" may ")[0] for w in tree.warnings] == ["jobs:b"]
+
+
+def test_jobs_share_the_variables_of_a_template() -> None:
+    """A scalar variable written once is one record however many jobs take it; a variable of
+    the same name written elsewhere is its own."""
+    tree = root(
+        _config(
+            """
+            .vars: &vars {RAILS_ENV: test, RETRIES: 3}
+            a: {script: x, variables: *vars}
+            b: {script: y, variables: *vars}
+            c: {script: z, variables: {RAILS_ENV: test}}
+            """
+        )
+    )
+    a, b, c = (tree.jobs[name].value("variables") for name in "abc")
+    assert a[0] is b[0] and a[1] is b[1]
+    assert [(v.name, v.value) for v in a] == [("RAILS_ENV", "test"), ("RETRIES", "3")]
+    assert (c[0].mark, c[0].value_mark) == (
+        Mark(".gitlab-ci.yml", 5, 28),
+        Mark(".gitlab-ci.yml", 5, 39),
+    )
+    assert c[0] is not a[0] and a[0].mark == Mark(".gitlab-ci.yml", 2, 15)
