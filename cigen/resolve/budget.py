@@ -34,6 +34,12 @@ MAX_DEPTH = 100
 MAX_JOBS = 200_000
 
 
+#: (the value, kept alive so its id stays unique; values; characters; levels)
+_Size = tuple[Any, int, int, int]
+#: Levels :meth:`Budget._measure` recurses before it goes on without recursion.
+_RECURSION = 200
+
+
 class TooLarge(CigenError):
     """The assembled configuration would exceed the budget (exit 2)."""
 
@@ -47,7 +53,7 @@ class Budget:
         self.values = 0
         self.text = 0
         self.jobs = 0
-        self._sizes: dict[int, tuple[Any, int, int, int]] = {}
+        self._sizes: dict[int, _Size] = {}
 
     def size(self, value: Any) -> tuple[int, int]:
         """(values, characters) in ``value``, shared parts counted each time they appear;
@@ -68,7 +74,36 @@ class Budget:
             known = self._measure(value)
         return known[3]
 
-    def _measure(self, value: dict[Any, Any] | list[Any]) -> tuple[Any, int, int, int]:
+    def _measure(self, value: dict[Any, Any] | list[Any], level: int = 0) -> _Size:
+        """Measure ``value`` and every container in it not measured yet (recursion for the
+        usual shallow trees, :meth:`_measure_deep` past :data:`_RECURSION` levels)."""
+        if level > _RECURSION:
+            return self._measure_deep(value)
+        sizes = self._sizes
+        values, text, depth = 1, 0, 0
+        if isinstance(value, dict):
+            values += len(value)
+            text = _key_text(value)
+            items: Any = value.values()
+        else:
+            items = value
+        for item in items:
+            if isinstance(item, (dict, list)):
+                known = sizes.get(id(item))
+                if known is None:
+                    known = self._measure(item, level + 1)
+                values += known[1]
+                text += known[2]
+                if known[3] > depth:
+                    depth = known[3]
+            else:
+                values += 1
+                text += len(item) if isinstance(item, str) else 1
+        known = sizes[id(value)] = (value, values, text, depth + 1)  # keeps value alive: its id
+        return known  # stays unique
+
+    def _measure_deep(self, value: dict[Any, Any] | list[Any]) -> _Size:
+        """:meth:`_measure` without recursion (one pass per container), for deep values."""
         sizes = self._sizes
         stack: list[tuple[Any, bool]] = [(value, False)]
         while stack:
@@ -96,7 +131,7 @@ class Budget:
                     text += len(item) if isinstance(item, str) else 1
             if isinstance(top, dict):
                 values += len(top)
-                text += sum(len(str(key)) for key in top)
+                text += _key_text(top)
             sizes[id(top)] = (top, values, text, depth + 1)  # keeps top alive: its id stays unique
         return sizes[id(value)]
 
@@ -136,6 +171,11 @@ class Budget:
                 "levels once `!reference` values are put in place (GitLab's limit for a "
                 "file); reference less deeply nested values"
             )
+
+
+def _key_text(value: dict[Any, Any]) -> int:
+    """Characters of a mapping's keys (text, or a key's ``str`` when it is not text)."""
+    return sum(map(len, map(str, value)))
 
 
 def _scalar(value: Any) -> tuple[int, int]:

@@ -1018,7 +1018,8 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     cache: dict[tuple[str, ...], Any] = {}
     active: list[tuple[str, ...]] = []
     broken = [False]  # set when the top-level key being walked holds a broken reference
-    holds: dict[int, bool] = {}  # id of a mapping or list in ``config`` -> holds a !reference
+    plain: set[int] = set()  # ids of containers of ``config`` without a !reference (they
+    # outlive the walk, so their ids stay theirs)
     missing = object()
 
     def lookup(ref: Reference) -> Any:
@@ -1091,6 +1092,8 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         return value
 
     def walk(value: Any) -> Any:
+        """``value`` with its references put in place: ``value`` itself when it holds none,
+        else a copy of the containers on the way to them (the rest shared)."""
         if isinstance(value, Reference):
             found = lookup(value)  # ``missing`` drops the key or item; reference-unknown reports it
             if found is missing:
@@ -1098,23 +1101,41 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             else:
                 state.budget.charge(value.mark, value.text(), found)
             return found
+        if id(value) in plain:
+            return value
         if isinstance(value, YMap):
-            if not _has_reference(value, holds):
-                return value
-            out = YMap(value.mark)
+            out: YMap | None = None
             for key, item in value.items():
                 found = walk(item) if isinstance(item, (dict, list)) else item
+                if out is None:
+                    if found is item:
+                        continue
+                    out = YMap(value.mark)
+                    for done, kept in value.items():
+                        if done == key:
+                            break
+                        out.put(done, kept, value.key_mark(done), value.value_mark(done))
                 if found is not missing:
                     out.put(key, found, value.key_mark(key), value.value_mark(key))
+            if out is None:
+                plain.add(id(value))
+                return value
             return out
         if isinstance(value, YSeq):
-            if not _has_reference(value, holds):
-                return value
-            seq = YSeq(value.mark)
+            seq: YSeq | None = None
             for index, item in enumerate(value):
                 found = walk(item) if isinstance(item, (dict, list)) else item
+                if seq is None:
+                    if found is item:
+                        continue
+                    seq = YSeq(value.mark)
+                    for done in range(index):
+                        seq.push(value[done], value.item_mark(done))
                 if found is not missing:
                     seq.push(found, value.item_mark(index))
+            if seq is None:
+                plain.add(id(value))
+                return value
             return seq
         return value
 
@@ -1129,24 +1150,6 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         if found is not missing:
             out.put(name, found, config.key_mark(name), config.value_mark(name))
     return out
-
-
-def _has_reference(value: Any, holds: dict[int, bool]) -> bool:
-    """Whether ``value`` holds a ``!reference``; each container is looked at once (``holds``
-    remembers the answer by id for the parts of the configuration, which outlive the walk)."""
-    if isinstance(value, Reference):
-        return True
-    if not isinstance(value, (dict, list)):
-        return False
-    known = holds.get(id(value))
-    if known is None:
-        known = False
-        for item in value.values() if isinstance(value, dict) else value:
-            if isinstance(item, (dict, list)) and _has_reference(item, holds):
-                known = True
-                break
-        holds[id(value)] = known
-    return known
 
 
 # --- jobs -------------------------------------------------------------------------------------
