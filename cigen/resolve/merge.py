@@ -25,3 +25,13 @@ def deep_merge(left: Any, right: Any) -> Any:
     out.kmarks.update(right.kmarks)
     out.vmarks.update(right.vmarks)
     return out
+
+
+def merge_into(left: YMap, right: YMap) -> None:
+    """Make ``left`` what ``deep_merge(left, right)`` returns (its mark aside), changing only
+    ``left`` itself: for a mapping being built, not one of the configuration's."""
+    for key, value in right.items():
+        previous = left.get(key)
+        left[key] = deep_merge(previous, value) if isinstance(previous, YMap) else value
+    left.kmarks.update(right.kmarks)
+    left.vmarks.update(right.vmarks)

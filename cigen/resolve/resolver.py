@@ -31,7 +31,7 @@ from cigen.records import dataclass, field
 from cigen.resolve.budget import Budget
 from cigen.resolve.external import Request, Source, Unavailable, unlocked
 from cigen.resolve.inputs import NOT_A_HASH, InputProblem, bind, interpolate
-from cigen.resolve.merge import deep_merge
+from cigen.resolve.merge import deep_merge, merge_into
 from cigen.variables import expand
 from cigen.yaml.load import (
     InvalidReference,
@@ -485,13 +485,13 @@ class _Origin:
 def _expand_includes(
     state: _State, path: str, body: YMap, chain: tuple[str, ...], origin: _Origin | None = None
 ) -> YMap:
-    content = YMap(body.mark)
+    content = YMap(body.mark)  # the included files deep-merged in turn, then the file itself
     located = state.count
     if "include" in body:
         state.levels.append([])
         for entry in _entries(state, body["include"], body.value_mark("include")):
             for included in _follow(state, entry, chain, origin):
-                content = deep_merge(content, included)
+                merge_into(content, included)
         state.events.extend(state.levels.pop())
     # ``External::Processor#perform``: with no file to include (none given, all skipped by
     # ``rules``, a wildcard matching nothing), the pipeline's ``include:`` stays, for the
@@ -501,8 +501,8 @@ def _expand_includes(
     for key, value in body.items():
         if key != "include" or keep:
             rest.put(key, value, body.key_mark(key), body.value_mark(key))
-    merged: YMap = deep_merge(content, rest)
-    return merged
+    merge_into(content, rest)
+    return content
 
 
 def _count(state: _State, mark: Mark) -> bool:
@@ -1167,21 +1167,21 @@ def flatten(value: Any, depth: int = 0) -> list[Any]:
 
 
 def _flat_seq(value: YSeq) -> YSeq:
-    seq = YSeq(value.mark)
+    """``value`` with its nested lists flattened, each item keeping its position; ``value``
+    itself when it holds no list."""
     for item in value:
         if isinstance(item, YSeq):
             break
-    else:  # nothing to flatten: copy the items with their positions
-        seq.push_all(value)
-        return seq
+    else:
+        return value
+    seq = YSeq(value.mark)
     for index, item in enumerate(value):
-        mark = value.item_mark(index)
         if isinstance(item, YSeq):
             inner = _flat_seq(item)
             for j, sub in enumerate(inner):
                 seq.push(sub, inner.item_mark(j))
         else:
-            seq.push(item, mark)
+            seq.push(item, value.item_mark(index))
     return seq
 
 
@@ -1276,11 +1276,15 @@ def _needs_pipeline(needs: Any) -> bool:
 def _job_config(
     value: YMap, defaults: YMap, global_vars: YMap | None, kind: str, budget: Budget
 ) -> tuple[YMap, frozenset[str]]:
+    """The job as GitLab builds it: its keys (lists of ``FLATTENED_KEYS`` flattened), the
+    ``default:`` keys it inherits and the global variables merged under its own. Values that
+    need no change are shared, not copied."""
     out = YMap(value.mark)
     inherited: set[str] = set()
     out.put_all(value)
-    for key, item in value.items():
-        if key in FLATTENED_KEYS and isinstance(item, YSeq):
+    for key in FLATTENED_KEYS & value.keys():
+        item = value[key]
+        if isinstance(item, YSeq):
             out[key] = _flat_seq(item)
     inherit_default = _inherit(value, "default")
     if kind == "build":
