@@ -15,6 +15,7 @@ gitlab-org/gitlab comes closest, at 163,000 values, 4 MiB of text and 2,442 jobs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cigen.diagnostics import Mark
@@ -135,9 +136,10 @@ class Budget:
             sizes[id(top)] = (top, values, text, depth + 1)  # keeps top alive: its id stays unique
         return sizes[id(value)]
 
-    def charge(self, mark: Mark, what: str, *parts: Any) -> None:
-        """Count ``parts`` as produced again by ``what`` (written at ``mark``); TooLarge past
-        the budget."""
+    def charge(self, mark: Mark, what: str | Callable[[], str], *parts: Any) -> None:
+        """Count ``parts`` as produced again by ``what`` (written at ``mark``; text, or a
+        function giving it, called only to say why the budget is exceeded); TooLarge past the
+        budget."""
         for part in parts:
             values, text = self.size(part)
             self.values += values
@@ -145,7 +147,8 @@ class Budget:
             self.check_depth(mark, what, part)
         if self.values > self.max_values or self.text > self.max_text:
             raise TooLarge(
-                f"{mark.path}:{mark.line}:{mark.col}: {what} makes the assembled configuration "
+                f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} makes the assembled "
+                "configuration "
                 f"larger than cigen analyses (more than {self.max_values:,} values or "
                 f"{self.max_text // (1024 * 1024)} MiB of text once `extends`, `!reference`, "
                 "`default:` and global `variables:` are copied into every job); merge less "
@@ -163,14 +166,18 @@ class Budget:
                 "expanded); split the pipeline (a child pipeline per part)"
             )
 
-    def check_depth(self, mark: Mark, what: str, value: Any) -> None:
+    def check_depth(self, mark: Mark, what: str | Callable[[], str], value: Any) -> None:
         """TooLarge when ``value`` nests deeper than :data:`MAX_DEPTH` levels."""
         if self.depth(value) > MAX_DEPTH:
             raise TooLarge(
-                f"{mark.path}:{mark.line}:{mark.col}: {what} nests deeper than {MAX_DEPTH} "
+                f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} nests deeper than {MAX_DEPTH} "
                 "levels once `!reference` values are put in place (GitLab's limit for a "
                 "file); reference less deeply nested values"
             )
+
+
+def _text(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
 
 
 def _key_text(value: dict[Any, Any]) -> int:

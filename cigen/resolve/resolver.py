@@ -1021,10 +1021,18 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     plain: set[int] = set()  # ids of containers of ``config`` without a !reference (they
     # outlive the walk, so their ids stay theirs)
     missing = object()
+    # A container walked again outside any lookup gives what its first such walk gave (each
+    # path it references is cached by then), unless a reference in it is invalid (reported on
+    # every walk): ``walked`` keeps that result, by id, with the slice of ``placed`` (each
+    # reference put in place outside lookups, in order, with what it found) to charge again.
+    walked: dict[int, tuple[Any, int, int]] = {}
+    placed: list[tuple[Reference, Any]] = []
+    invalid = [0]  # invalid references met so far
 
     def lookup(ref: Reference) -> Any:
         path = ref.path
         if isinstance(ref, InvalidReference):
+            invalid[0] += 1
             state.event(
                 "reference-unknown",
                 ref.mark,
@@ -1033,6 +1041,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             )
             return missing
         if not path or not all(isinstance(p, str) and p for p in ref):
+            invalid[0] += 1
             state.event(
                 "reference-unknown",
                 ref.mark,
@@ -1099,10 +1108,32 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             if found is missing:
                 broken[0] = True
             else:
-                state.budget.charge(value.mark, value.text(), found)
+                state.budget.charge(value.mark, value.text, found)
+            if not active:
+                placed.append((value, found))
             return found
         if id(value) in plain:
             return value
+        if active:
+            return copy(value)
+        known = walked.get(id(value))
+        if known is not None:
+            result, start, end = known
+            again = placed[start:end]
+            for ref, found in again:
+                if found is missing:
+                    broken[0] = True
+                else:
+                    state.budget.charge(ref.mark, ref.text, found)
+            placed.extend(again)
+            return result
+        start, seen = len(placed), invalid[0]
+        result = copy(value)
+        if result is not value and invalid[0] == seen:
+            walked[id(value)] = (result, start, len(placed))
+        return result
+
+    def copy(value: Any) -> Any:
         if isinstance(value, YMap):
             out: YMap | None = None
             for key, item in value.items():
@@ -1166,22 +1197,27 @@ def flatten(value: Any, depth: int = 0) -> list[Any]:
     return out
 
 
-def _flat_seq(value: YSeq) -> YSeq:
+def _flat_seq(value: YSeq, flat: dict[int, tuple[YSeq, YSeq]] | None = None) -> YSeq:
     """``value`` with its nested lists flattened, each item keeping its position; ``value``
-    itself when it holds no list."""
+    itself when it holds no list. ``flat`` remembers the lists flattened (by id, with the list
+    so that its id stays its own)."""
     for item in value:
         if isinstance(item, YSeq):
             break
     else:
         return value
+    if flat is not None:
+        known = flat.get(id(value))
+        if known is not None:
+            return known[1]
     seq = YSeq(value.mark)
     for index, item in enumerate(value):
         if isinstance(item, YSeq):
-            inner = _flat_seq(item)
-            for j, sub in enumerate(inner):
-                seq.push(sub, inner.item_mark(j))
+            seq.push_all(_flat_seq(item, flat))
         else:
             seq.push(item, value.item_mark(index))
+    if flat is not None:
+        flat[id(value)] = (value, seq)
     return seq
 
 
@@ -1235,6 +1271,7 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
     global_vars = variables if isinstance(variables, YMap) else None
 
     jobs: dict[str, Job] = {}
+    flat: dict[int, tuple[YSeq, YSeq]] = {}  # lists flattened, shared by the jobs holding them
     for name, value in config.items():
         if name.startswith("."):
             continue
@@ -1254,7 +1291,7 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
                 continue  # its script may be the broken !reference, reported already
             # GitLab's entry tree reports it (cigen.config.root.jobs)
             continue
-        job_config, inherited = _job_config(value, defaults, global_vars, kind, state.budget)
+        job_config, inherited = _job_config(value, defaults, global_vars, kind, state.budget, flat)
         if "parallel" in job_config:
             from cigen.pipeline.parallel import count
 
@@ -1274,7 +1311,12 @@ def _needs_pipeline(needs: Any) -> bool:
 
 
 def _job_config(
-    value: YMap, defaults: YMap, global_vars: YMap | None, kind: str, budget: Budget
+    value: YMap,
+    defaults: YMap,
+    global_vars: YMap | None,
+    kind: str,
+    budget: Budget,
+    flat: dict[int, tuple[YSeq, YSeq]],
 ) -> tuple[YMap, frozenset[str]]:
     """The job as GitLab builds it: its keys (lists of ``FLATTENED_KEYS`` flattened), the
     ``default:`` keys it inherits and the global variables merged under its own. Values that
@@ -1285,14 +1327,14 @@ def _job_config(
     for key in FLATTENED_KEYS & value.keys():
         item = value[key]
         if isinstance(item, YSeq):
-            out[key] = _flat_seq(item)
+            out[key] = _flat_seq(item, flat)
     inherit_default = _inherit(value, "default")
     if kind == "build":
         for key, item in defaults.items():
             if out.get(key) is None and _allowed(inherit_default, key):
                 budget.charge(value.mark, f"`default:{key}` for this job", item)
                 if key in FLATTENED_KEYS and isinstance(item, YSeq):
-                    item = _flat_seq(item)
+                    item = _flat_seq(item, flat)
                 out.put(key, item, defaults.key_mark(key), defaults.value_mark(key))
                 inherited.add(key)
     inherit_vars = _inherit(value, "variables")
