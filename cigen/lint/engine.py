@@ -38,14 +38,21 @@ def include_rules_for(
     """Decide ``include:rules`` for a pipeline context.
 
     Without a context this is GitLab's CI Lint default: a push to the default branch. Only
-    pre-pipeline variables (predefined ones and ``--var``) are visible, as in GitLab.
+    pre-pipeline variables (predefined ones and ``--var``) are visible, as in GitLab. The
+    context and its variables are made once, at the first decision.
     """
+    made: list[tuple[Any, dict[str, str]]] = []
 
     def decide(rules: Any) -> bool:
         from cigen.pipeline.simulate import PipelineContext, evaluate_rules, predefined_variables
 
-        ctx = context if context is not None else PipelineContext(variables=dict(variables or {}))
-        known = {**predefined_variables(ctx), **dict(variables or {}), **dict(ctx.variables)}
+        if not made:
+            ctx = (
+                context if context is not None else PipelineContext(variables=dict(variables or {}))
+            )
+            known = {**predefined_variables(ctx), **dict(variables or {}), **dict(ctx.variables)}
+            made.append((ctx, known))
+        ctx, known = made[0]
         result = evaluate_rules(rules, default_when="always", variables=known, ctx=ctx)
         return result.when != "never"
 
@@ -53,18 +60,33 @@ def include_rules_for(
 
 
 def _project_include_rules(project: Project, variables: Mapping[str, str] | None) -> IncludeRules:
-    """CI Lint's default context, with ``exists:`` checked against the project's files (read
+    """CI Lint's default context, with ``exists:`` checked against the project's files (listed
     only when a rule asks)."""
+    deciders: dict[bool, IncludeRules] = {}
 
     def decide(rules: Any) -> bool:
-        from cigen.pipeline.simulate import PipelineContext
+        asks = _asks_exists(rules)
+        chosen = deciders.get(asks)
+        if chosen is None:
+            from cigen.pipeline.simulate import PipelineContext
 
-        files = tuple(project.files())
-        known = None if project.truncated else files
-        ctx = PipelineContext(variables=dict(variables or {}), project_files=known)
-        return include_rules_for(ctx, variables)(rules)
+            known = None
+            if asks:
+                files = tuple(project.files())
+                known = None if project.truncated else files
+            ctx = PipelineContext(variables=dict(variables or {}), project_files=known)
+            chosen = deciders[asks] = include_rules_for(ctx, variables)
+        return chosen(rules)
 
     return decide
+
+
+def _asks_exists(rules: Any) -> bool:
+    """Whether a rule of ``rules`` (a rule, or lists of them at any depth) has ``exists:``,
+    the one clause that reads the project's files."""
+    if isinstance(rules, dict):
+        return "exists" in rules
+    return isinstance(rules, list) and any(_asks_exists(rule) for rule in rules)
 
 
 def load_pipeline(

@@ -20,6 +20,7 @@ from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.errors import CigenError
+from cigen.yaml.load import Reference
 
 #: Values (mappings, lists, scalars) of the assembled configuration, each copy counted.
 MAX_VALUES = 2_000_000
@@ -35,8 +36,9 @@ MAX_DEPTH = 100
 MAX_JOBS = 200_000
 
 
-#: (the value, kept alive so its id stays unique; values; characters; levels)
-_Size = tuple[Any, int, int, int]
+#: What :meth:`Budget._measure` finds in a container: (the container, kept alive so that its
+#: id stays its own; values; characters; levels; whether it is or holds a ``!reference``)
+_Size = tuple[Any, int, int, int, bool]
 #: Levels :meth:`Budget._measure` recurses before it goes on without recursion.
 _RECURSION = 200
 
@@ -58,22 +60,24 @@ class Budget:
 
     def size(self, value: Any) -> tuple[int, int]:
         """(values, characters) in ``value``, shared parts counted each time they appear;
-        linear in the distinct parts (each container is measured once, without recursion)."""
+        linear in the distinct parts (each container is measured once)."""
         if not isinstance(value, (dict, list)):
             return _scalar(value)
-        known = self._sizes.get(id(value))
-        if known is None:
-            known = self._measure(value)
+        known = self._sizes.get(id(value)) or self._measure(value)
         return known[1], known[2]
 
     def depth(self, value: Any) -> int:
         """Levels of mappings and lists in ``value`` (0 for a scalar)."""
         if not isinstance(value, (dict, list)):
             return 0
-        known = self._sizes.get(id(value))
-        if known is None:
-            known = self._measure(value)
+        known = self._sizes.get(id(value)) or self._measure(value)
         return known[3]
+
+    def holds_reference(self, value: dict[Any, Any] | list[Any]) -> bool:
+        """Whether the container ``value`` is or holds a ``!reference`` (found in the pass
+        that measures it, so that the configuration is walked once for both)."""
+        known = self._sizes.get(id(value)) or self._measure(value)
+        return known[4]
 
     def _measure(self, value: dict[Any, Any] | list[Any], level: int = 0) -> _Size:
         """Measure ``value`` and every container in it not measured yet (recursion for the
@@ -81,27 +85,28 @@ class Budget:
         if level > _RECURSION:
             return self._measure_deep(value)
         sizes = self._sizes
-        values, text, depth = 1, 0, 0
+        values, text, depth, refs = 1, 0, 0, False
         if isinstance(value, dict):
             values += len(value)
             text = _key_text(value)
             items: Any = value.values()
         else:
             items = value
+            refs = isinstance(value, Reference)
         for item in items:
             if isinstance(item, (dict, list)):
-                known = sizes.get(id(item))
-                if known is None:
-                    known = self._measure(item, level + 1)
+                known = sizes.get(id(item)) or self._measure(item, level + 1)
                 values += known[1]
                 text += known[2]
                 if known[3] > depth:
                     depth = known[3]
+                if known[4]:
+                    refs = True
             else:
                 values += 1
                 text += len(item) if isinstance(item, str) else 1
-        known = sizes[id(value)] = (value, values, text, depth + 1)  # keeps value alive: its id
-        return known  # stays unique
+        known = sizes[id(value)] = (value, values, text, depth + 1, refs)
+        return known
 
     def _measure_deep(self, value: dict[Any, Any] | list[Any]) -> _Size:
         """:meth:`_measure` without recursion (one pass per container), for deep values."""
@@ -120,20 +125,21 @@ class Budget:
                     if isinstance(item, (dict, list)) and id(item) not in sizes
                 )
                 continue
-            values, text, depth = 1, 0, 0
+            values, text, depth, refs = 1, 0, 0, isinstance(top, Reference)
             for item in items:
                 if isinstance(item, (dict, list)):
-                    _item, count, chars, levels = sizes[id(item)]
+                    _item, count, chars, levels, held = sizes[id(item)]
                     values += count
                     text += chars
                     depth = max(depth, levels)
+                    refs = refs or held
                 else:
                     values += 1
                     text += len(item) if isinstance(item, str) else 1
             if isinstance(top, dict):
                 values += len(top)
                 text += _key_text(top)
-            sizes[id(top)] = (top, values, text, depth + 1)  # keeps top alive: its id stays unique
+            sizes[id(top)] = (top, values, text, depth + 1, refs)
         return sizes[id(value)]
 
     def charge(self, mark: Mark, what: str | Callable[[], str], *parts: Any) -> None:
@@ -141,10 +147,15 @@ class Budget:
         function giving it, called only to say why the budget is exceeded); TooLarge past the
         budget."""
         for part in parts:
-            values, text = self.size(part)
-            self.values += values
-            self.text += text
-            self.check_depth(mark, what, part)
+            if isinstance(part, (dict, list)):
+                known = self._sizes.get(id(part)) or self._measure(part)
+                self.values += known[1]
+                self.text += known[2]
+                if known[3] > MAX_DEPTH:
+                    self._too_deep(mark, what)
+            else:
+                self.values += 1
+                self.text += len(part) if isinstance(part, str) else 1
         if self.values > self.max_values or self.text > self.max_text:
             raise TooLarge(
                 f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} makes the assembled "
@@ -169,11 +180,14 @@ class Budget:
     def check_depth(self, mark: Mark, what: str | Callable[[], str], value: Any) -> None:
         """TooLarge when ``value`` nests deeper than :data:`MAX_DEPTH` levels."""
         if self.depth(value) > MAX_DEPTH:
-            raise TooLarge(
-                f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} nests deeper than {MAX_DEPTH} "
-                "levels once `!reference` values are put in place (GitLab's limit for a "
-                "file); reference less deeply nested values"
-            )
+            self._too_deep(mark, what)
+
+    def _too_deep(self, mark: Mark, what: str | Callable[[], str]) -> None:
+        raise TooLarge(
+            f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} nests deeper than {MAX_DEPTH} "
+            "levels once `!reference` values are put in place (GitLab's limit for a "
+            "file); reference less deeply nested values"
+        )
 
 
 def _text(what: str | Callable[[], str]) -> str:

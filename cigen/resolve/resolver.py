@@ -1018,8 +1018,6 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     cache: dict[tuple[str, ...], Any] = {}
     active: list[tuple[str, ...]] = []
     broken = [False]  # set when the top-level key being walked holds a broken reference
-    plain: set[int] = set()  # ids of containers of ``config`` without a !reference (they
-    # outlive the walk, so their ids stay theirs)
     missing = object()
     # A container walked again outside any lookup gives what its first such walk gave (each
     # path it references is cached by then), unless a reference in it is invalid (reported on
@@ -1112,7 +1110,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             if not active:
                 placed.append((value, found))
             return found
-        if id(value) in plain:
+        if not isinstance(value, (dict, list)) or not state.budget.holds_reference(value):
             return value
         if active:
             return copy(value)
@@ -1148,10 +1146,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                         out.put(done, kept, value.key_mark(done), value.value_mark(done))
                 if found is not missing:
                     out.put(key, found, value.key_mark(key), value.value_mark(key))
-            if out is None:
-                plain.add(id(value))
-                return value
-            return out
+            return value if out is None else out
         if isinstance(value, YSeq):
             seq: YSeq | None = None
             for index, item in enumerate(value):
@@ -1160,14 +1155,11 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
                     if found is item:
                         continue
                     seq = YSeq(value.mark)
-                    for done in range(index):
-                        seq.push(value[done], value.item_mark(done))
+                    for earlier in range(index):
+                        seq.push(value[earlier], value.item_mark(earlier))
                 if found is not missing:
                     seq.push(found, value.item_mark(index))
-            if seq is None:
-                plain.add(id(value))
-                return value
-            return seq
+            return value if seq is None else seq
         return value
 
     out = YMap(config.mark)
