@@ -1191,23 +1191,22 @@ def flatten(value: Any, depth: int = 0) -> list[Any]:
 
 def _flat_seq(value: YSeq, flat: dict[int, tuple[YSeq, YSeq]] | None = None) -> YSeq:
     """``value`` with its nested lists flattened, each item keeping its position; ``value``
-    itself when it holds no list. ``flat`` remembers the lists flattened (by id, with the list
-    so that its id stays its own)."""
-    for item in value:
-        if isinstance(item, YSeq):
-            break
-    else:
-        return value
+    itself when it holds no list. ``flat`` remembers the lists seen (by id, with the list so
+    that its id stays its own)."""
     if flat is not None:
         known = flat.get(id(value))
         if known is not None:
             return known[1]
-    seq = YSeq(value.mark)
-    for index, item in enumerate(value):
+    seq = value
+    for item in value:
         if isinstance(item, YSeq):
-            seq.push_all(_flat_seq(item, flat))
-        else:
-            seq.push(item, value.item_mark(index))
+            seq = YSeq(value.mark)
+            for index, item in enumerate(value):
+                if isinstance(item, YSeq):
+                    seq.push_all(_flat_seq(item, flat))
+                else:
+                    seq.push(item, value.item_mark(index))
+            break
     if flat is not None:
         flat[id(value)] = (value, seq)
     return seq
@@ -1264,6 +1263,7 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
 
     jobs: dict[str, Job] = {}
     flat: dict[int, tuple[YSeq, YSeq]] = {}  # lists flattened, shared by the jobs holding them
+    inherit = _inherited(defaults, global_vars, flat)
     for name, value in config.items():
         if name.startswith("."):
             continue
@@ -1283,7 +1283,7 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
                 continue  # its script may be the broken !reference, reported already
             # GitLab's entry tree reports it (cigen.config.root.jobs)
             continue
-        job_config, inherited = _job_config(value, defaults, global_vars, kind, state.budget, flat)
+        job_config, inherited = _job_config(value, inherit, kind, state.budget, flat)
         if "parallel" in job_config:
             from cigen.pipeline.parallel import count
 
@@ -1302,10 +1302,33 @@ def _needs_pipeline(needs: Any) -> bool:
     return isinstance(needs, list) and any(isinstance(n, dict) and "pipeline" in n for n in needs)
 
 
+@dataclass(frozen=True, slots=True)
+class _Inherited:
+    """What every job may inherit, prepared once: the ``default:`` entries (key, value with
+    lists flattened, value as written, marks) and the global variables."""
+
+    defaults: tuple[tuple[str, Any, Any, Mark, Mark], ...]
+    variables: YMap | None  # the global variables, every entry with its marks
+    written: YMap | None  # the global variables as written (what a job's charge counts)
+
+
+def _inherited(
+    defaults: YMap, variables: YMap | None, flat: dict[int, tuple[YSeq, YSeq]]
+) -> _Inherited:
+    entries = []
+    for key, item in defaults.items():
+        used = _flat_seq(item, flat) if key in FLATTENED_KEYS and isinstance(item, YSeq) else item
+        entries.append((key, used, item, defaults.key_mark(key), defaults.value_mark(key)))
+    complete = None
+    if variables:
+        complete = YMap(variables.mark)
+        complete.put_all(variables)
+    return _Inherited(tuple(entries), complete, variables if variables else None)
+
+
 def _job_config(
     value: YMap,
-    defaults: YMap,
-    global_vars: YMap | None,
+    inherit: _Inherited,
     kind: str,
     budget: Budget,
     flat: dict[int, tuple[YSeq, YSeq]],
@@ -1316,28 +1339,33 @@ def _job_config(
     out = YMap(value.mark)
     inherited: set[str] = set()
     out.put_all(value)
-    for key in FLATTENED_KEYS & value.keys():
+    for key in FLATTENED_KEYS.intersection(value):
         item = value[key]
         if isinstance(item, YSeq):
             out[key] = _flat_seq(item, flat)
-    inherit_default = _inherit(value, "default")
-    if kind == "build":
-        for key, item in defaults.items():
+    if kind == "build" and inherit.defaults:
+        inherit_default = _inherit(value, "default")
+        for key, item, written, kmark, vmark in inherit.defaults:
             if out.get(key) is None and _allowed(inherit_default, key):
-                budget.charge(value.mark, f"`default:{key}` for this job", item)
-                if key in FLATTENED_KEYS and isinstance(item, YSeq):
-                    item = _flat_seq(item, flat)
-                out.put(key, item, defaults.key_mark(key), defaults.value_mark(key))
+                budget.charge(value.mark, _DEFAULT_WHAT.get(key) or _default_what(key), written)
+                out.put(key, item, kmark, vmark)
                 inherited.add(key)
-    inherit_vars = _inherit(value, "variables")
-    if global_vars:
+    global_vars = inherit.variables
+    if global_vars is not None:
         own = value.get("variables")
         if own is None or isinstance(own, YMap):
-            budget.charge(value.mark, "the global `variables:` for this job", global_vars)
-            merged = YMap(own.mark if isinstance(own, YMap) else global_vars.mark)
+            budget.charge(value.mark, "the global `variables:` for this job", inherit.written)
+            inherit_vars = _inherit(value, "variables")
             if inherit_vars is True:
-                merged.put_all(global_vars)
+                if own is None:
+                    merged = global_vars  # the same for every job: shared
+                else:
+                    merged = YMap(own.mark)
+                    merged.update(global_vars)
+                    merged.kmarks.update(global_vars.kmarks)
+                    merged.vmarks.update(global_vars.vmarks)
             else:
+                merged = YMap(own.mark if isinstance(own, YMap) else global_vars.mark)
                 for key, item in global_vars.items():
                     if _allowed(inherit_vars, key):
                         merged.put(
@@ -1353,3 +1381,10 @@ def _job_config(
                     value.value_mark("variables") if own is not None else global_vars.mark,
                 )
     return out, frozenset(inherited)
+
+
+def _default_what(key: str) -> str:
+    return f"`default:{key}` for this job"
+
+
+_DEFAULT_WHAT = {key: _default_what(key) for key in (*DEFAULT_KEYS, *GLOBAL_DEFAULTS)}
