@@ -1,0 +1,151 @@
+"""The resolver shares what it does not change, and gives every job what GitLab gives it.
+
+A value that ``extends`` (``lib/gitlab/ci/config/extendable/entry.rb``) copies into several
+jobs is one object here; its ``!reference`` tags (``lib/gitlab/ci/config/yaml/tags/
+reference.rb``) are put in place once, yet every job is charged for its copy, marked as holding
+a broken reference, or told again about an invalid one, as when each job was walked on its
+own. ``include:rules`` (``lib/gitlab/ci/config/external/rules.rb``) read the project's files
+for ``exists:`` only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import write_files
+
+import cigen.resolve.budget as budget_module
+from cigen.diagnostics import Mark
+from cigen.lint.engine import _project_include_rules, load_pipeline
+from cigen.model import Pipeline
+from cigen.project import Project
+from cigen.resolve.budget import Budget, TooLarge
+from cigen.yaml.load import Reference, YMap, YSeq
+
+CI = ".gitlab-ci.yml"
+
+
+def _load(root: Path, text: str) -> Pipeline:
+    write_files(root, {CI: text})
+    return load_pipeline(root / CI, root=root)
+
+
+def _config(pipeline: Pipeline, job: str) -> Any:
+    return pipeline.jobs[job].config
+
+
+def test_a_shared_reference_is_put_in_place_for_every_job(tmp_path: Path) -> None:
+    pipeline = _load(
+        tmp_path,
+        ".s:\n  script: [a, b]\n.v:\n  A: '1'\n"
+        ".t:\n  image: alpine\n  script:\n    - make\n    - !reference [.s, script]\n"
+        "  variables:\n    A: !reference [.v, A]\n"
+        "j1:\n  extends: .t\n  stage: build\nj2:\n  extends: .t\n  stage: test\n",
+    )
+    for job in ("j1", "j2"):
+        assert _config(pipeline, job)["script"] == ["make", "a", "b"]
+        assert _config(pipeline, job)["image"] == "alpine"
+        assert _config(pipeline, job)["variables"] == {"A": "1"}
+    # one resolved (and flattened) list, shared by both jobs
+    assert _config(pipeline, "j1")["script"] is _config(pipeline, "j2")["script"]
+    assert pipeline.config is not None
+    assert pipeline.config[".t"]["script"] == ["make", ["a", "b"]]
+    assert pipeline.config[".t"]["script"].item_mark(0).line == 8
+    assert not pipeline.tainted
+
+
+def test_a_shared_broken_reference_marks_every_job(tmp_path: Path) -> None:
+    pipeline = _load(
+        tmp_path,
+        ".t:\n  script:\n    - !reference [.nope, script]\n    - make\n"
+        "j1:\n  extends: .t\nj2:\n  extends: .t\n",
+    )
+    assert pipeline.tainted == {".t", "j1", "j2"}
+    assert [(e.kind, e.mark.line) for e in pipeline.events] == [("reference-unknown", 3)]
+    assert _config(pipeline, "j1")["script"] == _config(pipeline, "j2")["script"] == ["make"]
+
+
+def test_an_invalid_reference_is_reported_for_each_key_holding_it(tmp_path: Path) -> None:
+    pipeline = _load(
+        tmp_path,
+        ".u:\n  script:\n    - !reference []\n    - make\nk1:\n  extends: .u\nk2:\n  extends: .u\n",
+    )
+    messages = [e.message for e in pipeline.events]
+    assert messages == ["!reference [] is not valid: it must list one or more keys"] * 3
+    assert pipeline.tainted == {".u", "k1", "k2"}
+
+
+def test_a_shared_reference_is_charged_for_every_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = ".big:\n  script:\n" + "".join(f"    - x{i}\n" for i in range(50))
+    shared = ".t:\n  script:\n    - !reference [.big, script]\n"
+    jobs = "".join(f"j{i}:\n  extends: .t\n" for i in range(100))
+    write_files(tmp_path, {CI: big + shared + jobs})
+    assert len(load_pipeline(tmp_path / CI, root=tmp_path).jobs) == 100
+    monkeypatch.setattr(budget_module, "MAX_VALUES", 2_000)
+    with pytest.raises(TooLarge, match=r"^\.gitlab-ci\.yml:55:7: !reference \[\.big, script\]"):
+        load_pipeline(tmp_path / CI, root=tmp_path)  # ~50 values a job: past 2,000 by j40
+
+
+def test_unchanged_values_are_shared_not_copied(tmp_path: Path) -> None:
+    pipeline = _load(
+        tmp_path,
+        "variables:\n  G: '1'\ndefault:\n  before_script: [[a], b]\n"
+        "j1:\n  script: [x, y]\nj2:\n  script: [z]\nj3:\n  script: [[n], m]\n"
+        "  variables:\n    OWN: '2'\n",
+    )
+    assert pipeline.config is not None
+    assert _config(pipeline, "j1")["script"] is pipeline.config["j1"]["script"]
+    assert _config(pipeline, "j3")["script"] == ["n", "m"]
+    # the global variables, the same for every job without its own
+    assert _config(pipeline, "j1")["variables"] is _config(pipeline, "j2")["variables"]
+    assert _config(pipeline, "j1")["variables"] == {"G": "1"}
+    assert _config(pipeline, "j3")["variables"] == {"G": "1", "OWN": "2"}
+    # a default flattened once, shared by the jobs inheriting it
+    assert _config(pipeline, "j1")["before_script"] == ["a", "b"]
+    assert _config(pipeline, "j1")["before_script"] is _config(pipeline, "j2")["before_script"]
+    assert pipeline.jobs["j1"].inherited == {"before_script"}
+
+
+def test_the_budget_finds_references_as_it_measures() -> None:
+    mark = Mark(CI, 1, 1)
+    ref = Reference(mark)
+    ref.push(".a", mark)
+    inner = YSeq(mark)
+    inner.push(ref, mark)
+    outer = YMap(mark)
+    outer.put("k", inner, mark, mark)
+    outer.put("s", "text", mark, mark)
+    budget = Budget()
+    assert budget.holds_reference(outer)
+    assert budget.holds_reference(ref)
+    assert not budget.holds_reference({"a": ["b", {"c": 1}]})
+    deep: Any = [ref]
+    for _ in range(500):  # past the recursion, measured by the loop
+        deep = [deep]
+    assert budget.holds_reference(deep)
+    assert budget.depth(deep) == 502
+    nested: Any = {"k": "v"}
+    for _ in range(500):
+        nested = {"k": nested, "s": "t"}
+    assert not budget.holds_reference(nested)
+    assert budget.size(nested) == (1 + 500 * 5 + 2, 1 + 1 + 500 * 3)
+    with pytest.raises(TooLarge, match=r"^\.gitlab-ci\.yml:1:1: this nests deeper than 100"):
+        budget.charge(mark, lambda: "this", "x", nested)
+    assert not budget.holds_reference([[[["x"]]]] * 3)
+
+
+def test_include_rules_read_the_project_files_only_for_exists(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.yml": "x: 1\n", CI: "j:\n  script: [x]\n"})
+    project = Project(tmp_path)
+    decide = _project_include_rules(project, None)
+    assert decide([{"if": "$CI_COMMIT_BRANCH == 'main'"}])
+    assert not decide([{"if": "$CI_COMMIT_BRANCH == 'other'"}])
+    assert project._files is None  # nothing asked for the files yet
+    assert decide([[{"exists": ["a.yml"]}]])
+    assert project._files is not None
+    assert not decide([{"exists": ["b.yml"]}])
+    assert decide([{"if": "$CI_COMMIT_BRANCH == 'other'"}, {"exists": ["*.yml"]}])
