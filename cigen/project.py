@@ -270,7 +270,11 @@ class Project:
 
     def _git_files(self) -> list[str] | None:
         """``git ls-files -z`` run in the root (paths relative to it); None outside a work
-        tree or when git is missing, fails or takes longer than :data:`GIT_TIMEOUT`."""
+        tree or when git is missing, fails or takes longer than :data:`GIT_TIMEOUT`. Without
+        a ``.git`` entry in the root or above it (and no ``GIT_DIR`` naming one), git would
+        find no work tree: it is not started."""
+        if not _maybe_in_work_tree(self.root):
+            return None
         import subprocess
 
         try:
@@ -317,6 +321,17 @@ class Project:
 
 
 MAX_WALK_FILES = 200_000  # at most this many project files are listed
+
+
+def _maybe_in_work_tree(root: Path) -> bool:
+    """Whether git could see ``root`` in a work tree: ``GIT_DIR`` is set, or ``root`` or a
+    folder above it holds a ``.git`` entry (a folder, or the file of a linked work tree or a
+    submodule). False means ``git ls-files`` would fail."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    return any(os.path.lexists(folder / ".git") for folder in (root, *root.parents))
+
+
 GIT_TIMEOUT = 30  # seconds `git ls-files` may take
 
 

@@ -133,3 +133,24 @@ def test_past_the_bound_exists_is_assumed_to_match(tmp_path, capsys, monkeypatch
     root = _project(tmp_path, "a.txt", "b.txt", "c.txt")
     monkeypatch.setattr(project_module, "MAX_WALK_FILES", 2)
     assert _names(root, capsys) == ["from-include", "docker", "python"]
+
+
+def test_without_a_dot_git_git_is_not_started(tmp_path, monkeypatch) -> None:
+    # git finds a work tree through a .git entry in the root or above it (or GIT_DIR): with
+    # none, `git ls-files` could only fail, so the disk is walked without starting git; a git
+    # on PATH that records its start shows whether it ran
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "a.txt").write_text("x\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    marker = tmp_path / "git-ran"
+    fake = bin_dir / "git"
+    fake.write_text(f"#!/bin/sh\n: > '{marker}'\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    assert Project(tmp_path / "proj").files() == ["a.txt"]
+    assert not marker.exists()
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere.git"))
+    assert Project(tmp_path / "proj").files() == ["a.txt"]
+    assert marker.exists()
