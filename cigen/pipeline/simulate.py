@@ -10,7 +10,6 @@ GitLab's ``Gitlab::Ci::Build::Rules``, ``Gitlab::Ci::Build::Policy`` and
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace as _with
@@ -153,7 +152,18 @@ class PipelineContext:
 
     @property
     def sha(self) -> str:
-        return self.commit_sha or hashlib.sha1(self.ref.encode()).hexdigest()
+        return self.commit_sha or _sha1_hex(self.ref)
+
+
+def _sha1_hex(text: str) -> str:
+    """The SHA-1 of ``text`` in hex: a stand-in commit id. CPython's own SHA-1 module when
+    present: loading :mod:`hashlib` loads OpenSSL, a noticeable part of a lint's start."""
+    try:
+        from _sha1 import sha1  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - another Python implementation
+        from hashlib import sha1
+    digest: str = sha1(text.encode()).hexdigest()
+    return digest
 
 
 def slugify(text: str) -> str:
@@ -249,10 +259,8 @@ def _merge_request_variables(ctx: PipelineContext) -> dict[str, str]:
         "CI_MERGE_REQUEST_TARGET_BRANCH_PROTECTED": (
             "true" if ctx.merge_request_target_protected else "false"
         ),
-        "CI_MERGE_REQUEST_TARGET_BRANCH_SHA": (
-            hashlib.sha1(target.encode()).hexdigest() if merged_result else ""
-        ),
-        "CI_MERGE_REQUEST_DIFF_BASE_SHA": hashlib.sha1(target.encode()).hexdigest(),
+        "CI_MERGE_REQUEST_TARGET_BRANCH_SHA": (_sha1_hex(target) if merged_result else ""),
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": _sha1_hex(target),
         "CI_MERGE_REQUEST_EVENT_TYPE": ctx.merge_request_event_type,
         "CI_MERGE_REQUEST_TITLE": ctx.merge_request_title,
         "CI_MERGE_REQUEST_DESCRIPTION": ctx.merge_request_description,
