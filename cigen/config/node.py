@@ -438,17 +438,15 @@ def mutually_exclusive_keys(
     """``MutuallyExclusiveKeysValidator``: the present keys, in the configuration's order."""
     if not isinstance(value, dict) or len([k for k in keys if k in value]) < 2:
         return True
-    present = [k for k in keys_of(value) if k in keys]
-    if len(present) > 1:
-        c.add(
-            loc,
-            "config",
-            "these keys cannot be used together: " + ", ".join(present),
-            key_mark(value, present[1], mark),
-            **options,
-        )
-        return False
-    return True
+    present = [k for k in keys_of(value) if k in keys]  # in the configuration's order
+    c.add(
+        loc,
+        "config",
+        "these keys cannot be used together: " + ", ".join(present),
+        key_mark(value, present[1], mark),
+        **options,
+    )
+    return False
 
 
 # --- durations (ChronicDuration, as GitLab configures it: unknown words are errors) ------------
