@@ -239,6 +239,13 @@ def resolve_plain(text: str) -> Any:
         if _BOOL_FALSE.match(text):
             return False
         return text
+    # a number, date or time has a digit first, after at most a sign, or is ``.5``, ``.e+1``,
+    # ``.inf``, ``.nan``: ``.rules:x``, ``./run.sh``, ``--force`` are text (no pattern below
+    # can match them)
+    if first in ".+-" and text[1:2] not in (
+        "0123456789eEiInN\n" if first == "." else "0123456789."
+    ):
+        return text
     if _DATE.match(text) or _TIME.match(text):
         raise _DateScalar(text)
     if _INT.match(text):
@@ -302,21 +309,24 @@ class _Abort(Exception):
         self.problem = problem
 
 
-@dataclass
-class _Frame:
-    node: YMap | YSeq
-    anchor: str | None
-    size: int = 1
-    pending_key: Any = None
-    pending_kmark: Mark | None = None
-    #: a mapping's keys written in it so far, at their first position (None for a sequence)
-    explicit: dict[str, Mark] | None = None
-    #: its duplicate-key problems, reported when the mapping is complete
-    duplicates: list[LoadProblem] | None = None
-    reference: bool = False  # a mapping tagged ``!reference`` (GitLab refuses it)
+#: First characters of the plain scalars Psych may read as something else than a string.
+_SPECIAL = frozenset("~nNyYtToOfF0123456789+-.")
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+# a position the parser reports is never before line 1, column 1: the composer builds its
+# marks without :class:`Mark`'s check (the same value, about a third cheaper per event)
+_new_mark = Mark.__new__
+_set_path = cast(Any, Mark).path.__set__
+_set_line = cast(Any, Mark).line.__set__
+_set_col = cast(Any, Mark).col.__set__
 
 
 class _Composer:
+    """Composes libyaml's events into :class:`YMap`/:class:`YSeq` values, recursively: one
+    call per collection (at most :data:`MAX_DEPTH` deep), its state in local variables, and
+    an inlined path for the untagged, unanchored scalars that most events are."""
+
     def __init__(self, path: str, text: str, comments: Sequence[int] = ()) -> None:
         self.path = path
         self.text = text
@@ -325,9 +335,14 @@ class _Composer:
         self.problems: list[LoadProblem] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.expanded = 0
+        self.next_event: Any = None
 
     def mark(self, ymark: Any) -> Mark:
-        return Mark(self.path, ymark.line + 1, ymark.column + 1)
+        mark = _new_mark(Mark)
+        _set_path(mark, self.path)
+        _set_line(mark, ymark.line + 1)
+        _set_col(mark, ymark.column + 1)
+        return mark
 
     def _text_directives(self, start: Any, end: Any) -> None:
         """Directive offsets inside a quoted or block scalar's span are its text."""
@@ -340,6 +355,7 @@ class _Composer:
 
     def documents(self) -> Iterator[tuple[Any, Mark]]:
         loader = _Loader(self.text)
+        self.next_event = loader.get_event
         try:
             while True:
                 event = loader.get_event()
@@ -348,195 +364,258 @@ class _Composer:
                 if isinstance(event, yaml.DocumentStartEvent):
                     self.anchors = {}
                     start = self.mark(event.start_mark)
-                    yield self.compose(loader), start
+                    yield self.node(loader.get_event(), 0)[0], start
                     loader.get_event()  # DocumentEndEvent
         finally:
             loader.dispose()
 
-    def compose(self, loader: Any) -> Any:
-        stack: list[_Frame] = []
-        result: Any = None
-        done = False
-        path, next_event = self.path, loader.get_event  # the loop runs once per YAML event
-        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
-        map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
-        map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
-        while not done:
+    def node(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
+        """``(value, position, node count)`` of the node ``event`` starts, ``depth``
+        collections deep; the count includes what aliases in it expand to."""
+        kind = event.__class__
+        if kind is _SCALAR:
+            return (*self.scalar(event), 1)
+        if kind is _MAP_START:
+            return self.mapping(event, depth)
+        if kind is _SEQ_START:
+            return self.sequence(event, depth)
+        mark = self.mark(event.start_mark)
+        if kind is not _ALIAS:  # pragma: no cover - the parser emits nothing else in a document
+            raise _Abort(LoadProblem("syntax", mark, "unexpected YAML event", fatal=True))
+        return self.alias(event.anchor, mark)
+
+    def plain(self, text: str, mark: Mark) -> Any:
+        """:func:`resolve_plain`, a date ending the load."""
+        try:
+            return resolve_plain(text)
+        except _DateScalar:
+            raise _Abort(
+                LoadProblem(
+                    "syntax",
+                    mark,
+                    f"the unquoted date {text!r} makes GitLab refuse the whole "
+                    "file (Tried to load unspecified class: Date); quote it",
+                    fatal=True,
+                )
+            ) from None
+
+    def scalar(self, event: Any) -> tuple[Any, Mark]:
+        mark = self.mark(event.start_mark)
+        if self.comments and event.style:
+            self._text_directives(event.start_mark, event.end_mark)
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != "!reference" and not tag.startswith(_CORE):
+            self.problems.append(
+                LoadProblem(
+                    "unknown-tag",
+                    mark,
+                    f"unknown YAML tag {event.tag!r} is ignored by GitLab; "
+                    "quote the value if the '!' is part of it",
+                )
+            )
+        value: Any
+        if tag is None:
+            value = event.value if event.style else self.plain(event.value, mark)
+        elif tag == "!reference":
+            value = InvalidReference(mark, event.value)
+        else:
+            try:
+                value = _resolve_scalar(event)
+            except _DateScalar:
+                value = self.plain(event.value, mark)  # raises the same refusal
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        return value, mark
+
+    def alias(self, anchor: str, mark: Mark) -> tuple[Any, Mark, int]:
+        if anchor not in self.anchors:
+            raise _Abort(
+                LoadProblem("syntax", mark, f"found undefined alias {anchor!r}", fatal=True)
+            )
+        value, size = self.anchors[anchor]
+        self.expanded += size
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise _Abort(
+                LoadProblem(
+                    "syntax",
+                    mark,
+                    "aliases expand to more than "
+                    f"{MAX_EXPANDED_NODES:,} nodes (an alias bomb?); "
+                    "reduce the alias nesting",
+                    fatal=True,
+                )
+            )
+        return value, mark, size
+
+    def start(self, event: Any, depth: int) -> tuple[Mark, Any]:
+        """A collection's position and tag, refusing one nested too deeply and reporting an
+        unknown tag."""
+        mark = self.mark(event.start_mark)
+        if depth >= MAX_DEPTH:
+            raise _Abort(
+                LoadProblem(
+                    "syntax",
+                    mark,
+                    f"nesting is deeper than GitLab's limit of {MAX_DEPTH} levels",
+                    fatal=True,
+                )
+            )
+        tag = event.tag
+        if tag not in (None, "!", "!reference") and not tag.startswith(_CORE):
+            self.problems.append(
+                LoadProblem("unknown-tag", mark, f"unknown YAML tag {tag!r} is ignored by GitLab")
+            )
+        return mark, tag
+
+    def sequence(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
+        mark, tag = self.start(event, depth)
+        node = Reference(mark) if tag == "!reference" else YSeq(mark)
+        anchor = event.anchor
+        path, next_event, comments = self.path, self.next_event, self.comments
+        push, push_mark = node.append, node.imarks.append
+        size = 1
+        depth += 1
+        while True:
             event = next_event()
             kind = event.__class__
-            value: Any
-            size = 1
-            if kind is map_end or kind is seq_end:
-                frame = stack.pop()
-                if frame.duplicates:
-                    self.problems.extend(frame.duplicates)
-                value, size = frame.node, frame.size
-                if frame.reference:
-                    value = InvalidReference(frame.node.mark, frame.node)
-                if frame.anchor:
-                    self.anchors[frame.anchor] = (value, size)
-                mark = frame.node.mark
-            elif kind is scalar_event:
+            if kind is _SCALAR and event.tag is None and event.anchor is None:
                 start = event.start_mark
-                mark = Mark(path, start.line + 1, start.column + 1)
-                if self.comments and event.style:
-                    self._text_directives(start, event.end_mark)
-                tag = event.tag
-                if (
-                    tag is not None
-                    and tag != "!"
-                    and tag != "!reference"
-                    and not tag.startswith(_CORE)
-                ):
-                    self.problems.append(
-                        LoadProblem(
-                            "unknown-tag",
-                            mark,
-                            f"unknown YAML tag {event.tag!r} is ignored by GitLab; "
-                            "quote the value if the '!' is part of it",
-                        )
-                    )
-                try:
-                    if tag is None:
-                        value = event.value if event.style else resolve_plain(event.value)
-                    elif tag == "!reference":
-                        value = InvalidReference(mark, event.value)
-                    else:
-                        value = _resolve_scalar(event)
-                except _DateScalar as exc:
-                    raise _Abort(
-                        LoadProblem(
-                            "syntax",
-                            mark,
-                            f"the unquoted date {exc.args[0]!r} makes GitLab refuse the whole "
-                            "file (Tried to load unspecified class: Date); quote it",
-                            fatal=True,
-                        )
-                    ) from None
-                if event.anchor:
-                    self.anchors[event.anchor] = (value, 1)
-            elif kind is alias_event:
-                mark = self.mark(event.start_mark)
-                if event.anchor not in self.anchors:
-                    raise _Abort(
-                        LoadProblem(
-                            "syntax",
-                            mark,
-                            f"found undefined alias {event.anchor!r}",
-                            fatal=True,
-                        )
-                    )
-                value, size = self.anchors[event.anchor]
-                self.expanded += size
-                if self.expanded > MAX_EXPANDED_NODES:
-                    raise _Abort(
-                        LoadProblem(
-                            "syntax",
-                            mark,
-                            "aliases expand to more than "
-                            f"{MAX_EXPANDED_NODES:,} nodes (an alias bomb?); "
-                            "reduce the alias nesting",
-                            fatal=True,
-                        )
-                    )
-            elif kind is map_start or kind is seq_start:
-                mark = self.mark(event.start_mark)
-                if len(stack) >= MAX_DEPTH:
-                    raise _Abort(
-                        LoadProblem(
-                            "syntax",
-                            mark,
-                            f"nesting is deeper than GitLab's limit of {MAX_DEPTH} levels",
-                            fatal=True,
-                        )
-                    )
-                tag = event.tag
-                node: YMap | YSeq
-                if kind is map_start:
-                    node = YMap(mark)
-                    frame = _Frame(node, event.anchor, explicit={})
+                item_mark = _new_mark(Mark)
+                _set_path(item_mark, path)
+                _set_line(item_mark, start.line + 1)
+                _set_col(item_mark, start.column + 1)
+                text = event.value
+                if event.style:
+                    if comments:
+                        self._text_directives(start, event.end_mark)
+                    value: Any = text
+                elif text and text[0] not in _SPECIAL:
+                    value = text
                 else:
-                    node = Reference(mark) if tag == "!reference" else YSeq(mark)
-                    frame = _Frame(node, event.anchor)
-                if tag not in (None, "!", "!reference") and not tag.startswith(_CORE):
-                    self.problems.append(
-                        LoadProblem(
-                            "unknown-tag",
-                            mark,
-                            f"unknown YAML tag {tag!r} is ignored by GitLab",
-                        )
-                    )
-                elif tag == "!reference" and kind is map_start:
-                    frame.reference = True
-                stack.append(frame)
-                continue
-            else:  # pragma: no cover - the parser emits nothing else inside a document
-                mark = self.mark(event.start_mark)
-                raise _Abort(LoadProblem("syntax", mark, "unexpected YAML event", fatal=True))
+                    value = self.plain(text, item_mark)
+                size += 1
+            elif kind is _SEQ_END:
+                break
+            else:
+                value, item_mark, count = self.node(event, depth)
+                size += count
+            push(value)
+            push_mark(item_mark)
+        if anchor:
+            self.anchors[anchor] = (node, size)
+        return node, mark, size
 
-            if not stack:
-                result = value
-                done = True
-                continue
-            parent = stack[-1]
-            parent.size += size
-            explicit = parent.explicit
-            if explicit is None:
-                cast(YSeq, parent.node).push(value, mark)
-            elif parent.pending_kmark is None:
-                parent.pending_key = value
-                parent.pending_kmark = mark
-                if isinstance(value, (YMap, YSeq)):
+    def mapping(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
+        mark, tag = self.start(event, depth)
+        node = YMap(mark)
+        anchor = event.anchor
+        path, next_event, comments = self.path, self.next_event, self.comments
+        kmarks, vmarks = node.kmarks, node.vmarks
+        #: the keys written in it so far, at their first position
+        explicit: dict[str, Mark] = {}
+        duplicates: list[LoadProblem] = []
+        key: Any
+        value: Any
+        size = 1
+        depth += 1
+        while True:
+            event = next_event()
+            kind = event.__class__
+            if kind is _SCALAR and event.tag is None and event.anchor is None:
+                start = event.start_mark
+                kmark = _new_mark(Mark)
+                _set_path(kmark, path)
+                _set_line(kmark, start.line + 1)
+                _set_col(kmark, start.column + 1)
+                text = event.value
+                if event.style:
+                    if comments:
+                        self._text_directives(start, event.end_mark)
+                    key = text
+                elif text and text[0] not in _SPECIAL:
+                    key = text
+                else:
+                    key = self.plain(text, kmark)
+                size += 1
+            elif kind is _MAP_END:
+                break
+            else:
+                key, kmark, count = self.node(event, depth)
+                size += count
+                if isinstance(key, (YMap, YSeq)):
                     raise _Abort(
                         LoadProblem(
                             "syntax",
-                            mark,
+                            kmark,
                             "a mapping key must be a plain value, not a mapping or a list",
                             fatal=True,
                         )
                     )
+            event = next_event()
+            kind = event.__class__
+            if kind is _SCALAR and event.tag is None and event.anchor is None:
+                start = event.start_mark
+                vmark = _new_mark(Mark)
+                _set_path(vmark, path)
+                _set_line(vmark, start.line + 1)
+                _set_col(vmark, start.column + 1)
+                text = event.value
+                if event.style:
+                    if comments:
+                        self._text_directives(start, event.end_mark)
+                    value = text
+                elif text and text[0] not in _SPECIAL:
+                    value = text
+                else:
+                    value = self.plain(text, vmark)
+                size += 1
             else:
-                key = parent.pending_key
-                is_merge = (
-                    key == "<<"
-                    and kind in (alias_event, map_end, seq_end)
-                    and (
-                        isinstance(value, YMap)
-                        or (isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value))
+                value, vmark, count = self.node(event, depth)
+                size += count
+                if key == "<<" and kind is not _SCALAR and _merges(value):
+                    if node.rawkeys is not None:
+                        node.rawkeys.pop("<<", None)
+                    # entries take effect in the order they are written: a merge overwrites
+                    # the keys before it, the keys after it win over what it brought
+                    for source in [value] if isinstance(value, YMap) else reversed(value):
+                        node.put_all(source)
+                    continue
+            if key.__class__ is str:
+                text = key
+                if node.rawkeys is not None:
+                    node.rawkeys.pop(text, None)  # the last of duplicate keys wins
+            else:
+                text = _key_text(key)
+                if node.rawkeys is None:
+                    node.rawkeys = {}
+                node.rawkeys[text] = key
+            first = explicit.get(text)
+            if first is not None:
+                duplicates.append(
+                    LoadProblem(
+                        "duplicate-key",
+                        kmark,
+                        f"duplicate key {text!r} (first at line {first.line}); GitLab keeps "
+                        "only this last value: remove or rename one of them",
                     )
                 )
-                text = _key_text(key)
-                owner = cast(YMap, parent.node)
-                if not isinstance(key, str):
-                    if owner.rawkeys is None:
-                        owner.rawkeys = {}
-                    owner.rawkeys[text] = key
-                elif owner.rawkeys is not None:
-                    owner.rawkeys.pop(text, None)  # the last of duplicate keys wins
-                kmark = parent.pending_kmark
-                parent.pending_kmark = None
-                # entries take effect in the order they are written: a merge overwrites the
-                # keys before it, the keys after it win over what it brought
-                if is_merge:
-                    sources = [value] if isinstance(value, YMap) else list(reversed(value))
-                    for source in sources:
-                        owner.put_all(source)
-                    continue
-                first = explicit.get(text)
-                if first is not None:
-                    if parent.duplicates is None:
-                        parent.duplicates = []
-                    parent.duplicates.append(
-                        LoadProblem(
-                            "duplicate-key",
-                            kmark,
-                            f"duplicate key {text!r} (first at line {first.line}); GitLab keeps "
-                            "only this last value: remove or rename one of them",
-                        )
-                    )
-                explicit[text] = kmark
-                owner.put(text, value, kmark, mark)
-        return result
+            explicit[text] = kmark
+            node[text] = value
+            kmarks[text] = kmark
+            vmarks[text] = vmark
+        if duplicates:
+            self.problems.extend(duplicates)
+        value = InvalidReference(mark, node) if tag == "!reference" else node
+        if anchor:
+            self.anchors[anchor] = (value, size)
+        return value, mark, size
+
+
+def _merges(value: Any) -> bool:
+    """Whether ``<<: value`` is a merge: a mapping, or a list of mappings."""
+    return isinstance(value, YMap) or (
+        isinstance(value, YSeq) and all(isinstance(v, YMap) for v in value)
+    )
 
 
 def _key_text(key: Any) -> str:
