@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cigen.config.node import flat_items
 from cigen.config.processor import Instance, NeedRef, Normalized, normalize
 from cigen.config.root import Job, Root
 from cigen.config.variables import Variable
 from cigen.diagnostics import Mark
 from cigen.records import dataclass
-from cigen.yaml.load import YMap
+from cigen.yaml.load import YMap, YSeq
 
 #: Deprecated top-level keys that act as ``default:`` values (``Root``'s ``inherit!``).
 GLOBAL_DEFAULTS = ("image", "services", "cache", "before_script", "after_script")
@@ -73,11 +72,18 @@ class PipelineJob:
             return
         node = self.sources.get(key, self.entry.node)
         written, mark = node.get(key), node.value_mark(key)
-        items = list(flat_items(written, mark))
-        if len(items) != len(found):  # pragma: no cover - the typed value is these items
-            items = [(line, mark) for line in found]
-        for line, (_item, where) in zip(found, items, strict=True):
-            yield line, where
+        if (
+            written.__class__ is YSeq
+            and len(written) == len(found) == len(written.imarks)
+            and all(item.__class__ is str for item in written)
+        ):  # a list of lines, as most are: each at its own item (what flat_items gives)
+            yield from zip(found, written.imarks, strict=True)
+            return
+        marks: list[Mark] = []
+        _item_marks(written, mark, marks)
+        if len(marks) != len(found):  # pragma: no cover - the typed value is these items
+            marks = [mark] * len(found)
+        yield from zip(found, marks, strict=True)
 
     def variable_values(self) -> dict[str, str]:
         """``name -> value`` of the job's variables."""
@@ -95,6 +101,21 @@ class PipelineJob:
             for need in rule.needs or ():
                 if need.kind == "job":
                     yield NeedRef(need.job, need.mark, need.optional, need.artifacts)
+
+
+def _item_marks(value: Any, mark: Mark, out: list[Mark]) -> None:
+    """The position of each item of ``value`` flattened, appended to ``out``: the marks
+    :func:`cigen.config.node.flat_items` gives with the items."""
+    if not isinstance(value, list):
+        out.append(mark)
+        return
+    seq = isinstance(value, YSeq)
+    for index, item in enumerate(value):
+        where = value.item_mark(index) if seq else mark
+        if isinstance(item, list):
+            _item_marks(item, where, out)
+        else:
+            out.append(where)
 
 
 def checked_jobs(root: Root, config: YMap) -> Root:

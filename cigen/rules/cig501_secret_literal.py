@@ -72,6 +72,8 @@ KEY_QUALIFIERS = frozenset(
 #: Whole names that hold credentials although their last word says nothing.
 SECRET_NAMES = frozenset({"DOCKER_AUTH_CONFIG"})
 
+#: Every credential name holds one of these (each suffix, word and name above does).
+_PARTS = re.compile("TOKEN|PASS|SECRET|KEY|PWD|CREDENTIALS|AUTH")
 _WORDS = re.compile(r"[_.\-]+")
 _FLAGS = frozenset({"true", "false", "yes", "no", "on", "off"})
 _IDENTIFIER = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
@@ -80,6 +82,8 @@ _IDENTIFIER = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 def is_secret_name(name: str) -> bool:
     """Whether a variable named ``name`` holds a credential (see the rule's documentation)."""
     upper = name.upper()
+    if _PARTS.search(upper) is None:
+        return False  # the fast answer for most names: no credential word in it at all
     if upper in SECRET_NAMES:
         return True
     words = [word for word in _WORDS.split(upper) if word]
@@ -144,7 +148,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     seen: set[Mark] = set()
     for variables, job in _variable_maps(config):
         for name, value, mark in _entries(variables):
-            if mark in seen or not is_secret_name(name) or not is_literal(value):
+            if not is_secret_name(name) or not is_literal(value) or mark in seen:
                 continue
             seen.add(mark)
             yield at(

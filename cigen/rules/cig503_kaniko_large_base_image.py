@@ -188,10 +188,13 @@ def kaniko_calls(job: PipelineJob) -> Iterator[KanikoCall]:
                 yield KanikoCall(job, mark, tuple(args))
 
 
-def kaniko_jobs(ctx: LintContext) -> Iterator[PipelineJob]:
-    for job in ctx.pipeline.model_jobs.values():
-        if is_kaniko_job(job):
-            yield job
+def kaniko_jobs(ctx: LintContext) -> list[PipelineJob]:
+    """The Kaniko jobs, found once per run (this rule and kaniko-cache-repo-varies read them)."""
+    found: list[PipelineJob] | None = ctx.shared.get("kaniko-jobs")
+    if found is None:
+        jobs = ctx.pipeline.model_jobs.values()
+        found = ctx.shared["kaniko-jobs"] = [job for job in jobs if is_kaniko_job(job)]
+    return found
 
 
 def expand(text: str, variables: Mapping[str, str], *, rounds: int = 5) -> str:

@@ -126,7 +126,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for job in ctx.pipeline.model_jobs.values():
         for key in SCRIPT_KEYS:
             for item, mark in job.lines(key):
-                if not _MENTIONS.search(item):
+                if "CI_" not in item or not _MENTIONS.search(item):
                     continue  # the quoting scan runs only on lines naming such a variable
                 for offset, length, name, quoted in expansions(item):
                     if name not in USER_CONTROLLED:
