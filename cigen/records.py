@@ -26,6 +26,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace
 from operator import attrgetter
+from types import MemberDescriptorType
 from typing import TYPE_CHECKING, Any, ClassVar, get_origin
 
 __all__ = ["dataclass", "field", "fields", "replace"]
@@ -92,6 +93,11 @@ def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> 
     body = []
     for spec in specs:
         name = spec.name
+        slot = getattr(cls, name, None)
+        if frozen and type(slot) is MemberDescriptorType and slot.__objclass__ in cls.__mro__:
+            # a slot: its descriptor sets it directly, about twice as fast as
+            # object.__setattr__, which looks the descriptor up by name first
+            space[f"__dc_slot_{name}"] = slot.__set__
         value = name
         if spec.default_factory is not MISSING:
             space[f"__dc_make_{name}"] = spec.default_factory
@@ -102,7 +108,9 @@ def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> 
             params.append(f"{name}=__dc_default_{name}")
         else:
             params.append(name)
-        if frozen:
+        if f"__dc_slot_{name}" in space:
+            body.append(f"  __dc_slot_{name}(__dc_self, {value})")
+        elif frozen:
             body.append(f"  __dc_set(__dc_self, {name!r}, {value})")
         else:
             body.append(f"  __dc_self.{name} = {value}")

@@ -279,17 +279,19 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
             instances[name] = Instance(name, job, written, _dependencies(job, {}))
         return Normalized(instances)
     for name, job in jobs.items():
-        own = _job_variables(job)
+        # needs without $[[ ... ]] read no variable and expand alike in every instance: once
+        # per job, not per instance
+        interpolates = _interpolates(job)
+        own = _job_variables(job) if interpolates else None
         if name not in parallelized:
             instances[name] = _instance(name, job, own, parallelized, errors)
             continue
         total = len(parallelized[name])
-        # needs without $[[ ... ]] expand alike in every instance: once per job, not per instance
-        alike = None if _interpolates(job) else _instance(name, job, own, parallelized, errors)
+        alike = None if interpolates else _instance(name, job, own, parallelized, errors)
         for index, (instance, variables) in enumerate(parallelized[name], start=1):
             found = alike
             if found is None:
-                merged = {**own, **variables}
+                merged = {**(own or {}), **variables}
                 found = _instance(instance, job, merged, parallelized, errors)
             instances[instance] = Instance(
                 instance,
@@ -318,17 +320,18 @@ def _interpolates(job: Job) -> bool:
 def _instance(
     name: str,
     job: Job,
-    variables: Mapping[str, str],
+    variables: Mapping[str, str] | None,
     parallelized: Parallelized,
     errors: dict[str, Mark],
 ) -> Instance:
-    """``Normalizer#normalize_job``: interpolate and expand ``needs``, expand dependencies."""
+    """``Normalizer#normalize_job``: interpolate and expand ``needs``, expand dependencies;
+    ``variables`` is ``None`` when no string of ``needs`` holds ``$[[`` (nothing to replace)."""
     needs = job.value("needs")
     expanded: tuple[NeedRef, ...] | None = None
     if needs is not None:
-        interpolator = _Interpolator(variables)
+        interpolator = None if variables is None else _Interpolator(variables)
         found = _job_needs(needs, interpolator)
-        if interpolator.errors:
+        if interpolator is not None and interpolator.errors:
             for text, mark in interpolator.errors:
                 errors.setdefault(f"{job.name} job: {text}", mark)
             found = _job_needs(needs, None)
@@ -391,7 +394,7 @@ class _Validator:
     error GitLab's ``error!`` raises; GitLab stops at the first, :func:`errors` goes on as if
     each were fixed in turn."""
 
-    __slots__ = ("instances", "positions", "stages", "unchecked")
+    __slots__ = ("instances", "positions", "ranks", "stages", "unchecked")
 
     def __init__(
         self,
@@ -405,6 +408,8 @@ class _Validator:
         self.positions: dict[str, int] = {}
         for index, stage in enumerate(stages):
             self.positions.setdefault(stage, index)
+        #: each instance's stage position (``None`` for an undeclared stage)
+        self.ranks = {name: self.positions.get(i.stage) for name, i in instances.items()}
 
     def job(self, name: str, instance: Instance) -> Iterator[ConfigError]:
         """``validate_job!``."""
@@ -445,10 +450,18 @@ class _Validator:
         """``validate_needs_specification!``."""
         if needs is None:
             return
+        ranks = self.ranks
+        own = self.positions.get(instance.stage)
         for need in needs:
+            if own is not None and len(need.name) <= MAX_NEED_NAME:
+                other = ranks.get(need.name)
+                if other is not None and other <= own:
+                    continue  # an existing job of the same or an earlier stage: no error
             yield from self.dependency(
                 name, instance, need.name, need.mark, "need", optional=need.optional
             )
+        if len({need.name for need in needs}) == len(needs):
+            return
         seen: set[str] = set()
         repeated: dict[str, Mark] = {}
         for need in needs:
@@ -647,9 +660,40 @@ def cycle(graph: Mapping[str, Sequence[str]]) -> tuple[str, str, str] | None:
     return None
 
 
+def acyclic(graph: Mapping[str, Sequence[str]]) -> bool:
+    """Whether ``graph`` has no loop (a node needing itself is one), by a depth-first walk that
+    only marks nodes: cheaper than :func:`cycle`, which is needed only to name a loop."""
+    done: dict[str, bool] = {}  # node -> its walk is complete (False while on the path)
+    for root in graph:
+        if root in done:
+            continue
+        done[root] = False
+        path = [(root, iter(graph[root]))]
+        while path:
+            node, children = path[-1]
+            for child in children:
+                state = done.get(child)
+                if state is None:
+                    grandchildren = graph.get(child)
+                    if not grandchildren:
+                        done[child] = True
+                        continue
+                    done[child] = False
+                    path.append((child, iter(grandchildren)))
+                    break
+                if not state:
+                    return False
+            else:
+                done[node] = True
+                path.pop()
+    return True
+
+
 def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
     """``check_circular_dependencies``."""
     graph = {name: [n.name for n in inst.needs or ()] for name, inst in instances.items()}
+    if acyclic(graph):
+        return None
     found = cycle(graph)
     if found is None:
         return None

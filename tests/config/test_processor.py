@@ -7,6 +7,7 @@ conformance cases (``cases/yaml_processor*.yaml``, ``cases/normalizer.yaml``).
 
 from __future__ import annotations
 
+import random
 import textwrap
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from cigen.config import processor, validate
 from cigen.config.node import ConfigError
 from cigen.config.processor import (
+    acyclic,
     cycle,
     matrix_name,
     normalize,
@@ -400,6 +402,22 @@ def test_cycle_on_a_long_chain_is_iterative() -> None:
     graph[f"j{size}"] = ["j0"]
     found = cycle(graph)
     assert found is not None and found[1:] == (f"j{size}", "j0")
+
+
+def test_acyclic_says_whether_cycle_finds_a_loop() -> None:
+    assert acyclic({}) and acyclic({"a": [], "b": ["a", "gone"]})
+    assert not acyclic({"a": ["a"]})
+    assert not acyclic({"x": ["a"], "a": ["b"], "b": ["c"], "c": ["a"]})
+    # random graphs of up to four nodes with up to two needs each, some on names that are no node
+    rng = random.Random(7)
+    names = ["a", "b", "c", "d", "gone"]
+    for _ in range(3000):
+        graph = {n: rng.sample(names, rng.randint(0, 2)) for n in names[: rng.randint(1, 4)]}
+        assert acyclic(graph) == (cycle(graph) is None), graph
+    chain = {f"j{i}": [f"j{i + 1}"] for i in range(20_000)}
+    assert acyclic(chain)
+    chain["j20000"] = ["j0"]
+    assert not acyclic(chain)
 
 
 def test_ruby_inspect_strings_escapes_like_ruby() -> None:
