@@ -109,9 +109,9 @@ def _item_marks(value: Any, mark: Mark, out: list[Mark]) -> None:
     if not isinstance(value, list):
         out.append(mark)
         return
-    seq = isinstance(value, YSeq)
+    seq = value if isinstance(value, YSeq) else None
     for index, item in enumerate(value):
-        where = value.item_mark(index) if seq else mark
+        where = mark if seq is None else seq.item_mark(index)
         if isinstance(item, list):
             _item_marks(item, where, out)
         else:
