@@ -18,8 +18,30 @@ def closest(word: str, choices: Iterable[str], *, cutoff: float = 0.75) -> str |
     folded = {c.lower(): c for c in reversed(pool)}
     if word.lower() in folded:
         return folded[word.lower()]
-    found = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
+    found = difflib.get_close_matches(word, _within_reach(word, pool, cutoff), n=1, cutoff=cutoff)
     return found[0] if found else None
+
+
+def _within_reach(word: str, pool: list[str], cutoff: float) -> list[str]:
+    """The names of ``pool`` that pass the two quick bounds ``get_close_matches`` tries
+    before measuring, computed as difflib does (``2 * matches / total length``) but cheaper:
+    ``real_quick_ratio`` (the shorter length as matches) and ``quick_ratio`` (the characters
+    the two have in common, with repeats), here counted by ``str.count`` per character of
+    ``word`` rather than one character at a time."""
+    size = len(word)
+    counts = [(char, word.count(char)) for char in set(word)]
+    out = []
+    for name in pool:
+        total = len(name) + size
+        if 2.0 * min(len(name), size) / total < cutoff:
+            continue
+        matches = 0
+        for char, count in counts:
+            found = name.count(char)
+            matches += found if found < count else count
+        if 2.0 * matches / total >= cutoff:
+            out.append(name)
+    return out
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.75) -> str:

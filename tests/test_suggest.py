@@ -18,6 +18,25 @@ from cigen.suggest import closest, did_you_mean
 CI = ".gitlab-ci.yml"
 
 
+def test_closest_picks_what_difflib_picks_from_the_whole_list() -> None:
+    """The quick bounds that narrow the list before difflib measures keep every name
+    ``difflib.get_close_matches`` would pick."""
+    import difflib
+    import random
+
+    rng = random.Random(11)
+    for alphabet in ("ab", "abcde.-_:", "abcdefghijklmnopqrstuvwxyz-é"):
+        for _ in range(2000):
+            pool = ["".join(rng.choices(alphabet, k=rng.randint(1, 12))) for _ in range(20)]
+            word = "".join(rng.choices(alphabet, k=rng.randint(1, 12)))
+            cutoff = rng.choice([0.0, 0.5, 0.75, 0.9, 1.0])
+            names = sorted({n for n in pool if n != word})
+            if word.lower() in {n.lower() for n in names}:
+                continue  # a case-only difference is found before difflib
+            found = difflib.get_close_matches(word, names, n=1, cutoff=cutoff)
+            assert closest(word, pool, cutoff=cutoff) == (found[0] if found else None)
+
+
 def test_closest() -> None:
     assert closest("scirpt", ["script", "stage"]) == "script"
     assert closest("Build", ["build", "test"]) == "build"  # case only

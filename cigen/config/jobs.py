@@ -74,9 +74,9 @@ class PipelineJob:
         written, mark = node.get(key), node.value_mark(key)
         if (
             written.__class__ is YSeq
-            and len(written) == len(found) == len(written.imarks)
-            and all(item.__class__ is str for item in written)
-        ):  # a list of lines, as most are: each at its own item (what flat_items gives)
+            and len(written) == len(written.imarks)
+            and written == list(found)
+        ):  # a list of the lines themselves (no nested list equals a line): each at its item
             yield from zip(found, written.imarks, strict=True)
             return
         marks: list[Mark] = []

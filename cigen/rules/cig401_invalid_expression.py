@@ -41,33 +41,38 @@ SEVERITY = Severity.ERROR
 SUMMARY = "an if: expression GitLab cannot parse"
 
 
-def _rule_ifs(rules: Any) -> Iterator[tuple[str, Mark]]:
-    if isinstance(rules, YSeq):
-        for rule in rules:
-            if isinstance(rule, YMap) and isinstance(rule.get("if"), str):
-                yield rule["if"], rule.value_mark("if")
-            elif isinstance(rule, YSeq):
-                yield from _rule_ifs(rule)
+def _rule_ifs(rules: Any, out: list[tuple[str, Mark]], walked: set[int]) -> None:
+    """Append the ``if:`` of each rule of ``rules`` to ``out``; a list in ``walked`` (by
+    identity: one a ``!reference`` or an anchor shares) was walked already, its ``if:``
+    appended then."""
+    if not isinstance(rules, YSeq) or id(rules) in walked:
+        return
+    walked.add(id(rules))
+    for rule in rules:
+        if isinstance(rule, YMap) and isinstance(rule.get("if"), str):
+            out.append((rule["if"], rule.value_mark("if")))
+        elif isinstance(rule, YSeq):
+            _rule_ifs(rule, out, walked)
 
 
-def _expressions(entry: Any) -> Iterator[tuple[str, Mark]]:
-    """``if:`` of rules, and only/except variables, in one top-level entry (job, template,
-    ``workflow``) or in an ``include`` list."""
+def _expressions(entry: Any, out: list[tuple[str, Mark]], walked: set[int]) -> None:
+    """Append the ``if:`` of rules, and only/except variables, in one top-level entry (job,
+    template, ``workflow``) or in an ``include`` list to ``out``."""
     if isinstance(entry, YSeq):  # include entries
         for item in entry:
             if isinstance(item, YMap):
-                yield from _rule_ifs(item.get("rules"))
+                _rule_ifs(item.get("rules"), out, walked)
         return
     if not isinstance(entry, YMap):
         return
-    yield from _rule_ifs(entry.get("rules"))
+    _rule_ifs(entry.get("rules"), out, walked)
     for key in ("only", "except"):
         policy = entry.get(key)
         variables = policy.get("variables") if isinstance(policy, YMap) else None
         if isinstance(variables, YSeq):
             for index, text in enumerate(variables):
                 if isinstance(text, str):
-                    yield text, variables.item_mark(index)
+                    out.append((text, variables.item_mark(index)))
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -78,21 +83,24 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if isinstance(doc.body, YMap):
             include = doc.body.get("include")
             sources.append(include if isinstance(include, YSeq) else None)
+    found: list[tuple[str, Mark]] = []
+    walked: set[int] = set()
     for source in sources:
-        for text, mark in _expressions(source):
-            if mark in seen:
-                continue
-            seen.add(mark)
-            from cigen.expressions import validate
+        _expressions(source, found, walked)
+    for text, mark in found:
+        if mark in seen:
+            continue
+        seen.add(mark)
+        from cigen.expressions import validate
 
-            error = validate(text)
-            if error is not None:
-                yield at(
-                    mark,
-                    CODE,
-                    NAME,
-                    SEVERITY,
-                    f"invalid expression syntax in {text!r}: {error.message} at character "
-                    f'{error.offset + 1}; quote strings and compare with literals like "main"',
-                    anchor=text,
-                )
+        error = validate(text)
+        if error is not None:
+            yield at(
+                mark,
+                CODE,
+                NAME,
+                SEVERITY,
+                f"invalid expression syntax in {text!r}: {error.message} at character "
+                f'{error.offset + 1}; quote strings and compare with literals like "main"',
+                anchor=text,
+            )

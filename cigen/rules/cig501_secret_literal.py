@@ -109,36 +109,23 @@ def is_literal(value: Any) -> bool:
     return not has_reference(text)
 
 
-def _entries(variables: Any) -> Iterator[tuple[str, Any, Mark]]:
-    """``(name, value, position of the value)`` of one ``variables:`` mapping."""
-    if not isinstance(variables, YMap):
-        return
-    for name, value in variables.items():
-        if isinstance(value, YMap):
-            if "value" in value:
-                yield name, value["value"], value.value_mark("value")
-            continue
-        yield name, value, variables.value_mark(name)
-
-
-def _rule_variables(rules: Any) -> Iterator[Any]:
-    if isinstance(rules, YSeq):
-        for rule in rules:
-            if isinstance(rule, YMap):
-                yield rule.get("variables")
-
-
 def _variable_maps(config: YMap) -> Iterator[tuple[Any, str | None]]:
-    """Every ``variables:`` mapping of the resolved configuration, with its job name."""
+    """Every ``variables:`` mapping of the resolved configuration, with its job name; a list
+    of rules shared by several jobs (``!reference``, anchors) is read at its first place."""
     yield config.get("variables"), None
+    walked: set[int] = set()
     for name, value in config.items():
         if not isinstance(value, YMap):
             continue
         job = None if name in ("variables", "workflow", "default") else name
         if name != "variables":
             yield value.get("variables"), job
-        for found in _rule_variables(value.get("rules")):
-            yield found, job
+        rules = value.get("rules")
+        if isinstance(rules, YSeq) and id(rules) not in walked:
+            walked.add(id(rules))
+            for rule in rules:
+                if isinstance(rule, YMap):
+                    yield rule.get("variables"), job
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -146,9 +133,21 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     if config is None:
         return
     seen: set[Mark] = set()
+    read: set[int] = set()  # mappings read already: what they hold is reported at its first place
     for variables, job in _variable_maps(config):
-        for name, value, mark in _entries(variables):
-            if not is_secret_name(name) or not is_literal(value) or mark in seen:
+        if not isinstance(variables, YMap) or id(variables) in read:
+            continue
+        read.add(id(variables))
+        for name, value in variables.items():
+            if not is_secret_name(name):
+                continue
+            if isinstance(value, YMap):
+                if "value" not in value:
+                    continue
+                value, mark = value["value"], value.value_mark("value")
+            else:
+                mark = variables.value_mark(name)
+            if not is_literal(value) or mark in seen:
                 continue
             seen.add(mark)
             yield at(

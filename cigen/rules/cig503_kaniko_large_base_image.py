@@ -151,7 +151,11 @@ def script_lines(job: PipelineJob) -> Iterator[tuple[str, Mark]]:
 
 
 def is_kaniko_job(job: PipelineJob) -> bool:
-    return is_kaniko_image(job) or any(EXECUTOR in text for text, _ in script_lines(job))
+    if is_kaniko_image(job):
+        return True
+    # the lines of script_lines(job), without their positions
+    lines = (*(job.value("before_script") or ()), *(job.value("script") or ()))
+    return any(EXECUTOR in text for text in lines)
 
 
 def _words(line: str) -> list[str]:

@@ -125,8 +125,13 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     seen: set[tuple[Mark, str]] = set()  # a default: script shared by jobs is reported once
     for job in ctx.pipeline.model_jobs.values():
         for key in SCRIPT_KEYS:
-            for item, mark in job.lines(key):
-                if "CI_" not in item or not _MENTIONS.search(item):
+            # the lines job.lines(key) gives, their positions looked up for a finding only
+            lines: tuple[str, ...] = job.value(key) or ()
+            if "CI_" not in "\n".join(lines):
+                continue  # no line names such a variable
+            marks: list[Mark] | None = None
+            for index, item in enumerate(lines):
+                if not _MENTIONS.search(item):
                     continue  # the quoting scan runs only on lines naming such a variable
                 for offset, length, name, quoted in expansions(item):
                     if name not in USER_CONTROLLED:
@@ -134,6 +139,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                     in_eval = _in_eval(item, offset)
                     if quoted and not in_eval:
                         continue
+                    if marks is None:
+                        marks = [mark for _line, mark in job.lines(key)]
+                    mark = marks[index]
                     loaded = ctx.pipeline.files.get(mark.path)
                     where = mark
                     if loaded is not None and loaded.text:
