@@ -514,43 +514,13 @@ class _Composer:
         #: the keys written in it so far, at their first position
         explicit: dict[str, Mark] = {}
         duplicates: list[LoadProblem] = []
-        key: Any
+        key: Any = None
+        kmark = mark
         value: Any
+        is_key = True  # the next node is a key (else the value of ``key``)
         size = 1
         depth += 1
         while True:
-            event = next_event()
-            kind = event.__class__
-            if kind is _SCALAR and event.tag is None and event.anchor is None:
-                start = event.start_mark
-                kmark = _new_mark(Mark)
-                _set_path(kmark, path)
-                _set_line(kmark, start.line + 1)
-                _set_col(kmark, start.column + 1)
-                text = event.value
-                if event.style:
-                    if comments:
-                        self._text_directives(start, event.end_mark)
-                    key = text
-                elif text and text[0] not in _SPECIAL:
-                    key = text
-                else:
-                    key = self.plain(text, kmark)
-                size += 1
-            elif kind is _MAP_END:
-                break
-            else:
-                key, kmark, count = self.node(event, depth)
-                size += count
-                if isinstance(key, (YMap, YSeq)):
-                    raise _Abort(
-                        LoadProblem(
-                            "syntax",
-                            kmark,
-                            "a mapping key must be a plain value, not a mapping or a list",
-                            fatal=True,
-                        )
-                    )
             event = next_event()
             kind = event.__class__
             if kind is _SCALAR and event.tag is None and event.anchor is None:
@@ -569,17 +539,32 @@ class _Composer:
                 else:
                     value = self.plain(text, vmark)
                 size += 1
+            elif kind is _MAP_END:
+                break
             else:
                 value, vmark, count = self.node(event, depth)
                 size += count
-                if key == "<<" and kind is not _SCALAR and _merges(value):
-                    if node.rawkeys is not None:
-                        node.rawkeys.pop("<<", None)
-                    # entries take effect in the order they are written: a merge overwrites
-                    # the keys before it, the keys after it win over what it brought
-                    for source in [value] if isinstance(value, YMap) else reversed(value):
-                        node.put_all(source)
-                    continue
+                if is_key and isinstance(value, (YMap, YSeq)):
+                    raise _Abort(
+                        LoadProblem(
+                            "syntax",
+                            vmark,
+                            "a mapping key must be a plain value, not a mapping or a list",
+                            fatal=True,
+                        )
+                    )
+            if is_key:
+                key, kmark, is_key = value, vmark, False
+                continue
+            is_key = True
+            if key == "<<" and kind is not _SCALAR and _merges(value):
+                if node.rawkeys is not None:
+                    node.rawkeys.pop("<<", None)
+                # entries take effect in the order they are written: a merge overwrites the
+                # keys before it, the keys after it win over what it brought
+                for source in [value] if isinstance(value, YMap) else reversed(value):
+                    node.put_all(source)
+                continue
             if key.__class__ is str:
                 text = key
                 if node.rawkeys is not None:
