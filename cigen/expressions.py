@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Final, TypeAlias
 
 from cigen.records import dataclass, field
-from cigen.regex import compile_re2
+from cigen.regex import compile_re2, lazy_pattern
 
 __all__ = [
     "And",
@@ -161,7 +161,7 @@ def build_pattern(text: str) -> Regex:
 
 
 # ActiveSupport String#blank?: /\A[[:space:]]*\z/ (Unicode White_Space).
-_BLANK: Final = re.compile(
+_blank: Final = lazy_pattern(
     "[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
 )
 
@@ -171,7 +171,7 @@ def is_present(value: object) -> bool:
     if value is None or value is False:
         return False
     if isinstance(value, str):
-        return _BLANK.fullmatch(value) is None
+        return _blank().fullmatch(value) is None
     return True
 
 

@@ -6,15 +6,25 @@ them (``Gitlab::UntrustedRegexp``): no backtracking, so no input can make matchi
 :func:`compile_re2` compiles one (``None`` when RE2 refuses it, for instance a lookahead);
 :func:`linear_validator` gives a jsonschema validator class whose ``pattern``,
 ``patternProperties`` and ``additionalProperties`` keywords match with RE2.
+
+cigen's own patterns (fixed, written here) run on :mod:`re`; one that a typical lint never runs
+is declared with :func:`lazy_pattern`, so start-up does not compile it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["compile_re2", "linear_validator", "re2_search"]
+__all__ = ["compile_re2", "lazy_pattern", "linear_validator", "re2_search"]
+
+
+def lazy_pattern(source: str, flags: int = 0) -> Callable[[], re.Pattern[str]]:
+    """cigen's own pattern ``source``, compiled the first time the returned function is
+    called (then kept): a module-level pattern costs start-up time only in the runs using it."""
+    return functools.cache(functools.partial(re.compile, source, flags))
 
 
 @functools.cache

@@ -36,6 +36,7 @@ from cigen.config.node import (
 )
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, replace
+from cigen.regex import lazy_pattern
 
 #: ``Artifacts::ALLOWED_KEYS``.
 ARTIFACTS_KEYS = (
@@ -52,7 +53,7 @@ ARTIFACTS_KEYS = (
 )
 ARTIFACTS_WHEN = ("on_success", "on_failure", "always")
 ARTIFACTS_ACCESS = ("none", "developer", "maintainer", "all")
-_EXPOSE_AS = re.compile(r"\w[-\w ]*", re.ASCII)  # Artifacts::EXPOSE_AS_REGEX, \A...\z
+_expose_as = lazy_pattern(r"\w[-\w ]*", re.ASCII)  # Artifacts::EXPOSE_AS_REGEX, \A...\z
 EXPOSE_AS_ERROR = "can contain only letters, digits, '-', '_' and spaces"
 #: ``Ci::JobArtifact::MAX_EXPOSED_AS_LENGTH``.
 MAX_EXPOSED_AS_LENGTH = 100
@@ -312,7 +313,7 @@ def _expose_as_checks(c: Check, own: str, expose_as: Any, where: Mark) -> None:
         c.add(
             own, "expose_as", f"is too long (maximum is {MAX_EXPOSED_AS_LENGTH} characters)", where
         )
-    if not _EXPOSE_AS.fullmatch(ruby_text(expose_as)):
+    if not _expose_as().fullmatch(ruby_text(expose_as)):
         c.add(own, "expose_as", EXPOSE_AS_ERROR, where)
 
 
@@ -533,13 +534,13 @@ def links(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Mapping[str, Any]
 
 # --- Ruby and git facts release: relies on -----------------------------------------------------
 
-_SHA = re.compile(r"[0-9a-fA-F]{7,64}")  # Commit::EXACT_COMMIT_SHA_PATTERN
+_sha = lazy_pattern(r"[0-9a-fA-F]{7,64}")  # Commit::EXACT_COMMIT_SHA_PATTERN
 _REF_BAD_CHARS = frozenset("~^:\\?[*")
 
 
 def commit_sha(text: str) -> bool:
     """``Commit.reference_valid?``: a full or abbreviated commit SHA."""
-    return _SHA.fullmatch(text) is not None
+    return _sha().fullmatch(text) is not None
 
 
 def git_ref_name(name: str) -> bool:
@@ -562,24 +563,24 @@ def git_ref_name(name: str) -> bool:
 
 
 # Date._iso8601 (ext/date/date_parse.c): extended and basic date-times, then times alone.
-_ISO_EXT = re.compile(
+_iso_ext = lazy_pattern(
     r"\s*(?:([-+]?\d{2,}|-)-(\d{2})?(?:-(\d{2}))?|([-+]?\d{2,})?-(\d{3})|"
     r"(\d{4}|\d{2})?-w(\d{2})-(\d)|-w-(\d))"
     r"(?:t(\d{2}):(\d{2})(?::(\d{2})(?:[,.](\d+))?)?(z|[-+]\d{2}(?::?\d{2})?)?)?\s*",
     re.IGNORECASE | re.ASCII,
 )
-_ISO_BASIC = re.compile(
+_iso_basic = lazy_pattern(
     r"\s*(?:([-+]?(?:\d{4}|\d{2})|--)(\d{2}|-)(\d{2})|([-+]?(?:\d{4}|\d{2}))(\d{3})|-(\d{3})|"
     r"(\d{4}|\d{2})w(\d{2})(\d)|-w(\d{2})(\d)|-w-(\d))"
     r"(?:t?(\d{2})(\d{2})(?:(\d{2})(?:[,.](\d+))?)?(z|[-+]\d{2}(?:\d{2})?)?)?\s*",
     re.IGNORECASE | re.ASCII,
 )
 _ISO_TIME = (
-    re.compile(
+    lazy_pattern(
         r"\s*(\d{2}):(\d{2})(?::(\d{2})(?:[,.](\d+))?(z|[-+]\d{2}(:?\d{2})?)?)?\s*",
         re.IGNORECASE | re.ASCII,
     ),
-    re.compile(
+    lazy_pattern(
         r"\s*(\d{2})(\d{2})(?:(\d{2})(?:[,.](\d+))?(z|[-+]\d{2}(\d{2})?)?)?\s*",
         re.IGNORECASE | re.ASCII,
     ),
@@ -594,20 +595,20 @@ def iso8601_datetime(value: Any) -> bool:
     Where Ruby completes a partial value from today's date, any value is accepted."""
     if not isinstance(value, str) or len(value) > MAX_DATE_TEXT:
         return False
-    match = _ISO_EXT.fullmatch(value)
+    match = _iso_ext().fullmatch(value)
     # a match the callback refuses (a year without a month) lets the next pattern try
     if match and not (match.group(1) not in (None, "-") and match.group(2) is None):
         year, month, day = match.group(1, 2, 3)
         time = match.group(10, 11, 12)
         return _civil_ok(year, month, day) and _other_date_ok(match, 5, 7, 8) and _time_ok(time)
-    match = _ISO_BASIC.fullmatch(value)
+    match = _iso_basic().fullmatch(value)
     if match and not (match.group(3) and match.group(2) == "-" and match.group(1) != "--"):
         year, month, day = match.group(1, 2, 3)
         month = None if month == "-" else month
         time = match.group(13, 14, 15)
         return _civil_ok(year, month, day) and _other_date_ok(match, 5, 8, 9) and _time_ok(time)
     for pattern in _ISO_TIME:
-        match = pattern.fullmatch(value)
+        match = pattern().fullmatch(value)
         if match:
             return _time_ok(match.group(1, 2, 3))
     return False

@@ -9,7 +9,6 @@ spec takes ``inputs``, ``include`` and ``component``; each input takes ``default
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cigen.config.node import (
@@ -27,6 +26,7 @@ from cigen.config.node import (
     value_mark,
 )
 from cigen.diagnostics import Mark
+from cigen.regex import lazy_pattern
 from cigen.yaml.load import YMap
 
 INPUT_KEYS = ("default", "description", "options", "regex", "type", "rules")
@@ -81,7 +81,7 @@ def inputs(c: Check, value: Any, mark: Mark, loc: str) -> None:
     _input_references(c, value, loc)
 
 
-_INPUT_REFERENCE = re.compile(r"\$\[\[\s*inputs\.(\w+)\s*\]\]")
+_input_reference = lazy_pattern(r"\$\[\[\s*inputs\.(\w+)\s*\]\]")
 
 
 def _input_references(c: Check, value: YMap, loc: str) -> None:
@@ -95,7 +95,7 @@ def _input_references(c: Check, value: YMap, loc: str) -> None:
             condition = rule.get("if") if isinstance(rule, dict) else None
             if not isinstance(condition, str):
                 continue
-            named = list(dict.fromkeys(_INPUT_REFERENCE.findall(condition)))
+            named = list(dict.fromkeys(_input_reference().findall(condition)))
             graph[name].extend(named)
             undefined = [n for n in named if n not in value]
             if undefined:
@@ -177,11 +177,11 @@ def input_rules(c: Check, name: str, value: Any, mark: Mark, loc: str) -> None:
     for index, rule in enumerate(value):
         where = item_mark(value, index, mark)
         for text in _rule_errors(rule):
-            message = _RULE_ERROR.sub(r"`\1` input: \2", f"{loc}:rule {text}".lower())
+            message = _rule_error().sub(r"`\1` input: \2", f"{loc}:rule {text}".lower())
             c.errors.append(ConfigError(message, where, where=loc))
 
 
-_RULE_ERROR = re.compile(r"(?:header:spec:inputs:)?(\w+):rules:rule (?:base |config )?(.+)")
+_rule_error = lazy_pattern(r"(?:header:spec:inputs:)?(\w+):rules:rule (?:base |config )?(.+)")
 
 
 def _rule_errors(rule: Any) -> list[str]:

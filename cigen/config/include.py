@@ -12,7 +12,6 @@ GitLab runs these checks on ``trigger:include`` (at most 3 includes there); the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +34,7 @@ from cigen.config.node import (
 )
 from cigen.diagnostics import Mark
 from cigen.records import dataclass
+from cigen.regex import lazy_pattern
 
 #: ``BaseInclude::COMMON_ALLOWED_KEYS`` + ``Include::ADDITIONAL_ALLOWED_KEYS``.
 INCLUDE_KEYS = (
@@ -60,7 +60,7 @@ TRIGGER_INCLUDE_MAX = 3
 #: ``Ci::IncludeCacheValidator::MIN_DURATION`` (seconds) as ChronicDuration words it.
 CACHE_MIN_SECONDS = 60
 CACHE_MIN_TEXT = "1 minute"
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_base64 = lazy_pattern(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _BASE64_INDEX = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
@@ -163,7 +163,7 @@ def base_include_checks(c: Check, value: Any, mark: Mark, loc: str) -> None:
 
 def strict_base64(text: str) -> bool:
     """Ruby's ``Base64.strict_decode64`` accepts ``text``: RFC 4648 padding, no stray bits."""
-    if not _BASE64.fullmatch(text):
+    if not _base64().fullmatch(text):
         return False
     body = text.rstrip("=")
     pad = len(text) - len(body)

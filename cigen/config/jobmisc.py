@@ -31,6 +31,7 @@ from cigen.config.node import (
 )
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, replace
+from cigen.regex import lazy_pattern
 
 HOOK_KEYS = ("pre_get_sources_script",)
 RETRY_KEYS = ("max", "when", "exit_codes")
@@ -290,7 +291,7 @@ def _retry(c: Check, value: Any, mark: Mark) -> Retry | None:
 _INTEGER_TEXT = re.compile(r"[+-]?\d+")
 # Kernel#Float: digits with single underscores between them, a fraction, an exponent; spaces
 # around are allowed.
-_FLOAT_TEXT = re.compile(
+_float_text = lazy_pattern(
     r"\s*[+-]?(?:\d+(?:_\d+)*)?(?:\.\d+(?:_\d+)*)?(?:[eE][+-]?\d+(?:_\d+)*)?\s*"
 )
 
@@ -302,7 +303,7 @@ def _numericality(value: Any) -> str | None:
         return "is not a number"
     text = str(value)
     if isinstance(value, str) and not _INTEGER_TEXT.fullmatch(text):
-        if re.match(r"\s*[+-]?0[xX]", text) or not _FLOAT_TEXT.fullmatch(text):
+        if re.match(r"\s*[+-]?0[xX]", text) or not _float_text().fullmatch(text):
             return "is not a number"
         if not re.search(r"\d", text):
             return "is not a number"

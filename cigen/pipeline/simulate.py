@@ -28,6 +28,7 @@ from cigen.pipeline.parallel import (
     interpolate_matrix,
 )
 from cigen.records import dataclass, field
+from cigen.regex import lazy_pattern
 from cigen.yaml.load import scalar_text
 
 __all__ = [
@@ -376,10 +377,10 @@ def normalize_variables(raw: object) -> dict[str, str]:
     return _variables_with_raw(raw)[0]
 
 
-_EXPAND_EXISTING_RE: Final = re.compile(
+_expand_existing_re: Final = lazy_pattern(
     r"\$([a-zA-Z_][a-zA-Z0-9_]*)|\$\{([a-zA-Z_][a-zA-Z0-9_]*)\}|%([a-zA-Z_][a-zA-Z0-9_]*)%"
 )
-_COLLECTION_RE: Final = re.compile(
+_collection_re: Final = lazy_pattern(
     r"\$\$|%%|\$(?P<a>[a-zA-Z_][a-zA-Z0-9_]*)|\$\{(?P<b>[a-zA-Z_][a-zA-Z0-9_]*)?\}"
     r"|%(?P<c>[a-zA-Z_][a-zA-Z0-9_]*)%"
 )
@@ -396,7 +397,7 @@ def expand_existing(value: str, variables: Mapping[str, str]) -> str:
         found = variables.get(name)
         return m.group(0) if found is None else found
 
-    return _EXPAND_EXISTING_RE.sub(replace, value)
+    return _expand_existing_re().sub(replace, value)
 
 
 def _may_reference(value: str) -> bool:
@@ -407,7 +408,7 @@ def _may_reference(value: str) -> bool:
 def _collection_refs(value: str) -> list[str]:
     return [
         name
-        for m in _COLLECTION_RE.finditer(value)
+        for m in _collection_re().finditer(value)
         if (name := m.group("a") or m.group("b") or m.group("c"))
     ]
 
@@ -445,7 +446,7 @@ def expand_variables_nested(
     done: dict[str, str] = {}
     for name in _dependency_order(deps):  # references first: no recursion, however deep
         value = variables[name]
-        if name not in raw and _COLLECTION_RE.search(value):
+        if name not in raw and _collection_re().search(value):
             value = _expanded_once(value, variables, done)
         done[name] = value
     return {k: done[k] for k in variables}
@@ -477,7 +478,7 @@ def _expanded_once(value: str, variables: Mapping[str, str], done: Mapping[str, 
         return found
 
     try:
-        return _COLLECTION_RE.sub(replace, value)
+        return _collection_re().sub(replace, value)
     except _TooLarge:
         return value
 
@@ -990,14 +991,14 @@ def evaluate_rules(
 # only / except (section 6)
 # --------------------------------------------------------------------------------------------
 
-_IRREGULAR_PLURALS: Final = re.compile(r"(?:x|ch|ss|sh)$")
+_irregular_plurals: Final = lazy_pattern(r"(?:x|ch|ss|sh)$")
 
 
 def _pluralize(word: str) -> str:
     """Enough of ActiveSupport's ``pluralize`` for pipeline source names."""
     if re.search(r"[^aeiou]y$", word):
         return word[:-1] + "ies"
-    if _IRREGULAR_PLURALS.search(word):
+    if _irregular_plurals().search(word):
         return word + "es"
     if word.endswith("s"):
         return word + "es"

@@ -49,12 +49,12 @@ child:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
+from cigen.regex import lazy_pattern
 from cigen.rules._common import from_cross_job
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ SEVERITY = Severity.ERROR
 SUMMARY = "a child pipeline's trigger:include artifact is not kept by its job"
 
 #: ``$CI_PROJECT_DIR/`` in front of an artifact path: the paths are relative to it anyway.
-_PROJECT_DIR = re.compile(r"^(?:\$CI_PROJECT_DIR|\$\{CI_PROJECT_DIR\})/+")
+_project_dir = lazy_pattern(r"^(?:\$CI_PROJECT_DIR|\$\{CI_PROJECT_DIR\})/+")
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -182,7 +182,7 @@ def _normal(path: str) -> str:
 def _pattern(path: str) -> str | None:
     """An ``artifacts`` path made relative like :func:`_normal`; None when it has a variable
     (the runner expands it) other than a leading ``$CI_PROJECT_DIR``."""
-    path = _PROJECT_DIR.sub("", path.strip())
+    path = _project_dir().sub("", path.strip())
     return None if "$" in path else _normal(path)
 
 

@@ -52,11 +52,11 @@ build:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
+from cigen.regex import lazy_pattern
 from cigen.rules.cig503_kaniko_large_base_image import kaniko_calls, kaniko_jobs
 from cigen.variables import names
 
@@ -100,7 +100,7 @@ PER_RUN = frozenset(
     }
 )
 #: Names of variables that usually hold the name of the image being built.
-IMAGE_STYLE = re.compile(
+IMAGE_STYLE = lazy_pattern(
     r"(?:^|_)IMAGE(?:_NAME)?$|IMAGE_(?:PATH|REPO|REPOSITORY)$"
     r"|^(?:APP|PROJECT|SERVICE|REPO|COMPONENT)_NAME$"
 )
@@ -113,7 +113,7 @@ def _why(name: str) -> str | None:
         return "one value per project"
     if name in PER_RUN:
         return "a new value for each ref, pipeline or job"
-    if IMAGE_STYLE.search(name):
+    if IMAGE_STYLE().search(name):
         return "it names the image being built"
     return None
 

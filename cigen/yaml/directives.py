@@ -14,15 +14,16 @@ import re
 
 from cigen.diagnostics import Mark
 from cigen.records import dataclass
+from cigen.regex import lazy_pattern
 
 #: The marker a file must contain for the line scan to run at all.
 MARKER = "cigen:"
 
-_DIRECTIVE = re.compile(
+_directive = lazy_pattern(
     r"(?:^|(?<=\s))#[ \t]*cigen:[ \t]*(?P<kind>ignore-file|ignore)\b"
     r"(?:[ \t]*\[(?P<names>[^\]]*)\])?"
 )
-_LINES = re.compile(r"\r\n|\r|\n")
+_lines = lazy_pattern(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +51,16 @@ def scan(path: str, text: str) -> tuple[Directive, ...]:
     """Every directive in ``text``, in file order."""
     if MARKER not in text:
         return ()
-    lines = _LINES.split(text)
+    lines = _lines().split(text)
     starts = [0]
-    for brk in _LINES.finditer(text):
+    for brk in _lines().finditer(text):
         starts.append(brk.end())
     found: list[Directive] = []
     at_top = True  # still in the leading block of blank and comment lines
     for index, line in enumerate(lines):
         own_line = _is_comment_or_blank(line)
         if MARKER in line:
-            for match in _DIRECTIVE.finditer(line):
+            for match in _directive().finditer(line):
                 names = tuple(n for n in re.split(r"[\s,]+", match.group("names") or "") if n)
                 mark = Mark(path, index + 1, match.start() + 1)
                 offset = starts[index] + match.start()
