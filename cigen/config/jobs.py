@@ -164,7 +164,8 @@ def pipeline_jobs(
             if value is not None:
                 defaults[key] = value
                 sources[key] = block
-    globals_: tuple[Variable, ...] = root.values.get("variables") or ()
+    globals_: tuple[Variable, ...] = tuple(root.values.get("variables") or ())
+    global_names = {v.name for v in globals_}
     by_job: dict[str, list[Instance]] = {}
     for instance in normalized.instances.values():
         by_job.setdefault(instance.job.name, []).append(instance)
@@ -180,11 +181,14 @@ def pipeline_jobs(
                     inherited.add(key)
         own = job.value("variables") or ()
         written = {v.name for v in own}
-        taken = tuple(
-            v
-            for v in globals_
-            if v.name not in written and (inherit is None or inherit.inherits_variable(v.name))
-        )
+        if inherit is None and written.isdisjoint(global_names):
+            taken = globals_  # every global variable, as the filter below keeps them all
+        else:
+            taken = tuple(
+                v
+                for v in globals_
+                if v.name not in written and (inherit is None or inherit.inherits_variable(v.name))
+            )
         out[name] = PipelineJob(
             job,
             values,

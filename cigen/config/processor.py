@@ -394,7 +394,7 @@ class _Validator:
     error GitLab's ``error!`` raises; GitLab stops at the first, :func:`errors` goes on as if
     each were fixed in turn."""
 
-    __slots__ = ("instances", "positions", "ranks", "stages", "unchecked")
+    __slots__ = ("clean", "instances", "positions", "ranks", "stages", "unchecked")
 
     def __init__(
         self,
@@ -410,6 +410,8 @@ class _Validator:
             self.positions.setdefault(stage, index)
         #: each instance's stage position (``None`` for an undeclared stage)
         self.ranks = {name: self.positions.get(i.stage) for name, i in instances.items()}
+        #: checks that found no error: ``(id of what they read, stage)``
+        self.clean: set[tuple[int, str]] = set()
 
     def job(self, name: str, instance: Instance) -> Iterator[ConfigError]:
         """``validate_job!``."""
@@ -429,9 +431,36 @@ class _Validator:
                 job=job,
                 hint=hint,
             )
-        for dependency in instance.dependencies or ():
-            yield from self.dependency(name, instance, dependency.name, dependency.mark)
-        yield from self.needs(name, instance, instance.needs)
+        # the instances of a parallel job share their dependencies, their needs (unless
+        # $[[ matrix.* ]] makes them differ) and their job: what passed for one passes for all
+        # (the instance name is only part of a message), so it is checked once
+        dependencies, needs, clean = instance.dependencies, instance.needs, self.clean
+        if dependencies and (id(dependencies), instance.stage) not in clean:
+            checks = (
+                error
+                for dependency in dependencies
+                for error in self.dependency(name, instance, dependency.name, dependency.mark)
+            )
+            yield from self.once((id(dependencies), instance.stage), checks)
+        if needs is not None and (id(needs), instance.stage) not in clean:
+            yield from self.once((id(needs), instance.stage), self.needs(name, instance, needs))
+        if (id(job), job.stage) not in clean:
+            yield from self.once((id(job), job.stage), self.job_checks(name, instance))
+
+    def once(self, key: tuple[int, str], checks: Iterator[ConfigError]) -> Iterator[ConfigError]:
+        """The errors of ``checks``; ``key`` (the checked value and the stage) is remembered
+        as clean when there are none."""
+        clean = True
+        for error in checks:
+            clean = False
+            yield error
+        if clean:
+            self.clean.add(key)
+
+    def job_checks(self, name: str, instance: Instance) -> Iterator[ConfigError]:
+        """The checks that read the job alone: ``rules:needs``, a child pipeline's artifact
+        job, ``on_stop``, ``pages:publish``."""
+        job = instance.job
         for rule in job.value("rules") or ():
             if rule.needs is not None:
                 refs = tuple(
@@ -691,7 +720,14 @@ def acyclic(graph: Mapping[str, Sequence[str]]) -> bool:
 
 def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
     """``check_circular_dependencies``."""
-    graph = {name: [n.name for n in inst.needs or ()] for name, inst in instances.items()}
+    names: dict[int, list[str]] = {}  # the instances of a parallel job share their needs
+    graph: dict[str, list[str]] = {}
+    for name, instance in instances.items():
+        needs = instance.needs or ()
+        shared = names.get(id(needs))
+        if shared is None:
+            shared = names[id(needs)] = [n.name for n in needs]
+        graph[name] = shared
     if acyclic(graph):
         return None
     found = cycle(graph)

@@ -425,6 +425,42 @@ def test_ruby_inspect_strings_escapes_like_ruby() -> None:
     assert text == r'["a\"b", "c\\d", "e\nf", "\#{x}", "\#$y", "#z", "\x01", "é"]'
 
 
+def test_each_parallel_instance_reports_its_errors() -> None:
+    """The instances share their needs, dependencies and job: checks that pass for one are not
+    repeated, those that fail are reported for each instance (``yaml_processor.rb`` validates
+    every job the normalizer made)."""
+    model = root(
+        _config(
+            """\
+            build:
+              stage: build
+              script: x
+            rspec:
+              stage: test
+              parallel: 2
+              script: x
+              needs: [build]
+            lint:
+              parallel: 2
+              script: x
+              needs: [missing, build]
+              dependencies: [gone]
+              environment: {name: review, on_stop: stop}
+            """
+        )
+    )
+    found = [(e.message, _at(e)) for e in processor.errors(model)]
+    assert found == [
+        (f"lint {i}/2 job: {text}", where)
+        for i in (1, 2)
+        for text, where in [
+            ("undefined dependency: gone", (13, 18)),
+            ("undefined need: missing", (12, 11)),
+            ("on_stop job stop is not defined", (14, 40)),
+        ]
+    ]
+
+
 def test_errors_goes_on_past_the_first() -> None:
     model = root(
         _config(
