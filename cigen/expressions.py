@@ -317,24 +317,27 @@ _OPERATOR_SYMBOLS: Final[dict[type[Binary], str]] = {v: k for k, v in _BINARY_CL
 
 _WHITESPACE: Final = re.compile(r"\s+", re.ASCII)
 
-# (kind, regex) in GitLab's Lexer::LEXEMES order. Each is matched against the text *from* the
-# current position (Ruby StringScanner: the scan position acts as the start of the string).
-_LEXEMES: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
-    ("paren_open", re.compile(r"\(")),
-    ("paren_close", re.compile(r"\)")),
-    ("input", re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", re.ASCII)),
+_INPUT: Final = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", re.ASCII)
+
+# (kind, literal or regex) in GitLab's Lexer::LEXEMES order. Each is matched against the text
+# *from* the current position (Ruby StringScanner: the scan position acts as the start of the
+# string); a lexeme whose regex is a plain literal is matched as that literal, uncompiled.
+_LEXEMES: Final[tuple[tuple[str, str | re.Pattern[str]], ...]] = (
+    ("paren_open", "("),
+    ("paren_close", ")"),
+    ("input", _INPUT),
     ("variable", re.compile(r"\$(\w+)", re.ASCII)),
     ("string", re.compile(r"\"(.*?)\"|'(.*?)'")),
     ("pattern", re.compile(r"/(?:[^/]|\\/)+[^\\]/[ismU]*")),
-    ("null", re.compile(r"null")),
+    ("null", "null"),
     ("boolean", re.compile(r"\b(?:true|false)\b", re.ASCII)),
-    ("operator", re.compile(r"==")),
-    ("operator", re.compile(r"=~")),
-    ("operator", re.compile(r"!=")),
-    ("operator", re.compile(r"!~")),
-    ("operator", re.compile(r"&&")),
-    ("operator", re.compile(r"\|\|")),
-    ("not", re.compile(r"!")),
+    ("operator", "=="),
+    ("operator", "=~"),
+    ("operator", "!="),
+    ("operator", "!~"),
+    ("operator", "&&"),
+    ("operator", "||"),
+    ("not", "!"),
 )
 
 _PRECEDENCE: Final[dict[str, int]] = {
@@ -373,8 +376,12 @@ class Token:
 def scan_token(text: str, pos: int = 0) -> Token | None:
     """The token GitLab's lexer reads at ``pos`` (whitespace not skipped), or None."""
     rest = text[pos:]
-    for kind, regex in _LEXEMES:
-        m = regex.match(rest)
+    for kind, lexeme in _LEXEMES:
+        if isinstance(lexeme, str):
+            if rest.startswith(lexeme):
+                return Token(kind, lexeme, pos)
+            continue
+        m = lexeme.match(rest)
         if m is not None:
             return Token(kind, m.group(0), pos)
     return None
@@ -420,7 +427,7 @@ def _build_value(token: Token) -> Expression:
     if token.kind == "boolean":
         return Boolean(text == "true", token.offset)
     if token.kind == "input":
-        m = _LEXEMES[2][1].match(text)
+        m = _INPUT.match(text)
         assert m is not None
         return Input(m.group(1), token.offset)
     raise AssertionError(token.kind)  # pragma: no cover

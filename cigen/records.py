@@ -22,7 +22,6 @@ Type checkers see :func:`dataclasses.dataclass` itself.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace
 from operator import attrgetter
@@ -36,27 +35,40 @@ _REGULAR: Any = dataclasses.__dict__["_FIELD"]
 _FACTORY = object()  # the default of an ``__init__`` parameter whose field has a factory
 
 
+#: How a string annotation (``from __future__ import annotations``) names what is skipped or
+#: refused.
+_CLASS_VAR = ("ClassVar", "typing.ClassVar")
+_REFUSED = ("InitVar", "KW_ONLY", "dataclasses.InitVar", "dataclasses.KW_ONLY")
+
+
 def _is_class_var(annotation: Any) -> bool:
     if isinstance(annotation, str):
-        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+        return annotation.startswith(_CLASS_VAR)
     return annotation is ClassVar or get_origin(annotation) is ClassVar
 
 
 def _collect(cls: type) -> dict[str, Field[Any]]:
-    """The fields of ``cls``: those of its dataclass bases, then its own annotations."""
+    """The fields of ``cls``: those of its dataclass bases, then its own annotations (read from
+    the class's own ``__annotations__``, as :func:`inspect.get_annotations` does)."""
     found: dict[str, Field[Any]] = {}
     for base in reversed(cls.__mro__[1:]):
-        found.update(base.__dict__.get("__dataclass_fields__", {}))
-    for name, annotation in inspect.get_annotations(cls).items():
+        inherited = base.__dict__.get("__dataclass_fields__")
+        if inherited:
+            found.update(inherited)
+    own = cls.__dict__
+    for name, annotation in own.get("__annotations__", {}).items():
         if _is_class_var(annotation):
             continue
         text = annotation if isinstance(annotation, str) else repr(annotation)
-        if text.removeprefix("dataclasses.").startswith(("InitVar", "KW_ONLY")):
+        if text.startswith(_REFUSED):
             raise TypeError(f"{cls.__name__}.{name}: InitVar and KW_ONLY are not supported")
-        default = cls.__dict__.get(name, MISSING)
-        spec: Field[Any] = default if isinstance(default, Field) else field(default=default)
-        if not spec.init:
-            raise TypeError(f"{cls.__name__}.{name}: field(init=False) is not supported")
+        default = own.get(name, MISSING)
+        if isinstance(default, Field):
+            spec: Field[Any] = default
+            if not spec.init:
+                raise TypeError(f"{cls.__name__}.{name}: field(init=False) is not supported")
+        else:  # what dataclasses.field(default=default) makes, without its checks
+            spec = Field(default, MISSING, True, True, None, True, None, MISSING)  # type: ignore[arg-type]
         spec.name = name
         spec.type = annotation
         spec._field_type = _REGULAR  # type: ignore[attr-defined]
@@ -124,12 +136,10 @@ def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> 
 
 
 def _methods(cls: Any, specs: list[Field[Any]], frozen: bool) -> dict[str, Any]:
-    names = tuple(spec.name for spec in specs)
+    """The methods :mod:`dataclasses` would write, as closures (the frozen ones only for a
+    frozen class, ``__getstate__`` and ``__setstate__`` only for a frozen slotted one)."""
     shown = tuple(spec.name for spec in specs if spec.repr)
     compared = _tuple_of(tuple(spec.name for spec in specs if spec.compare))
-    hashed = _tuple_of(
-        tuple(spec.name for spec in specs if (spec.compare if spec.hash is None else spec.hash))
-    )
 
     def __repr__(self: Any) -> str:
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
@@ -139,6 +149,21 @@ def _methods(cls: Any, specs: list[Field[Any]], frozen: bool) -> dict[str, Any]:
         if other.__class__ is self.__class__:
             return compared(self) == compared(other)
         return NotImplemented
+
+    methods: dict[str, Any] = {"__repr__": __repr__, "__eq__": __eq__}
+    if frozen:
+        methods.update(_frozen_methods(cls, specs))
+    prefix = cls.__qualname__ + "."
+    for name, function in methods.items():
+        function.__qualname__ = prefix + name
+    return methods
+
+
+def _frozen_methods(cls: Any, specs: list[Field[Any]]) -> dict[str, Any]:
+    names = tuple(spec.name for spec in specs)
+    hashed = _tuple_of(
+        tuple(spec.name for spec in specs if (spec.compare if spec.hash is None else spec.hash))
+    )
 
     def __hash__(self: Any) -> int:
         return hash(hashed(self))
@@ -153,20 +178,18 @@ def _methods(cls: Any, specs: list[Field[Any]], frozen: bool) -> dict[str, Any]:
             raise FrozenInstanceError(f"cannot delete field {name!r}")
         super(cls, self).__delattr__(name)
 
-    def __getstate__(self: Any) -> list[Any]:
-        return [getattr(self, name) for name in names]
+    methods = {"__hash__": __hash__, "__setattr__": __setattr__, "__delattr__": __delattr__}
+    if "__slots__" in cls.__dict__:
 
-    def __setstate__(self: Any, state: list[Any]) -> None:
-        for name, value in zip(names, state, strict=False):
-            object.__setattr__(self, name, value)
+        def __getstate__(self: Any) -> list[Any]:
+            return [getattr(self, name) for name in names]
 
-    methods: dict[str, Any] = {"__repr__": __repr__, "__eq__": __eq__}
-    if frozen:
-        methods |= {"__hash__": __hash__, "__setattr__": __setattr__, "__delattr__": __delattr__}
-        if "__slots__" in cls.__dict__:
-            methods |= {"__getstate__": __getstate__, "__setstate__": __setstate__}
-    for function in methods.values():
-        function.__qualname__ = f"{cls.__qualname__}.{function.__name__}"
+        def __setstate__(self: Any, state: list[Any]) -> None:
+            for name, value in zip(names, state, strict=False):
+                object.__setattr__(self, name, value)
+
+        methods["__getstate__"] = __getstate__
+        methods["__setstate__"] = __setstate__
     return methods
 
 
