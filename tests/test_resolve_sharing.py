@@ -149,3 +149,41 @@ def test_include_rules_read_the_project_files_only_for_exists(tmp_path: Path) ->
     assert project._files is not None
     assert not decide([{"exists": ["b.yml"]}])
     assert decide([{"if": "$CI_COMMIT_BRANCH == 'other'"}, {"exists": ["*.yml"]}])
+
+
+def test_a_mapping_merged_with_itself_is_kept_unless_its_keys_are_typed() -> None:
+    """A file included twice deep-merges its mappings with themselves: the result is the
+    mapping itself, except that a copy holds only text keys (``YMap.rawkeys`` is dropped)."""
+    from cigen.resolve.merge import deep_merge
+
+    mark = Mark(CI, 1, 1)
+    inner = YMap(mark)
+    inner.put("a", "1", mark, mark)
+    outer = YMap(mark)
+    outer.put("job", inner, mark, mark)
+    outer.put("list", ["x"], mark, mark)
+    assert deep_merge(outer, outer) is outer
+    inner.rawkeys = {"a": 1}
+    merged = deep_merge(outer, outer)
+    assert merged is not outer
+    assert merged == outer
+    assert merged["job"].rawkeys is None
+    assert merged["list"] is outer["list"]
+
+
+def test_a_file_included_twice_shares_its_jobs(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            CI: "include: [a.yml, b.yml]\n",
+            "a.yml": "include: common.yml\n",
+            "b.yml": "include: common.yml\n",
+            "common.yml": "job:\n  script: [x]\n  variables: {A: '1'}\n",
+        },
+    )
+    pipeline = load_pipeline(tmp_path / CI, root=tmp_path)
+    assert pipeline.config is not None
+    assert "include" not in pipeline.config
+    loaded = pipeline.files["common.yml"].body
+    assert pipeline.config["job"] is loaded["job"]
+    assert pipeline.config.key_mark("job").path == "common.yml"

@@ -15,6 +15,8 @@ def deep_merge(left: Any, right: Any) -> Any:
     """``left.deep_merge(right)``: a new mapping when both are mappings, else ``right``."""
     if not (isinstance(left, YMap) and isinstance(right, YMap)):
         return right
+    if left is right and _plain(right):
+        return right  # a mapping merged with itself: what a copy would hold
     out = YMap(right.mark)
     out.update(left)
     out.kmarks.update(left.kmarks)
@@ -35,3 +37,11 @@ def merge_into(left: YMap, right: YMap) -> None:
         left[key] = deep_merge(previous, value) if isinstance(previous, YMap) else value
     left.kmarks.update(right.kmarks)
     left.vmarks.update(right.vmarks)
+
+
+def _plain(value: YMap) -> bool:
+    """Whether ``value`` and the mappings it holds through mappings (those ``deep_merge``
+    copies) have text keys only: then ``deep_merge(value, value)`` equals ``value``."""
+    return value.rawkeys is None and all(
+        _plain(item) for item in value.values() if isinstance(item, YMap)
+    )

@@ -498,9 +498,9 @@ def _expand_includes(
     # entry tree to validate (``Entry::Includes``).
     keep = len(chain) == 1 and state.count == located
     rest = YMap(body.mark)
-    for key, value in body.items():
-        if key != "include" or keep:
-            rest.put(key, value, body.key_mark(key), body.value_mark(key))
+    rest.put_all(body)
+    if not keep and "include" in rest:
+        del rest["include"], rest.kmarks["include"], rest.vmarks["include"]
     merge_into(content, rest)
     return content
 
