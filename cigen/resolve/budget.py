@@ -79,68 +79,9 @@ class Budget:
         known = self._sizes.get(id(value)) or self._measure(value)
         return known[4]
 
-    def _measure(self, value: dict[Any, Any] | list[Any], level: int = 0) -> _Size:
-        """Measure ``value`` and every container in it not measured yet (recursion for the
-        usual shallow trees, :meth:`_measure_deep` past :data:`_RECURSION` levels)."""
-        if level > _RECURSION:
-            return self._measure_deep(value)
-        sizes = self._sizes
-        values, text, depth, refs = 1, 0, 0, False
-        if isinstance(value, dict):
-            values += len(value)
-            text = _key_text(value)
-            items: Any = value.values()
-        else:
-            items = value
-            refs = isinstance(value, Reference)
-        for item in items:
-            if isinstance(item, (dict, list)):
-                known = sizes.get(id(item)) or self._measure(item, level + 1)
-                values += known[1]
-                text += known[2]
-                if known[3] > depth:
-                    depth = known[3]
-                if known[4]:
-                    refs = True
-            else:
-                values += 1
-                text += len(item) if isinstance(item, str) else 1
-        known = sizes[id(value)] = (value, values, text, depth + 1, refs)
-        return known
-
-    def _measure_deep(self, value: dict[Any, Any] | list[Any]) -> _Size:
-        """:meth:`_measure` without recursion (one pass per container), for deep values."""
-        sizes = self._sizes
-        stack: list[tuple[Any, bool]] = [(value, False)]
-        while stack:
-            top, ready = stack.pop()
-            if id(top) in sizes:
-                continue
-            items = top.values() if isinstance(top, dict) else top
-            if not ready:
-                stack.append((top, True))
-                stack.extend(
-                    (item, False)
-                    for item in items
-                    if isinstance(item, (dict, list)) and id(item) not in sizes
-                )
-                continue
-            values, text, depth, refs = 1, 0, 0, isinstance(top, Reference)
-            for item in items:
-                if isinstance(item, (dict, list)):
-                    _item, count, chars, levels, held = sizes[id(item)]
-                    values += count
-                    text += chars
-                    depth = max(depth, levels)
-                    refs = refs or held
-                else:
-                    values += 1
-                    text += len(item) if isinstance(item, str) else 1
-            if isinstance(top, dict):
-                values += len(top)
-                text += _key_text(top)
-            sizes[id(top)] = (top, values, text, depth + 1, refs)
-        return sizes[id(value)]
+    def _measure(self, value: dict[Any, Any] | list[Any]) -> _Size:
+        """Measure ``value`` and every container in it not measured yet."""
+        return _measure(self._sizes, value, 0)
 
     def charge(self, mark: Mark, what: str | Callable[[], str], *parts: Any) -> None:
         """Count ``parts`` as produced again by ``what`` (written at ``mark``; text, or a
@@ -190,13 +131,86 @@ class Budget:
         )
 
 
+def _measure(sizes: dict[int, _Size], value: dict[Any, Any] | list[Any], level: int) -> _Size:
+    """Measure ``value`` and every container in it not in ``sizes`` yet, into ``sizes``:
+    recursion for the usual shallow values, :func:`_measure_deep` past :data:`_RECURSION`
+    levels. Text is the common item and is counted first."""
+    if level > _RECURSION:
+        return _measure_deep(sizes, value)
+    depth, refs = 0, False
+    if isinstance(value, dict):
+        values = 1 + 2 * len(value)  # the mapping, each key, each value (a container: below)
+        text = _key_text(value)
+        items: Any = value.values()
+    else:
+        values = 1 + len(value)
+        text = 0
+        items = value
+        refs = isinstance(value, Reference)
+    for item in items:
+        if item.__class__ is str:
+            text += len(item)
+            continue
+        known = sizes.get(id(item))
+        if known is None:
+            if not isinstance(item, (dict, list)):
+                text += len(item) if isinstance(item, str) else 1
+                continue
+            known = _measure(sizes, item, level + 1)
+        values += known[1] - 1  # counted once above already
+        text += known[2]
+        if known[3] > depth:
+            depth = known[3]
+        if known[4]:
+            refs = True
+    known = sizes[id(value)] = (value, values, text, depth + 1, refs)
+    return known
+
+
+def _measure_deep(sizes: dict[int, _Size], value: dict[Any, Any] | list[Any]) -> _Size:
+    """:func:`_measure` without recursion (one pass per container), for deep values."""
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        top, ready = stack.pop()
+        if id(top) in sizes:
+            continue
+        items = top.values() if isinstance(top, dict) else top
+        if not ready:
+            stack.append((top, True))
+            stack.extend(
+                (item, False)
+                for item in items
+                if isinstance(item, (dict, list)) and id(item) not in sizes
+            )
+            continue
+        values, text, depth, refs = 1, 0, 0, isinstance(top, Reference)
+        for item in items:
+            if isinstance(item, (dict, list)):
+                _item, count, chars, levels, held = sizes[id(item)]
+                values += count
+                text += chars
+                depth = max(depth, levels)
+                refs = refs or held
+            else:
+                values += 1
+                text += len(item) if isinstance(item, str) else 1
+        if isinstance(top, dict):
+            values += len(top)
+            text += _key_text(top)
+        sizes[id(top)] = (top, values, text, depth + 1, refs)
+    return sizes[id(value)]
+
+
 def _text(what: str | Callable[[], str]) -> str:
     return what if isinstance(what, str) else what()
 
 
 def _key_text(value: dict[Any, Any]) -> int:
     """Characters of a mapping's keys (text, or a key's ``str`` when it is not text)."""
-    return sum(map(len, map(str, value)))
+    try:
+        return len("".join(value))
+    except TypeError:
+        return sum(map(len, map(str, value)))
 
 
 def _scalar(value: Any) -> tuple[int, int]:
