@@ -924,13 +924,10 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
         bases: list[Any] = []
         best = 0
         parents = _parents(value)
-        # ``Extendable::Entry#extend!``: all unknown keys in one message, then invalid bases
-        unknown = ", ".join(p for p, _ in parents if p not in config)
-        invalid = ", ".join(
-            p for p, _ in parents if p in config and not isinstance(config[p], YMap)
-        )
         for parent, mark in parents:
             if parent not in config:
+                # ``Extendable::Entry#extend!``: all unknown keys in one message
+                unknown = ", ".join(p for p, _ in parents if p not in config)
                 state.partial.add(name)
                 state.event(
                     "extends-unknown",
@@ -942,6 +939,10 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
                 )
                 continue
             if not isinstance(config[parent], YMap):
+                # then the invalid bases in one message
+                invalid = ", ".join(
+                    p for p, _ in parents if p in config and not isinstance(config[p], YMap)
+                )
                 state.event(
                     "extends-unknown",
                     mark,
@@ -989,16 +990,21 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
         return result
 
     out = YMap(config.mark)
-    for name in config:
-        out.put(name, visit(name), config.key_mark(name), config.value_mark(name))
+    out.put_all(config)
+    for name, value in config.items():
+        result = visit(name)
+        if result is not value:
+            out[name] = result
+    too_deep = [name for name, levels in height.items() if levels > MAX_EXTENDS_ANCESTORS + 1]
     extended = {
         parent
-        for value in config.values()
+        for value in (config.values() if too_deep else ())
         if isinstance(value, YMap) and "extends" in value
         for parent, _mark in _parents(value)
     }
-    for name, levels in height.items():
-        if levels > MAX_EXTENDS_ANCESTORS + 1 and name not in extended:
+    for name in too_deep:
+        levels = height[name]
+        if name not in extended:
             value = config[name]
             state.event(
                 "extends-too-deep",
