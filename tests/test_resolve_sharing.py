@@ -187,3 +187,19 @@ def test_a_file_included_twice_shares_its_jobs(tmp_path: Path) -> None:
     loaded = pipeline.files["common.yml"].body
     assert pipeline.config["job"] is loaded["job"]
     assert pipeline.config.key_mark("job").path == "common.yml"
+
+
+def test_a_broken_reference_drops_its_key_or_item_and_keeps_the_rest_in_place(
+    tmp_path: Path,
+) -> None:
+    pipeline = _load(
+        tmp_path,
+        "job:\n  variables:\n    A: '1'\n    B: !reference [.nope, x]\n    C: '3'\n"
+        "  script:\n    - a\n    - !reference [.nope, y]\n    - c\n    - !reference [.nope, z]\n",
+    )
+    config = _config(pipeline, "job")
+    assert list(config["variables"]) == ["A", "C"]
+    assert config["variables"].key_mark("C").line == 5
+    assert config["script"] == ["a", "c"]
+    assert [config["script"].item_mark(i).line for i in range(2)] == [7, 9]
+    assert pipeline.tainted == {"job"}

@@ -1138,34 +1138,45 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         return result
 
     def copy(value: Any) -> Any:
+        """``value`` with what its containers hold walked: itself when nothing changes, else
+        a copy (every entry with its position) with the changed entries replaced."""
         if isinstance(value, YMap):
             out: YMap | None = None
             for key, item in value.items():
-                found = walk(item) if isinstance(item, (dict, list)) else item
+                if not isinstance(item, (dict, list)):
+                    continue
+                found = walk(item)
+                if found is item:
+                    continue
                 if out is None:
-                    if found is item:
-                        continue
                     out = YMap(value.mark)
-                    for done, kept in value.items():
-                        if done == key:
-                            break
-                        out.put(done, kept, value.key_mark(done), value.value_mark(done))
-                if found is not missing:
-                    out.put(key, found, value.key_mark(key), value.value_mark(key))
+                    out.put_all(value)
+                if found is missing:
+                    del out[key], out.kmarks[key], out.vmarks[key]
+                else:
+                    out[key] = found
             return value if out is None else out
         if isinstance(value, YSeq):
             seq: YSeq | None = None
+            dropped: list[int] = []
             for index, item in enumerate(value):
-                found = walk(item) if isinstance(item, (dict, list)) else item
+                if not isinstance(item, (dict, list)):
+                    continue
+                found = walk(item)
+                if found is item:
+                    continue
                 if seq is None:
-                    if found is item:
-                        continue
                     seq = YSeq(value.mark)
-                    for earlier in range(index):
-                        seq.push(value[earlier], value.item_mark(earlier))
-                if found is not missing:
-                    seq.push(found, value.item_mark(index))
-            return value if seq is None else seq
+                    seq.push_all(value)
+                if found is missing:
+                    dropped.append(index)
+                else:
+                    seq[index] = found
+            if seq is None:
+                return value
+            for index in reversed(dropped):
+                del seq[index], seq.imarks[index]
+            return seq
         return value
 
     out = YMap(config.mark)
