@@ -173,28 +173,32 @@ def pipeline_jobs(
     for name, job in root.jobs.items():
         inherit = job.value("inherit")
         values = dict(job.values)
-        inherited: set[str] = set()
+        taken_defaults: list[str] = []  # in the order of ``defaults``
         if job.kind == "job":
-            for key, value in defaults.items():
-                if job.node.get(key) is None and (inherit is None or inherit.inherits_default(key)):
-                    values[key] = value
-                    inherited.add(key)
+            written = job.node.get
+            taken_defaults = [
+                key
+                for key in defaults
+                if written(key) is None and (inherit is None or inherit.inherits_default(key))
+            ]
+            for key in taken_defaults:
+                values[key] = defaults[key]
         own = job.value("variables") or ()
-        written = {v.name for v in own}
-        if inherit is None and written.isdisjoint(global_names):
+        names = {v.name for v in own}
+        if inherit is None and names.isdisjoint(global_names):
             taken = globals_  # every global variable, as the filter below keeps them all
         else:
             taken = tuple(
                 v
                 for v in globals_
-                if v.name not in written and (inherit is None or inherit.inherits_variable(v.name))
+                if v.name not in names and (inherit is None or inherit.inherits_variable(v.name))
             )
         out[name] = PipelineJob(
             job,
             values,
-            frozenset(inherited),
+            frozenset(taken_defaults),
             (*taken, *own),
             tuple(by_job.get(name, ())),
-            {key: sources[key] for key in inherited},
+            {key: sources[key] for key in taken_defaults},
         )
     return out

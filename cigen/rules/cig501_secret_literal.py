@@ -134,12 +134,16 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return
     seen: set[Mark] = set()
     read: set[int] = set()  # mappings read already: what they hold is reported at its first place
+    secret: dict[str, bool] = {}  # is_secret_name of each name met (jobs repeat names)
     for variables, job in _variable_maps(config):
         if not isinstance(variables, YMap) or id(variables) in read:
             continue
         read.add(id(variables))
         for name, value in variables.items():
-            if not is_secret_name(name):
+            known = secret.get(name)
+            if known is None:
+                known = secret[name] = is_secret_name(name)
+            if not known:
                 continue
             if isinstance(value, YMap):
                 if "value" not in value:
