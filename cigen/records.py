@@ -85,16 +85,20 @@ def _tuple_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return lambda obj: ()
 
 
-def _lazy_init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> Any:
+def _lazy_init(
+    box: list[type], qualname: str, specs: list[Field[Any]], frozen: bool, post_init: bool
+) -> Any:
     """An ``__init__`` that compiles the real one when the first instance is made, and puts it
-    in its place: a run pays only for the record types it uses."""
+    in its place: a run pays only for the record types it uses. ``box`` holds the class (a
+    slotted one is only made after its methods)."""
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        cls: Any = box[0]
         real = _init(cls, specs, frozen, post_init)
         type.__setattr__(cls, "__init__", real)
         real(self, *args, **kwargs)
 
-    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__qualname__ = f"{qualname}.__init__"
     return __init__
 
 
@@ -135,9 +139,12 @@ def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> 
     return function
 
 
-def _methods(cls: Any, specs: list[Field[Any]], frozen: bool) -> dict[str, Any]:
+def _methods(
+    box: list[type], qualname: str, specs: list[Field[Any]], frozen: bool, slotted: bool
+) -> dict[str, Any]:
     """The methods :mod:`dataclasses` would write, as closures (the frozen ones only for a
-    frozen class, ``__getstate__`` and ``__setstate__`` only for a frozen slotted one)."""
+    frozen class, ``__getstate__`` and ``__setstate__`` only for a frozen slotted one); ``box``
+    holds the class."""
     shown = tuple(spec.name for spec in specs if spec.repr)
     compared = _tuple_of(tuple(spec.name for spec in specs if spec.compare))
 
@@ -152,14 +159,14 @@ def _methods(cls: Any, specs: list[Field[Any]], frozen: bool) -> dict[str, Any]:
 
     methods: dict[str, Any] = {"__repr__": __repr__, "__eq__": __eq__}
     if frozen:
-        methods.update(_frozen_methods(cls, specs))
-    prefix = cls.__qualname__ + "."
+        methods.update(_frozen_methods(box, specs, slotted))
+    prefix = qualname + "."
     for name, function in methods.items():
         function.__qualname__ = prefix + name
     return methods
 
 
-def _frozen_methods(cls: Any, specs: list[Field[Any]]) -> dict[str, Any]:
+def _frozen_methods(box: list[type], specs: list[Field[Any]], slotted: bool) -> dict[str, Any]:
     names = tuple(spec.name for spec in specs)
     hashed = _tuple_of(
         tuple(spec.name for spec in specs if (spec.compare if spec.hash is None else spec.hash))
@@ -169,17 +176,19 @@ def _frozen_methods(cls: Any, specs: list[Field[Any]]) -> dict[str, Any]:
         return hash(hashed(self))
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
+        cls: Any = box[0]
         if type(self) is cls or name in names:
             raise FrozenInstanceError(f"cannot assign to field {name!r}")
         super(cls, self).__setattr__(name, value)
 
     def __delattr__(self: Any, name: str) -> None:
+        cls: Any = box[0]
         if type(self) is cls or name in names:
             raise FrozenInstanceError(f"cannot delete field {name!r}")
         super(cls, self).__delattr__(name)
 
     methods = {"__hash__": __hash__, "__setattr__": __setattr__, "__delattr__": __delattr__}
-    if "__slots__" in cls.__dict__:
+    if slotted:
 
         def __getstate__(self: Any) -> list[Any]:
             return [getattr(self, name) for name in names]
@@ -193,49 +202,58 @@ def _frozen_methods(cls: Any, specs: list[Field[Any]]) -> dict[str, Any]:
     return methods
 
 
-def _slotted(cls: type, names: list[str]) -> type:
-    """``cls`` rebuilt with ``__slots__`` for its fields (a class cannot gain slots later)."""
+def _slotted(cls: type, names: list[str]) -> dict[str, Any]:
+    """The namespace of ``cls`` rebuilt with ``__slots__`` for its fields (a class cannot gain
+    slots later)."""
     inherited = {slot for base in cls.__mro__[1:] for slot in base.__dict__.get("__slots__", ())}
     space = dict(cls.__dict__)
     space["__slots__"] = tuple(name for name in names if name not in inherited)
+    space["__qualname__"] = cls.__qualname__
     for name in (*names, "__dict__", "__weakref__"):
         space.pop(name, None)
-    rebuilt = type(cls)(cls.__name__, cls.__bases__, space)
-    rebuilt.__qualname__ = cls.__qualname__
-    return rebuilt
+    return space
 
 
 def _build(cls: type, frozen: bool, slots: bool) -> type:
     found = _collect(cls)
     specs = list(found.values())
     own = cls.__dict__
-    for spec in specs:  # class attributes keep plain defaults, as with dataclasses
-        if spec.name in own and isinstance(own[spec.name], Field):
-            if spec.default is MISSING:
-                delattr(cls, spec.name)
-            else:
-                setattr(cls, spec.name, spec.default)
-    if slots:
-        cls = _slotted(cls, [spec.name for spec in specs])
-        own = cls.__dict__
-    setattr(cls, "__dataclass_fields__", found)  # noqa: B010 - dataclasses' own attribute
+    qualname = cls.__qualname__
+    space: dict[str, Any] | None = None
+    if slots:  # the class is made again, with its methods in its namespace
+        space = _slotted(cls, [spec.name for spec in specs])
+    else:
+        for spec in specs:  # class attributes keep plain defaults, as with dataclasses
+            if spec.name in own and isinstance(own[spec.name], Field):
+                if spec.default is MISSING:
+                    delattr(cls, spec.name)
+                else:
+                    setattr(cls, spec.name, spec.default)
+    box = [cls]
+    added: dict[str, Any] = {"__dataclass_fields__": found}  # dataclasses' own attribute
     if "__init__" not in own:
-        init = _lazy_init(cls, specs, frozen, hasattr(cls, "__post_init__"))
-        setattr(cls, "__init__", init)  # noqa: B010
+        added["__init__"] = _lazy_init(box, qualname, specs, frozen, hasattr(cls, "__post_init__"))
     # dataclasses' __hash__ table (unsafe_hash=False, eq=True): keep a hash the class writes;
     # otherwise frozen classes hash their compared fields, mutable ones are unhashable.
     class_hash = own.get("__hash__", MISSING)
     explicit_hash = not (class_hash is MISSING or (class_hash is None and "__eq__" in own))
-    for name, method in _methods(cls, specs, frozen).items():
+    slotted = slots or "__slots__" in own
+    for name, method in _methods(box, qualname, specs, frozen, slotted).items():
         if name == "__hash__" and explicit_hash:
             continue
         if name not in own or (name == "__hash__" and own[name] is None):
-            setattr(cls, name, method)
+            added[name] = method
     if not frozen and not explicit_hash:
-        setattr(cls, "__hash__", None)  # noqa: B010
+        added["__hash__"] = None
     if "__match_args__" not in own:
-        setattr(cls, "__match_args__", tuple(spec.name for spec in specs))  # noqa: B010
-    return cls
+        added["__match_args__"] = tuple(spec.name for spec in specs)
+    if space is None:
+        for name, value in added.items():
+            setattr(cls, name, value)
+        return cls
+    space.update(added)
+    box[0] = rebuilt = type(cls)(cls.__name__, cls.__bases__, space)
+    return rebuilt
 
 
 def _dataclass(cls: type | None = None, /, *, frozen: bool = False, slots: bool = False) -> Any:

@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cigen.config import schemer
 from cigen.config.node import (
     Check,
     allowed_keys,
@@ -226,6 +225,8 @@ def kubernetes(c: Check, value: Any, mark: Mark, loc: str) -> Kubernetes | None:
 
 def _schema(c: Check, loc: str, key: str, found: Any, schema: Mapping[str, Any], at: Any) -> None:
     """``validates key, json_schema: {detail_errors: true, size_limit: 64.kilobytes}``."""
+    from cigen.config import schemer  # few environments have a kubernetes: or agent: hash
+
     if schemer.too_large(found):
         c.add(loc, key, schemer.SIZE_MESSAGE, at(key))
         return

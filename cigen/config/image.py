@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cigen.config import schemer
 from cigen.config.node import (
     Check,
     allowed_keys,
@@ -205,6 +204,8 @@ def _imageable_checks(c: Check, own: str, value: Any, mark: Mark, with_image_por
         )
     opts = executor_opts(value)
     if opts is not None:  # the schema finds nothing in an empty hash
+        from cigen.config import schemer  # few pipelines set executor options
+
         for text, path in schemer.located_errors(EXECUTOR_OPTS_SCHEMA, opts):
             c.add(own, "executor_opts", text, _mark_at(node, path, mark))
 

@@ -21,7 +21,6 @@ from cigen.config import (
     jobmisc,
     needs,
     parallel,
-    policy,
     rules,
     trigger,
     variables,
@@ -287,12 +286,20 @@ def job_kind(name: str, value: Any) -> str | None:
     return None
 
 
+def _policy(c: Check, value: Any, mark: Mark, loc: str) -> Any:
+    """``only:`` and ``except:`` (:mod:`cigen.config.policy`, imported by the first use: most
+    pipelines use ``rules:``)."""
+    from cigen.config.policy import policy
+
+    return policy(c, value, mark, loc)
+
+
 def _processable_entries(kind: str) -> dict[str, Entry]:
     """Processable's entries, then the job's or the bridge's, in GitLab's declaration order."""
     shared: dict[str, Entry] = {
         "stage": stage,
-        "only": policy.policy,
-        "except": policy.policy,
+        "only": _policy,
+        "except": _policy,
         "rules": rules.job_rules,
         "variables": variables.job_variables,
         "inherit": inherit.inherit,
