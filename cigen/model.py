@@ -195,6 +195,13 @@ class Pipeline:
         return () if model is None else tuple(e.message for e in model.errors)
 
     @cached_property
+    def entry_memo(self) -> dict[Any, Any]:
+        """What GitLab's entries returned for this run's values without an error
+        (:meth:`cigen.config.node.Check.reuse`): the entry tree, the jobs checked on their own
+        and rules that check templates share it, so a value is checked once."""
+        return {}
+
+    @cached_property
     def entry_tree(self) -> Root | None:
         """GitLab's entry tree of :attr:`config` (:func:`cigen.config.root.root`), before the
         cross-job checks; built once (``None`` without a config)."""
@@ -202,7 +209,7 @@ class Pipeline:
             return None
         from cigen.config.root import root
 
-        return root(self.config, self.typed_key)
+        return root(self.config, self.typed_key, self.entry_memo)
 
     @cached_property
     def model(self) -> Root | None:
@@ -239,7 +246,7 @@ class Pipeline:
             return None
         from cigen.config.jobs import checked_jobs
 
-        return checked_jobs(tree, self.config)
+        return checked_jobs(tree, self.config, self.entry_memo)
 
     @cached_property
     def checked_model(self) -> Root | None:

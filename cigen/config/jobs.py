@@ -118,11 +118,12 @@ def _item_marks(value: Any, mark: Mark, out: list[Mark]) -> None:
             out.append(where)
 
 
-def checked_jobs(root: Root, config: YMap) -> Root:
+def checked_jobs(root: Root, config: YMap, memo: dict[Any, Any] | None = None) -> Root:
     """``root``, or, when GitLab's ``jobs`` entry stopped at its own errors (a key that is no
     job, which content of an include not followed may explain, or no visible job), ``root``
     with each job and trigger job checked on its own: what GitLab reads once those errors are
-    fixed. Rules read jobs through this, so that one such key does not hide every job."""
+    fixed. Rules read jobs through this, so that one such key does not hide every job.
+    ``memo``: the results of this run's checks, to reuse (:meth:`Check.reuse`)."""
     from cigen.config.node import Check
     from cigen.config.root import RESERVED_KEYS, job, job_kind
     from cigen.records import replace
@@ -132,7 +133,8 @@ def checked_jobs(root: Root, config: YMap) -> Root:
     workflow = config.get("workflow")
     workflow_rules = isinstance(workflow, dict) and workflow.get("rules") is not None
     found: dict[str, Job] = {}
-    memo: dict[Any, Any] = {}  # entries checked once per value (:meth:`Check.reuse`)
+    if memo is None:
+        memo = {}  # entries checked once per value (:meth:`Check.reuse`)
     for name, value in config.items():
         if name in RESERVED_KEYS:
             continue

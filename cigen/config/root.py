@@ -721,10 +721,13 @@ ROOT_ENTRIES: dict[str, Entry] = {
 }
 
 
-def root(config: YMap, typed_key: TypedKey | None = None) -> Root:
+def root(
+    config: YMap, typed_key: TypedKey | None = None, memo: dict[Any, Any] | None = None
+) -> Root:
     """Validate a resolved configuration (after includes, ``extends`` and ``!reference``).
-    ``typed_key``: a top-level key as YAML typed it (default: as ``config`` was loaded)."""
-    c = Check(memo={})
+    ``typed_key``: a top-level key as YAML typed it (default: as ``config`` was loaded);
+    ``memo``: the results of this run's checks, to reuse (:meth:`Check.reuse`)."""
+    c = Check(memo={} if memo is None else memo)
     job_config: dict[str, Any] = {}
     marks: dict[str, Mark] = {}
     globals_: dict[str, Any] = {}

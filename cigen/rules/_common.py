@@ -151,7 +151,8 @@ def written_images(ctx: LintContext, key: str) -> Iterator[tuple[Any, str | None
         if job is not None:
             places.append((job.value(key), name))
         elif value.get(key) is not None:  # a template, or a job with errors of its own
-            found = entry(Check(), value[key], value.value_mark(key), f"jobs:{name}")
+            check = Check(memo=pipeline.entry_memo)  # a template a job extends: checked then
+            found = check.reuse(entry, value[key], value.value_mark(key), f"jobs:{name}")
             places.append((found, name))
     seen: set[Mark] = set()
     for found, job_name in places:

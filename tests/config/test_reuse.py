@@ -210,3 +210,33 @@ def test_jobs_share_the_variables_of_a_template() -> None:
         Mark(".gitlab-ci.yml", 5, 39),
     )
     assert c[0] is not a[0] and a[0].mark == Mark(".gitlab-ci.yml", 2, 15)
+
+
+def test_rules_reading_templates_reuse_the_jobs_checks(tmp_path: Any) -> None:
+    """A template's ``services`` are checked for the rules that read templates
+    (``written_images``: hidden keys are no jobs of GitLab's entry tree) with the run's
+    memo (``Pipeline.entry_memo``): a job extending it already checked the very same list,
+    so the template gets the job's typed services, not a second check."""
+    from cigen.lint.context import LintContext
+    from cigen.lint.engine import load_pipeline
+    from cigen.rules._common import written_images
+
+    ci = tmp_path / ".gitlab-ci.yml"
+    ci.write_text(
+        textwrap.dedent(
+            """
+            .dind:
+              services: [docker:dind]
+            build:
+              extends: .dind
+              script: make
+            """
+        )
+    )
+    pipeline = load_pipeline(ci, root=tmp_path)
+    model = pipeline.checked_model
+    assert model is not None
+    service = model.jobs["build"].value("services")[0]
+    found = list(written_images(LintContext(pipeline=pipeline), "services"))
+    assert found == [(service.image, ".dind")]
+    assert found[0][0] is service.image
