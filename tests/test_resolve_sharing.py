@@ -203,3 +203,42 @@ def test_a_broken_reference_drops_its_key_or_item_and_keeps_the_rest_in_place(
     assert config["script"] == ["a", "c"]
     assert [config["script"].item_mark(i).line for i in range(2)] == [7, 9]
     assert pipeline.tainted == {"job"}
+
+
+def test_jobs_with_a_templates_variables_share_them_merged_with_the_global_ones(
+    tmp_path: Path,
+) -> None:
+    pipeline = _load(
+        tmp_path,
+        "variables:\n  G: '1'\n  O: g\n.t:\n  variables:\n    O: t\n    T: '2'\n"
+        "a:\n  extends: .t\n  script: [x]\nb:\n  extends: .t\n  script: [y]\n"
+        "c:\n  extends: .t\n  script: [z]\n  variables:\n    C: '3'\n",
+    )
+    a, b, c = (_config(pipeline, name)["variables"] for name in "abc")
+    assert a is b
+    assert list(a.items()) == [("G", "1"), ("O", "t"), ("T", "2")]
+    assert a.key_mark("O").line == 6  # the template's, which wins
+    assert c is not a
+    assert dict(c) == {"G": "1", "O": "t", "T": "2", "C": "3"}
+
+
+def test_included_files_merge_in_order_keeping_the_first_position(tmp_path: Path) -> None:
+    """``Config::External::Processor``: included files deep-merged in turn, the including
+    file last; a key keeps the place it first had."""
+    write_files(
+        tmp_path,
+        {
+            CI: "include: [a.yml, b.yml]\nb_job:\n  script: [own]\nvariables:\n  V: own\n",
+            "a.yml": "variables:\n  V: a\n  A: a\na_job:\n  script: [a]\n  tags: [x]\n",
+            "b.yml": "a_job:\n  script: [b]\nb_job:\n  script: [b]\n  stage: test\n",
+        },
+    )
+    pipeline = load_pipeline(tmp_path / CI, root=tmp_path)
+    config = pipeline.config
+    assert config is not None
+    assert list(config) == ["variables", "a_job", "b_job"]
+    assert dict(config["variables"]) == {"V": "own", "A": "a"}
+    assert dict(config["a_job"]) == {"script": ["b"], "tags": ["x"]}
+    assert dict(config["b_job"]) == {"script": ["own"], "stage": "test"}
+    assert config.key_mark("b_job").path == CI
+    assert config.key_mark("a_job").path == "b.yml"

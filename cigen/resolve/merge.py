@@ -32,9 +32,15 @@ def deep_merge(left: Any, right: Any) -> Any:
 def merge_into(left: YMap, right: YMap) -> None:
     """Make ``left`` what ``deep_merge(left, right)`` returns (its mark aside), changing only
     ``left`` itself: for a mapping being built, not one of the configuration's."""
-    for key, value in right.items():
-        previous = left.get(key)
-        left[key] = deep_merge(previous, value) if isinstance(previous, YMap) else value
+    # the keys both hold (found at C speed: ``left`` is large), then every entry of ``right``
+    both = [
+        (key, previous, value)
+        for key in left.keys() & right.keys()
+        if isinstance(previous := left[key], YMap) and isinstance(value := right[key], YMap)
+    ]
+    left.update(right)
+    for key, previous, value in both:
+        left[key] = deep_merge(previous, value)
     left.kmarks.update(right.kmarks)
     left.vmarks.update(right.vmarks)
 

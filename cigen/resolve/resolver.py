@@ -1327,6 +1327,9 @@ class _Inherited:
     defaults: tuple[tuple[str, Any, Any, Mark, Mark], ...]
     variables: YMap | None  # the global variables, every entry with its marks
     written: YMap | None  # the global variables as written (what a job's charge counts)
+    #: a job's own variables (by id, with them) -> merged with the global ones: jobs that
+    #: hold the same variables (from one template) share the merged mapping
+    merged: dict[int, tuple[YMap, YMap]] = field(default_factory=dict)
 
 
 def _inherited(
@@ -1376,11 +1379,15 @@ def _job_config(
             if inherit_vars is True:
                 if own is None:
                     merged = global_vars  # the same for every job: shared
+                elif id(own) in inherit.merged:
+                    merged = inherit.merged[id(own)][1]  # own variables of a template: shared
                 else:
                     merged = YMap(own.mark)
                     merged.update(global_vars)
                     merged.kmarks.update(global_vars.kmarks)
                     merged.vmarks.update(global_vars.vmarks)
+                    merged.put_all(own)
+                    inherit.merged[id(own)] = (own, merged)
             else:
                 merged = YMap(own.mark if isinstance(own, YMap) else global_vars.mark)
                 for key, item in global_vars.items():
@@ -1388,8 +1395,8 @@ def _job_config(
                         merged.put(
                             key, item, global_vars.key_mark(key), global_vars.value_mark(key)
                         )
-            if isinstance(own, YMap):
-                merged.put_all(own)
+                if isinstance(own, YMap):
+                    merged.put_all(own)
             if merged:
                 out.put(
                     "variables",
