@@ -242,3 +242,22 @@ def test_included_files_merge_in_order_keeping_the_first_position(tmp_path: Path
     assert dict(config["b_job"]) == {"script": ["own"], "stage": "test"}
     assert config.key_mark("b_job").path == CI
     assert config.key_mark("a_job").path == "b.yml"
+
+
+def test_a_deep_value_and_a_deep_reference_in_different_branches_stay_within_depth(
+    tmp_path: Path,
+) -> None:
+    """The value (61 levels) plus what is put in place (52) could pass GitLab's 100 levels,
+    so the result is measured: 61 levels, within the limit."""
+    deep = "{m: " * 60 + "x" + "}" * 60
+    text = (
+        f".a:\n  k: {{n: {'{m: ' * 50}x{'}' * 50}}}\n"
+        f".b:\n  deep: {deep}\n  shallow: !reference [.a, k]\n.c: !reference [.nope]\n"
+        "job:\n  script: [x]\n"
+    )
+    pipeline = _load(tmp_path, text)
+    assert pipeline.config is not None
+    assert list(pipeline.config) == [".a", ".b", "job"]  # .c dropped, the rest in place
+    assert pipeline.config[".b"]["shallow"] is pipeline.config[".a"]["k"]
+    assert pipeline.config.key_mark("job").line == 7
+    assert pipeline.tainted == {".c"}

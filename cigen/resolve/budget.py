@@ -118,8 +118,17 @@ class Budget:
                 "expanded); split the pipeline (a child pipeline per part)"
             )
 
-    def check_depth(self, mark: Mark, what: str | Callable[[], str], value: Any) -> None:
-        """TooLarge when ``value`` nests deeper than :data:`MAX_DEPTH` levels."""
+    def check_depth(
+        self,
+        mark: Mark,
+        what: str | Callable[[], str],
+        value: Any,
+        at_most: int | None = None,
+    ) -> None:
+        """TooLarge when ``value`` nests deeper than :data:`MAX_DEPTH` levels; ``value`` is
+        not measured when ``at_most`` (a bound the caller knows on its depth) is within."""
+        if at_most is not None and at_most <= MAX_DEPTH:
+            return
         if self.depth(value) > MAX_DEPTH:
             self._too_deep(mark, what)
 

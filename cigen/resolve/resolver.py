@@ -1032,6 +1032,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     walked: dict[int, tuple[Any, int, int]] = {}
     placed: list[tuple[Reference, Any]] = []
     invalid = [0]  # invalid references met so far
+    holds = state.budget.holds_reference
 
     def lookup(ref: Reference) -> Any:
         path = ref.path
@@ -1116,7 +1117,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             if not active:
                 placed.append((value, found))
             return found
-        if not isinstance(value, (dict, list)) or not state.budget.holds_reference(value):
+        if not isinstance(value, (dict, list)) or not holds(value):
             return value
         if active:
             return copy(value)
@@ -1143,7 +1144,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         if isinstance(value, YMap):
             out: YMap | None = None
             for key, item in value.items():
-                if not isinstance(item, (dict, list)):
+                if not isinstance(item, (dict, list)) or not holds(item):
                     continue
                 found = walk(item)
                 if found is item:
@@ -1160,7 +1161,7 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             seq: YSeq | None = None
             dropped: list[int] = []
             for index, item in enumerate(value):
-                if not isinstance(item, (dict, list)):
+                if not isinstance(item, (dict, list)) or not holds(item):
                     continue
                 found = walk(item)
                 if found is item:
@@ -1179,16 +1180,29 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             return seq
         return value
 
+    budget = state.budget
     out = YMap(config.mark)
+    out.put_all(config)
     for name, value in config.items():
         broken[0] = False
+        start = len(placed)
         found = walk(value)
-        if found is not value:  # references put in place: it may nest deeper than its file
-            state.budget.check_depth(config.key_mark(name), name, found)
+        if found is not value:
+            # references put in place: it may nest deeper than its file (at most as deep as
+            # the value plus the deepest value put in place)
+            deepest = max(
+                (budget.depth(put) for _ref, put in placed[start:] if put is not missing),
+                default=0,
+            )
+            budget.check_depth(
+                config.key_mark(name), name, found, at_most=budget.depth(value) + deepest
+            )
         if broken[0]:
             state.tainted.add(name)
-        if found is not missing:
-            out.put(name, found, config.key_mark(name), config.value_mark(name))
+        if found is missing:
+            del out[name], out.kmarks[name], out.vmarks[name]
+        elif found is not value:
+            out[name] = found
     return out
 
 
