@@ -373,18 +373,29 @@ class Token:
         }.get(self.kind, self.kind)
 
 
+#: :data:`_LEXEMES` as one alternation, tried in their order at one position (an alternation
+#: takes its first alternative that matches, as the lexer takes its first lexeme): group
+#: ``l<N>`` is lexeme N.
+_ANY_LEXEME: Final = re.compile(
+    "|".join(
+        f"(?P<l{index}>{re.escape(lexeme) if isinstance(lexeme, str) else lexeme.pattern})"
+        for index, (_kind, lexeme) in enumerate(_LEXEMES)
+    ),
+    re.ASCII,
+)
+_GROUP_KINDS: Final = {f"l{index}": kind for index, (kind, _lexeme) in enumerate(_LEXEMES)}
+
+
 def scan_token(text: str, pos: int = 0) -> Token | None:
-    """The token GitLab's lexer reads at ``pos`` (whitespace not skipped), or None."""
-    rest = text[pos:]
-    for kind, lexeme in _LEXEMES:
-        if isinstance(lexeme, str):
-            if rest.startswith(lexeme):
-                return Token(kind, lexeme, pos)
-            continue
-        m = lexeme.match(rest)
-        if m is not None:
-            return Token(kind, m.group(0), pos)
-    return None
+    """The token GitLab's lexer reads at ``pos`` (whitespace not skipped), or None. Each
+    lexeme is matched against the text *from* ``pos`` (Ruby's StringScanner: the position
+    acts as the start of the text, so ``\\b`` sees no character before it)."""
+    m = _ANY_LEXEME.match(text[pos:] if pos else text)
+    if m is None:
+        return None
+    group = m.lastgroup
+    assert group is not None
+    return Token(_GROUP_KINDS[group], m.group(), pos)
 
 
 def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> tuple[Token, ...]:

@@ -473,3 +473,57 @@ def test_fabricate_regex_keeps_escaped_slash() -> None:
     assert ex.fabricate_regex("x\n/ab/\ny").source == "ab"  # Ruby ^/$ are line anchors
     with pytest.raises(ex.ExpressionSyntaxError):
         ex.fabricate_regex("ab")
+
+
+def test_scan_token_takes_the_first_lexeme_in_gitlabs_order() -> None:
+    """``Lexer#tokens`` tries ``Lexer::LEXEMES`` in order at the scan position and takes the
+    first that matches (lib/gitlab/ci/pipeline/expression/lexer.rb); the one alternation
+    scan_token matches must agree with trying them one by one, text after text."""
+    import random
+
+    def one_by_one(text: str, pos: int) -> tuple[str, str] | None:
+        rest = text[pos:]
+        for kind, lexeme in ex._LEXEMES:
+            if isinstance(lexeme, str):
+                if rest.startswith(lexeme):
+                    return kind, lexeme
+            else:
+                found = lexeme.match(rest)
+                if found is not None:
+                    return kind, found.group(0)
+        return None
+
+    pieces = [
+        "$",
+        "[[",
+        "]]",
+        "inputs.",
+        "a",
+        "_1",
+        "true",
+        "false",
+        "null",
+        "'",
+        '"',
+        "/",
+        "\\",
+        "i",
+        "=",
+        "~",
+        "!",
+        "&",
+        "|",
+        "(",
+        ")",
+        " ",
+        "é",
+        "\n",
+        "-",
+    ]
+    generator = random.Random(1234)
+    for _ in range(5000):
+        text = "".join(generator.choice(pieces) for _ in range(generator.randint(1, 12)))
+        pos = generator.randint(0, len(text) - 1)
+        token = ex.scan_token(text, pos)
+        expected = one_by_one(text, pos)
+        assert (None if token is None else (token.kind, token.text)) == expected, (text, pos)
