@@ -172,6 +172,9 @@ def pipeline_jobs(
     for instance in normalized.instances.values():
         by_job.setdefault(instance.job.name, []).append(instance)
     out: dict[str, PipelineJob] = {}
+    #: the variables jobs take, by the identity of their own variables and their inherit:
+    #: (both held by the jobs while this runs, so an id is not reused)
+    shared: dict[tuple[int, int], tuple[Variable, ...]] = {}
     for name, job in root.jobs.items():
         inherit = job.value("inherit")
         values = dict(job.values)
@@ -186,20 +189,26 @@ def pipeline_jobs(
             for key in taken_defaults:
                 values[key] = defaults[key]
         own = job.value("variables") or ()
-        names = {v.name for v in own}
-        if inherit is None and names.isdisjoint(global_names):
-            taken = globals_  # every global variable, as the filter below keeps them all
-        else:
-            taken = tuple(
-                v
-                for v in globals_
-                if v.name not in names and (inherit is None or inherit.inherits_variable(v.name))
-            )
+        # jobs whose variables and inherit: are the same objects (a template's) take the same
+        key = (id(own), id(inherit))
+        variables = shared.get(key)
+        if variables is None:
+            names = {v.name for v in own}
+            if inherit is None and names.isdisjoint(global_names):
+                taken = globals_  # every global variable, as the filter below keeps them all
+            else:
+                taken = tuple(
+                    v
+                    for v in globals_
+                    if v.name not in names
+                    and (inherit is None or inherit.inherits_variable(v.name))
+                )
+            variables = shared[key] = (*taken, *own)
         out[name] = PipelineJob(
             job,
             values,
             frozenset(taken_defaults),
-            (*taken, *own),
+            variables,
             tuple(by_job.get(name, ())),
             {key: sources[key] for key in taken_defaults},
         )

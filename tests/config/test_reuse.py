@@ -240,3 +240,34 @@ def test_rules_reading_templates_reuse_the_jobs_checks(tmp_path: Any) -> None:
     found = list(written_images(LintContext(pipeline=pipeline), "services"))
     assert found == [(service.image, ".dind")]
     assert found[0][0] is service.image
+
+
+def test_jobs_of_one_template_take_one_tuple_of_variables(tmp_path: Any) -> None:
+    """The variables a job takes (the global ones ``inherit:`` lets through, then its own:
+    lib/gitlab/ci/config/entry/processable.rb, inherit/variables.rb) are worked out once for
+    jobs whose own variables and ``inherit:`` are the same objects (a template's); a job with
+    other ones gets its own."""
+    from cigen.lint.engine import load_pipeline
+
+    ci = tmp_path / ".gitlab-ci.yml"
+    ci.write_text(
+        textwrap.dedent(
+            """
+            variables: {G: g, H: h, T: global}
+            .t:
+              variables: {T: own}
+              inherit: {variables: [G, T]}
+            a: {extends: .t, script: x}
+            b: {extends: .t, script: y}
+            c: {script: z, variables: {T: mine}}
+            """
+        )
+    )
+    jobs = load_pipeline(ci, root=tmp_path).model_jobs
+    taken = {name: [(v.name, v.value) for v in job.variables] for name, job in jobs.items()}
+    assert taken == {
+        "a": [("G", "g"), ("T", "own")],
+        "b": [("G", "g"), ("T", "own")],
+        "c": [("G", "g"), ("H", "h"), ("T", "mine")],
+    }
+    assert jobs["a"].variables is jobs["b"].variables
