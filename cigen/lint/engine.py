@@ -6,6 +6,7 @@ reads files through :class:`~cigen.project.Project` and never prints.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,18 +42,19 @@ def include_rules_for(
     pre-pipeline variables (predefined ones and ``--var``) are visible, as in GitLab. The
     context and its variables are made once, at the first decision.
     """
-    made: list[tuple[Any, dict[str, str]]] = []
+
+    @functools.cache
+    def setting() -> tuple[Any, dict[str, str]]:
+        from cigen.pipeline.simulate import PipelineContext, predefined_variables
+
+        ctx = context if context is not None else PipelineContext(variables=dict(variables or {}))
+        known = {**predefined_variables(ctx), **dict(variables or {}), **dict(ctx.variables)}
+        return ctx, known
 
     def decide(rules: Any) -> bool:
-        from cigen.pipeline.simulate import PipelineContext, evaluate_rules, predefined_variables
+        from cigen.pipeline.simulate import evaluate_rules
 
-        if not made:
-            ctx = (
-                context if context is not None else PipelineContext(variables=dict(variables or {}))
-            )
-            known = {**predefined_variables(ctx), **dict(variables or {}), **dict(ctx.variables)}
-            made.append((ctx, known))
-        ctx, known = made[0]
+        ctx, known = setting()
         result = evaluate_rules(rules, default_when="always", variables=known, ctx=ctx)
         return result.when != "never"
 

@@ -63,25 +63,25 @@ class Budget:
         linear in the distinct parts (each container is measured once)."""
         if not isinstance(value, (dict, list)):
             return _scalar(value)
-        known = self._sizes.get(id(value)) or self._measure(value)
+        known = self._known(value)
         return known[1], known[2]
 
     def depth(self, value: Any) -> int:
         """Levels of mappings and lists in ``value`` (0 for a scalar)."""
         if not isinstance(value, (dict, list)):
             return 0
-        known = self._sizes.get(id(value)) or self._measure(value)
+        known = self._known(value)
         return known[3]
 
     def holds_reference(self, value: dict[Any, Any] | list[Any]) -> bool:
         """Whether the container ``value`` is or holds a ``!reference`` (found in the pass
         that measures it, so that the configuration is walked once for both)."""
-        known = self._sizes.get(id(value)) or self._measure(value)
-        return known[4]
+        return self._known(value)[4]
 
-    def _measure(self, value: dict[Any, Any] | list[Any]) -> _Size:
-        """Measure ``value`` and every container in it not measured yet."""
-        return _measure(self._sizes, value, 0)
+    def _known(self, value: dict[Any, Any] | list[Any]) -> _Size:
+        """What :func:`_measure` found in ``value``, measuring it (and every container in it
+        not measured yet) the first time."""
+        return self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
 
     def charge(self, mark: Mark, what: str | Callable[[], str], *parts: Any) -> None:
         """Count ``parts`` as produced again by ``what`` (written at ``mark``; text, or a
@@ -89,14 +89,13 @@ class Budget:
         budget."""
         for part in parts:
             if isinstance(part, (dict, list)):
-                known = self._sizes.get(id(part)) or self._measure(part)
-                self.values += known[1]
-                self.text += known[2]
-                if known[3] > MAX_DEPTH:
+                _part, values, text, depth, _refs = self._known(part)
+                if depth > MAX_DEPTH:
                     self._too_deep(mark, what)
             else:
-                self.values += 1
-                self.text += len(part) if isinstance(part, str) else 1
+                values, text = _scalar(part)
+            self.values += values
+            self.text += text
         if self.values > self.max_values or self.text > self.max_text:
             raise TooLarge(
                 f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} makes the assembled "
@@ -141,7 +140,8 @@ class Budget:
 
 
 def _measure(sizes: dict[int, _Size], value: dict[Any, Any] | list[Any], level: int) -> _Size:
-    """Measure ``value`` and every container in it not in ``sizes`` yet, into ``sizes``:
+    """Measure ``value`` and every container in it not in ``sizes`` yet, into ``sizes``
+    (:data:`_Size`):
     recursion for the usual shallow values, :func:`_measure_deep` past :data:`_RECURSION`
     levels. Text is the common item and is counted first."""
     if level > _RECURSION:
