@@ -14,8 +14,9 @@ behave like the standard ones: the same ``__init__`` signature and ``__post_init
 assignment, ``__match_args__``, ``__slots__``, copying and pickling, and real
 :class:`dataclasses.Field` objects in ``__dataclass_fields__``, so :func:`dataclasses.replace`,
 :func:`dataclasses.fields` and :func:`dataclasses.asdict` work. The methods are closures, not
-compiled, except ``__init__`` (the one whose speed counts per instance), which is compiled from
-source when the first instance is made, so a run pays only for the types it uses.
+compiled. ``__init__``, the one whose speed counts per instance, is made when the first instance
+is: the code of an ``__init__`` with as many parameters, compiled once per field count, given the
+fields' names, each field put by its slot's own descriptor where it has one.
 Type checkers see :func:`dataclasses.dataclass` itself.
 """
 
@@ -25,7 +26,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace
 from operator import attrgetter
-from types import MemberDescriptorType
+from types import CodeType, FunctionType, MemberDescriptorType
 from typing import TYPE_CHECKING, Any, ClassVar, get_origin
 
 __all__ = ["dataclass", "field", "fields", "replace"]
@@ -102,40 +103,82 @@ def _lazy_init(
     return __init__
 
 
+#: ``__init__`` code by (number of fields, whether it calls ``__post_init__``): the body is
+#: ``__dc_put_0(self, a0); __dc_put_1(self, a1); ...`` with canonical names, compiled once per
+#: shape and given each record type's parameter names with :meth:`types.CodeType.replace`
+#: (compiling each type's own ``__init__`` from source was a tenth of a lint's time).
+_TEMPLATES: dict[tuple[int, bool], CodeType] = {}
+
+
+def _template(count: int, post_init: bool) -> CodeType:
+    code = _TEMPLATES.get((count, post_init))
+    if code is None:
+        params = "".join(f", a{index}" for index in range(count))
+        body = [f"  __dc_put_{index}(__dc_self, a{index})" for index in range(count)]
+        if post_init:
+            body.append("  __dc_self.__post_init__()")
+        source = f"def __init__(__dc_self{params}):\n" + ("\n".join(body) or "  pass") + "\n"
+        space: dict[str, Any] = {}
+        exec(source, space)
+        code = _TEMPLATES[count, post_init] = space["__init__"].__code__
+    return code
+
+
+def _setter(cls: type, spec: Field[Any], frozen: bool) -> Callable[[Any, Any], None]:
+    """What puts a field's value (``self``, ``value``) on an instance, as the ``__init__``
+    :mod:`dataclasses` compiles would: a slot's own descriptor for a frozen slotted field
+    (about twice as fast as ``object.__setattr__``, which looks it up by name first);
+    ``object.__setattr__`` on a frozen class; an assignment otherwise. A field with a
+    ``default_factory`` calls it when no value was given."""
+    name = spec.name
+    slot = getattr(cls, name, None)
+    put: Callable[[Any, Any], None]
+    if frozen and type(slot) is MemberDescriptorType and slot.__objclass__ in cls.__mro__:
+        put = slot.__set__
+    elif frozen:
+
+        def put(self: Any, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+    else:
+
+        def put(self: Any, value: Any) -> None:
+            setattr(self, name, value)
+
+    make = spec.default_factory
+    if make is MISSING:
+        return put
+    given = put
+
+    def put(self: Any, value: Any) -> None:
+        given(self, make() if value is _FACTORY else value)  # type: ignore[misc]
+
+    return put
+
+
 def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> Any:
-    """``__init__``, compiled from source as :mod:`dataclasses` does (it runs per instance)."""
-    space: dict[str, Any] = {"__dc_factory": _FACTORY, "__dc_set": object.__setattr__}
-    params = ["__dc_self"]
-    body = []
-    for spec in specs:
-        name = spec.name
-        slot = getattr(cls, name, None)
-        if frozen and type(slot) is MemberDescriptorType and slot.__objclass__ in cls.__mro__:
-            # a slot: its descriptor sets it directly, about twice as fast as
-            # object.__setattr__, which looks the descriptor up by name first
-            space[f"__dc_slot_{name}"] = slot.__set__
-        value = name
+    """``__init__``: the shared code for its shape (:func:`_template`), with the fields' names
+    as parameters, their defaults, and a global per field that puts its value
+    (:func:`_setter`)."""
+    space: dict[str, Any] = {}
+    defaults: list[Any] = []
+    for index, spec in enumerate(specs):
+        space[f"__dc_put_{index}"] = _setter(cls, spec, frozen)
         if spec.default_factory is not MISSING:
-            space[f"__dc_make_{name}"] = spec.default_factory
-            params.append(f"{name}=__dc_factory")
-            value = f"__dc_make_{name}() if {name} is __dc_factory else {name}"
+            defaults.append(_FACTORY)
         elif spec.default is not MISSING:
-            space[f"__dc_default_{name}"] = spec.default
-            params.append(f"{name}=__dc_default_{name}")
-        else:
-            params.append(name)
-        if f"__dc_slot_{name}" in space:
-            body.append(f"  __dc_slot_{name}(__dc_self, {value})")
-        elif frozen:
-            body.append(f"  __dc_set(__dc_self, {name!r}, {value})")
-        else:
-            body.append(f"  __dc_self.{name} = {value}")
-    if post_init:
-        body.append("  __dc_self.__post_init__()")
-    source = f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
-    exec(source, space)
-    function = space["__init__"]
-    function.__qualname__ = f"{cls.__qualname__}.__init__"
+            defaults.append(spec.default)
+        elif defaults:
+            raise TypeError(f"non-default argument {spec.name!r} follows default argument")
+    code = _template(len(specs), post_init)
+    names = ("__dc_self", *(spec.name for spec in specs))
+    qualname = f"{cls.__qualname__}.__init__"
+    if hasattr(code, "co_qualname"):  # Python 3.11 on
+        code = code.replace(co_varnames=names, co_qualname=qualname)
+    else:  # pragma: no cover - Python 3.10
+        code = code.replace(co_varnames=names)
+    function = FunctionType(code, space, "__init__", tuple(defaults) or None)
+    function.__qualname__ = qualname
     return function
 
 

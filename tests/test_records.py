@@ -193,3 +193,48 @@ def test_edges_follow_dataclasses() -> None:
     del loose.extra  # type: ignore[attr-defined]
     with pytest.raises(dataclasses.FrozenInstanceError):
         loose.value = 5
+
+
+def test_init_takes_each_types_own_names_from_shared_code() -> None:
+    """Two record types with as many fields share one ``__init__`` code shape; each still has
+    its own parameter names, defaults and messages, as the ``__init__`` dataclasses compiles."""
+    import inspect
+
+    @records.dataclass(frozen=True, slots=True)
+    class Left:
+        path: str
+        line: int = 1
+
+    @records.dataclass(frozen=True)
+    class Right:
+        name: str
+        items: list[str] = dataclasses.field(default_factory=list)
+
+    @dataclasses.dataclass(frozen=True)
+    class Standard:
+        name: str
+        items: list[str] = dataclasses.field(default_factory=list)
+
+    assert Left(line=3, path="p") == Left("p", 3)  # the first instance makes __init__
+    shown = inspect.signature(Left).parameters
+    assert [(p.name, p.default) for p in shown.values()] == [("path", shown["path"].empty), ("line", 1)]
+    Right("n")
+    assert list(inspect.signature(Right).parameters) == ["name", "items"]
+    assert Right(items=["a"], name="n").items == ["a"]
+    assert Right("n").items == [] and Right("n").items is not Right("n").items
+    assert type(Left("p")).__init__.__qualname__.endswith("Left.__init__")
+    for cls in (Right, Standard):
+        with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'name'"):
+            cls()
+        with pytest.raises(TypeError, match=r"unexpected keyword argument 'path'"):
+            cls(path="p")
+    assert Left.__init__.__code__.co_code == Right.__init__.__code__.co_code  # one shape
+    assert Left.__init__.__code__.co_varnames != Right.__init__.__code__.co_varnames
+
+    @records.dataclass
+    class Broken:
+        first: int = 0
+        second: int  # type: ignore[misc]
+
+    with pytest.raises(TypeError, match="non-default argument 'second' follows default"):
+        Broken(1, 2)
