@@ -99,7 +99,7 @@ class ExpressionRuntimeError(ExpressionError):
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Regex:
     """An RE2 regular expression value (``Gitlab::UntrustedRegexp``); equality is by source."""
 
@@ -191,7 +191,7 @@ def ruby_to_s(value: object) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Variable:
     """``$NAME``: the variable's value, or nil when undefined."""
 
@@ -199,7 +199,7 @@ class Variable:
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StringLiteral:
     """``"text"`` or ``'text'`` (no escapes)."""
 
@@ -207,7 +207,7 @@ class StringLiteral:
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PatternLiteral:
     """``/pattern/flags``, already compiled."""
 
@@ -215,14 +215,14 @@ class PatternLiteral:
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Null:
     """``null``."""
 
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Boolean:
     """``true`` / ``false``."""
 
@@ -230,7 +230,7 @@ class Boolean:
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Input:
     """``$[[ inputs.NAME ]]`` (spec:inputs rules)."""
 
@@ -238,49 +238,49 @@ class Input:
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Equals:
     left: Expression
     right: Expression
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotEquals:
     left: Expression
     right: Expression
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Matches:
     left: Expression
     right: Expression
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotMatches:
     left: Expression
     right: Expression
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class And:
     left: Expression
     right: Expression
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Or:
     left: Expression
     right: Expression
     offset: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Not:
     """``!X`` (GitLab 18.11): true iff X is blank."""
 
@@ -353,7 +353,7 @@ _PRECEDENCE: Final[dict[str, int]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A lexed token: ``kind`` is one of paren_open, paren_close, input, variable, string,
     pattern, null, boolean, operator, not; ``text`` is the matched source text."""

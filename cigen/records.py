@@ -103,74 +103,70 @@ def _lazy_init(
     return __init__
 
 
-#: ``__init__`` code by (number of fields, whether it calls ``__post_init__``): the body is
-#: ``__dc_put_0(self, a0); __dc_put_1(self, a1); ...`` with canonical names, compiled once per
-#: shape and given each record type's parameter names with :meth:`types.CodeType.replace`
-#: (compiling each type's own ``__init__`` from source was a tenth of a lint's time).
-_TEMPLATES: dict[tuple[int, bool], CodeType] = {}
+#: ``__init__`` code by shape: (number of fields, the indexes of those with a
+#: ``default_factory``, whether it calls ``__post_init__``). The body is
+#: ``__dc_put_0(self, a0); __dc_put_1(self, a1); ...`` with canonical names (a field with a
+#: factory: ``__dc_put_1(self, __dc_make_1() if a1 is __dc_factory else a1)``), compiled once
+#: per shape and given each record type's parameter names with :meth:`types.CodeType.replace`:
+#: compiling each type's own ``__init__`` from source was a tenth of a lint's time.
+_TEMPLATES: dict[tuple[int, tuple[int, ...], bool], CodeType] = {}
 
 
-def _template(count: int, post_init: bool) -> CodeType:
-    code = _TEMPLATES.get((count, post_init))
+def _template(count: int, factories: tuple[int, ...], post_init: bool) -> CodeType:
+    code = _TEMPLATES.get((count, factories, post_init))
     if code is None:
         params = "".join(f", a{index}" for index in range(count))
-        body = [f"  __dc_put_{index}(__dc_self, a{index})" for index in range(count)]
+        body = [
+            f"  __dc_put_{index}(__dc_self, "
+            + (
+                f"__dc_make_{index}() if a{index} is __dc_factory else a{index})"
+                if index in factories
+                else f"a{index})"
+            )
+            for index in range(count)
+        ]
         if post_init:
             body.append("  __dc_self.__post_init__()")
         source = f"def __init__(__dc_self{params}):\n" + ("\n".join(body) or "  pass") + "\n"
         space: dict[str, Any] = {}
         exec(source, space)
-        code = _TEMPLATES[count, post_init] = space["__init__"].__code__
+        code = _TEMPLATES[count, factories, post_init] = space["__init__"].__code__
     return code
 
 
-def _setter(cls: type, spec: Field[Any], frozen: bool) -> Callable[[Any, Any], None]:
-    """What puts a field's value (``self``, ``value``) on an instance, as the ``__init__``
-    :mod:`dataclasses` compiles would: a slot's own descriptor for a frozen slotted field
-    (about twice as fast as ``object.__setattr__``, which looks it up by name first);
-    ``object.__setattr__`` on a frozen class; an assignment otherwise. A field with a
-    ``default_factory`` calls it when no value was given."""
-    name = spec.name
+def _setter(cls: type, name: str, frozen: bool) -> Callable[[Any, Any], None]:
+    """What puts field ``name``'s value (``self``, ``value``) on an instance, as the
+    ``__init__`` :mod:`dataclasses` compiles would: the slot's own descriptor when the field is
+    a slot of ``cls`` that nothing else stands before (a frozen class, or one that keeps
+    ``object.__setattr__``), about twice as fast as ``object.__setattr__``, which looks it up
+    by name first; else ``object.__setattr__`` on a frozen class, an assignment on another."""
     slot = getattr(cls, name, None)
-    put: Callable[[Any, Any], None]
-    if frozen and type(slot) is MemberDescriptorType and slot.__objclass__ in cls.__mro__:
-        put = slot.__set__
-    elif frozen:
-
-        def put(self: Any, value: Any) -> None:
-            object.__setattr__(self, name, value)
-
-    else:
-
-        def put(self: Any, value: Any) -> None:
-            setattr(self, name, value)
-
-    make = spec.default_factory
-    if make is MISSING:
-        return put
-    given = put
-
-    def put(self: Any, value: Any) -> None:
-        given(self, make() if value is _FACTORY else value)  # type: ignore[misc]
-
-    return put
+    direct = frozen or cls.__setattr__ is object.__setattr__
+    if direct and type(slot) is MemberDescriptorType and slot.__objclass__ in cls.__mro__:
+        return slot.__set__  # type: ignore[no-any-return]
+    if frozen:
+        return lambda self, value: object.__setattr__(self, name, value)
+    return lambda self, value: setattr(self, name, value)
 
 
 def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> Any:
     """``__init__``: the shared code for its shape (:func:`_template`), with the fields' names
     as parameters, their defaults, and a global per field that puts its value
     (:func:`_setter`)."""
-    space: dict[str, Any] = {}
+    space: dict[str, Any] = {"__dc_factory": _FACTORY}
     defaults: list[Any] = []
+    factories: list[int] = []
     for index, spec in enumerate(specs):
-        space[f"__dc_put_{index}"] = _setter(cls, spec, frozen)
+        space[f"__dc_put_{index}"] = _setter(cls, spec.name, frozen)
         if spec.default_factory is not MISSING:
+            space[f"__dc_make_{index}"] = spec.default_factory
+            factories.append(index)
             defaults.append(_FACTORY)
         elif spec.default is not MISSING:
             defaults.append(spec.default)
         elif defaults:
             raise TypeError(f"non-default argument {spec.name!r} follows default argument")
-    code = _template(len(specs), post_init)
+    code = _template(len(specs), tuple(factories), post_init)
     names = ("__dc_self", *(spec.name for spec in specs))
     qualname = f"{cls.__qualname__}.__init__"
     if hasattr(code, "co_qualname"):  # Python 3.11 on

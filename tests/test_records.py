@@ -228,8 +228,15 @@ def test_init_takes_each_types_own_names_from_shared_code() -> None:
             cls()
         with pytest.raises(TypeError, match=r"unexpected keyword argument 'path'"):
             cls(path="p")
-    assert Left.__init__.__code__.co_code == Right.__init__.__code__.co_code  # one shape
-    assert Left.__init__.__code__.co_varnames != Right.__init__.__code__.co_varnames
+
+    @records.dataclass
+    class Other:
+        name: str
+        count: int = 0
+
+    assert Other("o").count == 0
+    assert Left.__init__.__code__.co_code == Other.__init__.__code__.co_code  # one shape
+    assert Left.__init__.__code__.co_varnames != Other.__init__.__code__.co_varnames
 
     @records.dataclass
     class Broken:
