@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace
 from operator import attrgetter
 from types import CodeType, FunctionType, MemberDescriptorType
-from typing import TYPE_CHECKING, Any, ClassVar, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, cast, get_origin
 
 __all__ = ["dataclass", "field", "fields", "replace"]
 
@@ -141,9 +141,9 @@ def _setter(cls: type, name: str, frozen: bool) -> Callable[[Any, Any], None]:
     ``object.__setattr__``), about twice as fast as ``object.__setattr__``, which looks it up
     by name first; else ``object.__setattr__`` on a frozen class, an assignment on another."""
     slot = getattr(cls, name, None)
-    direct = frozen or cls.__setattr__ is object.__setattr__
+    direct = frozen or getattr(cls, "__setattr__") is object.__setattr__  # noqa: B009
     if direct and type(slot) is MemberDescriptorType and slot.__objclass__ in cls.__mro__:
-        return slot.__set__  # type: ignore[no-any-return]
+        return slot.__set__
     if frozen:
         return lambda self, value: object.__setattr__(self, name, value)
     return lambda self, value: setattr(self, name, value)
@@ -170,7 +170,7 @@ def _init(cls: type, specs: list[Field[Any]], frozen: bool, post_init: bool) -> 
     names = ("__dc_self", *(spec.name for spec in specs))
     qualname = f"{cls.__qualname__}.__init__"
     if hasattr(code, "co_qualname"):  # Python 3.11 on
-        code = code.replace(co_varnames=names, co_qualname=qualname)
+        code = cast(Any, code).replace(co_varnames=names, co_qualname=qualname)
     else:  # pragma: no cover - Python 3.10
         code = code.replace(co_varnames=names)
     function = FunctionType(code, space, "__init__", tuple(defaults) or None)

@@ -217,7 +217,8 @@ def test_init_takes_each_types_own_names_from_shared_code() -> None:
 
     assert Left(line=3, path="p") == Left("p", 3)  # the first instance makes __init__
     shown = inspect.signature(Left).parameters
-    assert [(p.name, p.default) for p in shown.values()] == [("path", shown["path"].empty), ("line", 1)]
+    empty = inspect.Parameter.empty
+    assert [(p.name, p.default) for p in shown.values()] == [("path", empty), ("line", 1)]
     Right("n")
     assert list(inspect.signature(Right).parameters) == ["name", "items"]
     assert Right(items=["a"], name="n").items == ["a"]

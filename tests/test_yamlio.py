@@ -252,11 +252,11 @@ def test_plain_words_resolve_as_psych_regexes_say(word: str) -> None:
     from cigen.yaml import load
 
     expected: Any = word
-    if load._NULL.match(word):
+    if load._NULL().match(word):
         expected = None
-    elif load._BOOL_TRUE.match(word):
+    elif load._BOOL_TRUE().match(word):
         expected = True
-    elif load._BOOL_FALSE.match(word):
+    elif load._BOOL_FALSE().match(word):
         expected = False
     assert load.resolve_plain(word) is expected or load.resolve_plain(word) == expected
 
@@ -289,3 +289,121 @@ def test_bulk_copies_keep_every_position() -> None:
     longer = YSeq(Mark("other.yml", 1, 1))
     longer.push_all(items)
     assert longer.item_mark(2) == items.mark
+
+
+# Psych's scalar patterns as lib/psych/scalar_scanner.rb writes them (tokenize), tried in its
+# order on every text: the oracle for resolve_plain's shortcuts (a dash after the year before
+# the date patterns, a character no number has, an all-digit decimal).
+_PSYCH_DATE = r"^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$"
+_PSYCH_TIME = (
+    r"^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?"
+    r"(?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$"
+)
+_PSYCH_INT = (
+    r"^(?:[-+]?0b[0-1_,]+|[-+]?0[0-7_,]+|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)"
+    r"|[-+]?0x[0-9a-fA-F_,]+)$"
+)
+_PSYCH_BASE60_INT = r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$"
+_PSYCH_FLOAT = r"^(?:[-+]?(?:[0-9][0-9_,]*)?\.[0-9]*(?:[eE][-+][0-9]+)?)$"
+_PSYCH_BASE60_FLOAT = r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$"
+
+
+def _psych_number(text: str) -> Any:
+    """What the number and date patterns make of ``text`` ("date" for a refused date)."""
+    import re
+
+    def base60(text: str) -> float:
+        total = 0.0
+        for part in text.lstrip("+-").split(":"):
+            total = total * 60 + float(part.replace("_", ""))
+        return -total if text.startswith("-") else total
+
+    if re.match(_PSYCH_DATE, text) or re.match(_PSYCH_TIME, text):
+        return "date"
+    if re.match(_PSYCH_INT, text):
+        digits = text.replace("_", "").replace(",", "")
+        try:
+            return int(digits, 8) if re.match(r"^[-+]?0[0-7]", digits) else int(digits, 0)
+        except ValueError:
+            return text
+    if re.match(_PSYCH_BASE60_INT, text):
+        return int(base60(text))
+    if re.match(_PSYCH_FLOAT, text) and text not in (".", "+.", "-."):
+        try:
+            return float(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            return text
+    if re.match(_PSYCH_BASE60_FLOAT, text):
+        return base60(text)
+    if re.match(r"^[-+]?\.(?:inf|Inf|INF)$", text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if re.match(r"^\.(?:nan|NaN|NAN)$", text):
+        return "nan"
+    return text
+
+
+_NUMBERISH = (
+    st.lists(
+        st.sampled_from([*"0123456789_,.:+-xbeEiInNfFaAcdTtZ \n\u0661", "0x", "0b", "2024-"]),
+        max_size=12,
+    )
+    .map("".join)
+    .map(lambda text: text if not text or text[0] in "0123456789+-." else "1" + text)
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.one_of(
+        _NUMBERISH,
+        st.sampled_from(
+            [
+                "2024-01-02",
+                "2024-1-2",
+                "-2024-01-02 10:11:12",
+                "2024-01-02T10:11:12.5Z",
+                "2024-01-02 10:11:12 +02:00",
+                "2024-13-01",
+                "1 day",
+                "30 minutes",
+                "3.11",
+                "0755",
+                "089",
+                "0x1F",
+                "0b101",
+                "1_000",
+                "1,000",
+                "1:30",
+                "-1:30.5",
+                ".inf",
+                "-.Inf",
+                ".NaN",
+                "1e+3",
+                "1.5e+3",
+                "+.5",
+                "12\n",
+                "0",
+                "00",
+                "007",
+                "٣",
+            ]
+        ),
+    )
+)
+def test_plain_numbers_resolve_as_psych_regexes_say(text: str) -> None:
+    """Numbers, dates and times (``lib/psych/scalar_scanner.rb``): ``resolve_plain``'s
+    shortcuts and lazily compiled patterns give what trying every pattern in order gives."""
+    import math
+
+    from cigen.yaml import load
+
+    expected = _psych_number(text)
+    if expected == "date":
+        with pytest.raises(load._DateScalar):
+            load.resolve_plain(text)
+        return
+    got = load.resolve_plain(text)
+    if expected == "nan":
+        assert isinstance(got, float) and math.isnan(got)
+    elif text and text[0] in "0123456789+-.":
+        assert got == expected and type(got) is type(expected)

@@ -36,6 +36,7 @@ import yaml
 
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, field
+from cigen.regex import lazy_pattern
 from cigen.yaml.directives import Directive
 from cigen.yaml.directives import scan as scan_directives
 
@@ -180,25 +181,34 @@ class Loaded:
 
 # --- Psych's YAML 1.1 scalar resolution (lib/psych/scalar_scanner.rb) -------------------------
 
-_NULL = re.compile(r"^(?:~|null)$", re.IGNORECASE)
 _NULL_WORDS = frozenset({"~", "null"})
 _TRUE_WORDS = frozenset({"yes", "true", "on"})
 _FALSE_WORDS = frozenset({"no", "false", "off"})
-_BOOL_TRUE = re.compile(r"^(?:yes|true|on)$", re.IGNORECASE)
-_BOOL_FALSE = re.compile(r"^(?:no|false|off)$", re.IGNORECASE)
-_INT = re.compile(
+# Psych's patterns, compiled when first needed: most plain scalars are settled by the
+# shortcuts in :func:`resolve_plain` without them.
+_NULL = lazy_pattern(r"^(?:~|null)$", re.IGNORECASE)
+_BOOL_TRUE = lazy_pattern(r"^(?:yes|true|on)$", re.IGNORECASE)
+_BOOL_FALSE = lazy_pattern(r"^(?:no|false|off)$", re.IGNORECASE)
+_INT = lazy_pattern(
     r"^(?:[-+]?0b[0-1_,]+|[-+]?0[0-7_,]+|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)"
     r"|[-+]?0x[0-9a-fA-F_,]+)$"
 )
-_BASE60_INT = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$")
-_FLOAT = re.compile(r"^(?:[-+]?(?:[0-9][0-9_,]*)?\.[0-9]*(?:[eE][-+][0-9]+)?)$")
-_BASE60_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$")
-_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-_DATE = re.compile(r"^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$")
-_TIME = re.compile(
+_BASE60_INT = lazy_pattern(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$")
+_FLOAT = lazy_pattern(r"^(?:[-+]?(?:[0-9][0-9_,]*)?\.[0-9]*(?:[eE][-+][0-9]+)?)$")
+_BASE60_FLOAT = lazy_pattern(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$")
+_INF = lazy_pattern(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = lazy_pattern(r"^\.(?:nan|NaN|NAN)$")
+_DATE = lazy_pattern(r"^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$")
+_TIME = lazy_pattern(
     r"^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?(?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$"
 )
+#: Every character the number patterns above can match (``$`` also matches before a final
+#: newline): a text with another one is no number. The letters are those of ``0x``, ``0b``,
+#: hexadecimal digits, exponents, ``.inf`` and ``.nan``: a number with one has ``0x``, ``0b``
+#: or ``.`` in it.
+_NUMBER_CHARS = frozenset("0123456789_,.:+-xbeEiInNfFaAcCdDB\n")
+_DIGITS_CHARS = frozenset("0123456789_,.:+-\n")
+_OCTAL_DIGITS = frozenset("01234567")
 
 
 class _DateScalar(Exception):
@@ -232,11 +242,11 @@ def resolve_plain(text: str) -> Any:
             if word in _FALSE_WORDS:
                 return False
             return text
-        if _NULL.match(text):
+        if _NULL().match(text):
             return None
-        if _BOOL_TRUE.match(text):
+        if _BOOL_TRUE().match(text):
             return True
-        if _BOOL_FALSE.match(text):
+        if _BOOL_FALSE().match(text):
             return False
         return text
     # a number, date or time has a digit first, after at most a sign, or is ``.5``, ``.e+1``,
@@ -246,28 +256,45 @@ def resolve_plain(text: str) -> Any:
         "0123456789eEiInN\n" if first == "." else "0123456789."
     ):
         return text
-    if _DATE.match(text) or _TIME.match(text):
+    # a date or a time starts with a four-digit year and a dash (``-2024-`` for a time)
+    if (
+        (text[4:5] == "-" and text[:4].isdigit()) or (text[5:6] == "-" and text[1:5].isdigit())
+    ) and (_DATE().match(text) or _TIME().match(text)):
         raise _DateScalar(text)
-    if _INT.match(text):
+    if not _DIGITS_CHARS.issuperset(text) and (
+        not _NUMBER_CHARS.issuperset(text)
+        or ("0x" not in text and "0b" not in text and "." not in text)
+    ):
+        return text  # ``31d``, ``1 day``, ``4Gi``
+    if text.isdigit() and (first != "0" or len(text) == 1):
+        return int(text)  # what the decimal branch of _INT gives, the common case
+    if _INT().match(text):
         digits = text.replace("_", "").replace(",", "")
         try:
-            return int(digits, 0) if not re.match(r"^[-+]?0[0-7]", digits) else int(digits, 8)
+            return int(digits, 8) if _octal(digits) else int(digits, 0)
         except ValueError:
             return text
-    if _BASE60_INT.match(text):
+    if _BASE60_INT().match(text):
         return int(_base60(text))
-    if _FLOAT.match(text) and text not in (".", "+.", "-."):
+    if _FLOAT().match(text) and text not in (".", "+.", "-."):
         try:
             return float(text.replace("_", "").replace(",", ""))
         except ValueError:
             return text
-    if _BASE60_FLOAT.match(text):
+    if _BASE60_FLOAT().match(text):
         return _base60(text)
-    if _INF.match(text):
+    if _INF().match(text):
         return float("-inf") if text.startswith("-") else float("inf")
-    if _NAN.match(text):
+    if _NAN().match(text):
         return float("nan")
     return text
+
+
+def _octal(digits: str) -> bool:
+    """Whether ``digits`` start as an octal number (``[-+]?0[0-7]``)."""
+    if digits[:1] in ("-", "+"):
+        digits = digits[1:]
+    return digits[:1] == "0" and digits[1:2] in _OCTAL_DIGITS
 
 
 _CORE = "tag:yaml.org,2002:"
@@ -286,7 +313,7 @@ def _resolve_scalar(event: Any) -> Any:
     if tag == _CORE + "null":
         return None
     if tag == _CORE + "bool":
-        return bool(_BOOL_TRUE.match(text))
+        return bool(_BOOL_TRUE().match(text))
     if tag == _CORE + "int":
         try:
             return int(text.replace("_", ""), 0)
