@@ -128,20 +128,20 @@ def compile_regex(source: str) -> Regex:
 
 
 # Gitlab::UntrustedRegexp::RubySyntax::PATTERN; Ruby's ^ and $ are line anchors.
-_RUBY_SYNTAX: Final = re.compile(r"^/(?P<regexp>.*)/(?P<flags>[ismU]*)$", re.MULTILINE)
+_RUBY_SYNTAX: Final = lazy_pattern(r"^/(?P<regexp>.*)/(?P<flags>[ismU]*)$", re.MULTILINE)
 
 
 def has_ruby_regexp_syntax(text: str) -> bool:
     """``Gitlab::UntrustedRegexp::RubySyntax.matches_syntax?``: written ``/re/flags`` (valid
     or not)."""
-    return _RUBY_SYNTAX.search(text) is not None
+    return _RUBY_SYNTAX().search(text) is not None
 
 
 def fabricate_regex(text: str) -> Regex:
     """``Gitlab::UntrustedRegexp::RubySyntax.fabricate!``: ``/re/flags`` (``^``/``$`` are Ruby
     line anchors) compiled by RE2 with the flags as an inline prefix. Raises
     :class:`ExpressionSyntaxError` when the shape is wrong or RE2 rejects the pattern."""
-    match = _RUBY_SYNTAX.search(text)
+    match = _RUBY_SYNTAX().search(text)
     if match is None:
         raise ExpressionSyntaxError("Invalid regular expression!")
     flags = match.group("flags")
@@ -315,30 +315,37 @@ _OPERATOR_SYMBOLS: Final[dict[type[Binary], str]] = {v: k for k, v in _BINARY_CL
 # Lexer
 # --------------------------------------------------------------------------------------------
 
-_WHITESPACE: Final = re.compile(r"\s+", re.ASCII)
+#: Python's ASCII ``\s``: the whitespace the lexer skips between tokens.
+_WHITESPACE: Final = frozenset(" \t\n\r\f\v")
+#: ASCII ``\w``: the characters of a variable name, and what ``\b`` tells from others.
+_WORD: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
-_INPUT: Final = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", re.ASCII)
+_INPUT_SOURCE: Final = r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]"
 
-# (kind, literal or regex) in GitLab's Lexer::LEXEMES order. Each is matched against the text
-# *from* the current position (Ruby StringScanner: the scan position acts as the start of the
-# string); a lexeme whose regex is a plain literal is matched as that literal, uncompiled.
-_LEXEMES: Final[tuple[tuple[str, str | re.Pattern[str]], ...]] = (
-    ("paren_open", "("),
-    ("paren_close", ")"),
-    ("input", _INPUT),
-    ("variable", re.compile(r"\$(\w+)", re.ASCII)),
-    ("string", re.compile(r"\"(.*?)\"|'(.*?)'")),
-    ("pattern", re.compile(r"/(?:[^/]|\\/)+[^\\]/[ismU]*")),
-    ("null", "null"),
-    ("boolean", re.compile(r"\b(?:true|false)\b", re.ASCII)),
-    ("operator", "=="),
-    ("operator", "=~"),
-    ("operator", "!="),
-    ("operator", "!~"),
-    ("operator", "&&"),
-    ("operator", "||"),
-    ("not", "!"),
+# (kind, literal, or regex source with the ASCII flag) in GitLab's Lexer::LEXEMES order. Each
+# is matched against the text *from* the current position (Ruby StringScanner: the scan
+# position acts as the start of the string). :func:`scan_token` goes straight to the lexemes
+# the first character can start; tests/test_expressions.py tries them one by one, in order.
+_LEXEMES: Final[tuple[tuple[str, str, bool], ...]] = (
+    ("paren_open", "(", False),
+    ("paren_close", ")", False),
+    ("input", _INPUT_SOURCE, True),
+    ("variable", r"\$(\w+)", True),
+    ("string", r"\"(.*?)\"|'(.*?)'", True),
+    ("pattern", r"/(?:[^/]|\\/)+[^\\]/[ismU]*", True),
+    ("null", "null", False),
+    ("boolean", r"\b(?:true|false)\b", True),
+    ("operator", "==", False),
+    ("operator", "=~", False),
+    ("operator", "!=", False),
+    ("operator", "!~", False),
+    ("operator", "&&", False),
+    ("operator", "||", False),
+    ("not", "!", False),
 )
+_INPUT: Final = lazy_pattern(_INPUT_SOURCE, re.ASCII)
+_PATTERN: Final = lazy_pattern(_LEXEMES[5][1], re.ASCII)
+_OPERATORS: Final = frozenset(("==", "=~", "!=", "!~", "&&", "||"))
 
 _PRECEDENCE: Final[dict[str, int]] = {
     "!": 1,
@@ -373,29 +380,46 @@ class Token:
         }.get(self.kind, self.kind)
 
 
-#: :data:`_LEXEMES` as one alternation, tried in their order at one position (an alternation
-#: takes its first alternative that matches, as the lexer takes its first lexeme): group
-#: ``l<N>`` is lexeme N.
-_ANY_LEXEME: Final = re.compile(
-    "|".join(
-        f"(?P<l{index}>{re.escape(lexeme) if isinstance(lexeme, str) else lexeme.pattern})"
-        for index, (_kind, lexeme) in enumerate(_LEXEMES)
-    ),
-    re.ASCII,
-)
-_GROUP_KINDS: Final = {f"l{index}": kind for index, (kind, _lexeme) in enumerate(_LEXEMES)}
-
-
 def scan_token(text: str, pos: int = 0) -> Token | None:
-    """The token GitLab's lexer reads at ``pos`` (whitespace not skipped), or None. Each
-    lexeme is matched against the text *from* ``pos`` (Ruby's StringScanner: the position
-    acts as the start of the text, so ``\\b`` sees no character before it)."""
-    m = _ANY_LEXEME.match(text[pos:] if pos else text)
-    if m is None:
+    """The token GitLab's lexer reads at ``pos`` (whitespace not skipped), or None: the first
+    of :data:`_LEXEMES` that matches the text *from* ``pos`` (Ruby's StringScanner: the
+    position acts as the start of the text, so ``\\b`` sees no character before it). Each
+    first character starts the lexemes of one kind only, so the lexer looks at those alone."""
+    rest = text[pos:] if pos else text
+    first = rest[:1]
+    if first == "(":
+        return Token("paren_open", "(", pos)
+    if first == ")":
+        return Token("paren_close", ")", pos)
+    if first == "$":
+        if rest.startswith("$[["):
+            found = _INPUT().match(rest)
+            return None if found is None else Token("input", found.group(), pos)
+        end = 1
+        while end < len(rest) and rest[end] in _WORD:
+            end += 1
+        return Token("variable", rest[:end], pos) if end > 1 else None
+    if first == '"' or first == "'":
+        end = rest.find(first, 1)
+        if end < 0 or "\n" in rest[1:end]:  # ``.`` is no newline
+            return None
+        return Token("string", rest[: end + 1], pos)
+    if first == "/":
+        found = _PATTERN().match(rest)
+        return None if found is None else Token("pattern", found.group(), pos)
+    if first == "n":
+        return Token("null", "null", pos) if rest.startswith("null") else None
+    if first == "t" or first == "f":
+        word = "true" if first == "t" else "false"
+        after = rest[len(word) : len(word) + 1]
+        if rest.startswith(word) and after not in _WORD:  # ``\b``; "" is the end
+            return Token("boolean", word, pos)
         return None
-    group = m.lastgroup
-    assert group is not None
-    return Token(_GROUP_KINDS[group], m.group(), pos)
+    if rest[:2] in _OPERATORS:
+        return Token("operator", rest[:2], pos)
+    if first == "!":
+        return Token("not", "!", pos)
+    return None
 
 
 def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> tuple[Token, ...]:
@@ -404,9 +428,8 @@ def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> tuple[Token, ...]:
     tokens: list[Token] = []
     pos = 0
     for _ in range(max_tokens):
-        ws = _WHITESPACE.match(text, pos)
-        if ws is not None:
-            pos = ws.end()
+        while pos < len(text) and text[pos] in _WHITESPACE:
+            pos += 1
         if pos >= len(text):
             return tuple(tokens)
         token = scan_token(text, pos)
@@ -438,7 +461,7 @@ def _build_value(token: Token) -> Expression:
     if token.kind == "boolean":
         return Boolean(text == "true", token.offset)
     if token.kind == "input":
-        m = _INPUT.match(text)
+        m = _INPUT().match(text)
         assert m is not None
         return Input(m.group(1), token.offset)
     raise AssertionError(token.kind)  # pragma: no cover

@@ -5,6 +5,8 @@ Section numbers refer to ``shared/docs/gitlab-ci-semantics.md``.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cigen import expressions as ex
@@ -478,17 +480,18 @@ def test_fabricate_regex_keeps_escaped_slash() -> None:
 def test_scan_token_takes_the_first_lexeme_in_gitlabs_order() -> None:
     """``Lexer#tokens`` tries ``Lexer::LEXEMES`` in order at the scan position and takes the
     first that matches (lib/gitlab/ci/pipeline/expression/lexer.rb); the one alternation
-    scan_token matches must agree with trying them one by one, text after text."""
+    scan_token goes to by the first character must agree with trying them one by one, text
+    after text."""
     import random
 
     def one_by_one(text: str, pos: int) -> tuple[str, str] | None:
         rest = text[pos:]
-        for kind, lexeme in ex._LEXEMES:
-            if isinstance(lexeme, str):
+        for kind, lexeme, is_regex in ex._LEXEMES:
+            if not is_regex:
                 if rest.startswith(lexeme):
                     return kind, lexeme
             else:
-                found = lexeme.match(rest)
+                found = re.match(lexeme, rest, re.ASCII)
                 if found is not None:
                     return kind, found.group(0)
         return None
@@ -519,6 +522,13 @@ def test_scan_token_takes_the_first_lexeme_in_gitlabs_order() -> None:
         "é",
         "\n",
         "-",
+        "\t",
+        "t",
+        "f",
+        "n",
+        "u",
+        "]",
+        "inputs",
     ]
     generator = random.Random(1234)
     for _ in range(5000):
