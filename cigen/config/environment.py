@@ -11,7 +11,6 @@ schemas (``entry/schemas/kubernetes/*.json``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +28,7 @@ from cigen.config.node import (
 )
 from cigen.diagnostics import Mark
 from cigen.records import dataclass
+from cigen.regex import lazy_pattern
 
 #: ``Environment::ALLOWED_KEYS``.
 ENVIRONMENT_KEYS = (
@@ -42,7 +42,7 @@ ENVIRONMENT_KEYS = (
 )
 ACTIONS = ("start", "stop", "prepare", "verify", "access")
 #: ``Gitlab::Regex.environment_name_regex`` and its message.
-NAME_FORMAT = re.compile(r"[a-zA-Z0-9_${}. -](?:[a-zA-Z0-9_/${}. -]*[a-zA-Z0-9_${}. -])?")
+NAME_FORMAT = lazy_pattern(r"[a-zA-Z0-9_${}. -](?:[a-zA-Z0-9_/${}. -]*[a-zA-Z0-9_${}. -])?")
 NAME_MESSAGE = (
     "can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, "
     "but it cannot start or end with '/'"
@@ -114,7 +114,7 @@ def environment(c: Check, value: Any, mark: Mark, loc: str) -> Environment | Non
     if blank(name):
         c.add(loc, "name", "can't be blank", name_mark)
     # The type and the format checks give the same message; GitLab then shows it twice.
-    if not is_string(name) or not NAME_FORMAT.fullmatch(ruby_text(name)):
+    if not is_string(name) or not NAME_FORMAT().fullmatch(ruby_text(name)):
         c.add(loc, "name", NAME_MESSAGE, name_mark)
     if hashed:
         _hash_checks(c, value, mark, loc)

@@ -199,8 +199,8 @@ def tags(c: Check, value: Any, mark: Mark, loc: str) -> tuple[str, ...] | None:
     return None if len(c.errors) > count else tuple(value)
 
 
-_DOUBLE_QUOTED = re.compile(r'(\A|,)\s*"(.*?)"\s*(?=,\s*|\Z)')
-_SINGLE_QUOTED = re.compile(r"(\A|,)\s*'(.*?)'\s*(?=,\s*|\Z)")
+_DOUBLE_QUOTED = lazy_pattern(r'(\A|,)\s*"(.*?)"\s*(?=,\s*|\Z)')
+_SINGLE_QUOTED = lazy_pattern(r"(\A|,)\s*'(.*?)'\s*(?=,\s*|\Z)")
 
 
 def parse_tags(items: list[Any]) -> tuple[str, ...]:
@@ -213,8 +213,10 @@ def parse_tags(items: list[Any]) -> tuple[str, ...]:
         found.append(match.group(2))
         return ""
 
-    text = _DOUBLE_QUOTED.sub(take, text)
-    text = _SINGLE_QUOTED.sub(take, text)
+    if '"' in text:
+        text = _DOUBLE_QUOTED().sub(take, text)
+    if "'" in text:
+        text = _SINGLE_QUOTED().sub(take, text)
     found.extend(text.split(","))
     out: dict[str, None] = {}
     for tag in found:
@@ -288,7 +290,7 @@ def _retry(c: Check, value: Any, mark: Mark) -> Retry | None:
     )
 
 
-_INTEGER_TEXT = re.compile(r"[+-]?\d+")
+_INTEGER_TEXT = lazy_pattern(r"[+-]?\d+")
 # Kernel#Float: digits with single underscores between them, a fraction, an exponent; spaces
 # around are allowed.
 _float_text = lazy_pattern(
@@ -302,12 +304,12 @@ def _numericality(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return "is not a number"
     text = str(value)
-    if isinstance(value, str) and not _INTEGER_TEXT.fullmatch(text):
+    if isinstance(value, str) and not _INTEGER_TEXT().fullmatch(text):
         if re.match(r"\s*[+-]?0[xX]", text) or not _float_text().fullmatch(text):
             return "is not a number"
         if not re.search(r"\d", text):
             return "is not a number"
-    if not _INTEGER_TEXT.fullmatch(text):
+    if not _INTEGER_TEXT().fullmatch(text):
         return "must be an integer"
     number = int(text)
     if number < 0:

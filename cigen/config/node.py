@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, field
+from cigen.regex import lazy_pattern
 from cigen.variables import REFERENCE
 from cigen.yaml.load import YMap, YSeq
 
@@ -114,7 +115,7 @@ class Check:
         return len(self.errors) > count
 
 
-_FIX_JOB_NAME = re.compile(r"jobs ([a-z\s]+) config should implement")
+_FIX_JOB_NAME = lazy_pattern(r"jobs ([a-z\s]+) config should implement")
 
 
 def humanize(attribute: str) -> str:
@@ -130,7 +131,7 @@ def message(loc: str, attribute: str, text: str) -> str:
     word = humanize(attribute)
     full = f"{word} {text}" if word else text
     out = f"{loc} {full}".lower()
-    return _FIX_JOB_NAME.sub(
+    return _FIX_JOB_NAME().sub(
         lambda m: f"jobs {m.group(1).replace(' ', '_')} config should implement", out
     )
 
@@ -488,8 +489,8 @@ _NUMBER_WORDS = {
     "a": "1",
     "an": "1",
 }
-_FLOAT = re.compile(r"[0-9]*\.?[0-9]+")
-_COLON = re.compile(r"^[0-9]*\.?[0-9]+(?::[0-9]*\.?[0-9]+)+$")
+_FLOAT = lazy_pattern(r"[0-9]*\.?[0-9]+")
+_COLON = lazy_pattern(r"^[0-9]*\.?[0-9]+(?::[0-9]*\.?[0-9]+)+$")
 _CHRONO = ("seconds", "minutes", "hours", "days", "months", "years")
 MAX_DURATION_TEXT = 1000
 
@@ -502,15 +503,15 @@ def parse_duration(text: str) -> float | None:
     res = text.lower()
     res = " ".join(_NUMBER_WORDS.get(w, w) for w in res.split(" "))
     compact = res.replace(" ", "")
-    if _COLON.match(compact):
+    if _COLON().match(compact):
         parts = compact.split(":")[::-1]
         if len(parts) > len(_CHRONO):
             return None
         res = " ".join(f"{v} {_CHRONO[k]}" for k, v in reversed(list(enumerate(parts))))
-    res = _FLOAT.sub(lambda m: f" {m.group(0)} ", res)
+    res = _FLOAT().sub(lambda m: f" {m.group(0)} ", res)
     words: list[str] = []
     for word in res.split():
-        if _FLOAT.fullmatch(word) or (_FLOAT.match(word) and word[0].isdigit()):
+        if _FLOAT().fullmatch(word) or (_FLOAT().match(word) and word[0].isdigit()):
             words.append(word)
             continue
         stripped = word.strip(",")
@@ -522,7 +523,7 @@ def parse_duration(text: str) -> float | None:
         words.insert(0, "1")
     total = 0.0
     for index, word in enumerate(words):
-        number = _FLOAT.fullmatch(word)
+        number = _FLOAT().fullmatch(word)
         if number:
             unit = words[index + 1] if index + 1 < len(words) else "seconds"
             total += float(word) * _UNITS.get(unit, 1.0)

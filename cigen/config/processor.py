@@ -17,7 +17,6 @@ GitLab stops at the first of these errors (it raises), so :func:`process` report
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,12 +24,13 @@ from cigen.config.node import ConfigError, ruby_string
 from cigen.config.root import Job, Root
 from cigen.diagnostics import Mark
 from cigen.records import dataclass, field, replace
+from cigen.regex import lazy_pattern
 from cigen.yaml.load import YMap, YSeq
 
 #: ``Ci::BuildNeed::MAX_JOB_NAME_LENGTH``.
 MAX_NEED_NAME = 255
 #: ``MatrixInterpolator::MATRIX_EXPRESSION_REGEXP`` (RE2: ``\s`` is ASCII white space).
-MATRIX_EXPRESSION = re.compile(r"\$\[\[[\t\n\f\r ]*matrix\.([a-zA-Z0-9_-]+)[\t\n\f\r ]*\]\]")
+MATRIX_EXPRESSION = lazy_pattern(r"\$\[\[[\t\n\f\r ]*matrix\.([a-zA-Z0-9_-]+)[\t\n\f\r ]*\]\]")
 
 # The lint rules that report each kind of error (the rest are CIG002, "schema").
 STAGE_RULE = "CIG201"
@@ -160,7 +160,9 @@ def interpolate_text(value: str, variables: Mapping[str, str]) -> tuple[str, lis
     of ``NAME``, and the errors for names with none (those stay as written)."""
     result = value
     errors: list[str] = []
-    for match in MATRIX_EXPRESSION.finditer(value):
+    if "$[[" not in value:
+        return result, errors
+    for match in MATRIX_EXPRESSION().finditer(value):
         name = match.group(1)
         if name not in variables:
             errors.append(f"'{name}' does not exist in matrix configuration")

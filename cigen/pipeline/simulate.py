@@ -167,15 +167,21 @@ def _sha1_hex(text: str) -> str:
     return digest
 
 
+_SLUG_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+_SLUG_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
 def slugify(text: str) -> str:
     """``Gitlab::Utils.slugify``: lowercase, non ``[a-z0-9]`` to ``-``, 63 chars, trim ``-``."""
-    slug = re.sub(r"[^a-z0-9]", "-", text.lower())[:63]
-    return re.sub(r"\A-+|-+\Z", "", slug)
+    slug = "".join(char if char in _SLUG_CHARACTERS else "-" for char in text.lower())
+    return slug[:63].strip("-")
 
 
 def predefined_variables(ctx: PipelineContext) -> dict[str, str]:
     """Pre-pipeline and pipeline predefined variables this kind of pipeline has (section 7)."""
-    host = re.sub(r"\A[a-z]+://", "", ctx.server_url).split("/", 1)[0]
+    scheme, sep, rest = ctx.server_url.partition("://")
+    bare = rest if sep and scheme and _SLUG_LETTERS.issuperset(scheme) else ctx.server_url
+    host = bare.split("/", 1)[0]  # without a ``[a-z]+://`` scheme
     protocol = ctx.server_url.split("://", 1)[0] if "://" in ctx.server_url else "https"
     hostname, _, port = host.partition(":")
     port = port or ("443" if protocol == "https" else "80")

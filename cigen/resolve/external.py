@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,16 +45,17 @@ from typing import Protocol
 
 from cigen.errors import CigenError
 from cigen.records import dataclass, field
+from cigen.regex import lazy_pattern
 
 LOCK_NAME = ".cigen.lock"
 LOCK_VERSION = 1
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = lazy_pattern(r"[0-9a-f]{64}")
 #: The include cache's bounds; past them the least recently used entries are removed.
 MAX_CACHE_BYTES = 256 * 1024 * 1024
 MAX_CACHE_ENTRIES = 10_000
 #: Files of cigen's former schema cache (``schema-valid-<salt>.txt``), removed when seen.
-_FORMER = re.compile(r"schema-valid-[0-9a-f]{16}\.txt")
+_FORMER = lazy_pattern(r"schema-valid-[0-9a-f]{16}\.txt")
 _FIELDS = ("commit", "file", "project", "sha256", "version")
 
 
@@ -157,7 +157,7 @@ def parse_lock(data: bytes, where: str) -> Lock:
             isinstance(value.get(name, ""), str) for name in _FIELDS
         ):
             raise CigenError(f"{where}: entry {key!r} is malformed; run `cigen fetch`")
-        if not _SHA256.fullmatch(value.get("sha256", "")):
+        if not _SHA256().fullmatch(value.get("sha256", "")):
             raise CigenError(f"{where}: entry {key!r} has no valid sha256; run `cigen fetch`")
         entries[str(key)] = LockEntry(**{name: value.get(name, "") for name in _FIELDS})
     return Lock(entries)
@@ -280,19 +280,19 @@ def prune(cache: Path, keep: frozenset[str] = frozenset()) -> None:
     files of cigen's former schema cache go too. Errors leave files where they are."""
     entries: list[tuple[float, int, Path]] = []
     for path in _listed(cache):
-        if _FORMER.fullmatch(path.name):
+        if _FORMER().fullmatch(path.name):
             with contextlib.suppress(OSError):
                 path.unlink()
         elif path.is_dir() and len(path.name) == 2 and not path.is_symlink():
             for entry in _listed(path):
-                if _SHA256.fullmatch(entry.name) and entry.name.startswith(path.name):
+                if _SHA256().fullmatch(entry.name) and entry.name.startswith(path.name):
                     with contextlib.suppress(OSError):
                         info = entry.lstat()
                         if stat.S_ISREG(info.st_mode):
                             entries.append((info.st_mtime, info.st_size, entry))
     if cache.name == "includes" and cache.parent.name == "cigen":  # the former default folder
         for path in _listed(cache.parent):
-            if _FORMER.fullmatch(path.name):
+            if _FORMER().fullmatch(path.name):
                 with contextlib.suppress(OSError):
                     path.unlink()
     entries.sort(key=lambda item: item[0], reverse=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from cigen.diagnostics import Mark
 from cigen.records import dataclass
+from cigen.regex import lazy_pattern
 from cigen.yaml.load import InvalidReference, Reference, YMap, YSeq, scalar_text
 
 _TYPES = ("string", "number", "boolean", "array")
@@ -163,20 +164,20 @@ def _bind_one(
     return (value,)
 
 
-_TRUNCATE = re.compile(r"truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)?")
+_TRUNCATE = lazy_pattern(r"truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)?")
 
 
 def _function_name(func: str) -> str | None:
     """The function an expression calls (``truncate(a,b)``, ``expand_vars``,
     ``posix_escape``), or None."""
-    if _TRUNCATE.fullmatch(func):
+    if func.startswith("truncate") and _TRUNCATE().fullmatch(func):
         return "truncate"
     return func if func in ("expand_vars", "posix_escape") else None
 
 
 def _apply_function(value: Any, func: str) -> Any:
     """One function of ``Interpolation::FunctionsStack`` (``functions/*.rb``)."""
-    match = _TRUNCATE.fullmatch(func)
+    match = _TRUNCATE().fullmatch(func)
     name = _function_name(func)
     if not isinstance(value, str):
         raise BlockError(

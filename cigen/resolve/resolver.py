@@ -28,6 +28,7 @@ from cigen.model import (
 )
 from cigen.project import Missing, Outside, Project, is_wildcard
 from cigen.records import dataclass, field
+from cigen.regex import lazy_pattern
 from cigen.resolve.budget import Budget
 from cigen.resolve.external import Request, Source, Unavailable, unlocked
 from cigen.resolve.inputs import NOT_A_HASH, InputProblem, bind, interpolate
@@ -253,7 +254,7 @@ def _header_file(state: _State, item: Any, where: Mark) -> YMap | InputProblem |
     if not isinstance(item, (str, YMap)):
         return InputProblem(where, cigen, "Each include must be a hash or a string")
     if isinstance(item, str):
-        kinds = ["remote" if _URL.match(item) else "local"]
+        kinds = ["remote" if _is_url(item) else "local"]
         item_map = YMap(where)
         item_map.put(kinds[0], item, where, where)
         item = item_map
@@ -359,9 +360,22 @@ class _Entry:
 
 #: ``Mapper::Matcher``'s file classes, in its order (the subkeys its messages list).
 INCLUDE_KINDS = ("local", "project", "remote", "template", "artifact", "component")
-_URL = re.compile(r"(?:https?|ssh|git)://\S+\Z", re.IGNORECASE)
+_URL = lazy_pattern(r"(?:https?|ssh|git)://\S+\Z", re.IGNORECASE)
 #: ``File::Base::YAML_ALLOWLIST_EXTENSION``, on the file's base name.
-_YAML_NAME = re.compile(r".+\.(?:yml|yaml)\Z", re.IGNORECASE | re.DOTALL)
+_YAML_NAME = lazy_pattern(r".+\.(?:yml|yaml)\Z", re.IGNORECASE | re.DOTALL)
+
+
+def _is_url(text: str) -> bool:
+    """Whether an include's text is a remote address (``_URL``: it has ``://`` in it)."""
+    return "://" in text and _URL().match(text) is not None
+
+
+def _yaml_name(name: str) -> bool:
+    """Whether a file's base name has a YAML extension (``_YAML_NAME``); the usual lowercase
+    one is told without the pattern."""
+    if name.endswith((".yml", ".yaml")) and name not in (".yml", ".yaml"):
+        return True
+    return _YAML_NAME().match(name) is not None
 
 
 def _present(value: Any) -> bool:
@@ -415,7 +429,7 @@ def _entries(state: _State, value: Any, mark: Mark) -> list[_Entry]:
     found: list[_Entry] = []
     for item, where in kept:
         if isinstance(item, str):
-            kind = "remote" if _URL.match(item) else "local"
+            kind = "remote" if _is_url(item) else "local"
             found.append(_Entry(kind, item, where, raw=item))
             continue
         kinds = [kind for kind in INCLUDE_KINDS if _matching(item, kind)]
@@ -537,7 +551,7 @@ def _location_error(entry: _Entry, location: Any) -> tuple[str, str] | None:
         )
     if entry.kind == "component":
         return None
-    if not _YAML_NAME.match(location.rpartition("/")[2]):
+    if not _yaml_name(location.rpartition("/")[2]):
         return (
             f"included file {location!r} does not have a YAML extension (.yml or .yaml)",
             f"Included file `{location}` does not have YAML extension!",
@@ -547,7 +561,7 @@ def _location_error(entry: _Entry, location: Any) -> tuple[str, str] | None:
             f"template {location!r} is not a GitLab template name (they end in .gitlab-ci.yml)",
             f"Template file `{location}` is not a valid location!",
         )
-    if entry.kind == "remote" and not _URL.match(location):
+    if entry.kind == "remote" and not _is_url(location):
         return (
             f"remote include {location!r} is not an http(s) address",
             f"Remote file `{location}` does not have a valid address!",

@@ -47,12 +47,12 @@ notebook:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
+from cigen.regex import lazy_pattern
 from cigen.variables import has_reference
 from cigen.yaml.load import YMap, YSeq
 
@@ -73,20 +73,20 @@ KEY_QUALIFIERS = frozenset(
 SECRET_NAMES = frozenset({"DOCKER_AUTH_CONFIG"})
 
 #: Every credential name holds one of these (each suffix, word and name above does).
-_PARTS = re.compile("TOKEN|PASS|SECRET|KEY|PWD|CREDENTIALS|AUTH")
-_WORDS = re.compile(r"[_.\-]+")
+_PARTS = ("TOKEN", "PASS", "SECRET", "KEY", "PWD", "CREDENTIALS", "AUTH")
+_WORDS = lazy_pattern(r"[_.\-]+")
 _FLAGS = frozenset({"true", "false", "yes", "no", "on", "off"})
-_IDENTIFIER = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_IDENTIFIER = lazy_pattern(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a variable named ``name`` holds a credential (see the rule's documentation)."""
     upper = name.upper()
-    if _PARTS.search(upper) is None:
+    if not any(part in upper for part in _PARTS):
         return False  # the fast answer for most names: no credential word in it at all
     if upper in SECRET_NAMES:
         return True
-    words = [word for word in _WORDS.split(upper) if word]
+    words = [word for word in _WORDS().split(upper) if word]
     if not words:
         return False
     last = words[-1]
@@ -104,7 +104,7 @@ def is_literal(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if not text or text.lower() in _FLAGS or _IDENTIFIER.fullmatch(text):
+    if not text or text.lower() in _FLAGS or _IDENTIFIER().fullmatch(text):
         return False
     return not has_reference(text)
 

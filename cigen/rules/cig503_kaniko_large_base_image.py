@@ -68,6 +68,7 @@ from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
 from cigen.project import Missing, Outside, Project
 from cigen.records import dataclass
+from cigen.regex import lazy_pattern
 from cigen.rules.cig502_privileged_docker import image_parts
 from cigen.variables import substitute
 
@@ -103,7 +104,7 @@ EXECUTOR = "/kaniko/executor"
 #: Stands for the project root while paths are expanded.
 _ROOT = "\x00root"
 _SEPARATORS = frozenset({";", "&&", "||", "|", "&", ">", ">>", "<", "(", ")"})
-_FROM_VARIABLE = re.compile(r"\$\{(\w+)(?::?[-+]([^}]*))?\}|\$(\w+)")
+_FROM_VARIABLE = lazy_pattern(r"\$\{(\w+)(?::?[-+]([^}]*))?\}|\$(\w+)")
 
 
 # --- Kaniko jobs and executor calls (shared with kaniko-cache-repo-varies) ----------------------
@@ -292,7 +293,7 @@ def _substitute(text: str, args: Mapping[str, str]) -> str | None:
         unknown = True
         return match.group(0)
 
-    result = _FROM_VARIABLE.sub(sub, text)
+    result = _FROM_VARIABLE().sub(sub, text)
     return None if unknown else result
 
 

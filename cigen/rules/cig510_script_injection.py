@@ -43,6 +43,7 @@ from collections.abc import Iterator
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
+from cigen.regex import lazy_pattern
 
 CODE = "CIG510"
 NAME = "script-injection"
@@ -65,12 +66,12 @@ USER_CONTROLLED = frozenset(
     }
 )
 SCRIPT_KEYS = ("before_script", "script", "after_script")
-_MENTIONS = re.compile("|".join(sorted(USER_CONTROLLED)))
+_MENTIONS = lazy_pattern("|".join(sorted(USER_CONTROLLED)))
 
-_VARIABLE = re.compile(
+_VARIABLE = lazy_pattern(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
 )
-_EVAL = re.compile(r"(?:^|[;&|(`]|\$\()[ \t]*(?:eval|(?:ba|da|z)?sh[ \t]+-c)\b", re.M)
+_EVAL = lazy_pattern(r"(?:^|[;&|(`]|\$\()[ \t]*(?:eval|(?:ba|da|z)?sh[ \t]+-c)\b", re.M)
 
 
 def expansions(line: str) -> Iterator[tuple[int, int, str, bool]]:
@@ -102,7 +103,7 @@ def expansions(line: str) -> Iterator[tuple[int, int, str, bool]]:
         elif char == ")" and saved:
             quote = saved.pop()
         elif char == "$":
-            found = _VARIABLE.match(line, index)
+            found = _VARIABLE().match(line, index)
             if found:
                 name = found.group("braced") or found.group("plain")
                 yield index, found.end() - index, name, quote == '"'
@@ -114,7 +115,7 @@ def expansions(line: str) -> Iterator[tuple[int, int, str, bool]]:
 def _in_eval(text: str, offset: int) -> bool:
     """Whether ``offset`` follows an ``eval`` / ``sh -c`` command on its own line of ``text``."""
     line_start = text.rfind("\n", 0, offset) + 1
-    found = _EVAL.search(text, line_start, offset)
+    found = _EVAL().search(text, line_start, offset)
     return found is not None
 
 
@@ -131,7 +132,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 continue  # no line names such a variable
             marks: list[Mark] | None = None
             for index, item in enumerate(lines):
-                if not _MENTIONS.search(item):
+                if not _MENTIONS().search(item):
                     continue  # the quoting scan runs only on lines naming such a variable
                 for offset, length, name, quoted in expansions(item):
                     if name not in USER_CONTROLLED:

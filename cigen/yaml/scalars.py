@@ -20,10 +20,13 @@ class SourceText:
     __slots__ = ("starts", "text")
 
     def __init__(self, text: str) -> None:
-        import re
-
         self.text = text
-        self.starts = [0, *(found.end() for found in re.finditer("\n", text))]
+        starts = [0]
+        end = text.find("\n")
+        while end >= 0:
+            starts.append(end + 1)
+            end = text.find("\n", end + 1)
+        self.starts = starts
 
     def offset(self, line: int, col: int) -> int:
         return self.starts[line - 1] + col - 1 if line - 1 < len(self.starts) else len(self.text)
