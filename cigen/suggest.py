@@ -10,15 +10,19 @@ def closest(word: str, choices: Iterable[str], *, cutoff: float = 0.75) -> str |
 
     Case-only differences count as close (``Build`` for ``build``).
     """
-    import difflib
-
     pool = sorted({c for c in choices if c != word})
     if not pool:
         return None
-    folded = {c.lower(): c for c in reversed(pool)}
-    if word.lower() in folded:
-        return folded[word.lower()]
-    found = difflib.get_close_matches(word, _within_reach(word, pool, cutoff), n=1, cutoff=cutoff)
+    lower = word.lower()
+    for name in pool:  # the first in order, as a table folding them in reverse would keep
+        if name.lower() == lower:
+            return name
+    reach = _within_reach(word, pool, cutoff)
+    if not reach:
+        return None
+    import difflib
+
+    found = difflib.get_close_matches(word, reach, n=1, cutoff=cutoff)
     return found[0] if found else None
 
 
@@ -27,16 +31,22 @@ def _within_reach(word: str, pool: list[str], cutoff: float) -> list[str]:
     before measuring, computed as difflib does (``2 * matches / total length``) but cheaper:
     ``real_quick_ratio`` (the shorter length as matches) and ``quick_ratio`` (the characters
     the two have in common, with repeats), here counted by ``str.count`` per character of
-    ``word`` rather than one character at a time."""
+    ``word`` rather than one character at a time, and only for names that pass a looser
+    bound first: each character of ``word`` that the name has at all, with its repeats in
+    ``word`` (never fewer than ``quick_ratio``'s matches), summed in C."""
     size = len(word)
-    counts = [(char, word.count(char)) for char in set(word)]
+    letters = set(word)
+    counts = {char: word.count(char) for char in letters}
+    repeats = counts.__getitem__
     out = []
     for name in pool:
         total = len(name) + size
         if 2.0 * min(len(name), size) / total < cutoff:
             continue
+        if 2.0 * sum(map(repeats, letters.intersection(name))) / total < cutoff:
+            continue
         matches = 0
-        for char, count in counts:
+        for char, count in counts.items():
             found = name.count(char)
             matches += found if found < count else count
         if 2.0 * matches / total >= cutoff:
