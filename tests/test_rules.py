@@ -1390,3 +1390,26 @@ def test_include_wildcards(tmp_path: Path, pattern: str, jobs: list[str]) -> Non
     )
     assert sorted(result.pipeline.jobs) == sorted([*jobs, "build"])
     assert result.diagnostics == ()
+
+
+def test_script_injection_reads_variables_as_the_shell_pattern_says() -> None:
+    """CIG510's scan finds ``$NAME`` and ``${NAME...}`` where the pattern
+    ``\\$(?:\\{([A-Za-z_]\\w*)[^}]*\\}|([A-Za-z_]\\w*))`` (ASCII) would, on random lines."""
+    import random
+    import re
+
+    from cigen.rules import cig510_script_injection as rule
+
+    pattern = re.compile(
+        r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+    )
+    pieces = ["$", "{", "}", "A", "_", "9", "x", ":-", " ", "'", '"', "\\", "$(", ")", "é", "\n"]
+    generator = random.Random(510)
+    for _ in range(5000):
+        line = "".join(generator.choice(pieces) for _ in range(generator.randint(1, 14)))
+        for index, char in enumerate(line):
+            if char != "$":
+                continue
+            found = pattern.match(line, index)
+            expected = None if found is None else (found.end(), found["braced"] or found["plain"])
+            assert rule._variable_at(line, index) == expected, (line, index)

@@ -570,3 +570,32 @@ def test_unbalanced_quotes_do_not_crash(tmp_path: Path) -> None:
     result = run(tmp_path, {CI: kaniko(command)})
     assert not [d for d in result.diagnostics if d.code == "CIG000"]
     assert {(d.line, d.code) for d in result.diagnostics if d.code in CODES} == {(6, "CIG504")}
+
+
+def test_secret_literal_reads_names_and_identifiers_as_its_patterns_say() -> None:
+    """CIG501 splits names at runs of ``_.-`` and tells a variable-like value
+    (``[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+``) without compiling either pattern: both agree with
+    the patterns on random texts."""
+    import random
+    import re
+
+    identifier = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+    words = re.compile(r"[_.\-]+")
+    pieces = ["A", "B", "Z", "a", "0", "9", "_", "__", ".", "-", " ", "É", "KEY", "TOKEN"]
+    generator = random.Random(501)
+    for _ in range(5000):
+        text = "".join(generator.choice(pieces) for _ in range(generator.randint(1, 8)))
+        assert cig501_secret_literal._is_identifier(text) == bool(identifier.fullmatch(text))
+        upper = text.upper()
+        split = [word for word in words.split(upper) if word]
+        expected = bool(split) and (
+            upper in cig501_secret_literal.SECRET_NAMES
+            or split[-1].endswith(cig501_secret_literal.SECRET_SUFFIXES)
+            or split[-1] in cig501_secret_literal.SECRET_WORDS
+            or (
+                split[-1] == "KEY"
+                and len(split) > 1
+                and split[-2] in cig501_secret_literal.KEY_QUALIFIERS
+            )
+        )
+        assert cig501_secret_literal.is_secret_name(text) == expected, text

@@ -52,7 +52,6 @@ from typing import Any
 
 from cigen.diagnostics import Diagnostic, Mark, Severity, at
 from cigen.lint.context import LintContext
-from cigen.regex import lazy_pattern
 from cigen.variables import has_reference
 from cigen.yaml.load import YMap, YSeq
 
@@ -74,9 +73,9 @@ SECRET_NAMES = frozenset({"DOCKER_AUTH_CONFIG"})
 
 #: Every credential name holds one of these (each suffix, word and name above does).
 _PARTS = ("TOKEN", "PASS", "SECRET", "KEY", "PWD", "CREDENTIALS", "AUTH")
-_WORDS = lazy_pattern(r"[_.\-]+")
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_IDENTIFIER_CHARS = _UPPER | frozenset("0123456789_")
 _FLAGS = frozenset({"true", "false", "yes", "no", "on", "off"})
-_IDENTIFIER = lazy_pattern(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 
 
 def is_secret_name(name: str) -> bool:
@@ -86,13 +85,22 @@ def is_secret_name(name: str) -> bool:
         return False  # the fast answer for most names: no credential word in it at all
     if upper in SECRET_NAMES:
         return True
-    words = [word for word in _WORDS().split(upper) if word]
+    words = [word for word in upper.replace(".", "_").replace("-", "_").split("_") if word]
     if not words:
         return False
     last = words[-1]
     if last.endswith(SECRET_SUFFIXES) or last in SECRET_WORDS:
         return True
     return last == "KEY" and len(words) > 1 and words[-2] in KEY_QUALIFIERS
+
+
+def _is_identifier(text: str) -> bool:
+    """Whether ``text`` reads as a variable's name, ``[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+``: upper
+    case words of letters and digits joined by single underscores, a letter first."""
+    parts = text.split("_")
+    return (
+        len(parts) > 1 and text[0] in _UPPER and all(parts) and _IDENTIFIER_CHARS.issuperset(text)
+    )
 
 
 def is_literal(value: Any) -> bool:
@@ -104,7 +112,7 @@ def is_literal(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if not text or text.lower() in _FLAGS or _IDENTIFIER().fullmatch(text):
+    if not text or text.lower() in _FLAGS or _is_identifier(text):
         return False
     return not has_reference(text)
 

@@ -66,11 +66,10 @@ USER_CONTROLLED = frozenset(
     }
 )
 SCRIPT_KEYS = ("before_script", "script", "after_script")
-_MENTIONS = lazy_pattern("|".join(sorted(USER_CONTROLLED)))
-
-_VARIABLE = lazy_pattern(
-    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
-)
+#: What every name of USER_CONTROLLED starts with: a line without one names none of them.
+_PREFIXES = ("CI_COMMIT_", "CI_MERGE_REQUEST_", "CI_EXTERNAL_PULL_REQUEST_")
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_PART = _NAME_START | frozenset("0123456789")
 _EVAL = lazy_pattern(r"(?:^|[;&|(`]|\$\()[ \t]*(?:eval|(?:ba|da|z)?sh[ \t]+-c)\b", re.M)
 
 
@@ -103,13 +102,35 @@ def expansions(line: str) -> Iterator[tuple[int, int, str, bool]]:
         elif char == ")" and saved:
             quote = saved.pop()
         elif char == "$":
-            found = _VARIABLE().match(line, index)
-            if found:
-                name = found.group("braced") or found.group("plain")
-                yield index, found.end() - index, name, quote == '"'
-                index = found.end()
+            found = _variable_at(line, index)
+            if found is not None:
+                end, name = found
+                yield index, end - index, name, quote == '"'
+                index = end
                 continue
         index += 1
+
+
+def _name_end(line: str, start: int) -> int:
+    """Where the variable name starting at ``start`` ends (``start`` when none starts
+    there): a letter or ``_``, then letters, digits and ``_``."""
+    if start >= len(line) or line[start] not in _NAME_START:
+        return start
+    end = start + 1
+    while end < len(line) and line[end] in _NAME_PART:
+        end += 1
+    return end
+
+
+def _variable_at(line: str, index: int) -> tuple[int, str] | None:
+    """``(end, name)`` of the ``$NAME`` or ``${NAME...}`` at ``index`` (a ``$``), or None:
+    ``${`` takes a name and everything up to the next ``}``."""
+    if line.startswith("${", index):
+        end = _name_end(line, index + 2)
+        close = line.find("}", end) if end > index + 2 else -1
+        return None if close < 0 else (close + 1, line[index + 2 : end])
+    end = _name_end(line, index + 1)
+    return None if end == index + 1 else (end, line[index + 1 : end])
 
 
 def _in_eval(text: str, offset: int) -> bool:
@@ -124,15 +145,24 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
 
     sources: dict[str, SourceText] = {}
     seen: set[tuple[Mark, str]] = set()  # a default: script shared by jobs is reported once
+    # the lines (by identity: jobs share them through extends, !reference and default:) that
+    # hold nothing to report, for any job; kept alive by the jobs
+    clean: set[int] = set()
     for job in ctx.pipeline.model_jobs.values():
         for key in SCRIPT_KEYS:
             # the lines job.lines(key) gives, their positions looked up for a finding only
             lines: tuple[str, ...] = job.value(key) or ()
+            if id(lines) in clean:
+                continue
             if "CI_" not in "\n".join(lines):
+                clean.add(id(lines))
                 continue  # no line names such a variable
             marks: list[Mark] | None = None
+            found = False
             for index, item in enumerate(lines):
-                if not _MENTIONS().search(item):
+                if not any(prefix in item for prefix in _PREFIXES) or not any(
+                    name in item for name in USER_CONTROLLED
+                ):
                     continue  # the quoting scan runs only on lines naming such a variable
                 for offset, length, name, quoted in expansions(item):
                     if name not in USER_CONTROLLED:
@@ -140,6 +170,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                     in_eval = _in_eval(item, offset)
                     if quoted and not in_eval:
                         continue
+                    found = True
                     if marks is None:
                         marks = [mark for _line, mark in job.lines(key)]
                     mark = marks[index]
@@ -166,3 +197,5 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                             f'words and file names; quote it: "${name}"'
                         )
                     yield at(where, CODE, NAME, SEVERITY, message, job=job.name, anchor=name)
+            if not found:
+                clean.add(id(lines))
