@@ -87,12 +87,12 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     walked: set[int] = set()
     for source in sources:
         _expressions(source, found, walked)
+    from cigen.expressions import validate
+
     for text, mark in found:
         if mark in seen:
             continue
         seen.add(mark)
-        from cigen.expressions import validate
-
         error = validate(text)
         if error is not None:
             yield at(
