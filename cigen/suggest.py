@@ -10,13 +10,15 @@ def closest(word: str, choices: Iterable[str], *, cutoff: float = 0.75) -> str |
 
     Case-only differences count as close (``Build`` for ``build``).
     """
-    pool = sorted({c for c in choices if c != word})
+    pool = set(choices)
+    pool.discard(word)
     if not pool:
         return None
     lower = word.lower()
-    for name in pool:  # the first in order, as a table folding them in reverse would keep
-        if name.lower() == lower:
-            return name
+    same = [name for name in pool if name.lower() == lower]
+    if same:
+        return min(same)  # of names that differ in case only, the first in sorted order
+    # difflib picks by score, then by the greater name: the order of the pool does not count
     reach = _within_reach(word, pool, cutoff)
     if not reach:
         return None
@@ -26,7 +28,7 @@ def closest(word: str, choices: Iterable[str], *, cutoff: float = 0.75) -> str |
     return found[0] if found else None
 
 
-def _within_reach(word: str, pool: list[str], cutoff: float) -> list[str]:
+def _within_reach(word: str, pool: Iterable[str], cutoff: float) -> list[str]:
     """The names of ``pool`` that pass the two quick bounds ``get_close_matches`` tries
     before measuring, computed as difflib does (``2 * matches / total length``) but cheaper:
     ``real_quick_ratio`` (the shorter length as matches) and ``quick_ratio`` (the characters
