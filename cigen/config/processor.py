@@ -693,29 +693,38 @@ def cycle(graph: Mapping[str, Sequence[str]]) -> tuple[str, str, str] | None:
 
 def acyclic(graph: Mapping[str, Sequence[str]]) -> bool:
     """Whether ``graph`` has no loop (a node needing itself is one), by a depth-first walk that
-    only marks nodes: cheaper than :func:`cycle`, which is needed only to name a loop."""
+    only marks nodes: cheaper than :func:`cycle`, which is needed only to name a loop.
+
+    Nodes may share their list of needs (the instances of a parallel job do): once the walk
+    of one such node is complete, every node it needs is complete and on no loop, so another
+    node with the very same list is complete too without reading it again."""
     done: dict[str, bool] = {}  # node -> its walk is complete (False while on the path)
-    for root in graph:
+    walked: set[int] = set()  # the ids of the lists of needs of complete nodes
+    for root, needs in graph.items():
         if root in done:
             continue
+        if id(needs) in walked:
+            done[root] = True
+            continue
         done[root] = False
-        path = [(root, iter(graph[root]))]
+        path = [(root, needs, iter(needs))]
         while path:
-            node, children = path[-1]
+            node, needs, children = path[-1]
             for child in children:
                 state = done.get(child)
                 if state is None:
                     grandchildren = graph.get(child)
-                    if not grandchildren:
+                    if not grandchildren or id(grandchildren) in walked:
                         done[child] = True
                         continue
                     done[child] = False
-                    path.append((child, iter(grandchildren)))
+                    path.append((child, grandchildren, iter(grandchildren)))
                     break
                 if not state:
                     return False
             else:
                 done[node] = True
+                walked.add(id(needs))
                 path.pop()
     return True
 
@@ -765,7 +774,18 @@ def errors(
         hint = "use a variable of this job's parallel:matrix"
         yield ConfigError(text, normalized.errors[0][1], hint=hint)
     validator = _Validator(normalized.instances, root.stages, unchecked)
+    positions, clean = validator.positions, validator.clean
     for name, instance in normalized.instances.items():
+        # an instance whose stage exists and whose needs, dependencies and job passed for an
+        # earlier instance of the same job in that stage has nothing new to check
+        stage, needs, dependencies = instance.job.stage, instance.needs, instance.dependencies
+        if (
+            stage in positions
+            and (id(instance.job), stage) in clean
+            and (needs is None or (id(needs), stage) in clean)
+            and (not dependencies or (id(dependencies), stage) in clean)
+        ):
+            continue
         yield from validator.job(name, instance)
     error = _circular(normalized.instances)
     if error is not None:

@@ -420,6 +420,20 @@ def test_acyclic_says_whether_cycle_finds_a_loop() -> None:
     assert not acyclic(chain)
 
 
+def test_acyclic_with_shared_lists_of_needs_agrees_with_cycle() -> None:
+    """Nodes sharing one list of needs (a parallel job's instances) are walked once."""
+    rng = random.Random(11)
+    names = ["a", "b", "c", "d", "e", "gone"]
+    for _ in range(3000):
+        lists = [rng.sample(names, rng.randint(0, 2)) for _ in range(2)]
+        graph = {n: rng.choice(lists) for n in names[: rng.randint(1, 5)]}
+        assert acyclic(graph) == (cycle(graph) is None), graph
+    shared = ["b"]
+    assert acyclic({"a": shared, "c": shared, "b": []})
+    assert not acyclic({"b": ["a"], "a": shared, "c": shared})
+    assert not acyclic({"c": shared, "a": ["c"], "b": ["a"], "d": shared})
+
+
 def test_ruby_inspect_strings_escapes_like_ruby() -> None:
     text = ruby_inspect_strings(['a"b', "c\\d", "e\nf", "#{x}", "#$y", "#z", "\x01", "é"])
     assert text == r'["a\"b", "c\\d", "e\nf", "\#{x}", "\#$y", "#z", "\x01", "é"]'
