@@ -268,16 +268,22 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
             parallelized[name] = parallel_names(name, parallel)
     instances: dict[str, Instance] = {}
     errors: dict[str, Mark] = {}
+    #: needs read alike (no ``$[[``) expanded, by the identity of the typed needs: jobs whose
+    #: needs are one value (a template's) share them, and the checks of a shared tuple of
+    #: needs in a stage are made once (:class:`_Validator`)
+    expanded: dict[int, tuple[NeedRef, ...]] = {}
     if not parallelized:
         # GitLab leaves the jobs as they are: no $[[ matrix.* ]] in needs is replaced.
         for name, job in jobs.items():
             needs = job.value("needs")
             written = None
             if needs is not None:
-                written = tuple(
-                    NeedRef(n.name, n.mark, n.optional, n.artifacts)
-                    for n in _job_needs(needs, None)
-                )
+                written = expanded.get(id(needs))
+                if written is None:
+                    written = expanded[id(needs)] = tuple(
+                        NeedRef(n.name, n.mark, n.optional, n.artifacts)
+                        for n in _job_needs(needs, None)
+                    )
             instances[name] = Instance(name, job, written, _dependencies(job, {}))
         return Normalized(instances)
     for name, job in jobs.items():
@@ -286,15 +292,17 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
         interpolates = _interpolates(job)
         own = _job_variables(job) if interpolates else None
         if name not in parallelized:
-            instances[name] = _instance(name, job, own, parallelized, errors)
+            instances[name] = _instance(name, job, own, parallelized, errors, expanded)
             continue
         total = len(parallelized[name])
-        alike = None if interpolates else _instance(name, job, own, parallelized, errors)
+        alike = None
+        if not interpolates:
+            alike = _instance(name, job, own, parallelized, errors, expanded)
         for index, (instance, variables) in enumerate(parallelized[name], start=1):
             found = alike
             if found is None:
                 merged = {**(own or {}), **variables}
-                found = _instance(instance, job, merged, parallelized, errors)
+                found = _instance(instance, job, merged, parallelized, errors, expanded)
             instances[instance] = Instance(
                 instance,
                 job,
@@ -325,15 +333,23 @@ def _instance(
     variables: Mapping[str, str] | None,
     parallelized: Parallelized,
     errors: dict[str, Mark],
+    alike: dict[int, tuple[NeedRef, ...]],
 ) -> Instance:
     """``Normalizer#normalize_job``: interpolate and expand ``needs``, expand dependencies;
-    ``variables`` is ``None`` when no string of ``needs`` holds ``$[[`` (nothing to replace)."""
+    ``variables`` is ``None`` when no string of ``needs`` holds ``$[[`` (nothing to replace);
+    ``alike``: the needs expanded without variables, by the identity of the typed needs."""
     needs = job.value("needs")
     expanded: tuple[NeedRef, ...] | None = None
-    if needs is not None:
-        interpolator = None if variables is None else _Interpolator(variables)
+    if needs is not None and variables is None:
+        expanded = alike.get(id(needs))
+        if expanded is None:
+            found = _job_needs(needs, None)
+            expanded = tuple(ref for need in found for ref in _expand_need(need, parallelized))
+            alike[id(needs)] = expanded
+    elif needs is not None:
+        interpolator = _Interpolator(variables or {})
         found = _job_needs(needs, interpolator)
-        if interpolator is not None and interpolator.errors:
+        if interpolator.errors:
             for text, mark in interpolator.errors:
                 errors.setdefault(f"{job.name} job: {text}", mark)
             found = _job_needs(needs, None)

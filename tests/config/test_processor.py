@@ -475,6 +475,29 @@ def test_each_parallel_instance_reports_its_errors() -> None:
     ]
 
 
+@pytest.mark.parametrize("parallel", ["", "parallel: 2"])
+def test_jobs_sharing_needs_share_them_and_are_checked_in_each_stage(parallel: str) -> None:
+    """Jobs whose needs are one value at one position (a merged template) share the expanded
+    needs, and what passed in one stage is still checked in another."""
+    model = root(
+        _config(
+            f"""\
+            build: {{stage: build, script: x, {parallel}}}
+            late: {{stage: deploy, script: x}}
+            .needs: &needs {{needs: [build, late]}}
+            a: {{<<: *needs, stage: deploy, script: x}}
+            b: {{<<: *needs, stage: test, script: x}}
+            c: {{<<: *needs, stage: deploy, script: x}}
+            """
+        )
+    )
+    instances = normalize(model.jobs).instances
+    assert instances["a"].needs is instances["b"].needs is instances["c"].needs
+    assert [(e.message, _at(e)) for e in processor.errors(model)] == [
+        ("b job: need late is not defined in current or prior stages", (3, 32))
+    ]
+
+
 def test_errors_goes_on_past_the_first() -> None:
     model = root(
         _config(
