@@ -30,14 +30,12 @@ from cigen.config.node import (
     allowed_keys,
     blank,
     disallowed_keys,
-    flatten,
     is_array_of_strings,
     is_array_of_strings_or_string,
     is_boolean,
     is_duration,
     is_hash,
     is_string,
-    location,
     mutually_exclusive_keys,
     nested_leaves,
     type_name,
@@ -223,23 +221,35 @@ def boolean(c: Check, value: Any, mark: Mark, loc: str) -> bool | None:
     return bool(value)
 
 
-def _children(
-    c: Check, node: YMap, loc: str, entries: Mapping[str, Entry], skip: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """Build and check each child entry that has a value (``nil`` is unspecified)."""
+def _children(c: Check, node: YMap, loc: str, entries: Mapping[str, Entry]) -> dict[str, Any]:
+    """Build and check each child entry that has a value (``nil`` is unspecified), in the
+    order of ``entries``. A hash or an array is checked through :meth:`Check.reuse`'s memo
+    (written out here: most children of GitLab's jobs are values other jobs have too)."""
     out: dict[str, Any] = {}
-    shared = c.memo is not None
-    for key, entry in entries.items():
-        if key not in node or key in skip:
-            continue
+    memo = c.memo
+    present = [key for key in entries if key in node]
+    vmarks = node.vmarks
+    errors, warnings = c.errors, c.warnings
+    for key in present:
         value = node[key]
         if value is None:
             continue
-        where, at = node.value_mark(key), location(loc, key)
-        if shared and isinstance(value, (dict, list)):
-            out[key] = c.reuse(entry, value, where, at)
-        else:
-            out[key] = entry(c, value, where, at)
+        entry = entries[key]
+        where = vmarks.get(key)
+        if where is None:
+            where = node.value_mark(key)
+        if memo is None or not isinstance(value, (dict, list)):
+            out[key] = entry(c, value, where, f"{loc}:{key}" if loc else key)
+            continue
+        memo_key = (entry, id(value), id(where))
+        hit = memo.get(memo_key)
+        if hit is not None:
+            out[key] = hit[0]
+            continue
+        counts = len(errors), len(warnings)
+        found = out[key] = entry(c, value, where, f"{loc}:{key}" if loc else key)
+        if len(errors) == counts[0] and len(warnings) == counts[1]:
+            memo[memo_key] = (found, value, where)
     return out
 
 
@@ -385,7 +395,7 @@ def _processable_checks(
             loc, "extends", "should be an array of strings or a string", node.value_mark("extends")
         )
     rules_value = node.get("rules")
-    if rules_value is not None and nested_leaves(rules_value, MAX_NESTING_LEVEL, dict) is None:
+    if rules_value is not None and not _rules_shape(c, rules_value):
         c.add(
             loc,
             "rules",
@@ -395,6 +405,20 @@ def _processable_checks(
     group = node.get("resource_group")
     if group is not None and not is_string(group):
         c.add(loc, "resource_group", type_name(str), node.value_mark("resource_group"))
+
+
+def _rules_shape(c: Check, value: Any) -> bool:
+    """Whether ``rules`` holds hashes in arrays nested at most 10 deep; known for a value a
+    job checked before (jobs share their templates' rules)."""
+    memo = c.memo
+    if memo is None:
+        return nested_leaves(value, MAX_NESTING_LEVEL, dict) is not None
+    key = (_rules_shape, id(value))
+    found = memo.get(key)
+    if found is None:
+        ok = nested_leaves(value, MAX_NESTING_LEVEL, dict) is not None
+        found = memo[key] = (ok, value, None)  # the value kept alive with its result
+    return bool(found[0])
 
 
 def _when_checks(c: Check, node: YMap, loc: str, allowed: tuple[str, ...]) -> None:
@@ -447,15 +471,16 @@ def _job_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
     if confirmation is not None and not is_string(confirmation):
         c.add(loc, "manual_confirmation", type_name(str), node.value_mark("manual_confirmation"))
     start_in = node.get("start_in")
-    start_mark = node.value_mark("start_in" if "start_in" in node else "when")
     delayed = node.get("when") == "delayed"
-    if delayed:
-        if not is_duration(start_in):
-            c.add(loc, "start_in", "should be a duration", start_mark)
-        if not within_duration(start_in, "1 week"):
-            c.add(loc, "start_in", "should not exceed the limit", start_mark)
-    if (node.get("rules") is not None or not delayed) and not blank(start_in):
-        c.add(loc, "start_in", "must be blank", start_mark)
+    if delayed or start_in is not None:
+        start_mark = node.value_mark("start_in" if "start_in" in node else "when")
+        if delayed:
+            if not is_duration(start_in):
+                c.add(loc, "start_in", "should be a duration", start_mark)
+            if not within_duration(start_in, "1 week"):
+                c.add(loc, "start_in", "should not exceed the limit", start_mark)
+        if (node.get("rules") is not None or not delayed) and not blank(start_in):
+            c.add(loc, "start_in", "must be blank", start_mark)
     if not blank(node.get("publish")) and not _pages_job(name, node):
         c.add(loc, "publish", "can only be used within a `pages` job", node.value_mark("publish"))
 
@@ -563,41 +588,37 @@ def job(
     children's messages start with when not ``loc`` (GitLab's specs build a job without a key:
     its own messages say ``job``, its children's only their key)."""
     assert isinstance(value, YMap)
-    own = Check()
-    _processable_checks(own, name, value, mark, loc, raw_name)
+    count = len(c.errors)  # the job's own checks add errors only
+    _processable_checks(c, name, value, mark, loc, raw_name)
     if kind == "job":
-        _job_checks(own, name, value, mark, loc)
+        _job_checks(c, name, value, mark, loc)
     else:
-        _bridge_checks(own, value, mark, loc)
-    if own.errors:
-        c.extend(own)
+        _bridge_checks(c, value, mark, loc)
+    if len(c.errors) > count:
         return None
     kids = c.child()
     entries = JOB_ENTRIES if kind == "job" else BRIDGE_ENTRIES
     values = _children(kids, value, loc if child_loc is None else child_loc, entries)
-    if value.get("rules") is not None or workflow_rules:
-        for key in ("only", "except"):
-            if key not in value:
-                values.pop(key, None)
-    composed = Check()
+    # the composed checks' errors and warnings come before the children's
     if kind == "job":
-        _job_composed(composed, value, loc, values)
+        _job_composed(c, value, loc, values)
     else:
-        _bridge_composed(composed, value, mark, loc, values)
+        _bridge_composed(c, value, mark, loc, values)
     if not workflow_rules:
-        _multiple_pipelines_warning(composed, value, loc)
-    c.extend(composed)
-    c.extend(kids)
+        _multiple_pipelines_warning(c, value, loc)
+    if kids.errors or kids.warnings:
+        c.extend(kids)
     stage_value = value.get("stage")
+    when = value.get("when")
     return Job(
-        name=name,
-        kind=kind,
-        mark=mark,
-        node=value,
-        stage=stage_value if isinstance(stage_value, str) else "test",
-        stage_mark=value.value_mark("stage") if "stage" in value else mark,
-        when=value.get("when") if isinstance(value.get("when"), str) else None,
-        values=values,
+        name,
+        kind,
+        mark,
+        value,
+        stage_value if isinstance(stage_value, str) else "test",
+        value.value_mark("stage") if "stage" in value else mark,
+        when if isinstance(when, str) else None,
+        values,
     )
 
 
@@ -624,8 +645,7 @@ def _multiple_pipelines_warning(c: Check, node: YMap, loc: str) -> None:
     found = node.get("rules")
     if not isinstance(found, list) or not found:
         return
-    flat = flatten(found)  # ``rules_value.last``: nil when the nested lists hold no rule
-    last = flat[-1] if flat else None
+    last = _last_leaf(found)  # ``rules_value.last`` (flattened): nil when they hold no rule
     if isinstance(last, dict) and list(last) == ["when"] and last["when"] != "never":
         c.warn(
             loc,
@@ -635,6 +655,21 @@ def _multiple_pipelines_warning(c: Check, node: YMap, loc: str) -> None:
             "#job-may-allow-multiple-pipelines-to-run-for-a-single-action-warning",
             node.value_mark("rules"),
         )
+
+
+def _last_leaf(value: list[Any]) -> Any:
+    """The last item of ``flatten(value)`` (:data:`_NO_LEAF` when there is none), read from
+    the end."""
+    for item in reversed(value):
+        if not isinstance(item, list):
+            return item
+        found = _last_leaf(item)
+        if found is not _NO_LEAF:
+            return found
+    return _NO_LEAF
+
+
+_NO_LEAF: Any = object()
 
 
 TypedKey = Callable[[str], tuple[bool, Any]]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from cigen.config import validate
 from cigen.config.node import ConfigError
 from cigen.lint.engine import load_pipeline
@@ -147,3 +149,17 @@ def test_multiple_pipelines_warning() -> None:
     assert not validate(_config(text.format(last="never"))).warnings
     workflow = "workflow:\n  rules:\n    - when: always\n"
     assert not validate(_config(workflow + text.format(last="always"))).warnings
+
+
+@pytest.mark.parametrize(
+    ("rules", "warns"),
+    [
+        ("[{if: $A}, [[{when: always}]], []]", True),  # the last rule of the flattened lists
+        ("[[{when: always}], [{if: $A}]]", False),
+        ("[[], []]", False),  # no rule at all: ``last`` is nil
+    ],
+)
+def test_multiple_pipelines_warning_reads_nested_rules(rules: str, warns: bool) -> None:
+    """processable.rb reads ``rules_value.last`` of the flattened rules."""
+    model = validate(_config(f"rspec:\n  script: x\n  rules: {rules}\n"))
+    assert bool(model.warnings) is warns, model.warnings
