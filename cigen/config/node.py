@@ -48,7 +48,7 @@ class Check:
     warnings: list[ConfigError] = field(default_factory=list)
     #: what entries returned without adding an error or a warning, by the entry and the
     #: identity of the value and its position, shared by the checks of one run (:meth:`reuse`)
-    memo: dict[Any, tuple[Any, Any, Mark]] | None = field(default=None, repr=False, compare=False)
+    memo: dict[Any, tuple[Any, ...]] | None = field(default=None, repr=False, compare=False)
 
     def reuse(
         self, entry: Callable[[Check, Any, Mark, str], T], value: Any, mark: Mark, loc: str

@@ -415,10 +415,11 @@ def _rules_shape(c: Check, value: Any) -> bool:
         return nested_leaves(value, MAX_NESTING_LEVEL, dict) is not None
     key = (_rules_shape, id(value))
     found = memo.get(key)
-    if found is None:
-        ok = nested_leaves(value, MAX_NESTING_LEVEL, dict) is not None
-        found = memo[key] = (ok, value, None)  # the value kept alive with its result
-    return bool(found[0])
+    if found is not None:
+        return bool(found[0])
+    ok = nested_leaves(value, MAX_NESTING_LEVEL, dict) is not None
+    memo[key] = (ok, value, None)  # the value kept alive with its result
+    return ok
 
 
 def _when_checks(c: Check, node: YMap, loc: str, allowed: tuple[str, ...]) -> None:
