@@ -379,6 +379,8 @@ def allowed_keys(
     ``allowed``: a frozenset when it is long."""
     if not isinstance(value, dict):
         return True
+    if isinstance(allowed, frozenset) and value.keys() <= allowed:
+        return True
     unknown = [k for k in value if k not in allowed]  # the keys are strings: keys_of's text
     if unknown:
         unknown = [k for k in keys_of(value) if k not in allowed]

@@ -235,49 +235,24 @@ def rule(
     """``Entry::Rules::Rule``: own checks, then ``changes``, ``exists``, ``variables``,
     ``needs`` and ``auto_cancel``.
 
-    GitLab checks the hash type twice (``Configurable`` and ``Rule``); reported once.
+    GitLab checks the hash type twice (``Configurable`` and ``Rule``); reported once. Each key
+    is read once (a pipeline has hundreds of rules).
     """
     if not is_hash(value):
         c.add(loc, "config", type_name(dict), mark)
         return None
-    count = len(c.errors)
-    _rule_checks(c, value, mark, loc, allowed_when, allowed_keys)
-    if len(c.errors) > count:
-        return None
-    children = _rule_children(c, value, mark, loc)
-    if len(c.errors) > count:
-        return None
-    when = value.get("when")
-    start_in = value.get("start_in")
-    return Rule(
-        mark,
-        if_=value.get("if"),
-        if_mark=value.value_mark("if") if "if" in value else None,
-        when=when,
-        start_in=start_in if isinstance(start_in, str) else None,
-        allow_failure=value.get("allow_failure"),
-        interruptible=value.get("interruptible"),
-        **children,
-    )
-
-
-def _rule_checks(
-    c: Check,
-    value: Any,
-    mark: Mark,
-    loc: str,
-    allowed_when: tuple[str, ...],
-    allowed: Collection[str],
-) -> None:
+    errors = c.errors
+    count = len(errors)
+    get = value.get
+    when, condition, start_in = get("when"), get("if"), get("start_in")
+    allow, interruptible = get("allow_failure"), get("interruptible")
+    # the rule's own validations
     if not value:  # blank: the rule is a hash
         c.add(loc, "config", "can't be blank", mark)
-    get = value.get
-    when = get("when")
     delayed = when == "delayed"
     if not delayed and "start_in" in value:
         c.add(loc, "config", "contains disallowed keys: start_in", value.key_mark("start_in"))
     if delayed:
-        start_in = value.get("start_in")
         where = value_mark(value, "start_in", value_mark(value, "when", mark))
         if blank(start_in):
             c.add(loc, "start_in", "can't be blank", where)
@@ -285,28 +260,50 @@ def _rule_checks(
             c.add(loc, "start_in", "should be a duration", where)
         if not within_duration(start_in, START_IN_LIMIT):
             c.add(loc, "start_in", "should not exceed the limit", where)
-    condition = get("if")
     if condition is not None and not (
         isinstance(condition, str) and expressions.validate(condition) is None
     ):
         # A string that does not parse is reported by invalid-expression, with the reason.
         rule_code = "CIG401" if isinstance(condition, str) else "CIG002"
         c.add(loc, "if", "Invalid expression syntax", value.value_mark("if"), rule=rule_code)
-    for key in ("allow_failure", "interruptible"):
-        if get(key) is not None:
-            optional_attribute(c, loc, value, key, is_boolean, "should be a boolean value", mark)
+    if allow is not None and not is_boolean(allow):
+        c.add(
+            loc,
+            "allow_failure",
+            "should be a boolean value",
+            value_mark(value, "allow_failure", mark),
+        )
+    if interruptible is not None and not is_boolean(interruptible):
+        c.add(
+            loc,
+            "interruptible",
+            "should be a boolean value",
+            value_mark(value, "interruptible", mark),
+        )
     if when is not None and ruby_text(when) not in allowed_when:
         c.add(loc, "when", f"unknown value: {ruby_text(when)}", value.value_mark("when"))
-    node.allowed_keys(c, loc, value, allowed, mark)
-
-
-def _rule_children(c: Check, value: Any, mark: Mark, loc: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    node.allowed_keys(c, loc, value, allowed_keys, mark)
+    if len(errors) > count:
+        return None
+    # the children
+    children: list[Any] = []
     for key, entry in _RULE_ENTRIES:
-        found = value.get(key)
+        found = get(key)
         if found is not None:
-            out[key] = entry(c, found, value.value_mark(key), location(loc, key))
-    return out
+            found = entry(c, found, value.value_mark(key), f"{loc}:{key}" if loc else key)
+        children.append(found)
+    if len(errors) > count:
+        return None
+    return Rule(
+        mark,
+        condition,
+        value.value_mark("if") if "if" in value else None,
+        when,
+        start_in if isinstance(start_in, str) else None,
+        allow,
+        interruptible,
+        *children,
+    )
 
 
 # --- changes / exists -------------------------------------------------------------------------

@@ -61,12 +61,29 @@ def variables(
     if not is_hash(value):
         c.add(loc, "config", type_name(dict), mark)
         return None
+    if not value:
+        return ()
     count = len(c.errors)
     out: list[Variable] = []
     memo = c.memo
+    kmarks, vmarks = value.kmarks, value.vmarks  # a mapping of the loader
     for name, item in value.items():
         if isinstance(item, (str, int, float)):  # a scalar: ``SimpleVariable`` (no checks)
-            out.append(_simple(memo, value, name, item))
+            # the one record of a run for the same name and text written at the same place
+            # (jobs share their templates' variables)
+            where = kmarks.get(name, value.mark)
+            at = vmarks.get(name)
+            if at is None:
+                at = where
+            text = item if isinstance(item, str) else scalar_text(item)
+            if memo is None:
+                out.append(Variable(name, text, where, at))
+                continue
+            key = (Variable, name, text, id(where), id(at))
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = (Variable(name, text, where, at), where, at)  # marks kept
+            out.append(hit[0])
             continue
         found = variable(
             c,
@@ -80,20 +97,6 @@ def variables(
         if found is not None:
             out.append(found)
     return None if len(c.errors) > count else tuple(out)
-
-
-def _simple(memo: dict[Any, Any] | None, node: Any, name: str, item: Any) -> Variable:
-    """A scalar variable of ``node``; the one record of a run for the same name and text
-    written at the same place (jobs share their templates' variables)."""
-    text = item if isinstance(item, str) else scalar_text(item)
-    where, at = node.key_mark(name), node.value_mark(name)
-    if memo is None:
-        return Variable(name, text, where, at)
-    key = (Variable, name, text, id(where), id(at))
-    hit = memo.get(key)
-    if hit is None:
-        hit = memo[key] = (Variable(name, text, where, at), where, at)  # the marks kept alive
-    return hit[0]
 
 
 def root_variables(c: Check, value: Any, mark: Mark, loc: str) -> tuple[Variable, ...] | None:
