@@ -135,6 +135,7 @@ def checked_jobs(root: Root, config: YMap, memo: dict[Any, Any] | None = None) -
     found: dict[str, Job] = {}
     if memo is None:
         memo = {}  # entries checked once per value (:meth:`Check.reuse`)
+    check = Check(memo=memo)  # each job's errors are left to the entry tree: dropped after it
     for name, value in config.items():
         if name in RESERVED_KEYS:
             continue
@@ -142,9 +143,11 @@ def checked_jobs(root: Root, config: YMap, memo: dict[Any, Any] | None = None) -
         if kind != "job" and kind != "bridge":
             continue
         mark = config.key_mark(name)
-        entry = job(Check(memo=memo), name, value, mark, f"jobs:{name}", kind, workflow_rules)
+        entry = job(check, name, value, mark, f"jobs:{name}", kind, workflow_rules)
         if entry is not None:
             found[name] = entry
+        check.errors.clear()
+        check.warnings.clear()
     return replace(root, jobs=found) if found else root
 
 

@@ -227,7 +227,16 @@ def _children(c: Check, node: YMap, loc: str, entries: Mapping[str, Entry]) -> d
     (written out here: most children of GitLab's jobs are values other jobs have too)."""
     out: dict[str, Any] = {}
     memo = c.memo
-    present = [key for key in entries if key in node]
+    if entries is JOB_ENTRIES or entries is BRIDGE_ENTRIES:
+        # jobs made from the same templates have the same keys: their entries found once
+        keys = (entries is JOB_ENTRIES, *node)
+        present = _PRESENT.get(keys)
+        if present is None:
+            if len(_PRESENT) >= _MAX_PRESENT:
+                _PRESENT.clear()
+            present = _PRESENT[keys] = [key for key in entries if key in node]
+    else:
+        present = [key for key in entries if key in node]
     vmarks = node.vmarks
     errors, warnings = c.errors, c.warnings
     for key in present:
@@ -251,6 +260,12 @@ def _children(c: Check, node: YMap, loc: str, entries: Mapping[str, Entry]) -> d
         if len(errors) == counts[0] and len(warnings) == counts[1]:
             memo[memo_key] = (found, value, where)
     return out
+
+
+#: the keys of a job's or a trigger job's entries it writes, in the entries' order, by its
+#: kind (a job or not) and its keys
+_PRESENT: dict[tuple[Any, ...], list[str]] = {}
+_MAX_PRESENT = 4096
 
 
 # --- default ----------------------------------------------------------------------------------
@@ -357,7 +372,7 @@ def _processable_checks(
 ) -> None:
     """``Processable``'s own validations. ``raw_name``: the job's key as YAML typed it when it
     is not a string: GitLab's name is then an Integer, a boolean or ``nil``, not a Symbol."""
-    if blank(node):
+    if not node:  # blank: the job is a hash
         c.add(loc, "config", "can't be blank", mark)
     # ``presence``: a Symbol is blank when empty (``:" "`` is not); nil and false are blank
     if (name == "" and raw_name is STRING_KEY) or raw_name is None or raw_name is False:
@@ -374,10 +389,12 @@ def _processable_checks(
         c.add(loc, "name", "should be a symbol", mark, hint=hint)  # ``type: Symbol``
     if len(name) > MAX_NAME_LENGTH:
         c.add(loc, "name", f"is too long (maximum is {MAX_NAME_LENGTH} characters)", mark)
-    for pair in (("script", "trigger"), ("run", "trigger")):
-        if pair[0] in node and pair[1] in node:  # the validator's own test, without a call
-            mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
-    if node.get("rules") is not None:
+    if "trigger" in node:  # the validator's own test, without a call
+        for pair in (("script", "trigger"), ("run", "trigger")):
+            if pair[0] in node:
+                mutually_exclusive_keys(c, loc, node, pair, mark, rule="CIG209")
+    rules_value = node.get("rules")
+    if rules_value is not None and ("only" in node or "except" in node or "start_in" in node):
         disallowed_keys(
             c,
             loc,
@@ -394,7 +411,6 @@ def _processable_checks(
         c.add(
             loc, "extends", "should be an array of strings or a string", node.value_mark("extends")
         )
-    rules_value = node.get("rules")
     if rules_value is not None and not _rules_shape(c, rules_value):
         c.add(
             loc,
@@ -451,7 +467,8 @@ def _job_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
             hint="give the job commands to run",
             rule="CIG207",
         )
-    _when_checks(c, node, loc, JOB_WHEN)
+    if "when" in node:
+        _when_checks(c, node, loc, JOB_WHEN)
     deps = node.get("dependencies")
     if deps is not None and not is_array_of_strings(deps):
         c.add(loc, "dependencies", "should be an array of strings", node.value_mark("dependencies"))
@@ -482,7 +499,8 @@ def _job_checks(c: Check, name: str, node: YMap, mark: Mark, loc: str) -> None:
                 c.add(loc, "start_in", "should not exceed the limit", start_mark)
         if (node.get("rules") is not None or not delayed) and not blank(start_in):
             c.add(loc, "start_in", "must be blank", start_mark)
-    if not blank(node.get("publish")) and not _pages_job(name, node):
+    publish = node.get("publish")
+    if publish is not None and not blank(publish) and not _pages_job(name, node):
         c.add(loc, "publish", "can only be used within a `pages` job", node.value_mark("publish"))
 
 
@@ -597,18 +615,21 @@ def job(
         _bridge_checks(c, value, mark, loc)
     if len(c.errors) > count:
         return None
-    kids = c.child()
+    errors, warnings = c.errors, c.warnings
+    kids = len(errors), len(warnings)  # where the children's errors and warnings start
     entries = JOB_ENTRIES if kind == "job" else BRIDGE_ENTRIES
-    values = _children(kids, value, loc if child_loc is None else child_loc, entries)
-    # the composed checks' errors and warnings come before the children's
+    values = _children(c, value, loc if child_loc is None else child_loc, entries)
+    composed = len(errors), len(warnings)
     if kind == "job":
         _job_composed(c, value, loc, values)
     else:
         _bridge_composed(c, value, mark, loc, values)
     if not workflow_rules:
         _multiple_pipelines_warning(c, value, loc)
-    if kids.errors or kids.warnings:
-        c.extend(kids)
+    # the composed checks' errors and warnings come before the children's
+    for found, start, end in ((errors, kids[0], composed[0]), (warnings, kids[1], composed[1])):
+        if start < end < len(found):
+            found[start:] = found[end:] + found[start:end]
     stage_value = value.get("stage")
     when = value.get("when")
     return Job(

@@ -163,3 +163,20 @@ def test_multiple_pipelines_warning_reads_nested_rules(rules: str, warns: bool) 
     """processable.rb reads ``rules_value.last`` of the flattened rules."""
     model = validate(_config(f"rspec:\n  script: x\n  rules: {rules}\n"))
     assert bool(model.warnings) is warns, model.warnings
+
+
+def test_composed_errors_come_before_the_children_errors() -> None:
+    """job.rb: the composed validations (``dependencies`` part of ``needs``) are reported
+    before the errors of the job's entries (validatable.rb: the entry's own errors, then its
+    nodes')."""
+    text = (
+        "build:\n  script: x\n"
+        "rspec:\n  script: x\n  stage: 1\n  needs: [build]\n  dependencies: [lint]\n"
+        "  image: {}\n"
+    )
+    assert [e.message for e in validate(_config(text)).errors] == [
+        "jobs:rspec dependencies the lint should be part of needs",
+        "jobs:rspec:stage config should be a string",
+        "jobs:rspec:image name should be a string",
+        "jobs:rspec:image name can't be blank",
+    ]
