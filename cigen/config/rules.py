@@ -266,20 +266,9 @@ def rule(
         # A string that does not parse is reported by invalid-expression, with the reason.
         rule_code = "CIG401" if isinstance(condition, str) else "CIG002"
         c.add(loc, "if", "Invalid expression syntax", value.value_mark("if"), rule=rule_code)
-    if allow is not None and not is_boolean(allow):
-        c.add(
-            loc,
-            "allow_failure",
-            "should be a boolean value",
-            value_mark(value, "allow_failure", mark),
-        )
-    if interruptible is not None and not is_boolean(interruptible):
-        c.add(
-            loc,
-            "interruptible",
-            "should be a boolean value",
-            value_mark(value, "interruptible", mark),
-        )
+    for key, found in (("allow_failure", allow), ("interruptible", interruptible)):
+        if found is not None and not is_boolean(found):
+            c.add(loc, key, "should be a boolean value", value_mark(value, key, mark))
     if when is not None and ruby_text(when) not in allowed_when:
         c.add(loc, "when", f"unknown value: {ruby_text(when)}", value.value_mark("when"))
     node.allowed_keys(c, loc, value, allowed_keys, mark)
