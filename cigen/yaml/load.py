@@ -29,7 +29,7 @@ over :data:`MAX_EXPANDED_NODES` nodes end the load with a problem instead of run
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import yaml
@@ -300,13 +300,10 @@ def _octal(digits: str) -> bool:
 _CORE = "tag:yaml.org,2002:"
 
 
-def _resolve_scalar(event: Any) -> Any:
-    tag = event.tag
-    text: str = event.value
-    plain = not event.style
-    if tag in (None, "!"):
-        if plain and tag is None:
-            return resolve_plain(text)
+def _resolve_scalar(tag: str, text: str, plain: bool) -> Any:
+    """The value of a scalar written with ``tag`` (the core schema's tags, ``!`` and unknown
+    tags; ``!reference`` is the composer's)."""
+    if tag == "!":
         return text
     if tag == _CORE + "str":
         return text
@@ -327,6 +324,119 @@ def _resolve_scalar(event: Any) -> Any:
     return resolve_plain(text) if plain else text
 
 
+# --- events -----------------------------------------------------------------------------------
+# PyYAML's C parser makes each event an instance of a class of :mod:`yaml.events`, whose Python
+# ``__init__`` stores every field in the instance's ``__dict__``: about a third of what getting
+# the events costs. It finds those classes by name in its module's globals when it makes an
+# event, so while the composer reads a file they are the classes below: exceptions' C
+# constructor keeps the same positional arguments as a tuple (``args``), for a fraction of the
+# cost. The composer reads the fields from ``args``, in the parser's order:
+#
+# * ``_Scalar``: anchor, tag, implicit, value, start mark, end mark, style
+# * ``_MapStart``, ``_SeqStart``: anchor, tag, implicit, start mark, end mark, flow style
+# * ``_Alias``: anchor, start mark, end mark
+# * ``_DocStart``: start mark, end mark, explicit, version, tags
+# * the others: start mark, end mark, ...
+#
+# A parser that makes :mod:`yaml.events` instances all the same (the pure-Python one, or a C
+# parser that no longer looks its classes up so) has them converted (:func:`_converted`).
+
+
+class _Event(BaseException):
+    __slots__ = ()
+
+
+class _StreamStart(_Event):
+    __slots__ = ()
+
+
+class _StreamEnd(_Event):
+    __slots__ = ()
+
+
+class _DocStart(_Event):
+    __slots__ = ()
+
+
+class _DocEnd(_Event):
+    __slots__ = ()
+
+
+class _Alias(_Event):
+    __slots__ = ()
+
+
+class _Scalar(_Event):
+    __slots__ = ()
+
+
+class _SeqStart(_Event):
+    __slots__ = ()
+
+
+class _SeqEnd(_Event):
+    __slots__ = ()
+
+
+class _MapStart(_Event):
+    __slots__ = ()
+
+
+class _MapEnd(_Event):
+    __slots__ = ()
+
+
+#: The parser module's global names of the event classes, with the classes the composer reads.
+_EVENT_CLASSES: dict[str, type[_Event]] = {
+    "StreamStartEvent": _StreamStart,
+    "StreamEndEvent": _StreamEnd,
+    "DocumentStartEvent": _DocStart,
+    "DocumentEndEvent": _DocEnd,
+    "AliasEvent": _Alias,
+    "ScalarEvent": _Scalar,
+    "SequenceStartEvent": _SeqStart,
+    "SequenceEndEvent": _SeqEnd,
+    "MappingStartEvent": _MapStart,
+    "MappingEndEvent": _MapEnd,
+}
+#: The fields of each :mod:`yaml.events` class in the order of ``args`` above.
+_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "StreamStartEvent": ("start_mark", "end_mark", "encoding"),
+    "StreamEndEvent": ("start_mark", "end_mark"),
+    "DocumentStartEvent": ("start_mark", "end_mark", "explicit", "version", "tags"),
+    "DocumentEndEvent": ("start_mark", "end_mark", "explicit"),
+    "AliasEvent": ("anchor", "start_mark", "end_mark"),
+    "ScalarEvent": ("anchor", "tag", "implicit", "value", "start_mark", "end_mark", "style"),
+    "SequenceStartEvent": ("anchor", "tag", "implicit", "start_mark", "end_mark", "flow_style"),
+    "SequenceEndEvent": ("start_mark", "end_mark"),
+    "MappingStartEvent": ("anchor", "tag", "implicit", "start_mark", "end_mark", "flow_style"),
+    "MappingEndEvent": ("start_mark", "end_mark"),
+}
+
+
+def _parser_globals() -> dict[str, Any] | None:
+    """The globals the C parser looks its event classes up in (None without it)."""
+    module = getattr(_Loader, "__module__", "")
+    if module == "yaml.cyaml":
+        import sys
+
+        parser = sys.modules.get("yaml._yaml")
+        if parser is not None and all(name in vars(parser) for name in _EVENT_CLASSES):
+            return vars(parser)
+    return None
+
+
+def _converted(get_event: Any) -> Any:
+    """``get_event`` for a parser that makes :mod:`yaml.events` instances: each converted."""
+
+    def next_event() -> _Event:
+        event = get_event()
+        name = event.__class__.__name__
+        return _EVENT_CLASSES[name](*(getattr(event, f) for f in _EVENT_FIELDS[name]))
+
+    return next_event
+
+
 # --- composition ------------------------------------------------------------------------------
 
 
@@ -338,15 +448,23 @@ class _Abort(Exception):
 
 #: First characters of the plain scalars Psych may read as something else than a string.
 _SPECIAL = frozenset("~nNyYtToOfF0123456789+-.")
-_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
-_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
-_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 # a position the parser reports is never before line 1, column 1: the composer builds its
 # marks without :class:`Mark`'s check (the same value, about a third cheaper per event)
 _new_mark = Mark.__new__
 _set_path = cast(Any, Mark).path.__set__
 _set_line = cast(Any, Mark).line.__set__
 _set_col = cast(Any, Mark).col.__set__
+
+
+def _bad_key(mark: Mark) -> _Abort:
+    return _Abort(
+        LoadProblem(
+            "syntax",
+            mark,
+            "a mapping key must be a plain value, not a mapping or a list",
+            fatal=True,
+        )
+    )
 
 
 class _Composer:
@@ -380,36 +498,49 @@ class _Composer:
             self.in_scalar.add(self.comments[index])
             index += 1
 
-    def documents(self) -> Iterator[tuple[Any, Mark]]:
+    def documents(self) -> list[tuple[Any, Mark]]:
+        """Each document's value and position."""
+        parser = _parser_globals()
+        saved = {name: parser[name] for name in _EVENT_CLASSES} if parser is not None else {}
+        if parser is not None:
+            parser.update(_EVENT_CLASSES)
         loader = _Loader(self.text)
-        self.next_event = loader.get_event
         try:
+            get_event = loader.get_event
+            if get_event().__class__ is not _StreamStart:
+                get_event = _converted(get_event)
+            self.next_event = get_event
+            docs: list[tuple[Any, Mark]] = []
             while True:
-                event = loader.get_event()
-                if isinstance(event, yaml.StreamEndEvent):
-                    return
-                if isinstance(event, yaml.DocumentStartEvent):
+                event = get_event()
+                kind = event.__class__
+                if kind is _StreamEnd:
+                    return docs
+                if kind is _DocStart:
                     self.anchors = {}
-                    start = self.mark(event.start_mark)
-                    yield self.node(loader.get_event(), 0)[0], start
-                    loader.get_event()  # DocumentEndEvent
+                    start = self.mark(event.args[0])
+                    docs.append((self.node(get_event(), 0)[0], start))
+                    get_event()  # the document's end
         finally:
             loader.dispose()
+            if parser is not None:
+                parser.update(saved)
 
     def node(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
         """``(value, position, node count)`` of the node ``event`` starts, ``depth``
         collections deep; the count includes what aliases in it expand to."""
         kind = event.__class__
-        if kind is _SCALAR:
-            return (*self.scalar(event), 1)
-        if kind is _MAP_START:
+        if kind is _MapStart:
             return self.mapping(event, depth)
-        if kind is _SEQ_START:
+        if kind is _SeqStart:
             return self.sequence(event, depth)
-        mark = self.mark(event.start_mark)
-        if kind is not _ALIAS:  # pragma: no cover - the parser emits nothing else in a document
+        if kind is _Scalar:
+            return (*self.scalar(*event.args), 1)
+        if kind is not _Alias:  # pragma: no cover - the parser emits nothing else in a document
+            mark = self.mark(event.args[0])
             raise _Abort(LoadProblem("syntax", mark, "unexpected YAML event", fatal=True))
-        return self.alias(event.anchor, mark)
+        anchor, start, _ = event.args
+        return self.alias(anchor, self.mark(start))
 
     def plain(self, text: str, mark: Mark) -> Any:
         """:func:`resolve_plain`, a date ending the load."""
@@ -426,32 +557,34 @@ class _Composer:
                 )
             ) from None
 
-    def scalar(self, event: Any) -> tuple[Any, Mark]:
-        mark = self.mark(event.start_mark)
-        if self.comments and event.style:
-            self._text_directives(event.start_mark, event.end_mark)
-        tag = event.tag
+    def scalar(
+        self, anchor: Any, tag: Any, implicit: Any, text: str, start: Any, end: Any, style: Any
+    ) -> tuple[Any, Mark]:
+        """A scalar event's value and position (its fields in the parser's order)."""
+        mark = self.mark(start)
+        if self.comments and style:
+            self._text_directives(start, end)
         if tag is not None and tag != "!" and tag != "!reference" and not tag.startswith(_CORE):
             self.problems.append(
                 LoadProblem(
                     "unknown-tag",
                     mark,
-                    f"unknown YAML tag {event.tag!r} is ignored by GitLab; "
+                    f"unknown YAML tag {tag!r} is ignored by GitLab; "
                     "quote the value if the '!' is part of it",
                 )
             )
         value: Any
         if tag is None:
-            value = event.value if event.style else self.plain(event.value, mark)
+            value = text if style else self.plain(text, mark)
         elif tag == "!reference":
-            value = InvalidReference(mark, event.value)
+            value = InvalidReference(mark, text)
         else:
             try:
-                value = _resolve_scalar(event)
+                value = _resolve_scalar(tag, text, not style)
             except _DateScalar:
-                value = self.plain(event.value, mark)  # raises the same refusal
-        if event.anchor:
-            self.anchors[event.anchor] = (value, 1)
+                value = self.plain(text, mark)  # raises the same refusal
+        if anchor:
+            self.anchors[anchor] = (value, 1)
         return value, mark
 
     def alias(self, anchor: str, mark: Mark) -> tuple[Any, Mark, int]:
@@ -474,10 +607,10 @@ class _Composer:
             )
         return value, mark, size
 
-    def start(self, event: Any, depth: int) -> tuple[Mark, Any]:
-        """A collection's position and tag, refusing one nested too deeply and reporting an
-        unknown tag."""
-        mark = self.mark(event.start_mark)
+    def start(self, tag: Any, ymark: Any, depth: int) -> Mark:
+        """A collection's position, refusing one nested too deeply and reporting an unknown
+        tag."""
+        mark = self.mark(ymark)
         if depth >= MAX_DEPTH:
             raise _Abort(
                 LoadProblem(
@@ -487,17 +620,16 @@ class _Composer:
                     fatal=True,
                 )
             )
-        tag = event.tag
         if tag not in (None, "!", "!reference") and not tag.startswith(_CORE):
             self.problems.append(
                 LoadProblem("unknown-tag", mark, f"unknown YAML tag {tag!r} is ignored by GitLab")
             )
-        return mark, tag
+        return mark
 
     def sequence(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
-        mark, tag = self.start(event, depth)
+        anchor, tag, _, start, _, _ = event.args
+        mark = self.start(tag, start, depth)
         node = Reference(mark) if tag == "!reference" else YSeq(mark)
-        anchor = event.anchor
         path, next_event, comments = self.path, self.next_event, self.comments
         push, push_mark = node.append, node.imarks.append
         size = 1
@@ -505,23 +637,25 @@ class _Composer:
         while True:
             event = next_event()
             kind = event.__class__
-            if kind is _SCALAR and event.tag is None and event.anchor is None:
-                start = event.start_mark
-                item_mark = _new_mark(Mark)
-                _set_path(item_mark, path)
-                _set_line(item_mark, start.line + 1)
-                _set_col(item_mark, start.column + 1)
-                text = event.value
-                if event.style:
-                    if comments:
-                        self._text_directives(start, event.end_mark)
-                    value: Any = text
-                elif text and text[0] not in _SPECIAL:
-                    value = text
+            if kind is _Scalar:
+                item_anchor, tag, _, text, start, end, style = event.args
+                if tag is None and item_anchor is None:
+                    item_mark = _new_mark(Mark)
+                    _set_path(item_mark, path)
+                    _set_line(item_mark, start.line + 1)
+                    _set_col(item_mark, start.column + 1)
+                    if style:
+                        if comments:
+                            self._text_directives(start, end)
+                        value: Any = text
+                    elif text and text[0] not in _SPECIAL:
+                        value = text
+                    else:
+                        value = self.plain(text, item_mark)
                 else:
-                    value = self.plain(text, item_mark)
+                    value, item_mark = self.scalar(item_anchor, tag, _, text, start, end, style)
                 size += 1
-            elif kind is _SEQ_END:
+            elif kind is _SeqEnd:
                 break
             else:
                 value, item_mark, count = self.node(event, depth)
@@ -533,13 +667,16 @@ class _Composer:
         return node, mark, size
 
     def mapping(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
-        mark, tag = self.start(event, depth)
+        anchor, tag, _, start, _, _ = event.args
+        mark = self.start(tag, start, depth)
         node = YMap(mark)
-        anchor = event.anchor
         path, next_event, comments = self.path, self.next_event, self.comments
         kmarks, vmarks = node.kmarks, node.vmarks
-        #: the keys written in it so far, at their first position
-        explicit: dict[str, Mark] = {}
+        #: keys YAML typed as something else than a string, by their text
+        rawkeys: dict[str, Any] | None = None
+        #: the keys written in it so far, at their last position, once a merge brought other
+        #: keys in (until then, ``kmarks`` holds exactly these)
+        explicit: dict[str, Mark] | None = None
         duplicates: list[LoadProblem] = []
         key: Any = None
         kmark = mark
@@ -550,43 +687,42 @@ class _Composer:
         while True:
             event = next_event()
             kind = event.__class__
-            if kind is _SCALAR and event.tag is None and event.anchor is None:
-                start = event.start_mark
-                vmark = _new_mark(Mark)
-                _set_path(vmark, path)
-                _set_line(vmark, start.line + 1)
-                _set_col(vmark, start.column + 1)
-                text = event.value
-                if event.style:
-                    if comments:
-                        self._text_directives(start, event.end_mark)
-                    value = text
-                elif text and text[0] not in _SPECIAL:
-                    value = text
+            if kind is _Scalar:
+                item_anchor, item_tag, _, text, start, end, style = event.args
+                if item_tag is None and item_anchor is None:
+                    vmark = _new_mark(Mark)
+                    _set_path(vmark, path)
+                    _set_line(vmark, start.line + 1)
+                    _set_col(vmark, start.column + 1)
+                    if style:
+                        if comments:
+                            self._text_directives(start, end)
+                        value = text
+                    elif text and text[0] not in _SPECIAL:
+                        value = text
+                    else:
+                        value = self.plain(text, vmark)
                 else:
-                    value = self.plain(text, vmark)
+                    value, vmark = self.scalar(item_anchor, item_tag, _, text, start, end, style)
+                    if is_key and isinstance(value, YSeq):  # ``!reference``
+                        raise _bad_key(vmark)
                 size += 1
-            elif kind is _MAP_END:
+            elif kind is _MapEnd:
                 break
             else:
                 value, vmark, count = self.node(event, depth)
                 size += count
                 if is_key and isinstance(value, (YMap, YSeq)):
-                    raise _Abort(
-                        LoadProblem(
-                            "syntax",
-                            vmark,
-                            "a mapping key must be a plain value, not a mapping or a list",
-                            fatal=True,
-                        )
-                    )
+                    raise _bad_key(vmark)
             if is_key:
                 key, kmark, is_key = value, vmark, False
                 continue
             is_key = True
-            if key == "<<" and kind is not _SCALAR and _merges(value):
-                if node.rawkeys is not None:
-                    node.rawkeys.pop("<<", None)
+            if key == "<<" and kind is not _Scalar and _merges(value):
+                if explicit is None:
+                    explicit = dict(kmarks)
+                if rawkeys is not None:
+                    rawkeys.pop("<<", None)
                 # entries take effect in the order they are written: a merge overwrites the
                 # keys before it, the keys after it win over what it brought
                 for source in [value] if isinstance(value, YMap) else reversed(value):
@@ -594,27 +730,30 @@ class _Composer:
                 continue
             if key.__class__ is str:
                 text = key
-                if node.rawkeys is not None:
-                    node.rawkeys.pop(text, None)  # the last of duplicate keys wins
+                if rawkeys is not None:
+                    rawkeys.pop(text, None)  # the last of duplicate keys wins
             else:
                 text = _key_text(key)
-                if node.rawkeys is None:
-                    node.rawkeys = {}
-                node.rawkeys[text] = key
-            first = explicit.get(text)
-            if first is not None:
-                duplicates.append(
-                    LoadProblem(
-                        "duplicate-key",
-                        kmark,
-                        f"duplicate key {text!r} (first at line {first.line}); GitLab keeps "
-                        "only this last value: remove or rename one of them",
+                if rawkeys is None:
+                    rawkeys = {}
+                rawkeys[text] = key
+            if text in kmarks:
+                first = kmarks[text] if explicit is None else explicit.get(text)
+                if first is not None:
+                    duplicates.append(
+                        LoadProblem(
+                            "duplicate-key",
+                            kmark,
+                            f"duplicate key {text!r} (first at line {first.line}); GitLab "
+                            "keeps only this last value: remove or rename one of them",
+                        )
                     )
-                )
-            explicit[text] = kmark
+            if explicit is not None:
+                explicit[text] = kmark
             node[text] = value
             kmarks[text] = kmark
             vmarks[text] = vmark
+        node.rawkeys = rawkeys
         if duplicates:
             self.problems.extend(duplicates)
         value = InvalidReference(mark, node) if tag == "!reference" else node
@@ -716,7 +855,7 @@ def load_text(path: str, data: bytes | str, *, size: int | None = None) -> Loade
     composer = _Composer(path, text, [d.offset for d in directives])
     docs: list[tuple[Any, Mark]] = []
     try:
-        docs = list(composer.documents())
+        docs = composer.documents()
     except _Abort as exc:
         return Loaded(path, None, None, (*composer.problems, exc.problem), directives)
     except yaml.YAMLError as exc:
