@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TextIO
 
 from cigen.errors import CigenError
@@ -220,7 +220,7 @@ class Project:
     def normalize(self, repo_path: str) -> str:
         """``/a/./b.yml`` -> ``a/b.yml``; raises :class:`Outside` for ``..`` escapes."""
         parts: list[str] = []
-        for part in PurePosixPath(repo_path.lstrip("/")).parts:
+        for part in repo_path.split("/"):  # what PurePosixPath's parts hold, leading / aside
             if part in ("", "."):
                 continue
             if part == "..":
@@ -296,16 +296,24 @@ class Project:
         return sorted(names)
 
     def _walk_files(self) -> list[str]:
-        """Files on disk under the root, at most :data:`MAX_WALK_FILES` (then ``truncated``)."""
+        """Files on disk under the root, at most :data:`MAX_WALK_FILES` (then ``truncated``):
+        what ``os.walk`` lists (folders in name order, ``.git`` and symlinked folders not
+        entered, unreadable folders skipped), each path built as text."""
         out: list[str] = []
-        for folder, dirs, names in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if d != ".git")
-            base = Path(folder).relative_to(self.root)
-            out.extend((base / name).as_posix() for name in names)
+        stack = [("", str(self.root))]
+        while stack:
+            prefix, folder = stack.pop()
+            names, dirs = _listing(folder)
+            out.extend([prefix + name for name in names])
             if len(out) > MAX_WALK_FILES:
                 self.truncated = True
                 del out[MAX_WALK_FILES:]
                 break
+            # depth first, in name order: the stack pops the first name first
+            stack.extend(
+                (f"{prefix}{name}/", os.path.join(folder, name))
+                for name in sorted(dirs, reverse=True)
+            )
         return sorted(out)
 
     def glob(self, pattern: str) -> list[str]:
@@ -321,6 +329,28 @@ class Project:
 
 
 MAX_WALK_FILES = 200_000  # at most this many project files are listed
+
+
+def _listing(folder: str) -> tuple[list[str], list[str]]:
+    """(names of the files, names of the folders to enter) in ``folder``, as ``os.walk``
+    sorts them: a symlink to a folder is neither (``os.walk`` lists it as a folder and does
+    not enter it), a broken symlink is a file; an unreadable folder has nothing."""
+    names: list[str] = []
+    dirs: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if not is_dir:
+                    names.append(entry.name)
+                elif entry.name != ".git" and not entry.is_symlink():
+                    dirs.append(entry.name)
+    except OSError:
+        return [], []
+    return names, dirs
 
 
 def _maybe_in_work_tree(root: Path) -> bool:
