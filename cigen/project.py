@@ -311,8 +311,7 @@ class Project:
                 break
             # depth first, in name order: the stack pops the first name first
             stack.extend(
-                (f"{prefix}{name}/", os.path.join(folder, name))
-                for name in sorted(dirs, reverse=True)
+                (f"{prefix}{name}/", f"{folder}/{name}") for name in sorted(dirs, reverse=True)
             )
         return sorted(out)
 

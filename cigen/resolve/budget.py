@@ -63,33 +63,49 @@ class Budget:
         linear in the distinct parts (each container is measured once)."""
         if not isinstance(value, (dict, list)):
             return _scalar(value)
-        known = self._known(value)
+        known = self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
         return known[1], known[2]
 
     def depth(self, value: Any) -> int:
         """Levels of mappings and lists in ``value`` (0 for a scalar)."""
         if not isinstance(value, (dict, list)):
             return 0
-        known = self._known(value)
+        known = self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
         return known[3]
 
     def holds_reference(self, value: dict[Any, Any] | list[Any]) -> bool:
         """Whether the container ``value`` is or holds a ``!reference`` (found in the pass
-        that measures it, so that the configuration is walked once for both)."""
-        return self._known(value)[4]
+        that measures it, so that the configuration is walked once for both; the table of
+        what is measured is looked up here directly, as everywhere in this class: this is
+        asked of every container the resolver walks)."""
+        return (self._sizes.get(id(value)) or _measure(self._sizes, value, 0))[4]
 
-    def _known(self, value: dict[Any, Any] | list[Any]) -> _Size:
-        """What :func:`_measure` found in ``value``, measuring it (and every container in it
-        not measured yet) the first time."""
-        return self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
+    def measure(self, value: Any) -> tuple[int, int, int]:
+        """(values, characters, levels) of ``value``: what :meth:`add` charges, for a value
+        charged again and again (measured once, charged with no lookup)."""
+        if not isinstance(value, (dict, list)):
+            return (*_scalar(value), 0)
+        known = self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
+        return known[1], known[2], known[3]
+
+    def add(self, mark: Mark, what: str, measured: tuple[int, int, int]) -> None:
+        """``charge(mark, what, value)`` for a value :meth:`measure` gave ``measured``."""
+        values, text, depth = measured
+        if depth > MAX_DEPTH:
+            self._too_deep(mark, what)
+        self.values += values
+        self.text += text
+        if self.values > self.max_values or self.text > self.max_text:
+            self._too_large(mark, what)
 
     def charge(self, mark: Mark, what: str | Callable[[], str], *parts: Any) -> None:
         """Count ``parts`` as produced again by ``what`` (written at ``mark``; text, or a
         function giving it, called only to say why the budget is exceeded); TooLarge past the
         budget."""
+        sizes = self._sizes
         for part in parts:
             if isinstance(part, (dict, list)):
-                _part, values, text, depth, _refs = self._known(part)
+                _part, values, text, depth, _refs = sizes.get(id(part)) or _measure(sizes, part, 0)
                 if depth > MAX_DEPTH:
                     self._too_deep(mark, what)
             else:
@@ -97,14 +113,17 @@ class Budget:
             self.values += values
             self.text += text
         if self.values > self.max_values or self.text > self.max_text:
-            raise TooLarge(
-                f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} makes the assembled "
-                "configuration "
-                f"larger than cigen analyses (more than {self.max_values:,} values or "
-                f"{self.max_text // (1024 * 1024)} MiB of text once `extends`, `!reference`, "
-                "`default:` and global `variables:` are copied into every job); merge less "
-                "into each job, or split the pipeline (a child pipeline per part)"
-            )
+            self._too_large(mark, what)
+
+    def _too_large(self, mark: Mark, what: str | Callable[[], str]) -> None:
+        raise TooLarge(
+            f"{mark.path}:{mark.line}:{mark.col}: {_text(what)} makes the assembled "
+            "configuration "
+            f"larger than cigen analyses (more than {self.max_values:,} values or "
+            f"{self.max_text // (1024 * 1024)} MiB of text once `extends`, `!reference`, "
+            "`default:` and global `variables:` are copied into every job); merge less "
+            "into each job, or split the pipeline (a child pipeline per part)"
+        )
 
     def count_jobs(self, mark: Mark, jobs: int) -> None:
         """Count ``jobs`` more jobs (a definition's ``parallel:`` instances); TooLarge past
@@ -149,7 +168,10 @@ def _measure(sizes: dict[int, _Size], value: dict[Any, Any] | list[Any], level: 
     depth, refs = 0, False
     if isinstance(value, dict):
         values = 1 + 2 * len(value)  # the mapping, each key, each value (a container: below)
-        text = _key_text(value)
+        try:
+            text = len("".join(value))  # text keys, the usual case (see _key_text)
+        except TypeError:
+            text = _key_text(value)
         items: Any = value.values()
     else:
         values = 1 + len(value)

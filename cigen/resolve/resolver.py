@@ -1275,10 +1275,6 @@ def _inherit(job: YMap, kind: str) -> bool | list[str]:
     return value is not False
 
 
-def _allowed(rule: bool | list[str], key: str) -> bool:
-    return key in rule if isinstance(rule, list) else rule
-
-
 def _jobs(state: _State, config: YMap) -> dict[str, Job]:
     defaults = YMap(config.mark)
     default_block = config.get("default")
@@ -1308,7 +1304,7 @@ def _jobs(state: _State, config: YMap) -> dict[str, Job]:
 
     jobs: dict[str, Job] = {}
     flat: dict[int, tuple[YSeq, YSeq]] = {}  # lists flattened, shared by the jobs holding them
-    inherit = _inherited(defaults, global_vars, flat)
+    inherit = _inherited(defaults, global_vars, flat, state.budget)
     for name, value in config.items():
         if name.startswith("."):
             continue
@@ -1350,28 +1346,32 @@ def _needs_pipeline(needs: Any) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Inherited:
     """What every job may inherit, prepared once: the ``default:`` entries (key, value with
-    lists flattened, value as written, marks) and the global variables."""
+    lists flattened, marks, what a job's charge says and counts: the value as written) and
+    the global variables."""
 
-    defaults: tuple[tuple[str, Any, Any, Mark, Mark], ...]
+    defaults: tuple[tuple[str, Any, Mark, Mark, str, tuple[int, int, int]], ...]
     variables: YMap | None  # the global variables, every entry with its marks
-    written: YMap | None  # the global variables as written (what a job's charge counts)
+    #: the global variables as written, measured (what a job's charge counts)
+    written: tuple[int, int, int]
     #: a job's own variables (by id, with them) -> merged with the global ones: jobs that
     #: hold the same variables (from one template) share the merged mapping
     merged: dict[int, tuple[YMap, YMap]] = field(default_factory=dict)
 
 
 def _inherited(
-    defaults: YMap, variables: YMap | None, flat: dict[int, tuple[YSeq, YSeq]]
+    defaults: YMap, variables: YMap | None, flat: dict[int, tuple[YSeq, YSeq]], budget: Budget
 ) -> _Inherited:
     entries = []
     for key, item in defaults.items():
         used = _flat_seq(item, flat) if key in FLATTENED_KEYS and isinstance(item, YSeq) else item
-        entries.append((key, used, item, defaults.key_mark(key), defaults.value_mark(key)))
+        what = _DEFAULT_WHAT.get(key) or _default_what(key)
+        kmark, vmark = defaults.key_mark(key), defaults.value_mark(key)
+        entries.append((key, used, kmark, vmark, what, budget.measure(item)))
     complete = None
     if variables:
         complete = YMap(variables.mark)
         complete.put_all(variables)
-    return _Inherited(tuple(entries), complete, variables if variables else None)
+    return _Inherited(tuple(entries), complete, budget.measure(variables if variables else None))
 
 
 def _job_config(
@@ -1390,19 +1390,21 @@ def _job_config(
     for key in FLATTENED_KEYS.intersection(value):
         item = value[key]
         if isinstance(item, YSeq):
-            out[key] = _flat_seq(item, flat)
+            known = flat.get(id(item))  # a list of a template, flattened for another job
+            out[key] = known[1] if known is not None else _flat_seq(item, flat)
     if kind == "build" and inherit.defaults:
         inherit_default = _inherit(value, "default")
-        for key, item, written, kmark, vmark in inherit.defaults:
-            if out.get(key) is None and _allowed(inherit_default, key):
-                budget.charge(value.mark, _DEFAULT_WHAT.get(key) or _default_what(key), written)
-                out.put(key, item, kmark, vmark)
-                inherited.add(key)
+        if inherit_default is not False:
+            for key, item, kmark, vmark, what, measured in inherit.defaults:
+                if out.get(key) is None and (inherit_default is True or key in inherit_default):
+                    budget.add(value.mark, what, measured)
+                    out.put(key, item, kmark, vmark)
+                    inherited.add(key)
     global_vars = inherit.variables
     if global_vars is not None:
         own = value.get("variables")
         if own is None or isinstance(own, YMap):
-            budget.charge(value.mark, "the global `variables:` for this job", inherit.written)
+            budget.add(value.mark, "the global `variables:` for this job", inherit.written)
             inherit_vars = _inherit(value, "variables")
             if inherit_vars is True:
                 if own is None:
@@ -1418,11 +1420,14 @@ def _job_config(
                     inherit.merged[id(own)] = (own, merged)
             else:
                 merged = YMap(own.mark if isinstance(own, YMap) else global_vars.mark)
-                for key, item in global_vars.items():
-                    if _allowed(inherit_vars, key):
-                        merged.put(
-                            key, item, global_vars.key_mark(key), global_vars.value_mark(key)
-                        )
+                names = set(inherit_vars or ())  # False inherits none
+                for key in [key for key in global_vars if key in names]:
+                    merged.put(
+                        key,
+                        global_vars[key],
+                        global_vars.key_mark(key),
+                        global_vars.value_mark(key),
+                    )
                 if isinstance(own, YMap):
                     merged.put_all(own)
             if merged:
