@@ -351,10 +351,10 @@ class _Interpolator:
 
     def value(self, value: Any, mark: Mark) -> Any:
         self.nodes += 1
-        if self.blocks > MAX_BLOCKS or self.nodes > MAX_NODES or self.added > MAX_INTERPOLATED:
+        if len(self.seen) > MAX_BLOCKS or self.nodes > MAX_NODES or self.added > MAX_INTERPOLATED:
             return value
         if isinstance(value, str):
-            if len(value) > MAX_NODE_SIZE // 4 and len(value.encode()) > MAX_NODE_SIZE:
+            if len(value) > _LONG and len(value.encode()) > MAX_NODE_SIZE:
                 self.problems.append(
                     InputProblem(
                         mark,
@@ -366,31 +366,52 @@ class _Interpolator:
             return self.text(value, mark)
         if isinstance(value, YMap):
             out = YMap(value.mark)
+            kmarks, vmarks, outk, outv = value.kmarks, value.vmarks, out.kmarks, out.vmarks
             for key, item in value.items():
-                kmark, vmark = value.key_mark(key), value.value_mark(key)
-                new_key = self.text(key, kmark)
-                out.put(
-                    new_key if isinstance(new_key, str) else _stringify(new_key),
-                    self.value(item, vmark),
-                    kmark,
-                    vmark,
-                )
+                kmark = kmarks.get(key, value.mark)  # ``key_mark`` and ``value_mark``
+                vmark = vmarks.get(key) or kmark
+                new_key = self.text(key, kmark) if "$[[" in key else key
+                if not isinstance(new_key, str):
+                    new_key = _stringify(new_key)
+                out[new_key] = self.item(item, vmark)
+                outk[new_key] = kmark
+                outv[new_key] = vmark
             return out
         if isinstance(value, InvalidReference):
             return value
         if isinstance(value, YSeq):
             seq = Reference(value.mark) if isinstance(value, Reference) else YSeq(value.mark)
+            imarks, outi = value.imarks, seq.imarks
             for index, item in enumerate(value):
-                imark = value.item_mark(index)
-                found = self.value(item, imark)
+                imark = imarks[index] if index < len(imarks) else value.mark  # ``item_mark``
+                found = self.item(item, imark)
                 if isinstance(item, str) and isinstance(found, list):
                     # ``Config#recursive_replace_array``: an array input fills the list in place
                     for inner in found:
-                        seq.push(inner, imark)
+                        seq.append(inner)
+                        outi.append(imark)
                 else:
-                    seq.push(found, imark)
+                    seq.append(found)
+                    outi.append(imark)
             return seq
         return value
+
+    def item(self, value: Any, mark: Mark) -> Any:
+        """:meth:`value` of an entry: a short text with no block, or a scalar that is no text,
+        only counts as a node (what :meth:`value` would do with it: keep it as it is)."""
+        if value.__class__ is str:
+            if "$[[" not in value and len(value) <= _LONG:
+                self.nodes += 1
+                return value
+        elif not isinstance(value, (str, dict, list)):
+            self.nodes += 1
+            return value
+        return self.value(value, mark)
+
+
+#: A text this long or shorter cannot be over :data:`MAX_NODE_SIZE` bytes (4 bytes a character
+#: at most in UTF-8).
+_LONG = MAX_NODE_SIZE // 4
 
 
 def interpolate(

@@ -73,6 +73,8 @@ class _State:
     external: Source | None = None  # project/template/component/remote includes (lock + cache)
     files: dict[str, Loaded] = field(default_factory=dict)  # external files read, by name
     budget: Budget = field(default_factory=Budget)  # what extends/!reference/default copy
+    #: the problems of each ``spec:`` header checked (by id, with the header)
+    headers: dict[int, tuple[YMap, tuple[InputProblem, ...]]] = field(default_factory=dict)
 
     #: Errors of the include level being expanded, held back until its end: GitLab raises a
     #: nested file's error at once but reports its own level's file errors after loading all
@@ -158,7 +160,7 @@ def _interpolated(
     """The file's body with its inputs interpolated (``Interpolation::Interpolator``: the
     given inputs, the ``spec`` header, the inputs, then each ``$[[ ]]`` block), or None when
     an included file's inputs fail (GitLab stops there)."""
-    kind, problems = _header_problems(loaded, given, given_mark)
+    kind, problems = _header_problems(state, loaded, given, given_mark)
     values: dict[str, Any] | None = None
     header = loaded.header
     if not problems:
@@ -305,20 +307,27 @@ def _not_followed_at(state: _State, mark: Mark, message: str) -> None:
     state.unfollowed.append(Event("include-not-followed", mark, message))
 
 
-def _header_problems(loaded: Loaded, given: Any, mark: Mark) -> tuple[str, list[InputProblem]]:
+def _header_problems(
+    state: _State, loaded: Loaded, given: Any, mark: Mark
+) -> tuple[str, list[InputProblem]]:
     """The given inputs' shape (``include-inputs``) and the ``spec:`` header
-    (``include-header``: ``Header::Root``, keyed ``header``), with the event kind."""
+    (``include-header``: ``Header::Root``, keyed ``header``), with the event kind; a header
+    is checked once however often its file is included (:attr:`_State.headers`)."""
     if given is not None and not isinstance(given, dict):
         cigen = "inputs: must be a mapping of input names to values"
         return "include-inputs", [InputProblem(mark, cigen, NOT_A_HASH)]
     if loaded.header is None:
         return "include-inputs", []
-    from cigen.config.header import header
-    from cigen.config.node import Check
+    known = state.headers.get(id(loaded.header))
+    if known is None:
+        from cigen.config.header import header
+        from cigen.config.node import Check
 
-    c = Check()
-    header(c, loaded.header, loaded.header.mark)
-    return "include-header", [InputProblem(e.mark, e.text, e.message) for e in c.errors]
+        c = Check()
+        header(c, loaded.header, loaded.header.mark)
+        found = tuple(InputProblem(e.mark, e.text, e.message) for e in c.errors)
+        known = state.headers[id(loaded.header)] = (loaded.header, found)
+    return "include-header", list(known[1])
 
 
 def _input_events(
