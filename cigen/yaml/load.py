@@ -56,7 +56,6 @@ class YMap(dict[str, Any]):
     __slots__ = ("kmarks", "mark", "rawkeys", "vmarks")
 
     def __init__(self, mark: Mark) -> None:
-        super().__init__()
         self.mark = mark
         self.kmarks: dict[str, Mark] = {}
         self.vmarks: dict[str, Mark] = {}
@@ -84,8 +83,12 @@ class YMap(dict[str, Any]):
         return self.kmarks.get(key, self.mark)
 
     def value_mark(self, key: str) -> Mark:
-        mark = self.vmarks.get(key)
-        return mark if mark is not None else self.kmarks.get(key, self.mark)
+        vmarks = self.vmarks
+        if key in vmarks:  # two lookups, each cheaper than a call of ``get``
+            mark = vmarks[key]
+            if mark is not None:
+                return mark
+        return self.kmarks.get(key, self.mark)
 
     def typed_key(self, key: str) -> tuple[bool, Any]:
         """``(True, key)`` for a string key; ``(False, value)`` for a key YAML typed as a
@@ -101,7 +104,6 @@ class YSeq(list[Any]):
     __slots__ = ("imarks", "mark")
 
     def __init__(self, mark: Mark) -> None:
-        super().__init__()
         self.mark = mark
         self.imarks: list[Mark] = []
 
@@ -481,6 +483,8 @@ class _Composer:
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.expanded = 0
         self.next_event: Any = None
+        #: the values of the plain scalars :func:`resolve_plain` was asked about, by their text
+        self.resolved: dict[str, Any] = {}
 
     def mark(self, ymark: Any) -> Mark:
         mark = _new_mark(Mark)
@@ -513,7 +517,7 @@ class _Composer:
             docs: list[tuple[Any, Mark]] = []
             while True:
                 event = get_event()
-                kind = event.__class__
+                kind = type(event)
                 if kind is _StreamEnd:
                     return docs
                 if kind is _DocStart:
@@ -529,7 +533,7 @@ class _Composer:
     def node(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
         """``(value, position, node count)`` of the node ``event`` starts, ``depth``
         collections deep; the count includes what aliases in it expand to."""
-        kind = event.__class__
+        kind = type(event)
         if kind is _MapStart:
             return self.mapping(event, depth)
         if kind is _SeqStart:
@@ -545,7 +549,7 @@ class _Composer:
     def plain(self, text: str, mark: Mark) -> Any:
         """:func:`resolve_plain`, a date ending the load."""
         try:
-            return resolve_plain(text)
+            value = self.resolved[text] = resolve_plain(text)
         except _DateScalar:
             raise _Abort(
                 LoadProblem(
@@ -556,6 +560,7 @@ class _Composer:
                     fatal=True,
                 )
             ) from None
+        return value
 
     def scalar(
         self, anchor: Any, tag: Any, implicit: Any, text: str, start: Any, end: Any, style: Any
@@ -607,10 +612,8 @@ class _Composer:
             )
         return value, mark, size
 
-    def start(self, tag: Any, ymark: Any, depth: int) -> Mark:
-        """A collection's position, refusing one nested too deeply and reporting an unknown
-        tag."""
-        mark = self.mark(ymark)
+    def check(self, tag: Any, mark: Mark, depth: int) -> None:
+        """Refuse a collection nested too deeply; report an unknown tag on one."""
         if depth >= MAX_DEPTH:
             raise _Abort(
                 LoadProblem(
@@ -624,19 +627,24 @@ class _Composer:
             self.problems.append(
                 LoadProblem("unknown-tag", mark, f"unknown YAML tag {tag!r} is ignored by GitLab")
             )
-        return mark
 
     def sequence(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
         anchor, tag, _, start, _, _ = event.args
-        mark = self.start(tag, start, depth)
+        path = self.path
+        mark = _new_mark(Mark)
+        _set_path(mark, path)
+        _set_line(mark, start.line + 1)
+        _set_col(mark, start.column + 1)
+        if tag is not None or depth >= MAX_DEPTH:
+            self.check(tag, mark, depth)
         node = Reference(mark) if tag == "!reference" else YSeq(mark)
-        path, next_event, comments = self.path, self.next_event, self.comments
+        next_event, comments, resolved = self.next_event, self.comments, self.resolved
         push, push_mark = node.append, node.imarks.append
         size = 1
         depth += 1
         while True:
             event = next_event()
-            kind = event.__class__
+            kind = type(event)
             if kind is _Scalar:
                 item_anchor, tag, _, text, start, end, style = event.args
                 if tag is None and item_anchor is None:
@@ -650,6 +658,8 @@ class _Composer:
                         value: Any = text
                     elif text and text[0] not in _SPECIAL:
                         value = text
+                    elif text in resolved:
+                        value = resolved[text]
                     else:
                         value = self.plain(text, item_mark)
                 else:
@@ -657,6 +667,12 @@ class _Composer:
                 size += 1
             elif kind is _SeqEnd:
                 break
+            elif kind is _MapStart:
+                value, item_mark, count = self.mapping(event, depth)
+                size += count
+            elif kind is _SeqStart:
+                value, item_mark, count = self.sequence(event, depth)
+                size += count
             else:
                 value, item_mark, count = self.node(event, depth)
                 size += count
@@ -668,9 +684,15 @@ class _Composer:
 
     def mapping(self, event: Any, depth: int) -> tuple[Any, Mark, int]:
         anchor, tag, _, start, _, _ = event.args
-        mark = self.start(tag, start, depth)
+        path = self.path
+        mark = _new_mark(Mark)
+        _set_path(mark, path)
+        _set_line(mark, start.line + 1)
+        _set_col(mark, start.column + 1)
+        if tag is not None or depth >= MAX_DEPTH:
+            self.check(tag, mark, depth)
         node = YMap(mark)
-        path, next_event, comments = self.path, self.next_event, self.comments
+        next_event, comments, resolved = self.next_event, self.comments, self.resolved
         kmarks, vmarks = node.kmarks, node.vmarks
         #: keys YAML typed as something else than a string, by their text
         rawkeys: dict[str, Any] | None = None
@@ -678,57 +700,77 @@ class _Composer:
         #: keys in (until then, ``kmarks`` holds exactly these)
         explicit: dict[str, Mark] | None = None
         duplicates: list[LoadProblem] = []
-        key: Any = None
-        kmark = mark
+        key: Any
         value: Any
-        is_key = True  # the next node is a key (else the value of ``key``)
         size = 1
         depth += 1
         while True:
+            # the key
             event = next_event()
-            kind = event.__class__
+            kind = type(event)
             if kind is _Scalar:
-                item_anchor, item_tag, _, text, start, end, style = event.args
+                item_anchor, item_tag, _, key, start, end, style = event.args
+                if item_tag is None and item_anchor is None:
+                    kmark = _new_mark(Mark)
+                    _set_path(kmark, path)
+                    _set_line(kmark, start.line + 1)
+                    _set_col(kmark, start.column + 1)
+                    if not style:
+                        if not key or key[0] in _SPECIAL:
+                            key = resolved[key] if key in resolved else self.plain(key, kmark)
+                    elif comments:
+                        self._text_directives(start, end)
+                else:
+                    key, kmark = self.scalar(item_anchor, item_tag, _, key, start, end, style)
+                    if isinstance(key, YSeq):  # ``!reference``
+                        raise _bad_key(kmark)
+                size += 1
+            elif kind is _MapEnd:
+                break
+            else:
+                key, kmark, count = self.node(event, depth)
+                if isinstance(key, (YMap, YSeq)):
+                    raise _bad_key(kmark)
+                size += count
+            # its value
+            event = next_event()
+            kind = type(event)
+            if kind is _Scalar:
+                item_anchor, item_tag, _, value, start, end, style = event.args
                 if item_tag is None and item_anchor is None:
                     vmark = _new_mark(Mark)
                     _set_path(vmark, path)
                     _set_line(vmark, start.line + 1)
                     _set_col(vmark, start.column + 1)
-                    if style:
-                        if comments:
-                            self._text_directives(start, end)
-                        value = text
-                    elif text and text[0] not in _SPECIAL:
-                        value = text
-                    else:
-                        value = self.plain(text, vmark)
+                    if not style:
+                        if not value or value[0] in _SPECIAL:
+                            value = (
+                                resolved[value] if value in resolved else self.plain(value, vmark)
+                            )
+                    elif comments:
+                        self._text_directives(start, end)
                 else:
-                    value, vmark = self.scalar(item_anchor, item_tag, _, text, start, end, style)
-                    if is_key and isinstance(value, YSeq):  # ``!reference``
-                        raise _bad_key(vmark)
+                    value, vmark = self.scalar(item_anchor, item_tag, _, value, start, end, style)
                 size += 1
-            elif kind is _MapEnd:
-                break
             else:
-                value, vmark, count = self.node(event, depth)
+                if kind is _MapStart:
+                    value, vmark, count = self.mapping(event, depth)
+                elif kind is _SeqStart:
+                    value, vmark, count = self.sequence(event, depth)
+                else:
+                    value, vmark, count = self.node(event, depth)
                 size += count
-                if is_key and isinstance(value, (YMap, YSeq)):
-                    raise _bad_key(vmark)
-            if is_key:
-                key, kmark, is_key = value, vmark, False
-                continue
-            is_key = True
-            if key == "<<" and kind is not _Scalar and _merges(value):
-                if explicit is None:
-                    explicit = dict(kmarks)
-                if rawkeys is not None:
-                    rawkeys.pop("<<", None)
-                # entries take effect in the order they are written: a merge overwrites the
-                # keys before it, the keys after it win over what it brought
-                for source in [value] if isinstance(value, YMap) else reversed(value):
-                    node.put_all(source)
-                continue
-            if key.__class__ is str:
+                if key == "<<" and _merges(value):
+                    if explicit is None:
+                        explicit = dict(kmarks)
+                    if rawkeys is not None:
+                        rawkeys.pop("<<", None)
+                    # entries take effect in the order they are written: a merge overwrites
+                    # the keys before it, the keys after it win over what it brought
+                    for source in [value] if isinstance(value, YMap) else reversed(value):
+                        node.put_all(source)
+                    continue
+            if type(key) is str:
                 text = key
                 if rawkeys is not None:
                     rawkeys.pop(text, None)  # the last of duplicate keys wins
@@ -756,10 +798,10 @@ class _Composer:
         node.rawkeys = rawkeys
         if duplicates:
             self.problems.extend(duplicates)
-        value = InvalidReference(mark, node) if tag == "!reference" else node
+        result = InvalidReference(mark, node) if tag == "!reference" else node
         if anchor:
-            self.anchors[anchor] = (value, size)
-        return value, mark, size
+            self.anchors[anchor] = (result, size)
+        return result, mark, size
 
 
 def _merges(value: Any) -> bool:
