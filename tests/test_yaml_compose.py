@@ -259,3 +259,22 @@ def test_the_c_parser_makes_the_composers_event_classes() -> None:
         load._DocEnd,
         load._StreamEnd,
     ]
+
+
+def test_loads_in_threads_are_those_of_one_thread() -> None:
+    """``cigen scan`` lints projects in threads: a load never sees the parser's own event
+    classes come back while it composes, nor leaves the composer's in place."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = "a: [1, {b: 2, c: [x, y]}]\n" + "".join(f"k{i}: [v, {{w: {i}}}]\n" for i in range(200))
+    alone = _everything(load_text("f.yml", text))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            loads = list(pool.map(lambda _: load_text("f.yml", text), range(48)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(_everything(loaded) == alone for loaded in loads)
+    assert all(cls.__module__ == "yaml.events" for cls in _parser_events("a: 1\n"))

@@ -28,6 +28,7 @@ over :data:`MAX_EXPANDED_NODES` nodes end the load with a problem instead of run
 
 from __future__ import annotations
 
+import _thread
 import re
 from collections.abc import Sequence
 from typing import Any, cast
@@ -416,6 +417,10 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Held while the parser makes the composer's event classes (:meth:`_Composer.documents`).
+_EVENTS_LOCK = _thread.allocate_lock()
+
+
 def _parser_globals() -> dict[str, Any] | None:
     """The globals the C parser looks its event classes up in (None without it)."""
     module = getattr(_Loader, "__module__", "")
@@ -503,7 +508,13 @@ class _Composer:
             index += 1
 
     def documents(self) -> list[tuple[Any, Mark]]:
-        """Each document's value and position."""
+        """Each document's value and position. One thread at a time: the parser's event
+        classes are those of the composer until it is done (``cigen scan`` lints projects in
+        threads)."""
+        with _EVENTS_LOCK:
+            return self._documents()
+
+    def _documents(self) -> list[tuple[Any, Mark]]:
         parser = _parser_globals()
         saved = {name: parser[name] for name in _EVENT_CLASSES} if parser is not None else {}
         if parser is not None:
