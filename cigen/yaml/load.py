@@ -343,6 +343,8 @@ def _resolve_scalar(tag: str, text: str, plain: bool) -> Any:
 #
 # A parser that makes :mod:`yaml.events` instances all the same (the pure-Python one, or a C
 # parser that no longer looks its classes up so) has them converted (:func:`_converted`).
+# One composition swaps them at a time (``_EVENTS_LOCK``); cigen has no other reader of
+# PyYAML's events (code reading them in another thread meanwhile would get these classes).
 
 
 class _Event(BaseException):
