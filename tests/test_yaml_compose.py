@@ -125,6 +125,19 @@ def test_a_scalar_merge_value_is_an_ordinary_key() -> None:
     assert _dups(loaded) == [(3, 1, "duplicate key '<<' (first at line 1)")]
 
 
+def test_an_alias_of_a_scalar_is_a_key_and_typed_keys_stay_typed_around_a_merge() -> None:
+    text = "k: &n 10\nm:\n  1: a\n  <<: {b: 2}\n  *n : c\n"
+    loaded = load_text("f.yml", text)
+    m = loaded.body["m"]
+    assert dict(m) == {"1": "a", "b": 2, "10": "c"}
+    assert m.typed_key("1") == (False, 1)
+    assert m.typed_key("10") == (False, 10)
+    assert m.typed_key("b") == (True, "b")
+    assert m.key_mark("10") == Mark("f.yml", 5, 3)
+    assert m.value_mark("10") == Mark("f.yml", 5, 8)
+    assert loaded.problems == ()
+
+
 @pytest.mark.parametrize(
     "text",
     [
