@@ -56,36 +56,43 @@ class Budget:
         self.values = 0
         self.text = 0
         self.jobs = 0
-        self._sizes: dict[int, _Size] = {}
+        #: what :func:`_measure` found in each container measured, by id: a walk that asks
+        #: about every container looks it up here itself (:meth:`measured` when absent)
+        self.sizes: dict[int, _Size] = {}
 
     def size(self, value: Any) -> tuple[int, int]:
         """(values, characters) in ``value``, shared parts counted each time they appear;
         linear in the distinct parts (each container is measured once)."""
         if not isinstance(value, (dict, list)):
             return _scalar(value)
-        known = self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
+        known = self.sizes.get(id(value)) or _measure(self.sizes, value, 0)
         return known[1], known[2]
 
     def depth(self, value: Any) -> int:
         """Levels of mappings and lists in ``value`` (0 for a scalar)."""
         if not isinstance(value, (dict, list)):
             return 0
-        known = self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
+        known = self.sizes.get(id(value)) or _measure(self.sizes, value, 0)
         return known[3]
+
+    def measured(self, value: dict[Any, Any] | list[Any]) -> _Size:
+        """What :func:`_measure` finds in the container ``value`` (:data:`_Size`): measured
+        the first time (with every container in it not measured yet), then looked up."""
+        return self.sizes.get(id(value)) or _measure(self.sizes, value, 0)
 
     def holds_reference(self, value: dict[Any, Any] | list[Any]) -> bool:
         """Whether the container ``value`` is or holds a ``!reference`` (found in the pass
         that measures it, so that the configuration is walked once for both; the table of
         what is measured is looked up here directly, as everywhere in this class: this is
         asked of every container the resolver walks)."""
-        return (self._sizes.get(id(value)) or _measure(self._sizes, value, 0))[4]
+        return self.measured(value)[4]
 
     def measure(self, value: Any) -> tuple[int, int, int]:
         """(values, characters, levels) of ``value``: what :meth:`add` charges, for a value
         charged again and again (measured once, charged with no lookup)."""
         if not isinstance(value, (dict, list)):
             return (*_scalar(value), 0)
-        known = self._sizes.get(id(value)) or _measure(self._sizes, value, 0)
+        known = self.sizes.get(id(value)) or _measure(self.sizes, value, 0)
         return known[1], known[2], known[3]
 
     def add(self, mark: Mark, what: str, measured: tuple[int, int, int]) -> None:
@@ -102,7 +109,7 @@ class Budget:
         """Count ``parts`` as produced again by ``what`` (written at ``mark``; text, or a
         function giving it, called only to say why the budget is exceeded); TooLarge past the
         budget."""
-        sizes = self._sizes
+        sizes = self.sizes
         for part in parts:
             if isinstance(part, (dict, list)):
                 _part, values, text, depth, _refs = sizes.get(id(part)) or _measure(sizes, part, 0)

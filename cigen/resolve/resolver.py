@@ -1055,7 +1055,8 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     walked: dict[int, tuple[Any, int, int]] = {}
     placed: list[tuple[Reference, Any]] = []
     invalid = [0]  # invalid references met so far
-    holds = state.budget.holds_reference
+    # whether a container is or holds a reference: the budget measured it (or does now)
+    sizes, measured = state.budget.sizes, state.budget.measured
 
     def lookup(ref: Reference) -> Any:
         path = ref.path
@@ -1131,6 +1132,14 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     def walk(value: Any) -> Any:
         """``value`` with its references put in place: ``value`` itself when it holds none,
         else a copy of the containers on the way to them (the rest shared)."""
+        if not isinstance(value, (dict, list)):
+            return value
+        if not (sizes.get(id(value)) or measured(value))[4]:
+            return value  # it neither is nor holds a reference
+        return holding(value)
+
+    def holding(value: dict[Any, Any] | list[Any]) -> Any:
+        """:func:`walk` of a container that is or holds a reference."""
         if isinstance(value, Reference):
             found = lookup(value)  # ``missing`` drops the key or item; reference-unknown reports it
             if found is missing:
@@ -1140,8 +1149,6 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             if not active:
                 placed.append((value, found))
             return found
-        if not isinstance(value, (dict, list)) or not holds(value):
-            return value
         if active:
             return copy(value)
         known = walked.get(id(value))
@@ -1167,9 +1174,11 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         if isinstance(value, YMap):
             out: YMap | None = None
             for key, item in value.items():
-                if not isinstance(item, (dict, list)) or not holds(item):
+                if not isinstance(item, (dict, list)):
                     continue
-                found = walk(item)
+                if not (sizes.get(id(item)) or measured(item))[4]:
+                    continue
+                found = holding(item)
                 if found is item:
                     continue
                 if out is None:
@@ -1184,9 +1193,11 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
             seq: YSeq | None = None
             dropped: list[int] = []
             for index, item in enumerate(value):
-                if not isinstance(item, (dict, list)) or not holds(item):
+                if not isinstance(item, (dict, list)):
                     continue
-                found = walk(item)
+                if not (sizes.get(id(item)) or measured(item))[4]:
+                    continue
+                found = holding(item)
                 if found is item:
                     continue
                 if seq is None:
