@@ -171,6 +171,33 @@ def test_a_mapping_merged_with_itself_is_kept_unless_its_keys_are_typed() -> Non
     assert merged["list"] is outer["list"]
 
 
+def test_merge_into_keeps_a_plain_mapping_merged_with_itself_and_copies_a_typed_one() -> None:
+    """``merge_into`` is ``deep_merge`` in place: a mapping merged with itself stays, unless
+    a mapping in it has typed keys (then the copy ``deep_merge`` makes); what it found plain
+    is remembered and asked again the same way."""
+    from cigen.resolve.merge import merge_into
+
+    mark = Mark(CI, 1, 1)
+    plain_job, typed_job = YMap(mark), YMap(mark)
+    plain_job.put("a", "1", mark, mark)
+    typed_job.put("10", "x", mark, mark)
+    typed_job.rawkeys = {"10": 10}
+    right = YMap(mark)
+    right.put("plain", plain_job, mark, mark)
+    right.put("typed", typed_job, mark, mark)
+    memo: dict[int, tuple[YMap, bool]] = {}
+    for plain in (None, memo, memo):  # without a memo, filling it, then from it
+        left = YMap(mark)
+        left.put("plain", plain_job, mark, mark)
+        left.put("typed", typed_job, mark, mark)
+        merge_into(left, right, plain)
+        assert left["plain"] is plain_job
+        assert left["typed"] is not typed_job
+        assert left["typed"] == typed_job
+        assert left["typed"].rawkeys is None
+    assert memo == {id(plain_job): (plain_job, True), id(typed_job): (typed_job, False)}
+
+
 def test_a_file_included_twice_shares_its_jobs(tmp_path: Path) -> None:
     write_files(
         tmp_path,

@@ -29,20 +29,37 @@ def deep_merge(left: Any, right: Any) -> Any:
     return out
 
 
-def merge_into(left: YMap, right: YMap) -> None:
+def merge_into(left: YMap, right: YMap, plain: dict[int, tuple[YMap, bool]] | None = None) -> None:
     """Make ``left`` what ``deep_merge(left, right)`` returns (its mark aside), changing only
-    ``left`` itself: for a mapping being built, not one of the configuration's."""
-    # the keys both hold (found at C speed: ``left`` is large), then every entry of ``right``
-    both = [
-        (key, previous, value)
-        for key in left.keys() & right.keys()
-        if isinstance(previous := left[key], YMap) and isinstance(value := right[key], YMap)
-    ]
+    ``left`` itself: for a mapping being built, not one of the configuration's. ``plain``
+    remembers which mappings :func:`_plain` found plain (by id, with the mapping), for
+    callers that merge the same mappings again and again (a file included many times)."""
+    # the keys both hold (found at C speed: ``left`` is large) whose mappings merge, then
+    # every entry of ``right``; a plain mapping merged with itself stays as it is
+    both = []
+    for key in left.keys() & right.keys():
+        previous = left[key]
+        if isinstance(previous, YMap):
+            value = right[key]
+            if isinstance(value, YMap) and (
+                value is not previous or not _plain_known(value, plain)
+            ):
+                both.append((key, previous, value))
     left.update(right)
     for key, previous, value in both:
         left[key] = deep_merge(previous, value)
     left.kmarks.update(right.kmarks)
     left.vmarks.update(right.vmarks)
+
+
+def _plain_known(value: YMap, plain: dict[int, tuple[YMap, bool]] | None) -> bool:
+    """:func:`_plain`, remembered in ``plain`` when given."""
+    if plain is None:
+        return _plain(value)
+    known = plain.get(id(value))
+    if known is None:
+        known = plain[id(value)] = (value, _plain(value))
+    return known[1]
 
 
 def _plain(value: YMap) -> bool:

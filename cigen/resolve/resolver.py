@@ -75,6 +75,8 @@ class _State:
     budget: Budget = field(default_factory=Budget)  # what extends/!reference/default copy
     #: the problems of each ``spec:`` header checked (by id, with the header)
     headers: dict[int, tuple[YMap, tuple[InputProblem, ...]]] = field(default_factory=dict)
+    #: mappings found plain when included files merge (``merge.merge_into``)
+    plain: dict[int, tuple[YMap, bool]] = field(default_factory=dict)
 
     #: Errors of the include level being expanded, held back until its end: GitLab raises a
     #: nested file's error at once but reports its own level's file errors after loading all
@@ -514,7 +516,7 @@ def _expand_includes(
         state.levels.append([])
         for entry in _entries(state, body["include"], body.value_mark("include")):
             for included in _follow(state, entry, chain, origin):
-                merge_into(content, included)
+                merge_into(content, included, state.plain)
         state.events.extend(state.levels.pop())
     # ``External::Processor#perform``: with no file to include (none given, all skipped by
     # ``rules``, a wildcard matching nothing), the pipeline's ``include:`` stays, for the
@@ -524,7 +526,7 @@ def _expand_includes(
     rest.put_all(body)
     if not keep and "include" in rest:
         del rest["include"], rest.kmarks["include"], rest.vmarks["include"]
-    merge_into(content, rest)
+    merge_into(content, rest, state.plain)
     return content
 
 
