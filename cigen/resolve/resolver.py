@@ -1226,13 +1226,16 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
         if found is not value:
             # references put in place: it may nest deeper than its file (at most as deep as
             # the value plus the deepest value put in place)
-            deepest = max(
-                (budget.depth(put) for _ref, put in placed[start:] if put is not missing),
-                default=0,
-            )
-            budget.check_depth(
-                config.key_mark(name), name, found, at_most=budget.depth(value) + deepest
-            )
+            # the value is a container, measured as it was walked; so is each value put in
+            # place (``missing`` is none)
+            deepest = 0
+            for _ref, put in placed[start:]:
+                if isinstance(put, (dict, list)):
+                    levels = (sizes.get(id(put)) or measured(put))[3]
+                    if levels > deepest:
+                        deepest = levels
+            levels = (sizes.get(id(value)) or measured(value))[3]
+            budget.check_depth(config.key_mark(name), name, found, at_most=levels + deepest)
         if broken[0]:
             state.tainted.add(name)
         if found is missing:
