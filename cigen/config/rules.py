@@ -266,23 +266,31 @@ def rule(
         # A string that does not parse is reported by invalid-expression, with the reason.
         rule_code = "CIG401" if isinstance(condition, str) else "CIG002"
         c.add(loc, "if", "Invalid expression syntax", value.value_mark("if"), rule=rule_code)
-    for key, found in (("allow_failure", allow), ("interruptible", interruptible)):
-        if found is not None and not is_boolean(found):
-            c.add(loc, key, "should be a boolean value", value_mark(value, key, mark))
-    if when is not None and ruby_text(when) not in allowed_when:
+    if allow is not None or interruptible is not None:
+        for key, found in (("allow_failure", allow), ("interruptible", interruptible)):
+            if found is not None and not is_boolean(found):
+                c.add(loc, key, "should be a boolean value", value_mark(value, key, mark))
+    if (
+        when is not None
+        and (when if isinstance(when, str) else ruby_text(when)) not in allowed_when
+    ):
         c.add(loc, "when", f"unknown value: {ruby_text(when)}", value.value_mark("when"))
-    node.allowed_keys(c, loc, value, allowed_keys, mark)
+    keys = value.keys()
+    if not (isinstance(allowed_keys, frozenset) and keys <= allowed_keys):
+        node.allowed_keys(c, loc, value, allowed_keys, mark)
     if len(errors) > count:
         return None
-    # the children
-    children: list[Any] = []
-    for key, entry in _RULE_ENTRIES:
-        found = get(key)
-        if found is not None:
-            found = entry(c, found, value.value_mark(key), f"{loc}:{key}" if loc else key)
-        children.append(found)
-    if len(errors) > count:
-        return None
+    # the children (most rules have none, or only ``changes``)
+    children: Any = _NO_CHILDREN
+    if not keys.isdisjoint(_CHILD_KEYS):
+        children = []
+        for key, entry in _RULE_ENTRIES:
+            found = get(key)
+            if found is not None:
+                found = entry(c, found, value.value_mark(key), f"{loc}:{key}" if loc else key)
+            children.append(found)
+        if len(errors) > count:
+            return None
     return Rule(
         mark,
         condition,
@@ -381,3 +389,5 @@ _RULE_ENTRIES = (
     ("needs", needs_entry.rule_needs),
     ("auto_cancel", auto_cancel),
 )
+_CHILD_KEYS = frozenset(key for key, _ in _RULE_ENTRIES)
+_NO_CHILDREN = (None,) * len(_RULE_ENTRIES)
