@@ -137,7 +137,7 @@ def checked_jobs(root: Root, config: YMap, memo: dict[Any, Any] | None = None) -
         memo = {}  # entries checked once per value (:meth:`Check.reuse`)
     check = Check(memo=memo)  # each job's errors are left to the entry tree: dropped after it
     for name, value in config.items():
-        if name in RESERVED_KEYS:
+        if name in RESERVED_KEYS or name[:1] == ".":  # hidden keys are no jobs
             continue
         kind = job_kind(name, value)
         if kind != "job" and kind != "bridge":

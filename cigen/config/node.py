@@ -235,6 +235,8 @@ def nested_leaves(value: Any, max_level: int, kind: type) -> list[Any] | None:
     most ``max_level`` deep; ``None`` when it is not."""
     if not isinstance(value, list):
         return None
+    if all(map(isinstance, value, itertools.repeat(kind))):  # flat (the usual case), in C
+        return list(value)
     out: list[Any] = []
     stack = [(iter(value), max_level - 1)]  # the items of a list, and the level they are at
     while stack:

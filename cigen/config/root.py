@@ -627,9 +627,10 @@ def job(
     if not workflow_rules:
         _multiple_pipelines_warning(c, value, loc)
     # the composed checks' errors and warnings come before the children's
-    for found, start, end in ((errors, kids[0], composed[0]), (warnings, kids[1], composed[1])):
-        if start < end < len(found):
-            found[start:] = found[end:] + found[start:end]
+    if len(errors) != kids[0] or len(warnings) != kids[1]:
+        for found, start, end in ((errors, kids[0], composed[0]), (warnings, kids[1], composed[1])):
+            if start < end < len(found):
+                found[start:] = found[end:] + found[start:end]
     stage_value = value.get("stage")
     when = value.get("when")
     return Job(
