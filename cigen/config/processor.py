@@ -286,10 +286,15 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
                     )
             instances[name] = Instance(name, job, written, _dependencies(job, {}))
         return Normalized(instances)
+    #: whether the typed needs may hold ``$[[``, by their identity (jobs share them)
+    interpolating: dict[int, bool] = {}
     for name, job in jobs.items():
         # needs without $[[ ... ]] read no variable and expand alike in every instance: once
         # per job, not per instance
-        interpolates = _interpolates(job)
+        needs = job.value("needs")
+        interpolates = interpolating.get(id(needs))
+        if interpolates is None:
+            interpolates = interpolating[id(needs)] = _interpolates(needs)
         own = _job_variables(job) if interpolates else None
         if name not in parallelized:
             instances[name] = _instance(name, job, own, parallelized, errors, expanded)
@@ -315,9 +320,9 @@ def normalize(jobs: Mapping[str, Job]) -> Normalized:
     return Normalized(instances, tuple(errors.items()))
 
 
-def _interpolates(job: Job) -> bool:
-    """True when a string of the job's ``needs`` may hold ``$[[ matrix.NAME ]]``."""
-    for need in job.value("needs") or ():
+def _interpolates(needs: Sequence[Any] | None) -> bool:
+    """True when a string of a job's typed ``needs`` may hold ``$[[ matrix.NAME ]]``."""
+    for need in needs or ():
         for text in (need.pipeline, need.job, need.project, need.ref):
             if isinstance(text, str) and "$[[" in text:
                 return True
@@ -791,17 +796,28 @@ def errors(
         yield ConfigError(text, normalized.errors[0][1], hint=hint)
     validator = _Validator(normalized.instances, root.stages, unchecked)
     positions, clean = validator.positions, validator.clean
+    passed: Instance | None = None  # the last instance found to have nothing new to check
     for name, instance in normalized.instances.items():
+        job, needs, dependencies = instance.job, instance.needs, instance.dependencies
+        if (
+            passed is not None
+            and job is passed.job
+            and needs is passed.needs
+            and dependencies is passed.dependencies
+        ):
+            continue  # the next instance of a parallel job: the same as the last one
         # an instance whose stage exists and whose needs, dependencies and job passed for an
         # earlier instance of the same job in that stage has nothing new to check
-        stage, needs, dependencies = instance.job.stage, instance.needs, instance.dependencies
+        stage = job.stage
         if (
             stage in positions
-            and (id(instance.job), stage) in clean
+            and (id(job), stage) in clean
             and (needs is None or (id(needs), stage) in clean)
             and (not dependencies or (id(dependencies), stage) in clean)
         ):
+            passed = instance
             continue
+        passed = None
         yield from validator.job(name, instance)
     error = _circular(normalized.instances)
     if error is not None:

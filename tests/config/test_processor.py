@@ -475,7 +475,7 @@ def test_each_parallel_instance_reports_its_errors() -> None:
     ]
 
 
-@pytest.mark.parametrize("parallel", ["", "parallel: 2"])
+@pytest.mark.parametrize("parallel", ["", "parallel: 3"])
 def test_jobs_sharing_needs_share_them_and_are_checked_in_each_stage(parallel: str) -> None:
     """Jobs whose needs are one value at one position (a merged template) share the expanded
     needs, and what passed in one stage is still checked in another."""
