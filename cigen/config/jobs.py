@@ -12,6 +12,7 @@ instance names, ``needs`` naming instances).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import compress
 from typing import Any
 
 from cigen.config.processor import Instance, NeedRef, Normalized, normalize
@@ -170,7 +171,8 @@ def pipeline_jobs(
                 defaults[key] = value
                 sources[key] = block
     globals_: tuple[Variable, ...] = tuple(root.values.get("variables") or ())
-    global_names = {v.name for v in globals_}
+    global_order = [v.name for v in globals_]
+    global_names = set(global_order)
     by_job: dict[str, list[Instance]] = {}
     for instance in normalized.instances.values():
         by_job.setdefault(instance.job.name, []).append(instance)
@@ -197,15 +199,17 @@ def pipeline_jobs(
         variables = shared.get(key)
         if variables is None:
             names = {v.name for v in own}
-            if inherit is None and names.isdisjoint(global_names):
+            chosen = True if inherit is None else inherit.variables
+            if chosen is True and names.isdisjoint(global_names):
                 taken = globals_  # every global variable, as the filter below keeps them all
+            elif chosen is False:
+                taken = ()
             else:
-                taken = tuple(
-                    v
-                    for v in globals_
-                    if v.name not in names
-                    and (inherit is None or inherit.inherits_variable(v.name))
-                )
+                # the global variables not set by the job and, when inherit:variables lists
+                # names, listed: judged by name in C, in their order
+                allowed = global_names - names if chosen is True else global_names & set(chosen)
+                allowed -= names
+                taken = tuple(compress(globals_, map(allowed.__contains__, global_order)))
             variables = shared[key] = (*taken, *own)
         out[name] = PipelineJob(
             job,
