@@ -77,6 +77,24 @@ def test_an_invalid_reference_is_reported_for_each_key_holding_it(tmp_path: Path
     assert pipeline.tainted == {".u", "k1", "k2"}
 
 
+def test_a_reference_needs_text_keys_that_are_not_empty(tmp_path: Path) -> None:
+    # ``Tags::Reference``: each key must be a non-empty text; a key YAML types as a number
+    # (or an empty text) makes the reference invalid, reported where it is written
+    pipeline = _load(
+        tmp_path,
+        ".a:\n  '1': [x]\n  s: [y]\n"
+        "j1:\n  script: !reference [.a, 1]\n"
+        "j2:\n  script: !reference [.a, '']\n"
+        "j3:\n  script: !reference [.a, s]\n",
+    )
+    assert [(e.mark.line, e.message) for e in pipeline.events] == [
+        (5, "!reference [.a, 1] is not valid: it must list one or more keys"),
+        (7, "!reference [.a, ] is not valid: it must list one or more keys"),
+    ]
+    assert pipeline.tainted == {"j1", "j2"}
+    assert _config(pipeline, "j3")["script"] == ["y"]
+
+
 def test_a_shared_reference_is_charged_for_every_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

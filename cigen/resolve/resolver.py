@@ -1044,6 +1044,8 @@ def _resolve_extends(state: _State, config: YMap) -> YMap:
 
 # --- !reference -------------------------------------------------------------------------------
 
+_ONLY_TEXT = frozenset({str})
+
 
 def _resolve_references(state: _State, config: YMap) -> YMap:
     cache: dict[tuple[str, ...], Any] = {}
@@ -1061,7 +1063,9 @@ def _resolve_references(state: _State, config: YMap) -> YMap:
     sizes, measured = state.budget.sizes, state.budget.measured
 
     def lookup(ref: Reference) -> Any:
-        path = ref.path
+        path = tuple(ref)  # ``ref.path`` when every key is text, the usual case
+        if not (_ONLY_TEXT.issuperset(map(type, path)) and "" not in path):
+            path = ref.path
         if isinstance(ref, InvalidReference):
             invalid[0] += 1
             state.event(
