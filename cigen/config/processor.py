@@ -712,14 +712,14 @@ def cycle(graph: Mapping[str, Sequence[str]]) -> tuple[str, str, str] | None:
     return None
 
 
-def acyclic(graph: Mapping[str, Sequence[str]]) -> bool:
+def acyclic(graph: Mapping[Any, Sequence[Any]]) -> bool:
     """Whether ``graph`` has no loop (a node needing itself is one), by a depth-first walk that
     only marks nodes: cheaper than :func:`cycle`, which is needed only to name a loop.
 
     Nodes may share their list of needs (the instances of a parallel job do): once the walk
     of one such node is complete, every node it needs is complete and on no loop, so another
     node with the very same list is complete too without reading it again."""
-    done: dict[str, bool] = {}  # node -> its walk is complete (False while on the path)
+    done: dict[Any, bool] = {}  # node -> its walk is complete (False while on the path)
     walked: set[int] = set()  # the ids of the lists of needs of complete nodes
     for root, needs in graph.items():
         if root in done:
@@ -751,22 +751,42 @@ def acyclic(graph: Mapping[str, Sequence[str]]) -> bool:
 
 
 def _circular(instances: Mapping[str, Instance]) -> ConfigError | None:
-    """``check_circular_dependencies``."""
+    """``check_circular_dependencies``.
+
+    Whether there is a loop is asked of a smaller graph first: the instances that share one
+    tuple of needs (a parallel job's, jobs of one template) are one node needing the nodes of
+    the instances it names. A loop of instances is a loop of their nodes, and a loop of
+    nodes leads from an instance to one of the same node, whose needs are the same: a loop
+    of instances. Only a loop is then named on the instances themselves."""
+    node_of: dict[int, int] = {}  # the identity of a tuple of needs -> its node
+    shared: list[Sequence[NeedRef]] = []
+    nodes: dict[str, int] = {}  # instance name -> its node
+    for name, instance in instances.items():
+        needs = instance.needs or ()
+        node = node_of.get(id(needs))
+        if node is None:
+            node = node_of[id(needs)] = len(shared)
+            shared.append(needs)
+        nodes[name] = node
+    small = {
+        index: [nodes[n.name] for n in needs if n.name in nodes]
+        for index, needs in enumerate(shared)
+    }
+    if acyclic(small):
+        return None
     names: dict[int, list[str]] = {}  # the instances of a parallel job share their needs
     graph: dict[str, list[str]] = {}
     for name, instance in instances.items():
         needs = instance.needs or ()
-        shared = names.get(id(needs))
-        if shared is None:
-            shared = names[id(needs)] = [n.name for n in needs]
-        graph[name] = shared
-    if acyclic(graph):
-        return None
+        names_of = names.get(id(needs))
+        if names_of is None:
+            names_of = names[id(needs)] = [n.name for n in needs]
+        graph[name] = names_of
     found = cycle(graph)
     if found is None:
         return None
-    text, node, target = found
-    instance = instances[node]
+    text, source, target = found
+    instance = instances[source]
     mark = _name_mark(instance.job, next(n.mark for n in instance.needs or () if n.name == target))
     return ConfigError(
         f"The pipeline has circular dependencies: {text}",

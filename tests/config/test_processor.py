@@ -434,6 +434,30 @@ def test_acyclic_with_shared_lists_of_needs_agrees_with_cycle() -> None:
     assert not acyclic({"c": shared, "a": ["c"], "b": ["a"], "d": shared})
 
 
+def test_circular_asks_the_graph_of_shared_needs_as_cycle_does() -> None:
+    """Instances sharing one tuple of needs (a parallel job's) are one node of the graph the
+    loop check walks first: a loop is found exactly when the instances have one."""
+    rng = random.Random(5)
+    names = ["a", "b", "c", "d"]
+    for _ in range(150):
+        lines = []
+        for name in names:
+            needs = ", ".join(rng.sample(names, rng.randint(0, 2)))
+            parallel = "parallel: 2, " if rng.random() < 0.5 else ""
+            lines.append(f"{name}: {{script: x, {parallel}needs: [{needs}]}}")
+        instances = normalize(root(_config("\n".join(lines) + "\n")).jobs).instances
+        graph = {name: [n.name for n in i.needs or ()] for name, i in instances.items()}
+        assert (processor._circular(instances) is None) == (cycle(graph) is None), lines
+
+
+def test_a_loop_through_parallel_instances_is_named() -> None:
+    model = root(_config("a: {script: x, parallel: 2, needs: [b]}\nb: {script: x, needs: [a]}\n"))
+    (error,) = processor.errors(model)
+    assert error.message == (
+        'The pipeline has circular dependencies: topological sort failed: ["a 1/2", "b", "a 2/2"]'
+    )
+
+
 def test_ruby_inspect_strings_escapes_like_ruby() -> None:
     text = ruby_inspect_strings(['a"b', "c\\d", "e\nf", "#{x}", "#$y", "#z", "\x01", "é"])
     assert text == r'["a\"b", "c\\d", "e\nf", "\#{x}", "\#$y", "#z", "\x01", "é"]'
