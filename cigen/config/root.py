@@ -234,19 +234,16 @@ def _children(c: Check, node: YMap, loc: str, entries: Mapping[str, Entry]) -> d
         if present is None:
             if len(_PRESENT) >= _MAX_PRESENT:
                 _PRESENT.clear()
-            present = _PRESENT[keys] = [key for key in entries if key in node]
+            present = _PRESENT[keys] = [(k, e) for k, e in entries.items() if k in node]
     else:
-        present = [key for key in entries if key in node]
+        present = [(k, e) for k, e in entries.items() if k in node]
     vmarks = node.vmarks
     errors, warnings = c.errors, c.warnings
-    for key in present:
+    for key, entry in present:
         value = node[key]
         if value is None:
             continue
-        entry = entries[key]
-        where = vmarks.get(key)
-        if where is None:
-            where = node.value_mark(key)
+        where = vmarks.get(key) or node.value_mark(key)
         if memo is None or not isinstance(value, (dict, list)):
             out[key] = entry(c, value, where, f"{loc}:{key}" if loc else key)
             continue
@@ -264,7 +261,7 @@ def _children(c: Check, node: YMap, loc: str, entries: Mapping[str, Entry]) -> d
 
 #: the keys of a job's or a trigger job's entries it writes, in the entries' order, by its
 #: kind (a job or not) and its keys
-_PRESENT: dict[tuple[Any, ...], list[str]] = {}
+_PRESENT: dict[tuple[Any, ...], list[tuple[str, Entry]]] = {}
 _MAX_PRESENT = 4096
 
 

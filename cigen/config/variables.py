@@ -66,24 +66,23 @@ def variables(
     count = len(c.errors)
     out: list[Variable] = []
     memo = c.memo
-    kmarks, vmarks = value.kmarks, value.vmarks  # a mapping of the loader
+    kmark, vmark, default = value.kmarks.get, value.vmarks.get, value.mark  # the loader's
+    add = out.append
     for name, item in value.items():
         if isinstance(item, (str, int, float)):  # a scalar: ``SimpleVariable`` (no checks)
             # the one record of a run for the same name and text written at the same place
             # (jobs share their templates' variables)
-            where = kmarks.get(name, value.mark)
-            at = vmarks.get(name)
-            if at is None:
-                at = where
+            where = kmark(name, default)
+            at = vmark(name) or where
             text = item if isinstance(item, str) else scalar_text(item)
             if memo is None:
-                out.append(Variable(name, text, where, at))
+                add(Variable(name, text, where, at))
                 continue
-            key = (Variable, name, text, id(where), id(at))
+            key = (name, text, id(where), id(at))  # the memo's only key of four items
             hit = memo.get(key)
             if hit is None:
                 hit = memo[key] = (Variable(name, text, where, at), where, at)  # marks kept
-            out.append(hit[0])
+            add(hit[0])
             continue
         found = variable(
             c,
