@@ -13,6 +13,7 @@ EE code, so cigen accepts those shapes without checking them further (no false e
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from cigen.config import parallel as product
@@ -75,11 +76,18 @@ def needs(
         c.add(loc, "config", 'cannot use "parallel: <number>".', mark)
     if len(c.errors) > count:
         return None
-    kids = c.child()
+    errors = c.errors
+    kids = len(errors)  # where the needs' own errors start
     at = location(loc, "need")
-    items = flat_items(value, mark)
-    # a null item is an unspecified entry: nothing at all
-    found = [kids.reuse(need, item, where, at) for item, where in items if item is not None]
+    found: list[tuple[str | None, Any, Need | None]] = []
+    for item, where in flat_items(value, mark):
+        if item is None:  # a null item is an unspecified entry: nothing at all
+            continue
+        if isinstance(item, str) and item.strip():  # a job's name (:func:`need`, written out)
+            found.append((JOB, item, Need(JOB, where, item)))
+        else:
+            found.append(c.reuse(need, item, where, at))
+    own = len(errors)
     kinds = list(dict.fromkeys([kind for kind, _, _ in found if kind is not None]))
     extra = [kind for kind in kinds if kind not in allowed]
     if extra:
@@ -91,8 +99,9 @@ def needs(
     ]
     if len(pipelines) > CROSS_PIPELINE_LIMIT:
         c.add(loc, "config", f"must be less than or equal to {CROSS_PIPELINE_LIMIT}", mark)
-    c.extend(kids)
-    if len(c.errors) > count:
+    if kids < own < len(errors):  # the list's errors come before those of its needs
+        errors[kids:] = errors[own:] + errors[kids:own]
+    if len(errors) > count:
         return None
     return tuple([n for _, _, n in found if n is not None])
 
@@ -128,6 +137,8 @@ def bridge_pipelines(found: Any) -> list[Need]:
 def _number_parallel(value: Any) -> bool:
     """``Needs#number_parallel_build?``: a need with ``parallel: <number>``."""
     if isinstance(value, list):
+        if all(map(isinstance, value, itertools.repeat(str))):  # names only (the usual case)
+            return False
         return any(isinstance(v, dict) and product.is_number(v.get("parallel")) for v in value)
     return is_hash(value) and product.is_number(value.get("parallel"))
 

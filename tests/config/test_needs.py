@@ -143,3 +143,20 @@ def test_pipeline_needs_model_with_a_matrix_instance() -> None:
     (need,) = model.jobs["test1"].value("needs")
     assert need.job == "build1"
     assert need.parallel.matrix[0].as_dict() == {"PROVIDER": ("aws",), "STACK": ("app1",)}
+
+
+def test_the_lists_errors_come_before_those_of_its_needs() -> None:
+    """needs.rb validates the list (its types) before its needs' own errors are collected."""
+    found, errors, _ = run(needs.rule_needs, "x: [{pipeline: $X, job: y}, '', '  ']\n")
+    assert found is None
+    assert errors == [
+        "x config uses invalid types: cross_dependency",
+        "x:need config can't be blank",
+        "x:need config can't be blank",
+    ]
+
+
+def test_names_with_spaces_are_names() -> None:
+    found, errors, _ = run(needs.job_needs, "x: [a, ' b ']\n")
+    assert errors == []
+    assert found == (Need("job", at(1, 5), job="a"), Need("job", at(1, 8), job=" b "))
