@@ -432,7 +432,7 @@ class _Validator:
         for index, stage in enumerate(stages):
             self.positions.setdefault(stage, index)
         #: each instance's stage position (``None`` for an undeclared stage)
-        self.ranks = {name: self.positions.get(i.stage) for name, i in instances.items()}
+        self.ranks = {name: self.positions.get(i.job.stage) for name, i in instances.items()}
         #: checks that found no error: ``(id of what they read, stage)``
         self.clean: set[tuple[int, str]] = set()
 
