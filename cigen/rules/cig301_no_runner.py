@@ -36,7 +36,6 @@ from collections.abc import Iterator
 from cigen.diagnostics import Diagnostic, Severity, at
 from cigen.lint.context import LintContext
 from cigen.rules._common import with_hint
-from cigen.runners.assign import outcomes
 from cigen.suggest import closest
 
 CODE = "CIG301"
@@ -48,6 +47,7 @@ SUMMARY = "no registered runner can pick up the job"
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     if ctx.runners is None:
         return
+    from cigen.runners.assign import outcomes
     from cigen.runners.match import Outcome, explain
 
     carried = {tag for runner in ctx.runners for tag in runner.tags}

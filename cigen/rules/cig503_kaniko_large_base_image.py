@@ -58,7 +58,6 @@ RUN apt-get update && apt-get install -y python3-pip && pip install torch
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -160,6 +159,8 @@ def is_kaniko_job(job: PipelineJob) -> bool:
 
 
 def _words(line: str) -> list[str]:
+    import shlex  # only for Kaniko jobs' executor lines
+
     lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     try:
