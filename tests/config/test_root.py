@@ -180,3 +180,19 @@ def test_composed_errors_come_before_the_children_errors() -> None:
         "jobs:rspec:image name should be a string",
         "jobs:rspec:image name can't be blank",
     ]
+
+
+def test_the_table_of_entries_by_keys_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entries a job's keys select are kept per set of keys, up to a bound: past it the
+    table starts again, and every job is still checked whole."""
+    from cigen.config import root as root_module
+
+    monkeypatch.setattr(root_module, "_MAX_PRESENT", 1)
+    monkeypatch.setattr(root_module, "_PRESENT", {})
+    text = "a:\n  script: x\n  stage: 1\nb:\n  script: x\n  tags: 1\nc:\n  script: x\n  stage: 2\n"
+    assert [e.message for e in validate(_config(text)).errors] == [
+        "jobs:a:stage config should be a string",
+        "jobs:b:tags config should be an array of strings",
+        "jobs:c:stage config should be a string",
+    ]
+    assert len(root_module._PRESENT) == 1
