@@ -315,10 +315,12 @@ _OPERATOR_SYMBOLS: Final[dict[type[Binary], str]] = {v: k for k, v in _BINARY_CL
 # Lexer
 # --------------------------------------------------------------------------------------------
 
-#: Python's ASCII ``\s``: the whitespace the lexer skips between tokens.
-_WHITESPACE: Final = frozenset(" \t\n\r\f\v")
-#: ASCII ``\w``: the characters of a variable name, and what ``\b`` tells from others.
-_WORD: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+#: Python's ASCII ``\s``: the whitespace the lexer skips between tokens (``str.lstrip``).
+_WHITESPACE: Final = " \t\n\r\f\v"
+#: ASCII ``\w``: the characters of a variable name (``str.lstrip``), and what ``\b`` tells
+#: from others.
+_WORD_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+_WORD: Final = frozenset(_WORD_CHARS)
 
 _INPUT_SOURCE: Final = r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]"
 
@@ -385,7 +387,11 @@ def scan_token(text: str, pos: int = 0) -> Token | None:
     of :data:`_LEXEMES` that matches the text *from* ``pos`` (Ruby's StringScanner: the
     position acts as the start of the text, so ``\\b`` sees no character before it). Each
     first character starts the lexemes of one kind only, so the lexer looks at those alone."""
-    rest = text[pos:] if pos else text
+    return _scan(text[pos:] if pos else text, pos)
+
+
+def _scan(rest: str, pos: int) -> Token | None:
+    """:func:`scan_token` on the text from ``pos`` on (``rest``)."""
     first = rest[:1]
     if first == "(":
         return Token("paren_open", "(", pos)
@@ -395,9 +401,7 @@ def scan_token(text: str, pos: int = 0) -> Token | None:
         if rest.startswith("$[["):
             found = _INPUT().match(rest)
             return None if found is None else Token("input", found.group(), pos)
-        end = 1
-        while end < len(rest) and rest[end] in _WORD:
-            end += 1
+        end = len(rest) - len(rest[1:].lstrip(_WORD_CHARS))  # after the name's last character
         return Token("variable", rest[:end], pos) if end > 1 else None
     if first == '"' or first == "'":
         end = rest.find(first, 1)
@@ -428,11 +432,12 @@ def tokenize(text: str, max_tokens: int = MAX_TOKENS) -> tuple[Token, ...]:
     tokens: list[Token] = []
     pos = 0
     for _ in range(max_tokens):
-        while pos < len(text) and text[pos] in _WHITESPACE:
-            pos += 1
-        if pos >= len(text):
+        rest = text[pos:] if pos else text
+        found = rest.lstrip(_WHITESPACE)
+        pos += len(rest) - len(found)
+        if not found:
             return tuple(tokens)
-        token = scan_token(text, pos)
+        token = _scan(found, pos)
         if token is None:
             raise ExpressionSyntaxError("Unknown lexeme found!", pos)
         tokens.append(token)
