@@ -27,27 +27,16 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lint import GITLAB, read_by_cigen
+from bench_lint import GITLAB, best_cpu, read_by_cigen
 
 from cigen.yaml.load import load_text
-
-
-def best(run: Callable[[], object], runs: int) -> float:
-    """The shortest CPU time of ``runs`` calls of ``run``, in milliseconds."""
-    times = []
-    for _ in range(runs):
-        started = time.process_time()
-        run()
-        times.append(time.process_time() - started)
-    return min(times) * 1000 if times else 0.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("libyaml compose", compose),
         ("libyaml events", events),
     ):
-        print(f"{label:<16} {best(run, args.runs):8.1f}")
+        print(f"{label:<16} {best_cpu(run, args.runs)[0]:8.1f}")
     return 0
 
 

@@ -15,8 +15,9 @@ assignment, ``__match_args__``, ``__slots__``, copying and pickling, and real
 :class:`dataclasses.Field` objects in ``__dataclass_fields__``, so :func:`dataclasses.replace`,
 :func:`dataclasses.fields` and :func:`dataclasses.asdict` work. The methods are closures, not
 compiled. ``__init__``, the one whose speed counts per instance, is made when the first instance
-is: the code of an ``__init__`` with as many parameters, compiled once per field count, given the
-fields' names, each field put by its slot's own descriptor where it has one.
+is: the code of an ``__init__`` of the same shape (field count, fields with a factory,
+``__post_init__``), compiled once per shape and given the fields' names, each field put by its
+slot's own descriptor where it has one.
 Type checkers see :func:`dataclasses.dataclass` itself.
 """
 
@@ -89,9 +90,9 @@ def _tuple_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 def _lazy_init(
     box: list[type], qualname: str, specs: list[Field[Any]], frozen: bool, post_init: bool
 ) -> Any:
-    """An ``__init__`` that compiles the real one when the first instance is made, and puts it
-    in its place: a run pays only for the record types it uses. ``box`` holds the class (a
-    slotted one is only made after its methods)."""
+    """An ``__init__`` that makes the real one (:func:`_init`) when the first instance is made,
+    and puts it in its place: a run pays only for the record types it uses. ``box`` holds the
+    class (a slotted one is only made after its methods)."""
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         cls: Any = box[0]

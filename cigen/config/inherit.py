@@ -47,6 +47,13 @@ class Inherit:
         """Does the job take the global variable ``name``?"""
         return self.variables if isinstance(self.variables, bool) else name in self.variables
 
+    def variables_taken(self, names: set[str]) -> set[str]:
+        """The global variables of ``names`` the job takes (:meth:`inherits_variable` of each):
+        ``names`` itself when it takes them all."""
+        if isinstance(self.variables, bool):
+            return names if self.variables else set()
+        return names.intersection(self.variables)
+
 
 #: A job without ``inherit:`` (``entry :inherit, default: {}``).
 NOTHING_SET = Inherit(Mark("<default>", 1, 1))

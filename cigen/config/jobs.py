@@ -199,16 +199,13 @@ def pipeline_jobs(
         variables = shared.get(key)
         if variables is None:
             names = {v.name for v in own}
-            chosen = True if inherit is None else inherit.variables
-            if chosen is True and names.isdisjoint(global_names):
+            inherited = global_names if inherit is None else inherit.variables_taken(global_names)
+            if inherited is global_names and names.isdisjoint(global_names):
                 taken = globals_  # every global variable, as the filter below keeps them all
-            elif chosen is False:
+            elif not inherited:
                 taken = ()
-            else:
-                # the global variables not set by the job and, when inherit:variables lists
-                # names, listed: judged by name in C, in their order
-                allowed = global_names - names if chosen is True else global_names & set(chosen)
-                allowed -= names
+            else:  # those the job does not set itself, judged by name in C, in their order
+                allowed = inherited - names
                 taken = tuple(compress(globals_, map(allowed.__contains__, global_order)))
             variables = shared[key] = (*taken, *own)
         out[name] = PipelineJob(

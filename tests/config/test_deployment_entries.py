@@ -174,6 +174,12 @@ def test_inherit_values() -> None:
     value, c = _entry(inherit.inherit, "value: {default: false}\n", "i")
     assert not value.inherits_default("image") and value.inherits_variable("B")
     assert inherit.NOTHING_SET.inherits_default("image")
+    names = {"A", "B"}
+    assert inherit.NOTHING_SET.variables_taken(names) is names  # every one
+    for text in ("{variables: [A, C]}", "{variables: false}", "{variables: true}"):
+        value, _c = _entry(inherit.inherit, f"value: {text}\n", "i")
+        taken = value.variables_taken(names)
+        assert taken == {name for name in names if value.inherits_variable(name)}, text
 
 
 def test_inherit_unknown_values_join_like_ruby() -> None:
